@@ -1,0 +1,20 @@
+//! Parvis: collaboration communities stored as Matrix events, served by an application service.
+//!
+//! The crate is layered (see `ARCHITECTURE.md`):
+//! * pure domain modules — [`events`] (custom event types), [`command`] (bot commands),
+//!   [`community`] (rooms, roles, power levels), [`projection`] (events → index changes);
+//! * the index storage — [`store`] (SQLite or PostgreSQL behind one trait);
+//! * drivers — [`ingest`] (transactions in), [`bot`] (queued work: commands, joins, reconciles),
+//!   [`rebuild`] (the index from the homeserver), [`api`] (REST), [`server`] (wiring), [`cli`].
+
+pub mod api;
+pub mod bot;
+pub mod cli;
+pub mod command;
+pub mod community;
+pub mod events;
+pub mod ingest;
+pub mod projection;
+pub mod rebuild;
+pub mod server;
+pub mod store;

@@ -1,0 +1,414 @@
+//! The projection of room events into the index, as a sans-I/O planner.
+//!
+//! The store loads what the planner needs to know about the rooms and events of a batch
+//! ([`ProjectionContext`]), the planner turns the batch's *new* events into [`IndexChange`]s,
+//! and the store applies them in the same database transaction. The index follows each room's
+//! *current* state:
+//!
+//! * a state event replaces the row of its `(room, type, state_key)`, and the event it
+//!   replaced (`unsigned.replaces_state`) is remembered as superseded, so that if the older
+//!   event is delivered late it does not overwrite the newer one;
+//! * a redaction of a current state event redacts the indexed content with the room version's rules;
+//! * rooms are indexed while the bot is joined to them, and forgotten when it leaves.
+//!
+//! Slow work an event calls for (answering a command, joining a room, fetching a room's full
+//! state) becomes a [`Job`], queued durably in the same transaction.
+
+use std::collections::{HashMap, HashSet};
+
+use ruma::{
+    CanonicalJsonObject, CanonicalJsonValue, MilliSecondsSinceUnixEpoch, OwnedEventId, OwnedRoomId,
+    OwnedUserId, RoomVersionId, UserId, canonical_json::redact_content_in_place,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::{
+    command,
+    events::{CommunityEventContent, CommunityRoomEventContent, RoomPurpose},
+};
+
+/// A JSON object.
+pub type JsonObject = Map<String, Value>;
+
+/// The envelope of a room event as the client-server and appservice APIs deliver it
+/// ([ClientEvent](https://spec.matrix.org/v1.18/client-server-api/#room-event-format)), with the
+/// content kept as JSON so that any event type, known or custom, can be indexed.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub struct RoomEvent {
+    /// The event's ID.
+    pub event_id: OwnedEventId,
+    /// The room it belongs to.
+    pub room_id: OwnedRoomId,
+    /// Who sent it.
+    pub sender: OwnedUserId,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// The state key, for state events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_key: Option<String>,
+    /// The content.
+    #[serde(default)]
+    pub content: JsonObject,
+    /// The redacted event (top-level in room versions before 11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redacts: Option<OwnedEventId>,
+    /// When the sender's server received it.
+    pub origin_server_ts: MilliSecondsSinceUnixEpoch,
+    /// Data the homeserver adds.
+    #[serde(default)]
+    pub unsigned: Unsigned,
+}
+
+/// The parts of `unsigned` Parvis reads.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct Unsigned {
+    /// The state event this one replaced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces_state: Option<OwnedEventId>,
+}
+
+impl RoomEvent {
+    /// The event this one redacts, wherever the room version puts it.
+    pub fn redacted_event(&self) -> Option<OwnedEventId> {
+        if self.event_type != "m.room.redaction" {
+            return None;
+        }
+        self.redacts.clone().or_else(|| {
+            self.content.get("redacts").and_then(Value::as_str).and_then(|id| OwnedEventId::try_from(id).ok())
+        })
+    }
+
+    fn membership(&self) -> Option<&str> {
+        self.content.get("membership").and_then(Value::as_str)
+    }
+}
+
+/// One row of a room's current state in the index.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StateRow {
+    /// The room.
+    pub room_id: OwnedRoomId,
+    /// The state event type.
+    pub event_type: String,
+    /// The state key.
+    pub state_key: String,
+    /// The event currently holding this state.
+    pub event_id: OwnedEventId,
+    /// Its sender.
+    pub sender: OwnedUserId,
+    /// Its content (redacted if the event was redacted).
+    pub content: JsonObject,
+}
+
+impl StateRow {
+    fn from_event(event: &RoomEvent) -> Option<Self> {
+        Some(Self {
+            room_id: event.room_id.clone(),
+            event_type: event.event_type.clone(),
+            state_key: event.state_key.clone()?,
+            event_id: event.event_id.clone(),
+            sender: event.sender.clone(),
+            content: event.content.clone(),
+        })
+    }
+}
+
+/// A room the index follows.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct TrackedRoom {
+    /// Who created the room, when known (from `m.room.create`).
+    pub creator: Option<OwnedUserId>,
+    /// Its room version, when known.
+    pub room_version: Option<RoomVersionId>,
+}
+
+/// A community as indexed from its space's `org.parvis.community` state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CommunityRow {
+    /// The space.
+    pub space_id: OwnedRoomId,
+    /// The community's current description.
+    pub content: CommunityEventContent,
+}
+
+/// A room of a community, from its `org.parvis.community.room` state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CommunityRoomRow {
+    /// The room.
+    pub room_id: OwnedRoomId,
+    /// Its community's space.
+    pub space_id: OwnedRoomId,
+    /// What it is for.
+    pub purpose: RoomPurpose,
+}
+
+/// Slow work an event calls for, run after the transaction is acknowledged.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Job {
+    /// Answer a `!parvis` command.
+    Command {
+        /// Where it was sent.
+        room_id: OwnedRoomId,
+        /// The message.
+        event_id: OwnedEventId,
+        /// Who sent it.
+        sender: OwnedUserId,
+        /// Its body.
+        body: String,
+    },
+    /// Accept an invitation of the bot.
+    JoinRoom {
+        /// The room.
+        room_id: OwnedRoomId,
+        /// Who invited the bot.
+        inviter: OwnedUserId,
+    },
+    /// Replace the indexed state of a room with what the homeserver says is current.
+    ReconcileRoom {
+        /// The room.
+        room_id: OwnedRoomId,
+    },
+}
+
+/// A change to the index, applied by the store.
+#[derive(Clone, Debug, PartialEq)]
+pub enum IndexChange {
+    /// Start following a room (or learn more about it).
+    TrackRoom {
+        /// The room.
+        room_id: OwnedRoomId,
+        /// What is known of it.
+        room: TrackedRoom,
+    },
+    /// Stop following a room and drop everything indexed from it.
+    ForgetRoom {
+        /// The room.
+        room_id: OwnedRoomId,
+    },
+    /// Set a room's current state for one `(type, state_key)`.
+    PutState(StateRow),
+    /// Remember that an event was replaced by a newer state event.
+    Superseded(OwnedEventId),
+    /// Index (or update) a community.
+    PutCommunity(CommunityRow),
+    /// Drop a community (its state was redacted or made invalid).
+    RemoveCommunity(OwnedRoomId),
+    /// Index (or update) a community room.
+    PutCommunityRoom(CommunityRoomRow),
+    /// Drop a community room.
+    RemoveCommunityRoom(OwnedRoomId),
+    /// Queue slow work.
+    Enqueue(Job),
+}
+
+/// What the planner must know, loaded by the store for the rooms and events of one batch.
+#[derive(Clone, Debug, Default)]
+pub struct ProjectionContext {
+    /// The batch's rooms that the index follows.
+    pub tracked: HashMap<OwnedRoomId, TrackedRoom>,
+    /// The batch's events that a newer state event already replaced.
+    pub superseded: HashSet<OwnedEventId>,
+    /// Current state rows of the events the batch redacts.
+    pub redaction_targets: HashMap<OwnedEventId, StateRow>,
+}
+
+/// Who Parvis is, for the planner.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    /// The bot.
+    pub bot: OwnedUserId,
+    /// Localpart prefix of the appservice's virtual users.
+    pub user_prefix: String,
+}
+
+impl Identity {
+    /// Whether `user` is the bot or one of the appservice's virtual users (their messages are
+    /// never treated as commands, so Parvis never answers itself).
+    pub fn is_appservice_user(&self, user: &UserId) -> bool {
+        user == self.bot
+            || (user.server_name() == self.bot.server_name() && user.localpart().starts_with(&self.user_prefix))
+    }
+}
+
+/// Plans the index changes for the new events of a transaction, in delivery order.
+pub fn plan_transaction(identity: &Identity, mut context: ProjectionContext, events: &[RoomEvent]) -> Vec<IndexChange> {
+    let mut changes = Vec::new();
+    for event in events {
+        plan_event(identity, &mut context, event, &mut changes);
+    }
+    changes
+}
+
+fn plan_event(identity: &Identity, context: &mut ProjectionContext, event: &RoomEvent, changes: &mut Vec<IndexChange>) {
+    let bot = identity.bot.as_str();
+    let is_bot_membership = event.event_type == "m.room.member" && event.state_key.as_deref() == Some(bot);
+
+    if !context.tracked.contains_key(&event.room_id) {
+        let room = if event.event_type == "m.room.create" && event.state_key.as_deref() == Some("") && event.sender == identity.bot {
+            Some(TrackedRoom { creator: Some(event.sender.clone()), room_version: room_version_of(&event.content) })
+        } else if is_bot_membership && event.membership() == Some("join") {
+            // Joined a room someone else made: its earlier state comes from a full fetch.
+            changes.push(IndexChange::Enqueue(Job::ReconcileRoom { room_id: event.room_id.clone() }));
+            Some(TrackedRoom::default())
+        } else {
+            None
+        };
+        match room {
+            Some(room) => {
+                changes.push(IndexChange::TrackRoom { room_id: event.room_id.clone(), room: room.clone() });
+                context.tracked.insert(event.room_id.clone(), room);
+            }
+            None => {
+                if is_bot_membership && event.membership() == Some("invite") && event.sender != identity.bot {
+                    changes.push(IndexChange::Enqueue(Job::JoinRoom {
+                        room_id: event.room_id.clone(),
+                        inviter: event.sender.clone(),
+                    }));
+                }
+                plan_command(identity, event, changes);
+                return;
+            }
+        }
+    }
+
+    if let Some(state) = StateRow::from_event(event) {
+        if context.superseded.contains(&event.event_id) {
+            return;
+        }
+        if is_bot_membership && matches!(event.membership(), Some("leave" | "ban")) {
+            changes.push(IndexChange::ForgetRoom { room_id: event.room_id.clone() });
+            context.tracked.remove(&event.room_id);
+            return;
+        }
+        if let Some(replaced) = &event.unsigned.replaces_state {
+            context.superseded.insert(replaced.clone());
+            context.redaction_targets.remove(replaced);
+            changes.push(IndexChange::Superseded(replaced.clone()));
+        }
+        if event.event_type == "m.room.create" {
+            let room = TrackedRoom { creator: Some(event.sender.clone()), room_version: room_version_of(&event.content) };
+            context.tracked.insert(event.room_id.clone(), room.clone());
+            changes.push(IndexChange::TrackRoom { room_id: event.room_id.clone(), room });
+        }
+        put_state(&identity.bot, context, state, changes);
+    } else if let Some(target) = event.redacted_event() {
+        let Some(mut row) = context.redaction_targets.get(&target).cloned() else { return };
+        let version = context.tracked.get(&event.room_id).and_then(|room| room.room_version.clone());
+        row.content = redacted_content(&row.event_type, row.content, version.as_ref());
+        put_state(&identity.bot, context, row, changes);
+    } else {
+        plan_command(identity, event, changes);
+    }
+}
+
+/// Records a state row and the typed rows derived from it.
+fn put_state(bot: &UserId, context: &mut ProjectionContext, row: StateRow, changes: &mut Vec<IndexChange>) {
+    let tracked = context.tracked.get(&row.room_id).cloned().unwrap_or_default();
+    changes.extend(derived_changes(bot, &tracked, &row));
+    context.redaction_targets.insert(row.event_id.clone(), row.clone());
+    changes.push(IndexChange::PutState(row));
+}
+
+/// The typed rows a state row implies. Parvis objects are only trusted in rooms Parvis's bot
+/// created: a user cannot make their own room pass for a community by copying its state.
+pub fn derived_changes(bot: &UserId, room: &TrackedRoom, row: &StateRow) -> Option<IndexChange> {
+    let created_by_parvis = room.creator.as_deref() == Some(bot) && row.state_key.is_empty();
+    match row.event_type.as_str() {
+        "org.parvis.community" if created_by_parvis => Some(
+            match serde_json::from_value::<CommunityEventContent>(Value::Object(row.content.clone())) {
+                Ok(content) => IndexChange::PutCommunity(CommunityRow { space_id: row.room_id.clone(), content }),
+                Err(_) => IndexChange::RemoveCommunity(row.room_id.clone()),
+            },
+        ),
+        "org.parvis.community.room" if created_by_parvis => Some(
+            match serde_json::from_value::<CommunityRoomEventContent>(Value::Object(row.content.clone())) {
+                Ok(content) => IndexChange::PutCommunityRoom(CommunityRoomRow {
+                    room_id: row.room_id.clone(),
+                    space_id: content.community,
+                    purpose: content.purpose,
+                }),
+                Err(_) => IndexChange::RemoveCommunityRoom(row.room_id.clone()),
+            },
+        ),
+        _ => None,
+    }
+}
+
+/// Plans the changes that replace a room's indexed state with a full snapshot of its current
+/// state (from `GET /rooms/{roomId}/state`).
+pub fn plan_snapshot(identity: &Identity, room_id: &OwnedRoomId, state: &[RoomEvent]) -> Vec<IndexChange> {
+    let create = state.iter().find(|event| event.event_type == "m.room.create" && event.state_key.as_deref() == Some(""));
+    let room = TrackedRoom {
+        creator: create.map(|event| event.sender.clone()),
+        room_version: create.map(|event| room_version_of(&event.content).unwrap_or(RoomVersionId::V1)),
+    };
+    let mut changes = vec![
+        IndexChange::ForgetRoom { room_id: room_id.clone() },
+        IndexChange::TrackRoom { room_id: room_id.clone(), room: room.clone() },
+    ];
+    for event in state.iter().filter(|event| &event.room_id == room_id) {
+        if let Some(row) = StateRow::from_event(event) {
+            if let Some(replaced) = &event.unsigned.replaces_state {
+                changes.push(IndexChange::Superseded(replaced.clone()));
+            }
+            changes.extend(derived_changes(&identity.bot, &room, &row));
+            changes.push(IndexChange::PutState(row));
+        }
+    }
+    changes
+}
+
+fn plan_command(identity: &Identity, event: &RoomEvent, changes: &mut Vec<IndexChange>) {
+    if event.event_type != "m.room.message" || identity.is_appservice_user(&event.sender) {
+        return;
+    }
+    if event.content.get("msgtype").and_then(Value::as_str) != Some("m.text") {
+        return;
+    }
+    // An edit of a command is not a new command.
+    let is_edit = event
+        .content
+        .get("m.relates_to")
+        .and_then(|relation| relation.get("rel_type"))
+        .and_then(Value::as_str)
+        == Some("m.replace");
+    let Some(body) = event.content.get("body").and_then(Value::as_str) else { return };
+    if is_edit || !body.trim_start().starts_with(command::PREFIX) {
+        return;
+    }
+    changes.push(IndexChange::Enqueue(Job::Command {
+        room_id: event.room_id.clone(),
+        event_id: event.event_id.clone(),
+        sender: event.sender.clone(),
+        body: body.to_owned(),
+    }));
+}
+
+/// The room version named by an `m.room.create` content (version 1 when absent).
+fn room_version_of(content: &JsonObject) -> Option<RoomVersionId> {
+    match content.get("room_version") {
+        Some(Value::String(version)) => RoomVersionId::try_from(version.as_str()).ok(),
+        _ => Some(RoomVersionId::V1),
+    }
+}
+
+/// The content of a redacted state event, by the room version's redaction rules.
+fn redacted_content(event_type: &str, content: JsonObject, version: Option<&RoomVersionId>) -> JsonObject {
+    let rules = version
+        .and_then(RoomVersionId::rules)
+        .unwrap_or(ruma::room_version_rules::RoomVersionRules::V12)
+        .redaction;
+    let Ok(CanonicalJsonValue::Object(mut canonical)) = CanonicalJsonValue::try_from(Value::Object(content)) else {
+        // Content that is not canonical JSON (floats, huge integers) keeps nothing.
+        return JsonObject::new();
+    };
+    redact_content_in_place(&mut canonical, &rules, event_type);
+    canonical_to_json(canonical)
+}
+
+fn canonical_to_json(object: CanonicalJsonObject) -> JsonObject {
+    object.into_iter().map(|(key, value)| (key, value.into())).collect()
+}

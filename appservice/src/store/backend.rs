@@ -1,0 +1,493 @@
+//! The SQLite and PostgreSQL backends: one body of SQL, instantiated for each by a macro.
+
+use std::{collections::HashMap, str::FromStr, time::Duration};
+
+use ruma::{OwnedEventId, OwnedRoomId, OwnedUserId, RoomVersionId};
+use sqlx::{
+    QueryBuilder, Row,
+    postgres::{PgPool, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous},
+};
+
+use super::{CommunitySummary, IndexStore, IngestReport, QueuedJob, Result, StoreError, digest::IndexDigest, distinct, now_ms};
+use crate::projection::{
+    IndexChange, Identity, Job, JsonObject, ProjectionContext, RoomEvent, StateRow, TrackedRoom, plan_snapshot,
+    plan_transaction,
+};
+
+/// Rows per multi-row statement: well under SQLite's 32,766 bound parameters.
+const ROWS_PER_STATEMENT: usize = 500;
+/// A job failing this many times is parked (kept, with its last error, but not retried).
+const MAX_JOB_ATTEMPTS: i64 = 12;
+
+/// The index in a SQLite file (write-ahead log, one writer at a time).
+#[derive(Clone, Debug)]
+pub struct SqliteIndex {
+    pool: SqlitePool,
+}
+
+impl SqliteIndex {
+    /// Opens (creating if needed) and migrates the SQLite database at `url`.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+            // With a write-ahead log, NORMAL loses no committed transaction on a process crash
+            // (only, at worst, the last ones on a power cut), and spares an fsync per commit.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new().max_connections(max_connections.max(1)).connect_with(options).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+/// The index in a PostgreSQL database.
+#[derive(Clone, Debug)]
+pub struct PostgresIndex {
+    pool: PgPool,
+}
+
+impl PostgresIndex {
+    /// Connects to and migrates the PostgreSQL database at `url`.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+fn parse_content(text: &str) -> Result<JsonObject> {
+    serde_json::from_str(text).map_err(|e| corrupt(format!("state content: {e}")))
+}
+
+/// Coalesces state rows by key, keeping the last (a multi-row upsert may touch a row once).
+fn last_per_key(rows: Vec<StateRow>) -> Vec<StateRow> {
+    let mut position: HashMap<(OwnedRoomId, String, String), usize> = HashMap::new();
+    let mut kept: Vec<Option<StateRow>> = Vec::with_capacity(rows.len());
+    for row in rows {
+        let key = (row.room_id.clone(), row.event_type.clone(), row.state_key.clone());
+        if let Some(previous) = position.insert(key, kept.len()) {
+            kept[previous] = None;
+        }
+        kept.push(Some(row));
+    }
+    kept.into_iter().flatten().collect()
+}
+
+macro_rules! index_store {
+    ($store:ty, $db:ty) => {
+        impl $store {
+            async fn load_context(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                events: &[RoomEvent],
+            ) -> Result<ProjectionContext> {
+                let mut context = ProjectionContext::default();
+                let rooms = distinct(events.iter().map(|event| &event.room_id));
+                let mut query = QueryBuilder::<$db>::new("SELECT room_id, creator, room_version FROM rooms WHERE room_id IN (");
+                let mut list = query.separated(", ");
+                rooms.iter().for_each(|room| { list.push_bind(*room); });
+                query.push(")");
+                for row in query.build().fetch_all(&mut **tx).await? {
+                    let room_id: String = row.try_get(0)?;
+                    let creator: Option<String> = row.try_get(1)?;
+                    let version: Option<String> = row.try_get(2)?;
+                    context.tracked.insert(
+                        OwnedRoomId::try_from(room_id).map_err(corrupt)?,
+                        TrackedRoom {
+                            creator: creator.and_then(|c| OwnedUserId::try_from(c).ok()),
+                            room_version: version.and_then(|v| RoomVersionId::try_from(v).ok()),
+                        },
+                    );
+                }
+
+                let state_events: Vec<&str> =
+                    events.iter().filter(|event| event.state_key.is_some()).map(|event| event.event_id.as_str()).collect();
+                if !state_events.is_empty() {
+                    let mut query = QueryBuilder::<$db>::new("SELECT event_id FROM superseded_events WHERE event_id IN (");
+                    let mut list = query.separated(", ");
+                    state_events.iter().for_each(|id| { list.push_bind(*id); });
+                    query.push(")");
+                    for row in query.build().fetch_all(&mut **tx).await? {
+                        let id: String = row.try_get(0)?;
+                        context.superseded.insert(OwnedEventId::try_from(id).map_err(corrupt)?);
+                    }
+                }
+
+                let targets: Vec<OwnedEventId> = events.iter().filter_map(RoomEvent::redacted_event).collect();
+                if !targets.is_empty() {
+                    let mut query = QueryBuilder::<$db>::new(
+                        "SELECT room_id, event_type, state_key, event_id, sender, content FROM room_state WHERE event_id IN (",
+                    );
+                    let mut list = query.separated(", ");
+                    targets.iter().for_each(|id| { list.push_bind(id.as_str()); });
+                    query.push(")");
+                    for row in query.build().fetch_all(&mut **tx).await? {
+                        let state = StateRow {
+                            room_id: OwnedRoomId::try_from(row.try_get::<String, _>(0)?).map_err(corrupt)?,
+                            event_type: row.try_get(1)?,
+                            state_key: row.try_get(2)?,
+                            event_id: OwnedEventId::try_from(row.try_get::<String, _>(3)?).map_err(corrupt)?,
+                            sender: OwnedUserId::try_from(row.try_get::<String, _>(4)?).map_err(corrupt)?,
+                            content: parse_content(&row.try_get::<String, _>(5)?)?,
+                        };
+                        context.redaction_targets.insert(state.event_id.clone(), state);
+                    }
+                }
+                Ok(context)
+            }
+
+            async fn apply(tx: &mut sqlx::Transaction<'_, $db>, changes: Vec<IndexChange>) -> Result<usize> {
+                let mut jobs = 0;
+                let mut pending_state = Vec::new();
+                let mut pending_superseded = Vec::new();
+                for change in changes {
+                    match change {
+                        IndexChange::PutState(row) => {
+                            pending_state.push(row);
+                            continue;
+                        }
+                        IndexChange::Superseded(id) => {
+                            pending_superseded.push(id);
+                            continue;
+                        }
+                        other => {
+                            // Keep the order of changes: flush batched rows before anything else.
+                            Self::flush_state(tx, std::mem::take(&mut pending_state)).await?;
+                            Self::flush_superseded(tx, std::mem::take(&mut pending_superseded)).await?;
+                            jobs += Self::apply_one(tx, other).await?;
+                        }
+                    }
+                }
+                Self::flush_state(tx, pending_state).await?;
+                Self::flush_superseded(tx, pending_superseded).await?;
+                Ok(jobs)
+            }
+
+            async fn flush_state(tx: &mut sqlx::Transaction<'_, $db>, rows: Vec<StateRow>) -> Result<()> {
+                let rows = last_per_key(rows);
+                for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                    let mut contents = Vec::with_capacity(chunk.len());
+                    for row in chunk {
+                        contents.push(serde_json::to_string(&row.content).map_err(corrupt)?);
+                    }
+                    let mut query = QueryBuilder::<$db>::new(
+                        "INSERT INTO room_state (room_id, event_type, state_key, event_id, sender, content) ",
+                    );
+                    query.push_values(chunk.iter().zip(&contents), |mut values, (row, content)| {
+                        values
+                            .push_bind(row.room_id.as_str())
+                            .push_bind(row.event_type.as_str())
+                            .push_bind(row.state_key.as_str())
+                            .push_bind(row.event_id.as_str())
+                            .push_bind(row.sender.as_str())
+                            .push_bind(content.as_str());
+                    });
+                    query.push(
+                        " ON CONFLICT (room_id, event_type, state_key) DO UPDATE SET event_id = excluded.event_id, \
+                         sender = excluded.sender, content = excluded.content",
+                    );
+                    query.build().execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+
+            async fn flush_superseded(tx: &mut sqlx::Transaction<'_, $db>, ids: Vec<OwnedEventId>) -> Result<()> {
+                let ids = distinct(ids.iter());
+                for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+                    let mut query = QueryBuilder::<$db>::new("INSERT INTO superseded_events (event_id) ");
+                    query.push_values(chunk, |mut values, id| {
+                        values.push_bind(*id);
+                    });
+                    query.push(" ON CONFLICT (event_id) DO NOTHING");
+                    query.build().execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+
+            async fn apply_one(tx: &mut sqlx::Transaction<'_, $db>, change: IndexChange) -> Result<usize> {
+                match change {
+                    IndexChange::TrackRoom { room_id, room } => {
+                        sqlx::query(
+                            "INSERT INTO rooms (room_id, creator, room_version) VALUES ($1, $2, $3) \
+                             ON CONFLICT (room_id) DO UPDATE SET creator = COALESCE(excluded.creator, rooms.creator), \
+                             room_version = COALESCE(excluded.room_version, rooms.room_version)",
+                        )
+                        .bind(room_id.as_str())
+                        .bind(room.creator.as_ref().map(|c| c.as_str()))
+                        .bind(room.room_version.as_ref().map(|v| v.as_str()))
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                    IndexChange::ForgetRoom { room_id } => {
+                        for sql in [
+                            "DELETE FROM room_state WHERE room_id = $1",
+                            "DELETE FROM communities WHERE space_id = $1",
+                            "DELETE FROM community_rooms WHERE room_id = $1",
+                            "DELETE FROM rooms WHERE room_id = $1",
+                        ] {
+                            sqlx::query(sql).bind(room_id.as_str()).execute(&mut **tx).await?;
+                        }
+                    }
+                    IndexChange::PutCommunity(row) => {
+                        let tools: Vec<&str> = row.content.tools.iter().map(|tool| tool.as_str()).collect();
+                        sqlx::query(
+                            "INSERT INTO communities (space_id, name, description, tools, requested_by) VALUES ($1, $2, $3, $4, $5) \
+                             ON CONFLICT (space_id) DO UPDATE SET name = excluded.name, description = excluded.description, \
+                             tools = excluded.tools, requested_by = excluded.requested_by",
+                        )
+                        .bind(row.space_id.as_str())
+                        .bind(&row.content.name)
+                        .bind(&row.content.description)
+                        .bind(tools.join(","))
+                        .bind(row.content.requested_by.as_str())
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                    IndexChange::RemoveCommunity(space_id) => {
+                        sqlx::query("DELETE FROM communities WHERE space_id = $1").bind(space_id.as_str()).execute(&mut **tx).await?;
+                    }
+                    IndexChange::PutCommunityRoom(row) => {
+                        sqlx::query(
+                            "INSERT INTO community_rooms (room_id, space_id, purpose) VALUES ($1, $2, $3) \
+                             ON CONFLICT (room_id) DO UPDATE SET space_id = excluded.space_id, purpose = excluded.purpose",
+                        )
+                        .bind(row.room_id.as_str())
+                        .bind(row.space_id.as_str())
+                        .bind(row.purpose.as_str())
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                    IndexChange::RemoveCommunityRoom(room_id) => {
+                        sqlx::query("DELETE FROM community_rooms WHERE room_id = $1").bind(room_id.as_str()).execute(&mut **tx).await?;
+                    }
+                    IndexChange::Enqueue(job) => {
+                        Self::insert_job(&mut **tx, &job).await?;
+                        return Ok(1);
+                    }
+                    IndexChange::PutState(row) => Self::flush_state(tx, vec![row]).await?,
+                    IndexChange::Superseded(id) => Self::flush_superseded(tx, vec![id]).await?,
+                }
+                Ok(0)
+            }
+
+            async fn insert_job<'e, E: sqlx::Executor<'e, Database = $db>>(executor: E, job: &Job) -> Result<()> {
+                let payload = serde_json::to_string(job).map_err(corrupt)?;
+                sqlx::query("INSERT INTO jobs (payload, attempts, not_before) VALUES ($1, 0, $2)")
+                    .bind(payload)
+                    .bind(now_ms())
+                    .execute(executor)
+                    .await?;
+                Ok(())
+            }
+        }
+
+        impl IndexStore for $store {
+            async fn ingest(&self, identity: &Identity, events: &[RoomEvent]) -> Result<IngestReport> {
+                if events.is_empty() {
+                    return Ok(IngestReport::default());
+                }
+                let mut tx = self.pool.begin().await?;
+                let ids = distinct(events.iter().map(|event| &event.event_id));
+                let now = now_ms();
+                let mut claimed = std::collections::HashSet::new();
+                for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+                    let mut query = QueryBuilder::<$db>::new("INSERT INTO processed_events (event_id, processed_at) ");
+                    query.push_values(chunk, |mut values, id| {
+                        values.push_bind(*id).push_bind(now);
+                    });
+                    query.push(" ON CONFLICT (event_id) DO NOTHING RETURNING event_id");
+                    for row in query.build().fetch_all(&mut *tx).await? {
+                        claimed.insert(row.try_get::<String, _>(0)?);
+                    }
+                }
+                let new_events: Vec<RoomEvent> =
+                    events.iter().filter(|event| claimed.remove(event.event_id.as_str())).cloned().collect();
+                if new_events.is_empty() {
+                    tx.rollback().await?;
+                    return Ok(IngestReport::default());
+                }
+                let context = Self::load_context(&mut tx, &new_events).await?;
+                let changes = plan_transaction(identity, context, &new_events);
+                let jobs = Self::apply(&mut tx, changes).await?;
+                tx.commit().await?;
+                Ok(IngestReport { new_events: new_events.len(), jobs })
+            }
+
+            async fn apply_snapshot(&self, identity: &Identity, room_id: &OwnedRoomId, state: &[RoomEvent]) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                let now = now_ms();
+                let ids = distinct(state.iter().map(|event| &event.event_id));
+                // The snapshot's events count as processed: delivered later, they change nothing.
+                for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+                    let mut query = QueryBuilder::<$db>::new("INSERT INTO processed_events (event_id, processed_at) ");
+                    query.push_values(chunk, |mut values, id| {
+                        values.push_bind(*id).push_bind(now);
+                    });
+                    query.push(" ON CONFLICT (event_id) DO NOTHING");
+                    query.build().execute(&mut *tx).await?;
+                }
+                Self::apply(&mut tx, plan_snapshot(identity, room_id, state)).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn tracked_rooms(&self) -> Result<Vec<OwnedRoomId>> {
+                let rows: Vec<String> = sqlx::query_scalar("SELECT room_id FROM rooms ORDER BY room_id").fetch_all(&self.pool).await?;
+                rows.into_iter().map(|id| OwnedRoomId::try_from(id).map_err(corrupt)).collect()
+            }
+
+            async fn clear(&self) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                for sql in [
+                    "DELETE FROM room_state",
+                    "DELETE FROM communities",
+                    "DELETE FROM community_rooms",
+                    "DELETE FROM rooms",
+                    "DELETE FROM superseded_events",
+                    "DELETE FROM processed_events",
+                ] {
+                    sqlx::query(sql).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn digest(&self) -> Result<String> {
+                let mut digest = IndexDigest::default();
+                let mut tx = self.pool.begin().await?;
+                digest.table("rooms");
+                for row in sqlx::query("SELECT room_id FROM rooms ORDER BY room_id").fetch_all(&mut *tx).await? {
+                    digest.field(&row.try_get::<String, _>(0)?);
+                    digest.end_row();
+                }
+                digest.table("room_state");
+                let rows = sqlx::query(
+                    "SELECT room_id, event_type, state_key, event_id, sender, content FROM room_state \
+                     ORDER BY room_id, event_type, state_key",
+                )
+                .fetch_all(&mut *tx)
+                .await?;
+                for row in rows {
+                    for column in 0..5 {
+                        digest.field(&row.try_get::<String, _>(column)?);
+                    }
+                    digest.json_field(&row.try_get::<String, _>(5)?);
+                    digest.end_row();
+                }
+                digest.table("communities");
+                let rows = sqlx::query("SELECT space_id, name, description, tools, requested_by FROM communities ORDER BY space_id")
+                    .fetch_all(&mut *tx)
+                    .await?;
+                for row in rows {
+                    for column in 0..5 {
+                        digest.field(&row.try_get::<String, _>(column)?);
+                    }
+                    digest.end_row();
+                }
+                digest.table("community_rooms");
+                for row in sqlx::query("SELECT room_id, space_id, purpose FROM community_rooms ORDER BY room_id").fetch_all(&mut *tx).await? {
+                    for column in 0..3 {
+                        digest.field(&row.try_get::<String, _>(column)?);
+                    }
+                    digest.end_row();
+                }
+                tx.commit().await?;
+                Ok(digest.finish())
+            }
+
+            async fn enqueue(&self, job: &Job) -> Result<()> {
+                Self::insert_job(&self.pool, job).await
+            }
+
+            async fn next_job(&self, now_ms: i64) -> Result<Option<QueuedJob>> {
+                let row = sqlx::query("SELECT id, payload, attempts FROM jobs WHERE not_before <= $1 ORDER BY not_before, id LIMIT 1")
+                    .bind(now_ms)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let Some(row) = row else { return Ok(None) };
+                let id: i64 = row.try_get(0)?;
+                let payload: String = row.try_get(1)?;
+                let attempts: i64 = row.try_get(2)?;
+                match serde_json::from_str(&payload) {
+                    Ok(job) => Ok(Some(QueuedJob { id, job, attempts })),
+                    Err(error) => {
+                        // A job this version cannot read is parked, not retried forever.
+                        self.retry_job(id, i64::MAX, &format!("unreadable job: {error}")).await?;
+                        Ok(None)
+                    }
+                }
+            }
+
+            async fn next_job_due(&self) -> Result<Option<i64>> {
+                Ok(sqlx::query_scalar("SELECT MIN(not_before) FROM jobs WHERE not_before < $1")
+                    .bind(i64::MAX)
+                    .fetch_one(&self.pool)
+                    .await?)
+            }
+
+            async fn complete_job(&self, id: i64) -> Result<()> {
+                sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn retry_job(&self, id: i64, not_before_ms: i64, error: &str) -> Result<()> {
+                sqlx::query(
+                    "UPDATE jobs SET attempts = attempts + 1, last_error = $2, \
+                     not_before = CASE WHEN attempts + 1 >= $4 THEN $5 ELSE $3 END WHERE id = $1",
+                )
+                .bind(id)
+                .bind(error)
+                .bind(not_before_ms)
+                .bind(MAX_JOB_ATTEMPTS)
+                .bind(i64::MAX)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn communities(&self) -> Result<Vec<CommunitySummary>> {
+                let mut tx = self.pool.begin().await?;
+                let mut rooms: HashMap<String, Vec<(OwnedRoomId, String)>> = HashMap::new();
+                for row in sqlx::query("SELECT room_id, space_id, purpose FROM community_rooms ORDER BY room_id").fetch_all(&mut *tx).await? {
+                    let room_id = OwnedRoomId::try_from(row.try_get::<String, _>(0)?).map_err(corrupt)?;
+                    rooms.entry(row.try_get(1)?).or_default().push((room_id, row.try_get(2)?));
+                }
+                let rows = sqlx::query("SELECT space_id, name, description, tools, requested_by FROM communities ORDER BY name, space_id")
+                    .fetch_all(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                rows.into_iter()
+                    .map(|row| {
+                        let space_id: String = row.try_get(0)?;
+                        let tools: String = row.try_get(3)?;
+                        Ok(CommunitySummary {
+                            space_id: OwnedRoomId::try_from(space_id.as_str()).map_err(corrupt)?,
+                            name: row.try_get(1)?,
+                            description: row.try_get(2)?,
+                            tools: tools.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect(),
+                            requested_by: row.try_get(4)?,
+                            rooms: rooms.remove(&space_id).unwrap_or_default(),
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn prune_processed(&self, before_ms: i64) -> Result<u64> {
+                let done = sqlx::query("DELETE FROM processed_events WHERE processed_at < $1").bind(before_ms).execute(&self.pool).await?;
+                Ok(done.rows_affected())
+            }
+        }
+    };
+}
+
+index_store!(SqliteIndex, sqlx::Sqlite);
+index_store!(PostgresIndex, sqlx::Postgres);

@@ -1,0 +1,200 @@
+//! Storage of the index, behind the [`IndexStore`] trait, on SQLite (the embedded default) or
+//! PostgreSQL. Both backends run the same SQL (placeholders are `$n` in both) through one
+//! macro, and the same conformance tests (`tests.rs`).
+
+use std::{collections::HashSet, future::Future};
+
+use ruma::OwnedRoomId;
+use serde::Serialize;
+
+use crate::projection::{Identity, Job, RoomEvent};
+
+mod backend;
+pub mod digest;
+#[cfg(test)]
+mod tests;
+
+pub use backend::{PostgresIndex, SqliteIndex};
+
+/// Why the index could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed or could not be reached.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A schema migration failed.
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// Stored data could not be decoded (a bug, or a database edited by hand).
+    #[error("corrupt index data: {0}")]
+    Corrupt(String),
+}
+
+/// Result alias of the store.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// What an ingested batch changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IngestReport {
+    /// Events seen for the first time (the others were already processed).
+    pub new_events: usize,
+    /// Jobs queued.
+    pub jobs: usize,
+}
+
+/// A job taken from the queue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueuedJob {
+    /// Queue position.
+    pub id: i64,
+    /// The work.
+    pub job: Job,
+    /// Earlier failed attempts.
+    pub attempts: i64,
+}
+
+/// A community as the index knows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CommunitySummary {
+    /// Its space.
+    pub space_id: OwnedRoomId,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Enabled tools.
+    pub tools: Vec<String>,
+    /// Who asked for it.
+    pub requested_by: String,
+    /// Its rooms and what each is for.
+    pub rooms: Vec<(OwnedRoomId, String)>,
+}
+
+/// The operations of the index storage. Every write that belongs to one homeserver
+/// transaction happens in one database transaction.
+pub trait IndexStore: Send + Sync {
+    /// Records `events` (deduplicated by event ID), projects the new ones, queues the jobs
+    /// they call for, and commits once.
+    fn ingest(&self, identity: &Identity, events: &[RoomEvent]) -> impl Future<Output = Result<IngestReport>> + Send;
+
+    /// Replaces what the index holds of `room_id` with `state`, its full current state.
+    fn apply_snapshot(
+        &self,
+        identity: &Identity,
+        room_id: &OwnedRoomId,
+        state: &[RoomEvent],
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Rooms the index follows.
+    fn tracked_rooms(&self) -> impl Future<Output = Result<Vec<OwnedRoomId>>> + Send;
+
+    /// Empties the index (projection and processed events; the job queue stays).
+    fn clear(&self) -> impl Future<Output = Result<()>> + Send;
+
+    /// A stable digest of the projection (not of bookkeeping), to compare indexes.
+    fn digest(&self) -> impl Future<Output = Result<String>> + Send;
+
+    /// Queues a job to run at once.
+    fn enqueue(&self, job: &Job) -> impl Future<Output = Result<()>> + Send;
+
+    /// The oldest job due at `now_ms`, if any.
+    fn next_job(&self, now_ms: i64) -> impl Future<Output = Result<Option<QueuedJob>>> + Send;
+
+    /// When the next job is due (milliseconds since the epoch), if any is queued.
+    fn next_job_due(&self) -> impl Future<Output = Result<Option<i64>>> + Send;
+
+    /// Removes a finished job.
+    fn complete_job(&self, id: i64) -> impl Future<Output = Result<()>> + Send;
+
+    /// Reschedules a failed job at `not_before_ms`, recording the error.
+    fn retry_job(&self, id: i64, not_before_ms: i64, error: &str) -> impl Future<Output = Result<()>> + Send;
+
+    /// Communities in the index, with their rooms.
+    fn communities(&self) -> impl Future<Output = Result<Vec<CommunitySummary>>> + Send;
+
+    /// Forgets processed-event records older than `before_ms` (the homeserver no longer
+    /// redelivers them); returns how many were removed.
+    fn prune_processed(&self, before_ms: i64) -> impl Future<Output = Result<u64>> + Send;
+}
+
+/// The index on the configured backend.
+#[derive(Clone, Debug)]
+pub enum Index {
+    /// SQLite file (the default).
+    Sqlite(SqliteIndex),
+    /// PostgreSQL server.
+    Postgres(PostgresIndex),
+}
+
+impl Index {
+    /// Connects to the database `url` (`sqlite://…` or `postgres://…`) and migrates it.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(PostgresIndex::connect(url, max_connections).await?))
+        } else {
+            Ok(Self::Sqlite(SqliteIndex::connect(url, max_connections).await?))
+        }
+    }
+}
+
+macro_rules! delegate {
+    ($self:ident, $index:ident => $call:expr) => {
+        match $self {
+            Index::Sqlite($index) => $call.await,
+            Index::Postgres($index) => $call.await,
+        }
+    };
+}
+
+impl IndexStore for Index {
+    async fn ingest(&self, identity: &Identity, events: &[RoomEvent]) -> Result<IngestReport> {
+        delegate!(self, index => index.ingest(identity, events))
+    }
+    async fn apply_snapshot(&self, identity: &Identity, room_id: &OwnedRoomId, state: &[RoomEvent]) -> Result<()> {
+        delegate!(self, index => index.apply_snapshot(identity, room_id, state))
+    }
+    async fn tracked_rooms(&self) -> Result<Vec<OwnedRoomId>> {
+        delegate!(self, index => index.tracked_rooms())
+    }
+    async fn clear(&self) -> Result<()> {
+        delegate!(self, index => index.clear())
+    }
+    async fn digest(&self) -> Result<String> {
+        delegate!(self, index => index.digest())
+    }
+    async fn enqueue(&self, job: &Job) -> Result<()> {
+        delegate!(self, index => index.enqueue(job))
+    }
+    async fn next_job(&self, now_ms: i64) -> Result<Option<QueuedJob>> {
+        delegate!(self, index => index.next_job(now_ms))
+    }
+    async fn next_job_due(&self) -> Result<Option<i64>> {
+        delegate!(self, index => index.next_job_due())
+    }
+    async fn complete_job(&self, id: i64) -> Result<()> {
+        delegate!(self, index => index.complete_job(id))
+    }
+    async fn retry_job(&self, id: i64, not_before_ms: i64, error: &str) -> Result<()> {
+        delegate!(self, index => index.retry_job(id, not_before_ms, error))
+    }
+    async fn communities(&self) -> Result<Vec<CommunitySummary>> {
+        delegate!(self, index => index.communities())
+    }
+    async fn prune_processed(&self, before_ms: i64) -> Result<u64> {
+        delegate!(self, index => index.prune_processed(before_ms))
+    }
+}
+
+/// Distinct values of `items` in first-seen order.
+fn distinct<'a, T: AsRef<str> + ?Sized + 'a>(items: impl IntoIterator<Item = &'a T>) -> Vec<&'a str> {
+    let mut seen = HashSet::new();
+    items.into_iter().map(AsRef::as_ref).filter(|item| seen.insert(*item)).collect()
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
