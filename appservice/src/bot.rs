@@ -1,1 +1,249 @@
-//! bot (being written)
+//! The bot: runs the queued jobs — answering commands, accepting invitations, reconciling rooms
+//! with the homeserver — after their transaction was acknowledged.
+//!
+//! Jobs are at-least-once: a job interrupted by a crash runs again. Answers are sent with a
+//! transaction ID derived from the command's event ID, so the homeserver deduplicates a
+//! repeated answer.
+
+use std::{sync::Arc, time::Duration};
+
+use parvis_homeserver_bridge::{ClientError, Intents};
+use ruma::{
+    OwnedEventId, OwnedRoomId, OwnedServerName, OwnedTransactionId, OwnedUserId, RoomId, RoomVersionId,
+    api::client::{
+        discovery::get_capabilities, message::send_message_event, state::get_state_events, state::send_state_event,
+    },
+    events::{
+        reaction::ReactionEventContent,
+        relation::{Annotation, InReplyTo, Reply},
+        room::message::{Relation, RoomMessageEventContent},
+    },
+};
+use tokio::sync::{Notify, OnceCell};
+
+use crate::{
+    command::{self, Command, CreateCommunity},
+    community::{CommunityBlueprint, RoomVersionFacts},
+    events::RoomPurpose,
+    projection::{Identity, Job},
+    store::{Index, IndexStore, StoreError, now_ms},
+};
+
+/// Why a job failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// The homeserver refused or could not be reached.
+    #[error(transparent)]
+    Homeserver(#[from] ClientError),
+    /// The index could not be written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl JobError {
+    fn is_transient(&self) -> bool {
+        match self {
+            Self::Homeserver(error) => error.is_transient(),
+            Self::Store(_) => true,
+        }
+    }
+}
+
+/// A community the bot created.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CreatedCommunity {
+    /// The space.
+    pub space_id: OwnedRoomId,
+    /// Its rooms, in listing order.
+    pub rooms: Vec<(RoomPurpose, OwnedRoomId)>,
+}
+
+/// The bot and its job worker.
+#[derive(Debug)]
+pub struct Bot {
+    intents: Intents,
+    index: Index,
+    identity: Identity,
+    server_name: OwnedServerName,
+    jobs_waiting: Arc<Notify>,
+    default_room_version: OnceCell<RoomVersionId>,
+}
+
+impl Bot {
+    /// A bot acting through `intents` on `index`.
+    pub fn new(intents: Intents, index: Index, identity: Identity, server_name: OwnedServerName, jobs_waiting: Arc<Notify>) -> Self {
+        Self { intents, index, identity, server_name, jobs_waiting, default_room_version: OnceCell::new() }
+    }
+
+    /// The intents the bot acts through.
+    pub fn intents(&self) -> &Intents {
+        &self.intents
+    }
+
+    /// Runs queued jobs until `stop` is notified.
+    pub async fn run_jobs(self: Arc<Self>, stop: Arc<Notify>) {
+        loop {
+            let pause = match self.run_next_job().await {
+                Ok(true) => continue,
+                Ok(false) => match self.index.next_job_due().await {
+                    Ok(Some(due)) => Duration::from_millis(u64::try_from(due - now_ms()).unwrap_or(0).min(60_000)),
+                    Ok(None) => Duration::from_secs(60),
+                    Err(error) => {
+                        tracing::error!(%error, "cannot read the job queue");
+                        Duration::from_secs(5)
+                    }
+                },
+                Err(error) => {
+                    tracing::error!(%error, "cannot read the job queue");
+                    Duration::from_secs(5)
+                }
+            };
+            tokio::select! {
+                _ = stop.notified() => return,
+                _ = self.jobs_waiting.notified() => {}
+                _ = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    /// Runs the next due job, if any; `Ok(true)` when one ran.
+    pub async fn run_next_job(&self) -> Result<bool, StoreError> {
+        let Some(queued) = self.index.next_job(now_ms()).await? else { return Ok(false) };
+        match self.run(&queued.job).await {
+            Ok(()) => self.index.complete_job(queued.id).await?,
+            Err(error) if error.is_transient() => {
+                // 2 s, 4 s, 8 s… up to 10 minutes.
+                let delay = 2_000i64.saturating_mul(1 << queued.attempts.clamp(0, 9));
+                tracing::warn!(%error, job = ?queued.job, attempts = queued.attempts + 1, "job failed; will retry");
+                self.index.retry_job(queued.id, now_ms() + delay, &error.to_string()).await?;
+            }
+            Err(error) => {
+                tracing::error!(%error, job = ?queued.job, "job failed for good");
+                self.index.retry_job(queued.id, i64::MAX, &error.to_string()).await?;
+            }
+        }
+        Ok(true)
+    }
+
+    async fn run(&self, job: &Job) -> Result<(), JobError> {
+        match job {
+            Job::Command { room_id, event_id, sender, body } => self.answer(room_id, event_id, sender, body).await,
+            Job::JoinRoom { room_id, inviter } => {
+                tracing::info!(%room_id, %inviter, "accepting invitation");
+                match self.intents.bot().ensure_joined(room_id).await {
+                    // The invitation was withdrawn or the room is gone: nothing to do.
+                    Err(error) if matches!(error.errcode(), Some("M_FORBIDDEN" | "M_NOT_FOUND")) => {
+                        tracing::info!(%room_id, %error, "invitation no longer valid");
+                        Ok(())
+                    }
+                    other => Ok(other?),
+                }
+            }
+            Job::ReconcileRoom { room_id } => self.reconcile_room(room_id).await,
+        }
+    }
+
+    /// Replaces the indexed state of `room_id` with the homeserver's current state.
+    pub async fn reconcile_room(&self, room_id: &RoomId) -> Result<(), JobError> {
+        let state = match self.intents.bot().send(get_state_events::v3::Request::new(room_id.to_owned())).await {
+            Ok(response) => response.room_state,
+            // No longer in the room: the leave event (or the next rebuild) forgets it.
+            Err(error) if error.errcode() == Some("M_FORBIDDEN") => return Ok(()),
+            Err(error) => return Err(error.into()),
+        };
+        let events = crate::ingest::state_events(&state, room_id);
+        self.index.apply_snapshot(&self.identity, &room_id.to_owned(), &events).await?;
+        Ok(())
+    }
+
+    async fn answer(&self, room_id: &OwnedRoomId, event_id: &OwnedEventId, sender: &OwnedUserId, body: &str) -> Result<(), JobError> {
+        let (text, success) = match command::parse(body) {
+            Ok(None) => return Ok(()),
+            Ok(Some(Command::Help)) => (command::help_text(), true),
+            Ok(Some(Command::CreateCommunity(request))) => {
+                if sender.server_name() != self.server_name {
+                    (format!("❌ Only users of {} can create communities here; ask the Parvis of your own homeserver.", self.server_name), false)
+                } else {
+                    match self.create_community(sender, &request).await {
+                        Ok(created) => (
+                            format!(
+                                "✅ Community “{}” created: {} rooms in the space {}. You are invited to each, as owner.",
+                                request.name,
+                                created.rooms.len(),
+                                created.space_id
+                            ),
+                            true,
+                        ),
+                        Err(error) if error.is_transient() => return Err(error),
+                        Err(error) => (format!("❌ The community could not be created: {error}"), false),
+                    }
+                }
+            }
+            Err(error) => (format!("❌ {error}"), false),
+        };
+        self.reply(room_id, event_id, &text).await?;
+        self.react(room_id, event_id, if success { "✅" } else { "❌" }).await?;
+        Ok(())
+    }
+
+    /// Creates a community owned by `owner`: its space, then each room, linked both ways.
+    pub async fn create_community(&self, owner: &OwnedUserId, request: &CreateCommunity) -> Result<CreatedCommunity, JobError> {
+        let bot = self.intents.bot();
+        let blueprint = CommunityBlueprint {
+            name: request.name.clone(),
+            description: request.description.clone(),
+            tools: request.tools.clone(),
+            owner: owner.clone(),
+            bot: self.identity.bot.clone(),
+            server_name: self.server_name.clone(),
+            room_version: RoomVersionFacts::of(&self.default_room_version().await?),
+        };
+        let space_id = bot.send(blueprint.space_request()).await?.room_id;
+        bot.mark_joined(&space_id);
+        let mut rooms = Vec::new();
+        for (position, purpose) in blueprint.rooms().into_iter().enumerate() {
+            let room_id = bot.send(blueprint.room_request(purpose, &space_id)).await?.room_id;
+            bot.mark_joined(&room_id);
+            let child = send_state_event::v3::Request::new(space_id.clone(), &room_id, &blueprint.space_child(position))
+                .map_err(|e| ClientError::Request(e.to_string()))?;
+            bot.send(child).await?;
+            rooms.push((purpose, room_id));
+        }
+        tracing::info!(%space_id, %owner, rooms = rooms.len(), "community created");
+        Ok(CreatedCommunity { space_id, rooms })
+    }
+
+    async fn default_room_version(&self) -> Result<RoomVersionId, ClientError> {
+        self.default_room_version
+            .get_or_try_init(|| async {
+                let response = self.intents.bot().send(get_capabilities::v3::Request::new()).await?;
+                Ok(response.capabilities.room_versions.default)
+            })
+            .await
+            .cloned()
+    }
+
+    async fn reply(&self, room_id: &OwnedRoomId, event_id: &OwnedEventId, text: &str) -> Result<(), ClientError> {
+        let mut content = RoomMessageEventContent::notice_plain(text);
+        content.relates_to = Some(Relation::Reply(Reply::new(InReplyTo::new(event_id.clone()))));
+        let request = send_message_event::v3::Request::new(room_id.clone(), derived_txn_id(event_id, "reply"), &content)
+            .map_err(|e| ClientError::Request(e.to_string()))?;
+        self.intents.bot().send(request).await?;
+        Ok(())
+    }
+
+    async fn react(&self, room_id: &OwnedRoomId, event_id: &OwnedEventId, key: &str) -> Result<(), ClientError> {
+        let content = ReactionEventContent::new(Annotation::new(event_id.clone(), key.to_owned()));
+        let request = send_message_event::v3::Request::new(room_id.clone(), derived_txn_id(event_id, "reaction"), &content)
+            .map_err(|e| ClientError::Request(e.to_string()))?;
+        self.intents.bot().send(request).await?;
+        Ok(())
+    }
+}
+
+/// A transaction ID that is the same each time the same answer to the same event is sent, so a
+/// retried job does not post twice; a UUID, so different senders never collide.
+fn derived_txn_id(event_id: &OwnedEventId, purpose: &str) -> OwnedTransactionId {
+    let name = format!("{purpose}:{event_id}");
+    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, name.as_bytes()).to_string().into()
+}

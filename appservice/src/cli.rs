@@ -1,1 +1,169 @@
-//! cli (being written)
+//! The `parvis` command line.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+use parvis_config::{Config, ConfigError, random_token, registration_yaml, sample_config};
+
+use crate::{
+    rebuild::rebuild_index,
+    server::{Application, ServerError, Services},
+    store::IndexStore,
+};
+
+/// Parvis: collaboration communities on Matrix.
+#[derive(Debug, Parser)]
+#[command(name = "parvis", version, about)]
+pub struct Cli {
+    /// Configuration file (TOML). Defaults to `parvis.toml` when it exists; `PARVIS__…`
+    /// environment variables override it.
+    #[arg(long, short, global = true, env = "PARVIS_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: CliCommand,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CliCommand {
+    /// Run the application service.
+    Serve,
+    /// Write a documented sample configuration.
+    GenerateConfig {
+        /// File to write (standard output when absent).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Write the appservice registration file for the homeserver.
+    GenerateRegistration {
+        /// File to write (standard output when absent).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Drop the index and rebuild it from the homeserver.
+    RebuildIndex,
+    /// Inspect the index.
+    Index {
+        /// What to inspect.
+        #[command(subcommand)]
+        command: IndexCommand,
+    },
+}
+
+/// `parvis index …`
+#[derive(Debug, Subcommand)]
+pub enum IndexCommand {
+    /// Print a stable digest of the index (compare it before and after a rebuild).
+    Digest,
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The server or its services.
+    #[error(transparent)]
+    Server(#[from] ServerError),
+    /// Rebuilding.
+    #[error("rebuild failed: {0}")]
+    Rebuild(#[from] crate::bot::JobError),
+    /// The index.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// Writing a file.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Cli {
+    fn config_path(&self) -> Option<PathBuf> {
+        self.config.clone().or_else(|| Some(PathBuf::from("parvis.toml")).filter(|path| path.exists()))
+    }
+
+    fn load_config(&self) -> Result<Config, ConfigError> {
+        Config::load(self.config_path().as_deref())
+    }
+}
+
+fn write_output(output: Option<&Path>, text: &str) -> Result<(), CliError> {
+    match output {
+        Some(path) => std::fs::write(path, text).map_err(|source| CliError::Write { path: path.to_owned(), source }),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Runs the command line.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    match &cli.command {
+        CliCommand::GenerateConfig { output } => write_output(output.as_deref(), &sample_config()),
+        CliCommand::GenerateRegistration { output } => {
+            let mut config = Config::load_unvalidated(cli.config_path().as_deref(), std::env::vars())?;
+            for (name, token) in [("as_token", &mut config.appservice.as_token), ("hs_token", &mut config.appservice.hs_token)] {
+                if token.is_empty() {
+                    *token = random_token();
+                    eprintln!("appservice.{name} was not set; add it to the configuration: {name} = \"{token}\"");
+                }
+            }
+            config.validate()?;
+            write_output(output.as_deref(), &registration_yaml(&config))
+        }
+        CliCommand::Serve => {
+            let config = cli.load_config()?;
+            init_logging(&config.log.filter);
+            let application = Application::build(config).await?;
+            application.run_until_stopped(shutdown_signal()).await?;
+            Ok(())
+        }
+        CliCommand::RebuildIndex => {
+            let config = cli.load_config()?;
+            init_logging("warn");
+            let services = Services::connect(config).await?;
+            let rooms = rebuild_index(&services.bot, &services.index).await?;
+            eprintln!("index rebuilt from {rooms} rooms");
+            Ok(())
+        }
+        CliCommand::Index { command: IndexCommand::Digest } => {
+            let config = cli.load_config()?;
+            let services = Services::connect(config).await?;
+            println!("{}", services.index.digest().await?);
+            Ok(())
+        }
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+    tracing::info!("stopping");
+}

@@ -1,1 +1,100 @@
-//! ingest (being written)
+//! Transactions in: the [`TransactionSink`] that turns what the homeserver pushes into the index.
+//!
+//! The transaction is acknowledged once its events are committed, in one database transaction,
+//! together with the jobs they call for; the jobs run afterwards ([`crate::bot`]), so the
+//! homeserver — which keeps one transaction in flight per appservice — is answered fast.
+
+use std::sync::Arc;
+
+use parvis_homeserver_bridge::{Transaction, TransactionSink, appservice_api::SinkError};
+use ruma::{
+    RoomAliasId, RoomId, UserId,
+    events::{AnyStateEvent, AnyTimelineEvent},
+    serde::Raw,
+};
+use tokio::sync::Notify;
+
+use crate::{
+    projection::{Identity, RoomEvent},
+    store::{Index, IndexStore},
+};
+
+/// Receives the homeserver's transactions.
+#[derive(Debug)]
+pub struct Ingest {
+    index: Index,
+    identity: Identity,
+    jobs_waiting: Arc<Notify>,
+    pinged: Arc<Notify>,
+}
+
+impl Ingest {
+    /// A sink writing to `index`, waking `jobs_waiting` when it queues work.
+    pub fn new(index: Index, identity: Identity, jobs_waiting: Arc<Notify>) -> Self {
+        Self { index, identity, jobs_waiting, pinged: Arc::new(Notify::new()) }
+    }
+
+    /// Notified when the homeserver pings the appservice.
+    pub fn pinged(&self) -> Arc<Notify> {
+        self.pinged.clone()
+    }
+}
+
+/// Reads the events of a transaction. An event that is not a well-formed room event is
+/// skipped with a warning: refusing the transaction would make the homeserver retry it forever.
+pub fn room_events(raw: &[Raw<AnyTimelineEvent>]) -> Vec<RoomEvent> {
+    raw.iter()
+        .filter_map(|event| match event.deserialize_as_unchecked::<RoomEvent>() {
+            Ok(event) => Some(event),
+            Err(error) => {
+                tracing::warn!(%error, "skipping a malformed event in a transaction");
+                None
+            }
+        })
+        .collect()
+}
+
+/// Reads the events of `GET /rooms/{roomId}/state`, which belong to `room_id` (filled in where a
+/// server leaves it out).
+pub fn state_events(raw: &[Raw<AnyStateEvent>], room_id: &RoomId) -> Vec<RoomEvent> {
+    raw.iter()
+        .filter_map(|event| {
+            let mut object = event.deserialize_as_unchecked::<serde_json::Map<String, serde_json::Value>>().ok()?;
+            object.entry("room_id").or_insert_with(|| room_id.as_str().into());
+            match serde_json::from_value::<RoomEvent>(object.into()) {
+                Ok(event) if event.room_id == room_id => Some(event),
+                Ok(_) => None,
+                Err(error) => {
+                    tracing::warn!(%error, %room_id, "skipping a malformed state event");
+                    None
+                }
+            }
+        })
+        .collect()
+}
+
+impl TransactionSink for Ingest {
+    async fn ingest(&self, transaction: Transaction) -> Result<(), SinkError> {
+        let events = room_events(&transaction.events);
+        let report = self.index.ingest(&self.identity, &events).await?;
+        tracing::debug!(txn_id = %transaction.txn_id, received = events.len(), new = report.new_events, jobs = report.jobs, "transaction stored");
+        if report.jobs > 0 {
+            self.jobs_waiting.notify_one();
+        }
+        Ok(())
+    }
+
+    async fn query_user(&self, user_id: &UserId) -> bool {
+        // Parvis registers its users itself before using them; the bot exists from the start.
+        user_id == self.identity.bot
+    }
+
+    async fn query_room_alias(&self, _alias: &RoomAliasId) -> bool {
+        false
+    }
+
+    fn pinged(&self, transaction_id: Option<&str>) {
+        tracing::info!(?transaction_id, "pinged by the homeserver");
+        self.pinged.notify_waiters();
+    }
+}

@@ -1,1 +1,56 @@
-//! rebuild (being written)
+//! `parvis rebuild-index`: drops the index and rebuilds it from the homeserver, room by room.
+
+use std::io::Write;
+
+use ruma::api::client::membership::joined_rooms;
+
+use crate::{
+    bot::{Bot, JobError},
+    store::{Index, IndexStore},
+};
+
+/// A one-line progress bar on a terminal (plain lines otherwise).
+pub struct ProgressLine {
+    label: &'static str,
+    total: usize,
+    interactive: bool,
+}
+
+impl ProgressLine {
+    /// A progress line for `total` steps.
+    pub fn new(label: &'static str, total: usize) -> Self {
+        use std::io::IsTerminal;
+        Self { label, total, interactive: std::io::stderr().is_terminal() }
+    }
+
+    /// Shows that `done` steps are done.
+    pub fn update(&self, done: usize) {
+        let width = 30;
+        let filled = if self.total == 0 { width } else { done * width / self.total };
+        let bar = format!("[{}{}]", "#".repeat(filled), " ".repeat(width - filled));
+        let mut stderr = std::io::stderr();
+        if self.interactive {
+            let _ = write!(stderr, "\r{} {bar} {done}/{}", self.label, self.total);
+            if done == self.total {
+                let _ = writeln!(stderr);
+            }
+        } else if done == self.total || done % 50 == 0 {
+            let _ = writeln!(stderr, "{} {bar} {done}/{}", self.label, self.total);
+        }
+    }
+}
+
+/// Empties the index and rebuilds it from the current state of every room the bot is joined
+/// to. Returns how many rooms were indexed.
+pub async fn rebuild_index(bot: &Bot, index: &Index) -> Result<usize, JobError> {
+    // Ask the homeserver first: if it is down, the existing index is left as it was.
+    let rooms = bot.intents().bot().send(joined_rooms::v3::Request::new()).await?.joined_rooms;
+    index.clear().await?;
+    let progress = ProgressLine::new("rebuilding the index", rooms.len());
+    progress.update(0);
+    for (done, room_id) in rooms.iter().enumerate() {
+        bot.reconcile_room(room_id).await?;
+        progress.update(done + 1);
+    }
+    Ok(rooms.len())
+}

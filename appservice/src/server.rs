@@ -1,1 +1,159 @@
-//! server (being written)
+//! Wiring: builds the application from the configuration and runs it until stopped.
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use parvis_config::Config;
+use parvis_homeserver_bridge::{AppserviceApi, ClientError, HomeserverClient, Intents, appservice_router};
+use ruma::api::client::appservice::request_ping;
+use tokio::{net::TcpListener, sync::Notify};
+
+use crate::{
+    api::{ApiState, api_router},
+    bot::Bot,
+    ingest::Ingest,
+    projection::{Identity, Job},
+    store::{Index, IndexStore, StoreError, now_ms},
+};
+
+/// How long processed-event records are kept (the homeserver does not redeliver older events).
+const PROCESSED_EVENTS_RETENTION_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// Why Parvis could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The index database.
+    #[error("index database: {0}")]
+    Store(#[from] StoreError),
+    /// The homeserver client.
+    #[error("homeserver client: {0}")]
+    Homeserver(#[from] ClientError),
+    /// The listening socket.
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        /// The configured address.
+        address: SocketAddr,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Serving failed.
+    #[error("server error: {0}")]
+    Serve(#[from] std::io::Error),
+}
+
+/// The parts shared by the server and the command-line tools.
+pub struct Services {
+    /// The configuration.
+    pub config: Config,
+    /// The index.
+    pub index: Index,
+    /// The bot.
+    pub bot: Arc<Bot>,
+    /// Woken when jobs are queued.
+    pub jobs_waiting: Arc<Notify>,
+    /// Who Parvis is.
+    pub identity: Identity,
+}
+
+impl Services {
+    /// Connects to the index and prepares the homeserver client.
+    pub async fn connect(config: Config) -> Result<Self, ServerError> {
+        let index = Index::connect(&config.database.url, config.database.max_connections).await?;
+        let client = HomeserverClient::new(&config.homeserver.url, config.appservice.as_token.clone())?;
+        let identity = Identity { bot: config.bot_user_id(), user_prefix: config.appservice.user_prefix.clone() };
+        let jobs_waiting = Arc::new(Notify::new());
+        let intents = Intents::new(client, identity.bot.clone());
+        let bot = Arc::new(Bot::new(intents, index.clone(), identity.clone(), config.homeserver.server_name.clone(), jobs_waiting.clone()));
+        Ok(Self { config, index, bot, jobs_waiting, identity })
+    }
+}
+
+/// The running application: listener bound, ready to serve.
+pub struct Application {
+    services: Services,
+    listener: TcpListener,
+}
+
+impl Application {
+    /// Connects to the index and binds the listener.
+    pub async fn build(config: Config) -> Result<Self, ServerError> {
+        let address = config.appservice.bind;
+        let services = Services::connect(config).await?;
+        let listener = TcpListener::bind(address).await.map_err(|source| ServerError::Bind { address, source })?;
+        Ok(Self { services, listener })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, then stops the background tasks.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
+        let Services { config, index, bot, jobs_waiting, identity } = self.services;
+        let ingest = Ingest::new(index.clone(), identity, jobs_waiting.clone());
+        let appservice = Arc::new(AppserviceApi::new(config.appservice.hs_token.clone(), ingest));
+        let api = Arc::new(ApiState { bot: bot.clone(), index: index.clone(), admin_token: config.api.admin_token.clone() });
+        let router = appservice_router(appservice).merge(api_router(api)).layer(tower_http::trace::TraceLayer::new_for_http());
+
+        let stop = Arc::new(Notify::new());
+        let worker = tokio::spawn(bot.clone().run_jobs(stop.clone()));
+        let upkeep = tokio::spawn(upkeep(index, jobs_waiting, Duration::from_secs(config.index.reconcile_interval_secs)));
+        let ping = tokio::spawn(ping_homeserver(bot, config.appservice.id.clone()));
+
+        tracing::info!(address = %self.listener.local_addr()?, "Parvis is listening");
+        let served = axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await;
+        stop.notify_waiters();
+        upkeep.abort();
+        ping.abort();
+        let _ = worker.await;
+        Ok(served?)
+    }
+}
+
+/// Pings the homeserver until it answers: this tells it the appservice is up, so it sends its
+/// backlog of transactions at once instead of after its backoff (up to 512 s in Synapse).
+async fn ping_homeserver(bot: Arc<Bot>, appservice_id: String) {
+    let mut delay = Duration::from_millis(500);
+    loop {
+        let mut request = request_ping::v1::Request::new(appservice_id.clone());
+        request.transaction_id = Some(uuid::Uuid::new_v4().to_string().into());
+        match bot.intents().client().send(request).await {
+            Ok(response) => {
+                tracing::info!(round_trip = ?response.duration, "the homeserver reached Parvis");
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "the homeserver did not complete the ping yet; retrying in {delay:?}");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+}
+
+/// Periodic upkeep: reconcile every followed room with the homeserver (at start, then every
+/// `interval`; zero disables), and forget old processed-event records.
+async fn upkeep(index: Index, jobs_waiting: Arc<Notify>, interval: Duration) {
+    let period = if interval.is_zero() { Duration::from_secs(24 * 3600) } else { interval };
+    let mut ticker = tokio::time::interval(period);
+    loop {
+        ticker.tick().await;
+        if !interval.is_zero() {
+            match index.tracked_rooms().await {
+                Ok(rooms) => {
+                    for room_id in rooms {
+                        if let Err(error) = index.enqueue(&Job::ReconcileRoom { room_id }).await {
+                            tracing::error!(%error, "cannot queue a reconcile");
+                        }
+                    }
+                    jobs_waiting.notify_one();
+                }
+                Err(error) => tracing::error!(%error, "cannot list rooms to reconcile"),
+            }
+        }
+        if let Err(error) = index.prune_processed(now_ms() - PROCESSED_EVENTS_RETENTION_MS).await {
+            tracing::error!(%error, "cannot prune processed events");
+        }
+    }
+}
