@@ -37,29 +37,48 @@ pub struct ApiState {
 pub fn api_router(state: Arc<ApiState>) -> Router {
     Router::new()
         .route("/health", get(health))
-        .route("/api/v1/communities", get(list_communities).post(create_community))
+        .route(
+            "/api/v1/communities",
+            get(list_communities).post(create_community),
+        )
         .with_state(state)
 }
 
 /// `GET /health` — answers 200 when Parvis is up and its index readable.
 async fn health(State(state): State<Arc<ApiState>>) -> Result<Json<Value>, MatrixErrorBody> {
-    state.index.next_job_due().await.map_err(|e| MatrixErrorBody::internal(format!("index unavailable: {e}")))?;
+    state
+        .index
+        .next_job_due()
+        .await
+        .map_err(|e| MatrixErrorBody::internal(format!("index unavailable: {e}")))?;
     Ok(Json(json!({"status": "ok"})))
 }
 
 fn require_admin(state: &ApiState, headers: &HeaderMap) -> Result<(), MatrixErrorBody> {
     let Some(expected) = state.admin_token.as_deref() else {
-        return Err(MatrixErrorBody::forbidden("administrative calls are disabled: set api.admin_token"));
+        return Err(MatrixErrorBody::forbidden(
+            "administrative calls are disabled: set api.admin_token",
+        ));
     };
     let presented = headers
         .get(http::header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
-        .ok_or_else(|| MatrixErrorBody::new(StatusCode::UNAUTHORIZED, "M_MISSING_TOKEN", "send `Authorization: Bearer <admin token>`"))?;
+        .ok_or_else(|| {
+            MatrixErrorBody::new(
+                StatusCode::UNAUTHORIZED,
+                "M_MISSING_TOKEN",
+                "send `Authorization: Bearer <admin token>`",
+            )
+        })?;
     if token_matches(expected, presented) {
         Ok(())
     } else {
-        Err(MatrixErrorBody::new(StatusCode::UNAUTHORIZED, "M_UNKNOWN_TOKEN", "the admin token is not valid"))
+        Err(MatrixErrorBody::new(
+            StatusCode::UNAUTHORIZED,
+            "M_UNKNOWN_TOKEN",
+            "the admin token is not valid",
+        ))
     }
 }
 
@@ -85,25 +104,49 @@ async fn create_community(
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<CreatedCommunity>), MatrixErrorBody> {
     require_admin(&state, &headers)?;
-    let value: Value = serde_json::from_slice(&body).map_err(|e| MatrixErrorBody::not_json(format!("the body is not JSON: {e}")))?;
-    let body: CreateCommunityBody =
-        serde_json::from_value(value).map_err(|e| MatrixErrorBody::bad_json(format!("the body is not a community request: {e}")))?;
-    command::validate_name(&body.name).map_err(|e| MatrixErrorBody::new(StatusCode::BAD_REQUEST, "M_INVALID_PARAM", e.to_string()))?;
+    let value: Value = serde_json::from_slice(&body)
+        .map_err(|e| MatrixErrorBody::not_json(format!("the body is not JSON: {e}")))?;
+    let body: CreateCommunityBody = serde_json::from_value(value).map_err(|e| {
+        MatrixErrorBody::bad_json(format!("the body is not a community request: {e}"))
+    })?;
+    command::validate_name(&body.name).map_err(|e| {
+        MatrixErrorBody::new(StatusCode::BAD_REQUEST, "M_INVALID_PARAM", e.to_string())
+    })?;
     let tools = match &body.tools {
         None => RoomPurpose::TOOLS.to_vec(),
-        Some(names) => command::parse_tools(&names.join(","))
-            .map_err(|e| MatrixErrorBody::new(StatusCode::BAD_REQUEST, "M_INVALID_PARAM", e.to_string()))?,
+        Some(names) => command::parse_tools(&names.join(",")).map_err(|e| {
+            MatrixErrorBody::new(StatusCode::BAD_REQUEST, "M_INVALID_PARAM", e.to_string())
+        })?,
     };
-    let request = CreateCommunity { name: body.name, description: body.description, tools };
-    let created = state.bot.create_community(&body.owner, &request).await.map_err(|error| {
-        MatrixErrorBody::new(StatusCode::BAD_GATEWAY, "ORG.PARVIS_HOMESERVER", format!("the homeserver did not create the community: {error}"))
-    })?;
+    let request = CreateCommunity {
+        name: body.name,
+        description: body.description,
+        tools,
+    };
+    let created = state
+        .bot
+        .create_community(&body.owner, &request)
+        .await
+        .map_err(|error| {
+            MatrixErrorBody::new(
+                StatusCode::BAD_GATEWAY,
+                "ORG.PARVIS_HOMESERVER",
+                format!("the homeserver did not create the community: {error}"),
+            )
+        })?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// `GET /api/v1/communities` — the communities in the index (admin token).
-async fn list_communities(State(state): State<Arc<ApiState>>, headers: HeaderMap) -> Result<Json<Vec<CommunitySummary>>, MatrixErrorBody> {
+async fn list_communities(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<CommunitySummary>>, MatrixErrorBody> {
     require_admin(&state, &headers)?;
-    let communities = state.index.communities().await.map_err(|e| MatrixErrorBody::internal(e.to_string()))?;
+    let communities = state
+        .index
+        .communities()
+        .await
+        .map_err(|e| MatrixErrorBody::internal(e.to_string()))?;
     Ok(Json(communities))
 }

@@ -9,9 +9,11 @@ use std::{sync::Arc, time::Duration};
 
 use parvis_homeserver_bridge::{ClientError, Intents};
 use ruma::{
-    OwnedEventId, OwnedRoomId, OwnedServerName, OwnedTransactionId, OwnedUserId, RoomId, RoomVersionId,
+    OwnedEventId, OwnedRoomId, OwnedServerName, OwnedTransactionId, OwnedUserId, RoomId,
+    RoomVersionId,
     api::client::{
-        discovery::get_capabilities, message::send_message_event, state::get_state_events, state::send_state_event,
+        discovery::get_capabilities, message::send_message_event, state::get_state_events,
+        state::send_state_event,
     },
     events::{
         reaction::ReactionEventContent,
@@ -71,8 +73,21 @@ pub struct Bot {
 
 impl Bot {
     /// A bot acting through `intents` on `index`.
-    pub fn new(intents: Intents, index: Index, identity: Identity, server_name: OwnedServerName, jobs_waiting: Arc<Notify>) -> Self {
-        Self { intents, index, identity, server_name, jobs_waiting, default_room_version: OnceCell::new() }
+    pub fn new(
+        intents: Intents,
+        index: Index,
+        identity: Identity,
+        server_name: OwnedServerName,
+        jobs_waiting: Arc<Notify>,
+    ) -> Self {
+        Self {
+            intents,
+            index,
+            identity,
+            server_name,
+            jobs_waiting,
+            default_room_version: OnceCell::new(),
+        }
     }
 
     /// The intents the bot acts through.
@@ -86,7 +101,9 @@ impl Bot {
             let pause = match self.run_next_job().await {
                 Ok(true) => continue,
                 Ok(false) => match self.index.next_job_due().await {
-                    Ok(Some(due)) => Duration::from_millis(u64::try_from(due - now_ms()).unwrap_or(0).min(60_000)),
+                    Ok(Some(due)) => Duration::from_millis(
+                        u64::try_from(due - now_ms()).unwrap_or(0).min(60_000),
+                    ),
                     Ok(None) => Duration::from_secs(60),
                     Err(error) => {
                         tracing::error!(%error, "cannot read the job queue");
@@ -108,18 +125,24 @@ impl Bot {
 
     /// Runs the next due job, if any; `Ok(true)` when one ran.
     pub async fn run_next_job(&self) -> Result<bool, StoreError> {
-        let Some(queued) = self.index.next_job(now_ms()).await? else { return Ok(false) };
+        let Some(queued) = self.index.next_job(now_ms()).await? else {
+            return Ok(false);
+        };
         match self.run(&queued.job).await {
             Ok(()) => self.index.complete_job(queued.id).await?,
             Err(error) if error.is_transient() => {
                 // 2 s, 4 s, 8 s… up to 10 minutes.
                 let delay = 2_000i64.saturating_mul(1 << queued.attempts.clamp(0, 9));
                 tracing::warn!(%error, job = ?queued.job, attempts = queued.attempts + 1, "job failed; will retry");
-                self.index.retry_job(queued.id, now_ms() + delay, &error.to_string()).await?;
+                self.index
+                    .retry_job(queued.id, now_ms() + delay, &error.to_string())
+                    .await?;
             }
             Err(error) => {
                 tracing::error!(%error, job = ?queued.job, "job failed for good");
-                self.index.retry_job(queued.id, i64::MAX, &error.to_string()).await?;
+                self.index
+                    .retry_job(queued.id, i64::MAX, &error.to_string())
+                    .await?;
             }
         }
         Ok(true)
@@ -127,12 +150,19 @@ impl Bot {
 
     async fn run(&self, job: &Job) -> Result<(), JobError> {
         match job {
-            Job::Command { room_id, event_id, sender, body } => self.answer(room_id, event_id, sender, body).await,
+            Job::Command {
+                room_id,
+                event_id,
+                sender,
+                body,
+            } => self.answer(room_id, event_id, sender, body).await,
             Job::JoinRoom { room_id, inviter } => {
                 tracing::info!(%room_id, %inviter, "accepting invitation");
                 match self.intents.bot().ensure_joined(room_id).await {
                     // The invitation was withdrawn or the room is gone: nothing to do.
-                    Err(error) if matches!(error.errcode(), Some("M_FORBIDDEN" | "M_NOT_FOUND")) => {
+                    Err(error)
+                        if matches!(error.errcode(), Some("M_FORBIDDEN" | "M_NOT_FOUND")) =>
+                    {
                         tracing::info!(%room_id, %error, "invitation no longer valid");
                         Ok(())
                     }
@@ -145,24 +175,43 @@ impl Bot {
 
     /// Replaces the indexed state of `room_id` with the homeserver's current state.
     pub async fn reconcile_room(&self, room_id: &RoomId) -> Result<(), JobError> {
-        let state = match self.intents.bot().send(get_state_events::v3::Request::new(room_id.to_owned())).await {
+        let state = match self
+            .intents
+            .bot()
+            .send(get_state_events::v3::Request::new(room_id.to_owned()))
+            .await
+        {
             Ok(response) => response.room_state,
             // No longer in the room: the leave event (or the next rebuild) forgets it.
             Err(error) if error.errcode() == Some("M_FORBIDDEN") => return Ok(()),
             Err(error) => return Err(error.into()),
         };
         let events = crate::ingest::state_events(&state, room_id);
-        self.index.apply_snapshot(&self.identity, &room_id.to_owned(), &events).await?;
+        self.index
+            .apply_snapshot(&self.identity, &room_id.to_owned(), &events)
+            .await?;
         Ok(())
     }
 
-    async fn answer(&self, room_id: &OwnedRoomId, event_id: &OwnedEventId, sender: &OwnedUserId, body: &str) -> Result<(), JobError> {
+    async fn answer(
+        &self,
+        room_id: &OwnedRoomId,
+        event_id: &OwnedEventId,
+        sender: &OwnedUserId,
+        body: &str,
+    ) -> Result<(), JobError> {
         let (text, success) = match command::parse(body) {
             Ok(None) => return Ok(()),
             Ok(Some(Command::Help)) => (command::help_text(), true),
             Ok(Some(Command::CreateCommunity(request))) => {
                 if sender.server_name() != self.server_name {
-                    (format!("❌ Only users of {} can create communities here; ask the Parvis of your own homeserver.", self.server_name), false)
+                    (
+                        format!(
+                            "❌ Only users of {} can create communities here; ask the Parvis of your own homeserver.",
+                            self.server_name
+                        ),
+                        false,
+                    )
                 } else {
                     match self.create_community(sender, &request).await {
                         Ok(created) => (
@@ -175,19 +224,27 @@ impl Bot {
                             true,
                         ),
                         Err(error) if error.is_transient() => return Err(error),
-                        Err(error) => (format!("❌ The community could not be created: {error}"), false),
+                        Err(error) => (
+                            format!("❌ The community could not be created: {error}"),
+                            false,
+                        ),
                     }
                 }
             }
             Err(error) => (format!("❌ {error}"), false),
         };
         self.reply(room_id, event_id, &text).await?;
-        self.react(room_id, event_id, if success { "✅" } else { "❌" }).await?;
+        self.react(room_id, event_id, if success { "✅" } else { "❌" })
+            .await?;
         Ok(())
     }
 
     /// Creates a community owned by `owner`: its space, then each room, linked both ways.
-    pub async fn create_community(&self, owner: &OwnedUserId, request: &CreateCommunity) -> Result<CreatedCommunity, JobError> {
+    pub async fn create_community(
+        &self,
+        owner: &OwnedUserId,
+        request: &CreateCommunity,
+    ) -> Result<CreatedCommunity, JobError> {
         let bot = self.intents.bot();
         let blueprint = CommunityBlueprint {
             name: request.name.clone(),
@@ -202,10 +259,17 @@ impl Bot {
         bot.mark_joined(&space_id);
         let mut rooms = Vec::new();
         for (position, purpose) in blueprint.rooms().into_iter().enumerate() {
-            let room_id = bot.send(blueprint.room_request(purpose, &space_id)).await?.room_id;
+            let room_id = bot
+                .send(blueprint.room_request(purpose, &space_id))
+                .await?
+                .room_id;
             bot.mark_joined(&room_id);
-            let child = send_state_event::v3::Request::new(space_id.clone(), &room_id, &blueprint.space_child(position))
-                .map_err(|e| ClientError::Request(e.to_string()))?;
+            let child = send_state_event::v3::Request::new(
+                space_id.clone(),
+                &room_id,
+                &blueprint.space_child(position),
+            )
+            .map_err(|e| ClientError::Request(e.to_string()))?;
             bot.send(child).await?;
             rooms.push((purpose, room_id));
         }
@@ -216,26 +280,50 @@ impl Bot {
     async fn default_room_version(&self) -> Result<RoomVersionId, ClientError> {
         self.default_room_version
             .get_or_try_init(|| async {
-                let response = self.intents.bot().send(get_capabilities::v3::Request::new()).await?;
+                let response = self
+                    .intents
+                    .bot()
+                    .send(get_capabilities::v3::Request::new())
+                    .await?;
                 Ok(response.capabilities.room_versions.default)
             })
             .await
             .cloned()
     }
 
-    async fn reply(&self, room_id: &OwnedRoomId, event_id: &OwnedEventId, text: &str) -> Result<(), ClientError> {
+    async fn reply(
+        &self,
+        room_id: &OwnedRoomId,
+        event_id: &OwnedEventId,
+        text: &str,
+    ) -> Result<(), ClientError> {
         let mut content = RoomMessageEventContent::notice_plain(text);
-        content.relates_to = Some(Relation::Reply(Reply::new(InReplyTo::new(event_id.clone()))));
-        let request = send_message_event::v3::Request::new(room_id.clone(), derived_txn_id(event_id, "reply"), &content)
-            .map_err(|e| ClientError::Request(e.to_string()))?;
+        content.relates_to = Some(Relation::Reply(Reply::new(InReplyTo::new(
+            event_id.clone(),
+        ))));
+        let request = send_message_event::v3::Request::new(
+            room_id.clone(),
+            derived_txn_id(event_id, "reply"),
+            &content,
+        )
+        .map_err(|e| ClientError::Request(e.to_string()))?;
         self.intents.bot().send(request).await?;
         Ok(())
     }
 
-    async fn react(&self, room_id: &OwnedRoomId, event_id: &OwnedEventId, key: &str) -> Result<(), ClientError> {
+    async fn react(
+        &self,
+        room_id: &OwnedRoomId,
+        event_id: &OwnedEventId,
+        key: &str,
+    ) -> Result<(), ClientError> {
         let content = ReactionEventContent::new(Annotation::new(event_id.clone(), key.to_owned()));
-        let request = send_message_event::v3::Request::new(room_id.clone(), derived_txn_id(event_id, "reaction"), &content)
-            .map_err(|e| ClientError::Request(e.to_string()))?;
+        let request = send_message_event::v3::Request::new(
+            room_id.clone(),
+            derived_txn_id(event_id, "reaction"),
+            &content,
+        )
+        .map_err(|e| ClientError::Request(e.to_string()))?;
         self.intents.bot().send(request).await?;
         Ok(())
     }
@@ -245,5 +333,7 @@ impl Bot {
 /// retried job does not post twice; a UUID, so different senders never collide.
 fn derived_txn_id(event_id: &OwnedEventId, purpose: &str) -> OwnedTransactionId {
     let name = format!("{purpose}:{event_id}");
-    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, name.as_bytes()).to_string().into()
+    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, name.as_bytes())
+        .to_string()
+        .into()
 }

@@ -86,7 +86,9 @@ pub enum CliError {
 
 impl Cli {
     fn config_path(&self) -> Option<PathBuf> {
-        self.config.clone().or_else(|| Some(PathBuf::from("parvis.toml")).filter(|path| path.exists()))
+        self.config
+            .clone()
+            .or_else(|| Some(PathBuf::from("parvis.toml")).filter(|path| path.exists()))
     }
 
     fn load_config(&self) -> Result<Config, ConfigError> {
@@ -96,7 +98,10 @@ impl Cli {
 
 fn write_output(output: Option<&Path>, text: &str) -> Result<(), CliError> {
     match output {
-        Some(path) => std::fs::write(path, text).map_err(|source| CliError::Write { path: path.to_owned(), source }),
+        Some(path) => std::fs::write(path, text).map_err(|source| CliError::Write {
+            path: path.to_owned(),
+            source,
+        }),
         None => {
             print!("{text}");
             Ok(())
@@ -107,7 +112,10 @@ fn write_output(output: Option<&Path>, text: &str) -> Result<(), CliError> {
 fn init_logging(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Runs the command line.
@@ -115,11 +123,17 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     match &cli.command {
         CliCommand::GenerateConfig { output } => write_output(output.as_deref(), &sample_config()),
         CliCommand::GenerateRegistration { output } => {
-            let mut config = Config::load_unvalidated(cli.config_path().as_deref(), std::env::vars())?;
-            for (name, token) in [("as_token", &mut config.appservice.as_token), ("hs_token", &mut config.appservice.hs_token)] {
+            let mut config =
+                Config::load_unvalidated(cli.config_path().as_deref(), std::env::vars())?;
+            for (name, token) in [
+                ("as_token", &mut config.appservice.as_token),
+                ("hs_token", &mut config.appservice.hs_token),
+            ] {
                 if token.is_empty() {
                     *token = random_token();
-                    eprintln!("appservice.{name} was not set; add it to the configuration: {name} = \"{token}\"");
+                    eprintln!(
+                        "appservice.{name} was not set; add it to the configuration: {name} = \"{token}\""
+                    );
                 }
             }
             config.validate()?;
@@ -140,7 +154,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             eprintln!("index rebuilt from {rooms} rooms");
             Ok(())
         }
-        CliCommand::Index { command: IndexCommand::Digest } => {
+        CliCommand::Index {
+            command: IndexCommand::Digest,
+        } => {
             let config = cli.load_config()?;
             let services = Services::connect(config).await?;
             println!("{}", services.index.digest().await?);
@@ -154,10 +170,11 @@ async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(_) => return std::future::pending().await,
-        };
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => return std::future::pending().await,
+            };
         tokio::select! {
             _ = interrupt => {}
             _ = terminate.recv() => {}

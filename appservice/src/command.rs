@@ -51,11 +51,15 @@ pub enum CommandError {
     Invalid(String),
 }
 
-const CREATE_USAGE: &str = "!parvis community create \"Name\" [--description \"…\"] [--tools wiki,blog,…]";
+const CREATE_USAGE: &str =
+    "!parvis community create \"Name\" [--description \"…\"] [--tools wiki,blog,…]";
 
 /// The help text, listing every command.
 pub fn help_text() -> String {
-    let tools: Vec<&str> = RoomPurpose::TOOLS.iter().map(|tool| tool.as_str()).collect();
+    let tools: Vec<&str> = RoomPurpose::TOOLS
+        .iter()
+        .map(|tool| tool.as_str())
+        .collect();
     format!(
         "Parvis turns Matrix spaces into collaboration communities.\n\
          \n\
@@ -72,7 +76,9 @@ pub fn help_text() -> String {
 /// Parses a message body. `Ok(None)` when the message is not addressed to the bot.
 pub fn parse(body: &str) -> Result<Option<Command>, CommandError> {
     let body = body.trim();
-    let Some(rest) = body.strip_prefix(PREFIX) else { return Ok(None) };
+    let Some(rest) = body.strip_prefix(PREFIX) else {
+        return Ok(None);
+    };
     // `!parvisfoo` is not addressed to us.
     if rest.chars().next().is_some_and(|c| !c.is_whitespace()) {
         return Ok(None);
@@ -82,15 +88,22 @@ pub fn parse(body: &str) -> Result<Option<Command>, CommandError> {
     match words.next() {
         None | Some("help") => Ok(Some(Command::Help)),
         Some("community") => match words.next() {
-            Some("create") => parse_create(words).map(|create| Some(Command::CreateCommunity(create))),
+            Some("create") => {
+                parse_create(words).map(|create| Some(Command::CreateCommunity(create)))
+            }
             Some(other) => Err(CommandError::Unknown(format!("community {other}"))),
-            None => Err(CommandError::Missing { what: "a community command", usage: CREATE_USAGE }),
+            None => Err(CommandError::Missing {
+                what: "a community command",
+                usage: CREATE_USAGE,
+            }),
         },
         Some(other) => Err(CommandError::Unknown(other.to_owned())),
     }
 }
 
-fn parse_create<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<CreateCommunity, CommandError> {
+fn parse_create<'a>(
+    mut words: impl Iterator<Item = &'a str>,
+) -> Result<CreateCommunity, CommandError> {
     let mut name = None;
     let mut description = String::new();
     let mut tools = RoomPurpose::TOOLS.to_vec();
@@ -99,17 +112,23 @@ fn parse_create<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<CreateCo
             "--description" => {
                 description = words
                     .next()
-                    .ok_or(CommandError::Missing { what: "the description after --description", usage: CREATE_USAGE })?
+                    .ok_or(CommandError::Missing {
+                        what: "the description after --description",
+                        usage: CREATE_USAGE,
+                    })?
                     .to_owned();
             }
             "--tools" => {
-                let list = words
-                    .next()
-                    .ok_or(CommandError::Missing { what: "the tool list after --tools", usage: CREATE_USAGE })?;
+                let list = words.next().ok_or(CommandError::Missing {
+                    what: "the tool list after --tools",
+                    usage: CREATE_USAGE,
+                })?;
                 tools = parse_tools(list)?;
             }
             option if option.starts_with("--") => {
-                return Err(CommandError::Invalid(format!("unknown option {option}; usage: {CREATE_USAGE}")));
+                return Err(CommandError::Invalid(format!(
+                    "unknown option {option}; usage: {CREATE_USAGE}"
+                )));
             }
             _ if name.is_some() => {
                 return Err(CommandError::Invalid(format!(
@@ -119,21 +138,34 @@ fn parse_create<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<CreateCo
             _ => name = Some(word.to_owned()),
         }
     }
-    let name = name.ok_or(CommandError::Missing { what: "the community name", usage: CREATE_USAGE })?;
+    let name = name.ok_or(CommandError::Missing {
+        what: "the community name",
+        usage: CREATE_USAGE,
+    })?;
     validate_name(&name)?;
-    Ok(CreateCommunity { name, description, tools })
+    Ok(CreateCommunity {
+        name,
+        description,
+        tools,
+    })
 }
 
 /// Checks a community name: not blank, at most 255 characters, no control characters.
 pub fn validate_name(name: &str) -> Result<(), CommandError> {
     if name.trim().is_empty() {
-        return Err(CommandError::Invalid("the community name is empty".to_owned()));
+        return Err(CommandError::Invalid(
+            "the community name is empty".to_owned(),
+        ));
     }
     if name.chars().count() > 255 {
-        return Err(CommandError::Invalid("the community name is longer than 255 characters".to_owned()));
+        return Err(CommandError::Invalid(
+            "the community name is longer than 255 characters".to_owned(),
+        ));
     }
     if name.chars().any(char::is_control) {
-        return Err(CommandError::Invalid("the community name contains control characters".to_owned()));
+        return Err(CommandError::Invalid(
+            "the community name contains control characters".to_owned(),
+        ));
     }
     Ok(())
 }
@@ -144,13 +176,23 @@ pub fn parse_tools(list: &str) -> Result<Vec<RoomPurpose>, CommandError> {
         return Ok(Vec::new());
     }
     let mut tools = Vec::new();
-    for name in list.split(',').map(str::trim).filter(|name| !name.is_empty()) {
+    for name in list
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+    {
         match RoomPurpose::parse(name).filter(|purpose| purpose.is_tool()) {
             Some(tool) if !tools.contains(&tool) => tools.push(tool),
             Some(_) => {}
             None => {
-                let known: Vec<&str> = RoomPurpose::TOOLS.iter().map(|tool| tool.as_str()).collect();
-                return Err(CommandError::Invalid(format!("unknown tool `{name}`; tools are: {}", known.join(", "))));
+                let known: Vec<&str> = RoomPurpose::TOOLS
+                    .iter()
+                    .map(|tool| tool.as_str())
+                    .collect();
+                return Err(CommandError::Invalid(format!(
+                    "unknown tool `{name}`; tools are: {}",
+                    known.join(", ")
+                )));
             }
         }
     }
@@ -187,7 +229,9 @@ fn split_arguments(input: &str) -> Result<Vec<String>, CommandError> {
                 return Err(CommandError::UnclosedQuote(format!("{c}{word}")));
             }
             // French typography puts a (narrow) no-break space inside « ».
-            word = word.trim_matches(|c: char| c == '\u{a0}' || c == '\u{202f}' || c == ' ').to_owned();
+            word = word
+                .trim_matches(|c: char| c == '\u{a0}' || c == '\u{202f}' || c == ' ')
+                .to_owned();
         } else {
             while let Some(&c) = chars.peek() {
                 if c.is_whitespace() {
@@ -208,7 +252,11 @@ mod tests {
     use super::*;
 
     fn create(name: &str, tools: Vec<RoomPurpose>) -> Command {
-        Command::CreateCommunity(CreateCommunity { name: name.to_owned(), description: String::new(), tools })
+        Command::CreateCommunity(CreateCommunity {
+            name: name.to_owned(),
+            description: String::new(),
+            tools,
+        })
     }
 
     #[test]
@@ -229,15 +277,29 @@ mod tests {
     #[test]
     fn create_with_all_quote_styles() {
         let all = RoomPurpose::TOOLS.to_vec();
-        assert_eq!(parse(r#"!parvis community create "Projet Alpha""#), Ok(Some(create("Projet Alpha", all.clone()))));
-        assert_eq!(parse("!parvis community create “Projet Alpha”"), Ok(Some(create("Projet Alpha", all.clone()))));
-        assert_eq!(parse("!parvis community create «\u{a0}Projet Alpha\u{a0}»"), Ok(Some(create("Projet Alpha", all.clone()))));
-        assert_eq!(parse("!parvis community create Alpha"), Ok(Some(create("Alpha", all))));
+        assert_eq!(
+            parse(r#"!parvis community create "Projet Alpha""#),
+            Ok(Some(create("Projet Alpha", all.clone())))
+        );
+        assert_eq!(
+            parse("!parvis community create “Projet Alpha”"),
+            Ok(Some(create("Projet Alpha", all.clone())))
+        );
+        assert_eq!(
+            parse("!parvis community create «\u{a0}Projet Alpha\u{a0}»"),
+            Ok(Some(create("Projet Alpha", all.clone())))
+        );
+        assert_eq!(
+            parse("!parvis community create Alpha"),
+            Ok(Some(create("Alpha", all)))
+        );
     }
 
     #[test]
     fn create_with_options() {
-        let command = parse(r#"!parvis community create "Projet Alpha" --tools wiki,faq,wiki --description "Un projet""#);
+        let command = parse(
+            r#"!parvis community create "Projet Alpha" --tools wiki,faq,wiki --description "Un projet""#,
+        );
         assert_eq!(
             command,
             Ok(Some(Command::CreateCommunity(CreateCommunity {
@@ -246,18 +308,38 @@ mod tests {
                 tools: vec![RoomPurpose::Wiki, RoomPurpose::Faq],
             })))
         );
-        assert_eq!(parse("!parvis community create X --tools none"), Ok(Some(create("X", vec![]))));
+        assert_eq!(
+            parse("!parvis community create X --tools none"),
+            Ok(Some(create("X", vec![])))
+        );
     }
 
     #[test]
     fn errors_say_what_is_wrong() {
         assert!(matches!(parse("!parvis dance"), Err(CommandError::Unknown(w)) if w == "dance"));
-        assert!(matches!(parse("!parvis community create"), Err(CommandError::Missing { .. })));
-        assert!(matches!(parse(r#"!parvis community create "Projet"#), Err(CommandError::UnclosedQuote(_))));
-        assert!(matches!(parse("!parvis community create Projet Alpha"), Err(CommandError::Invalid(_))));
-        assert!(matches!(parse("!parvis community create X --tools games"), Err(CommandError::Invalid(m)) if m.contains("games")));
-        assert!(matches!(parse("!parvis community create X --colour red"), Err(CommandError::Invalid(_))));
-        assert!(matches!(parse(r#"!parvis community create """#), Err(CommandError::Invalid(_))));
+        assert!(matches!(
+            parse("!parvis community create"),
+            Err(CommandError::Missing { .. })
+        ));
+        assert!(matches!(
+            parse(r#"!parvis community create "Projet"#),
+            Err(CommandError::UnclosedQuote(_))
+        ));
+        assert!(matches!(
+            parse("!parvis community create Projet Alpha"),
+            Err(CommandError::Invalid(_))
+        ));
+        assert!(
+            matches!(parse("!parvis community create X --tools games"), Err(CommandError::Invalid(m)) if m.contains("games"))
+        );
+        assert!(matches!(
+            parse("!parvis community create X --colour red"),
+            Err(CommandError::Invalid(_))
+        ));
+        assert!(matches!(
+            parse(r#"!parvis community create """#),
+            Err(CommandError::Invalid(_))
+        ));
         let long = format!("!parvis community create \"{}\"", "a".repeat(300));
         assert!(matches!(parse(&long), Err(CommandError::Invalid(_))));
     }

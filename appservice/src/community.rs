@@ -108,7 +108,9 @@ pub struct RoomVersionFacts {
 impl RoomVersionFacts {
     /// The facts of `version`; unknown versions are treated like the newest known one.
     pub fn of(version: &RoomVersionId) -> Self {
-        let rules = version.rules().unwrap_or(ruma::room_version_rules::RoomVersionRules::V12);
+        let rules = version
+            .rules()
+            .unwrap_or(ruma::room_version_rules::RoomVersionRules::V12);
         Self {
             privileged_creators: rules.authorization.explicitly_privilege_room_creators,
             restricted_join_rule: rules.authorization.restricted_join_rule,
@@ -138,7 +140,10 @@ pub struct CommunityBlueprint {
 impl CommunityBlueprint {
     /// The rooms of the community other than the space, in the order they are listed.
     pub fn rooms(&self) -> Vec<RoomPurpose> {
-        RoomPurpose::BASE.into_iter().chain(self.tools.iter().copied()).collect()
+        RoomPurpose::BASE
+            .into_iter()
+            .chain(self.tools.iter().copied())
+            .collect()
     }
 
     /// The power levels of every room of the community.
@@ -182,8 +187,10 @@ impl CommunityBlueprint {
             .to_raw_any(),
         );
         request.initial_state.push(
-            InitialStateEvent::with_empty_state_key(RoomJoinRulesEventContent::new(JoinRule::Invite))
-                .to_raw_any(),
+            InitialStateEvent::with_empty_state_key(RoomJoinRulesEventContent::new(
+                JoinRule::Invite,
+            ))
+            .to_raw_any(),
         );
         request
     }
@@ -200,15 +207,20 @@ impl CommunityBlueprint {
         );
         let mut parent = SpaceParentEventContent::new(vec![self.server_name.clone()]);
         parent.canonical = true;
-        request.initial_state.push(InitialStateEvent::new(space.clone(), parent).to_raw_any());
+        request
+            .initial_state
+            .push(InitialStateEvent::new(space.clone(), parent).to_raw_any());
         let join_rule = if self.room_version.restricted_join_rule {
-            JoinRule::Restricted(Restricted::new(vec![AllowRule::room_membership(space.clone())]))
+            JoinRule::Restricted(Restricted::new(vec![AllowRule::room_membership(
+                space.clone(),
+            )]))
         } else {
             JoinRule::Invite
         };
-        request
-            .initial_state
-            .push(InitialStateEvent::with_empty_state_key(RoomJoinRulesEventContent::new(join_rule)).to_raw_any());
+        request.initial_state.push(
+            InitialStateEvent::with_empty_state_key(RoomJoinRulesEventContent::new(join_rule))
+                .to_raw_any(),
+        );
         request
     }
 
@@ -226,8 +238,10 @@ impl CommunityBlueprint {
         request.name = Some(name);
         if !self.description.is_empty() {
             request.initial_state.push(
-                InitialStateEvent::with_empty_state_key(RoomTopicEventContent::new(self.description.clone()))
-                    .to_raw_any(),
+                InitialStateEvent::with_empty_state_key(RoomTopicEventContent::new(
+                    self.description.clone(),
+                ))
+                .to_raw_any(),
             );
         }
         request.visibility = Visibility::Private;
@@ -273,14 +287,24 @@ mod tests {
     #[test]
     fn power_levels_give_the_owner_100_and_list_custom_types() {
         let levels = to_json(&blueprint(RoomVersionId::V12).power_levels());
-        assert_eq!(levels["users"], json!({"@alice:hs": 100}), "v12 creators are not listed");
+        assert_eq!(
+            levels["users"],
+            json!({"@alice:hs": 100}),
+            "v12 creators are not listed"
+        );
         assert_eq!(levels["events"]["org.parvis.community"], 100);
         assert_eq!(levels["events"]["org.parvis.wiki.page"], 0);
         assert_eq!(levels["events"]["org.parvis.faq.entry"], 50);
         // 50 is the spec's default, so it is left out of the JSON.
-        assert_eq!(blueprint(RoomVersionId::V12).power_levels().state_default, Int::from(50));
+        assert_eq!(
+            blueprint(RoomVersionId::V12).power_levels().state_default,
+            Int::from(50)
+        );
         let v10 = to_json(&blueprint(RoomVersionId::V10).power_levels());
-        assert_eq!(v10["users"]["@parvis:hs"], 100, "before v12 the bot needs an explicit level");
+        assert_eq!(
+            v10["users"]["@parvis:hs"], 100,
+            "before v12 the bot needs an explicit level"
+        );
     }
 
     #[test]
@@ -288,8 +312,11 @@ mod tests {
         let request = blueprint(RoomVersionId::V12).space_request();
         assert_eq!(to_json(&request.creation_content)["type"], "m.space");
         assert_eq!(request.invite, vec![owned_user_id!("@alice:hs")]);
-        let state: Vec<Value> = request.initial_state.iter().map(|e| to_json(e)).collect();
-        let community = state.iter().find(|e| e["type"] == "org.parvis.community").unwrap();
+        let state: Vec<Value> = request.initial_state.iter().map(to_json).collect();
+        let community = state
+            .iter()
+            .find(|e| e["type"] == "org.parvis.community")
+            .unwrap();
         assert_eq!(community["content"]["name"], "Projet Alpha");
         assert_eq!(community["content"]["tools"], json!(["wiki"]));
         assert_eq!(community["state_key"], "");
@@ -300,19 +327,38 @@ mod tests {
         let space = owned_room_id!("!space:hs");
         let request = blueprint(RoomVersionId::V12).room_request(RoomPurpose::Wiki, &space);
         assert_eq!(request.name.as_deref(), Some("Projet Alpha · Wiki"));
-        let state: Vec<Value> = request.initial_state.iter().map(|e| to_json(e)).collect();
-        let parent = state.iter().find(|e| e["type"] == "m.space.parent").unwrap();
+        let state: Vec<Value> = request.initial_state.iter().map(to_json).collect();
+        let parent = state
+            .iter()
+            .find(|e| e["type"] == "m.space.parent")
+            .unwrap();
         assert_eq!(parent["state_key"], "!space:hs");
-        let join = state.iter().find(|e| e["type"] == "m.room.join_rules").unwrap();
+        let join = state
+            .iter()
+            .find(|e| e["type"] == "m.room.join_rules")
+            .unwrap();
         assert_eq!(join["content"]["join_rule"], "restricted");
-        let room = state.iter().find(|e| e["type"] == "org.parvis.community.room").unwrap();
-        assert_eq!(room["content"], json!({"community": "!space:hs", "purpose": "wiki"}));
+        let room = state
+            .iter()
+            .find(|e| e["type"] == "org.parvis.community.room")
+            .unwrap();
+        assert_eq!(
+            room["content"],
+            json!({"community": "!space:hs", "purpose": "wiki"})
+        );
     }
 
     #[test]
     fn rooms_are_base_then_tools() {
         let plan = blueprint(RoomVersionId::V12);
-        assert_eq!(plan.rooms(), vec![RoomPurpose::Home, RoomPurpose::Discussion, RoomPurpose::Wiki]);
+        assert_eq!(
+            plan.rooms(),
+            vec![
+                RoomPurpose::Home,
+                RoomPurpose::Discussion,
+                RoomPurpose::Wiki
+            ]
+        );
         assert_eq!(to_json(&plan.space_child(1))["order"], "0001");
     }
 }

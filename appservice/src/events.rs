@@ -65,7 +65,10 @@ impl RoomPurpose {
 
     /// Parses the name used in commands and events.
     pub fn parse(name: &str) -> Option<Self> {
-        Self::BASE.into_iter().chain(Self::TOOLS).find(|purpose| purpose.as_str() == name)
+        Self::BASE
+            .into_iter()
+            .chain(Self::TOOLS)
+            .find(|purpose| purpose.as_str() == name)
     }
 
     /// Whether this is an optional tool (rather than a room every community has).
@@ -152,7 +155,12 @@ mod tests {
             from_value(json!({"name": "X", "requested_by": "@a:hs"})).unwrap();
         assert!(content.description.is_empty() && content.tools.is_empty());
         assert!(from_value::<CommunityEventContent>(json!({"tools": ["wiki"]})).is_err());
-        assert!(from_value::<CommunityEventContent>(json!({"name": "X", "requested_by": "@a:hs", "tools": ["games"]})).is_err());
+        assert!(
+            from_value::<CommunityEventContent>(
+                json!({"name": "X", "requested_by": "@a:hs", "tools": ["games"]})
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -163,8 +171,14 @@ mod tests {
         };
         let json = json!({"community": "!space:example.org", "purpose": "discussion"});
         assert_eq!(to_value(&content).unwrap(), json);
-        assert_eq!(from_value::<CommunityRoomEventContent>(json).unwrap(), content);
-        assert_eq!(content.event_type().to_string(), "org.parvis.community.room");
+        assert_eq!(
+            from_value::<CommunityRoomEventContent>(json).unwrap(),
+            content
+        );
+        assert_eq!(
+            content.event_type().to_string(),
+            "org.parvis.community.room"
+        );
     }
 
     #[test]

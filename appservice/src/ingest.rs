@@ -31,7 +31,12 @@ pub struct Ingest {
 impl Ingest {
     /// A sink writing to `index`, waking `jobs_waiting` when it queues work.
     pub fn new(index: Index, identity: Identity, jobs_waiting: Arc<Notify>) -> Self {
-        Self { index, identity, jobs_waiting, pinged: Arc::new(Notify::new()) }
+        Self {
+            index,
+            identity,
+            jobs_waiting,
+            pinged: Arc::new(Notify::new()),
+        }
     }
 
     /// Notified when the homeserver pings the appservice.
@@ -44,13 +49,15 @@ impl Ingest {
 /// skipped with a warning: refusing the transaction would make the homeserver retry it forever.
 pub fn room_events(raw: &[Raw<AnyTimelineEvent>]) -> Vec<RoomEvent> {
     raw.iter()
-        .filter_map(|event| match event.deserialize_as_unchecked::<RoomEvent>() {
-            Ok(event) => Some(event),
-            Err(error) => {
-                tracing::warn!(%error, "skipping a malformed event in a transaction");
-                None
-            }
-        })
+        .filter_map(
+            |event| match event.deserialize_as_unchecked::<RoomEvent>() {
+                Ok(event) => Some(event),
+                Err(error) => {
+                    tracing::warn!(%error, "skipping a malformed event in a transaction");
+                    None
+                }
+            },
+        )
         .collect()
 }
 
@@ -59,8 +66,12 @@ pub fn room_events(raw: &[Raw<AnyTimelineEvent>]) -> Vec<RoomEvent> {
 pub fn state_events(raw: &[Raw<AnyStateEvent>], room_id: &RoomId) -> Vec<RoomEvent> {
     raw.iter()
         .filter_map(|event| {
-            let mut object = event.deserialize_as_unchecked::<serde_json::Map<String, serde_json::Value>>().ok()?;
-            object.entry("room_id").or_insert_with(|| room_id.as_str().into());
+            let mut object = event
+                .deserialize_as_unchecked::<serde_json::Map<String, serde_json::Value>>()
+                .ok()?;
+            object
+                .entry("room_id")
+                .or_insert_with(|| room_id.as_str().into());
             match serde_json::from_value::<RoomEvent>(object.into()) {
                 Ok(event) if event.room_id == room_id => Some(event),
                 Ok(_) => None,

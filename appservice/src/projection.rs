@@ -76,7 +76,10 @@ impl RoomEvent {
             return None;
         }
         self.redacts.clone().or_else(|| {
-            self.content.get("redacts").and_then(Value::as_str).and_then(|id| OwnedEventId::try_from(id).ok())
+            self.content
+                .get("redacts")
+                .and_then(Value::as_str)
+                .and_then(|id| OwnedEventId::try_from(id).ok())
         })
     }
 
@@ -229,12 +232,17 @@ impl Identity {
     /// never treated as commands, so Parvis never answers itself).
     pub fn is_appservice_user(&self, user: &UserId) -> bool {
         user == self.bot
-            || (user.server_name() == self.bot.server_name() && user.localpart().starts_with(&self.user_prefix))
+            || (user.server_name() == self.bot.server_name()
+                && user.localpart().starts_with(&self.user_prefix))
     }
 }
 
 /// Plans the index changes for the new events of a transaction, in delivery order.
-pub fn plan_transaction(identity: &Identity, mut context: ProjectionContext, events: &[RoomEvent]) -> Vec<IndexChange> {
+pub fn plan_transaction(
+    identity: &Identity,
+    mut context: ProjectionContext,
+    events: &[RoomEvent],
+) -> Vec<IndexChange> {
     let mut changes = Vec::new();
     for event in events {
         plan_event(identity, &mut context, event, &mut changes);
@@ -242,27 +250,47 @@ pub fn plan_transaction(identity: &Identity, mut context: ProjectionContext, eve
     changes
 }
 
-fn plan_event(identity: &Identity, context: &mut ProjectionContext, event: &RoomEvent, changes: &mut Vec<IndexChange>) {
+fn plan_event(
+    identity: &Identity,
+    context: &mut ProjectionContext,
+    event: &RoomEvent,
+    changes: &mut Vec<IndexChange>,
+) {
     let bot = identity.bot.as_str();
-    let is_bot_membership = event.event_type == "m.room.member" && event.state_key.as_deref() == Some(bot);
+    let is_bot_membership =
+        event.event_type == "m.room.member" && event.state_key.as_deref() == Some(bot);
 
     if !context.tracked.contains_key(&event.room_id) {
-        let room = if event.event_type == "m.room.create" && event.state_key.as_deref() == Some("") && event.sender == identity.bot {
-            Some(TrackedRoom { creator: Some(event.sender.clone()), room_version: room_version_of(&event.content) })
+        let room = if event.event_type == "m.room.create"
+            && event.state_key.as_deref() == Some("")
+            && event.sender == identity.bot
+        {
+            Some(TrackedRoom {
+                creator: Some(event.sender.clone()),
+                room_version: room_version_of(&event.content),
+            })
         } else if is_bot_membership && event.membership() == Some("join") {
             // Joined a room someone else made: its earlier state comes from a full fetch.
-            changes.push(IndexChange::Enqueue(Job::ReconcileRoom { room_id: event.room_id.clone() }));
+            changes.push(IndexChange::Enqueue(Job::ReconcileRoom {
+                room_id: event.room_id.clone(),
+            }));
             Some(TrackedRoom::default())
         } else {
             None
         };
         match room {
             Some(room) => {
-                changes.push(IndexChange::TrackRoom { room_id: event.room_id.clone(), room: room.clone() });
+                changes.push(IndexChange::TrackRoom {
+                    room_id: event.room_id.clone(),
+                    room: room.clone(),
+                });
                 context.tracked.insert(event.room_id.clone(), room);
             }
             None => {
-                if is_bot_membership && event.membership() == Some("invite") && event.sender != identity.bot {
+                if is_bot_membership
+                    && event.membership() == Some("invite")
+                    && event.sender != identity.bot
+                {
                     changes.push(IndexChange::Enqueue(Job::JoinRoom {
                         room_id: event.room_id.clone(),
                         inviter: event.sender.clone(),
@@ -279,7 +307,9 @@ fn plan_event(identity: &Identity, context: &mut ProjectionContext, event: &Room
             return;
         }
         if is_bot_membership && matches!(event.membership(), Some("leave" | "ban")) {
-            changes.push(IndexChange::ForgetRoom { room_id: event.room_id.clone() });
+            changes.push(IndexChange::ForgetRoom {
+                room_id: event.room_id.clone(),
+            });
             context.tracked.remove(&event.room_id);
             return;
         }
@@ -289,14 +319,25 @@ fn plan_event(identity: &Identity, context: &mut ProjectionContext, event: &Room
             changes.push(IndexChange::Superseded(replaced.clone()));
         }
         if event.event_type == "m.room.create" {
-            let room = TrackedRoom { creator: Some(event.sender.clone()), room_version: room_version_of(&event.content) };
+            let room = TrackedRoom {
+                creator: Some(event.sender.clone()),
+                room_version: room_version_of(&event.content),
+            };
             context.tracked.insert(event.room_id.clone(), room.clone());
-            changes.push(IndexChange::TrackRoom { room_id: event.room_id.clone(), room });
+            changes.push(IndexChange::TrackRoom {
+                room_id: event.room_id.clone(),
+                room,
+            });
         }
         put_state(&identity.bot, context, state, changes);
     } else if let Some(target) = event.redacted_event() {
-        let Some(mut row) = context.redaction_targets.get(&target).cloned() else { return };
-        let version = context.tracked.get(&event.room_id).and_then(|room| room.room_version.clone());
+        let Some(mut row) = context.redaction_targets.get(&target).cloned() else {
+            return;
+        };
+        let version = context
+            .tracked
+            .get(&event.room_id)
+            .and_then(|room| room.room_version.clone());
         row.content = redacted_content(&row.event_type, row.content, version.as_ref());
         put_state(&identity.bot, context, row, changes);
     } else {
@@ -305,10 +346,21 @@ fn plan_event(identity: &Identity, context: &mut ProjectionContext, event: &Room
 }
 
 /// Records a state row and the typed rows derived from it.
-fn put_state(bot: &UserId, context: &mut ProjectionContext, row: StateRow, changes: &mut Vec<IndexChange>) {
-    let tracked = context.tracked.get(&row.room_id).cloned().unwrap_or_default();
+fn put_state(
+    bot: &UserId,
+    context: &mut ProjectionContext,
+    row: StateRow,
+    changes: &mut Vec<IndexChange>,
+) {
+    let tracked = context
+        .tracked
+        .get(&row.room_id)
+        .cloned()
+        .unwrap_or_default();
     changes.extend(derived_changes(bot, &tracked, &row));
-    context.redaction_targets.insert(row.event_id.clone(), row.clone());
+    context
+        .redaction_targets
+        .insert(row.event_id.clone(), row.clone());
     changes.push(IndexChange::PutState(row));
 }
 
@@ -318,13 +370,20 @@ pub fn derived_changes(bot: &UserId, room: &TrackedRoom, row: &StateRow) -> Opti
     let created_by_parvis = room.creator.as_deref() == Some(bot) && row.state_key.is_empty();
     match row.event_type.as_str() {
         "org.parvis.community" if created_by_parvis => Some(
-            match serde_json::from_value::<CommunityEventContent>(Value::Object(row.content.clone())) {
-                Ok(content) => IndexChange::PutCommunity(CommunityRow { space_id: row.room_id.clone(), content }),
+            match serde_json::from_value::<CommunityEventContent>(Value::Object(
+                row.content.clone(),
+            )) {
+                Ok(content) => IndexChange::PutCommunity(CommunityRow {
+                    space_id: row.room_id.clone(),
+                    content,
+                }),
                 Err(_) => IndexChange::RemoveCommunity(row.room_id.clone()),
             },
         ),
         "org.parvis.community.room" if created_by_parvis => Some(
-            match serde_json::from_value::<CommunityRoomEventContent>(Value::Object(row.content.clone())) {
+            match serde_json::from_value::<CommunityRoomEventContent>(Value::Object(
+                row.content.clone(),
+            )) {
                 Ok(content) => IndexChange::PutCommunityRoom(CommunityRoomRow {
                     room_id: row.room_id.clone(),
                     space_id: content.community,
@@ -339,15 +398,27 @@ pub fn derived_changes(bot: &UserId, room: &TrackedRoom, row: &StateRow) -> Opti
 
 /// Plans the changes that replace a room's indexed state with a full snapshot of its current
 /// state (from `GET /rooms/{roomId}/state`).
-pub fn plan_snapshot(identity: &Identity, room_id: &OwnedRoomId, state: &[RoomEvent]) -> Vec<IndexChange> {
-    let create = state.iter().find(|event| event.event_type == "m.room.create" && event.state_key.as_deref() == Some(""));
+pub fn plan_snapshot(
+    identity: &Identity,
+    room_id: &OwnedRoomId,
+    state: &[RoomEvent],
+) -> Vec<IndexChange> {
+    let create = state.iter().find(|event| {
+        event.event_type == "m.room.create" && event.state_key.as_deref() == Some("")
+    });
     let room = TrackedRoom {
         creator: create.map(|event| event.sender.clone()),
-        room_version: create.map(|event| room_version_of(&event.content).unwrap_or(RoomVersionId::V1)),
+        room_version: create
+            .map(|event| room_version_of(&event.content).unwrap_or(RoomVersionId::V1)),
     };
     let mut changes = vec![
-        IndexChange::ForgetRoom { room_id: room_id.clone() },
-        IndexChange::TrackRoom { room_id: room_id.clone(), room: room.clone() },
+        IndexChange::ForgetRoom {
+            room_id: room_id.clone(),
+        },
+        IndexChange::TrackRoom {
+            room_id: room_id.clone(),
+            room: room.clone(),
+        },
     ];
     for event in state.iter().filter(|event| &event.room_id == room_id) {
         if let Some(row) = StateRow::from_event(event) {
@@ -375,7 +446,9 @@ fn plan_command(identity: &Identity, event: &RoomEvent, changes: &mut Vec<IndexC
         .and_then(|relation| relation.get("rel_type"))
         .and_then(Value::as_str)
         == Some("m.replace");
-    let Some(body) = event.content.get("body").and_then(Value::as_str) else { return };
+    let Some(body) = event.content.get("body").and_then(Value::as_str) else {
+        return;
+    };
     if is_edit || !body.trim_start().starts_with(command::PREFIX) {
         return;
     }
@@ -396,12 +469,18 @@ fn room_version_of(content: &JsonObject) -> Option<RoomVersionId> {
 }
 
 /// The content of a redacted state event, by the room version's redaction rules.
-fn redacted_content(event_type: &str, content: JsonObject, version: Option<&RoomVersionId>) -> JsonObject {
+fn redacted_content(
+    event_type: &str,
+    content: JsonObject,
+    version: Option<&RoomVersionId>,
+) -> JsonObject {
     let rules = version
         .and_then(RoomVersionId::rules)
         .unwrap_or(ruma::room_version_rules::RoomVersionRules::V12)
         .redaction;
-    let Ok(CanonicalJsonValue::Object(mut canonical)) = CanonicalJsonValue::try_from(Value::Object(content)) else {
+    let Ok(CanonicalJsonValue::Object(mut canonical)) =
+        CanonicalJsonValue::try_from(Value::Object(content))
+    else {
         // Content that is not canonical JSON (floats, huge integers) keeps nothing.
         return JsonObject::new();
     };
@@ -410,5 +489,8 @@ fn redacted_content(event_type: &str, content: JsonObject, version: Option<&Room
 }
 
 fn canonical_to_json(object: CanonicalJsonObject) -> JsonObject {
-    object.into_iter().map(|(key, value)| (key, value.into())).collect()
+    object
+        .into_iter()
+        .map(|(key, value)| (key, value.into()))
+        .collect()
 }

@@ -20,13 +20,20 @@ impl ProgressLine {
     /// A progress line for `total` steps.
     pub fn new(label: &'static str, total: usize) -> Self {
         use std::io::IsTerminal;
-        Self { label, total, interactive: std::io::stderr().is_terminal() }
+        Self {
+            label,
+            total,
+            interactive: std::io::stderr().is_terminal(),
+        }
     }
 
     /// Shows that `done` steps are done.
     pub fn update(&self, done: usize) {
         let width = 30;
-        let filled = if self.total == 0 { width } else { done * width / self.total };
+        let filled = (done * width)
+            .checked_div(self.total)
+            .unwrap_or(width)
+            .min(width);
         let bar = format!("[{}{}]", "#".repeat(filled), " ".repeat(width - filled));
         let mut stderr = std::io::stderr();
         if self.interactive {
@@ -34,7 +41,7 @@ impl ProgressLine {
             if done == self.total {
                 let _ = writeln!(stderr);
             }
-        } else if done == self.total || done % 50 == 0 {
+        } else if done == self.total || done.is_multiple_of(50) {
             let _ = writeln!(stderr, "{} {bar} {done}/{}", self.label, self.total);
         }
     }
@@ -44,7 +51,12 @@ impl ProgressLine {
 /// to. Returns how many rooms were indexed.
 pub async fn rebuild_index(bot: &Bot, index: &Index) -> Result<usize, JobError> {
     // Ask the homeserver first: if it is down, the existing index is left as it was.
-    let rooms = bot.intents().bot().send(joined_rooms::v3::Request::new()).await?.joined_rooms;
+    let rooms = bot
+        .intents()
+        .bot()
+        .send(joined_rooms::v3::Request::new())
+        .await?
+        .joined_rooms;
     index.clear().await?;
     let progress = ProgressLine::new("rebuilding the index", rooms.len());
     progress.update(0);

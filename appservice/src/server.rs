@@ -3,7 +3,9 @@
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use parvis_config::Config;
-use parvis_homeserver_bridge::{AppserviceApi, ClientError, HomeserverClient, Intents, appservice_router};
+use parvis_homeserver_bridge::{
+    AppserviceApi, ClientError, HomeserverClient, Intents, appservice_router,
+};
 use ruma::api::client::appservice::request_ping;
 use tokio::{net::TcpListener, sync::Notify};
 
@@ -59,12 +61,28 @@ impl Services {
     /// Connects to the index and prepares the homeserver client.
     pub async fn connect(config: Config) -> Result<Self, ServerError> {
         let index = Index::connect(&config.database.url, config.database.max_connections).await?;
-        let client = HomeserverClient::new(&config.homeserver.url, config.appservice.as_token.clone())?;
-        let identity = Identity { bot: config.bot_user_id(), user_prefix: config.appservice.user_prefix.clone() };
+        let client =
+            HomeserverClient::new(&config.homeserver.url, config.appservice.as_token.clone())?;
+        let identity = Identity {
+            bot: config.bot_user_id(),
+            user_prefix: config.appservice.user_prefix.clone(),
+        };
         let jobs_waiting = Arc::new(Notify::new());
         let intents = Intents::new(client, identity.bot.clone());
-        let bot = Arc::new(Bot::new(intents, index.clone(), identity.clone(), config.homeserver.server_name.clone(), jobs_waiting.clone()));
-        Ok(Self { config, index, bot, jobs_waiting, identity })
+        let bot = Arc::new(Bot::new(
+            intents,
+            index.clone(),
+            identity.clone(),
+            config.homeserver.server_name.clone(),
+            jobs_waiting.clone(),
+        ));
+        Ok(Self {
+            config,
+            index,
+            bot,
+            jobs_waiting,
+            identity,
+        })
     }
 }
 
@@ -79,7 +97,9 @@ impl Application {
     pub async fn build(config: Config) -> Result<Self, ServerError> {
         let address = config.appservice.bind;
         let services = Services::connect(config).await?;
-        let listener = TcpListener::bind(address).await.map_err(|source| ServerError::Bind { address, source })?;
+        let listener = TcpListener::bind(address)
+            .await
+            .map_err(|source| ServerError::Bind { address, source })?;
         Ok(Self { services, listener })
     }
 
@@ -89,20 +109,44 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then stops the background tasks.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
-        let Services { config, index, bot, jobs_waiting, identity } = self.services;
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let Services {
+            config,
+            index,
+            bot,
+            jobs_waiting,
+            identity,
+        } = self.services;
         let ingest = Ingest::new(index.clone(), identity, jobs_waiting.clone());
-        let appservice = Arc::new(AppserviceApi::new(config.appservice.hs_token.clone(), ingest));
-        let api = Arc::new(ApiState { bot: bot.clone(), index: index.clone(), admin_token: config.api.admin_token.clone() });
-        let router = appservice_router(appservice).merge(api_router(api)).layer(tower_http::trace::TraceLayer::new_for_http());
+        let appservice = Arc::new(AppserviceApi::new(
+            config.appservice.hs_token.clone(),
+            ingest,
+        ));
+        let api = Arc::new(ApiState {
+            bot: bot.clone(),
+            index: index.clone(),
+            admin_token: config.api.admin_token.clone(),
+        });
+        let router = appservice_router(appservice)
+            .merge(api_router(api))
+            .layer(tower_http::trace::TraceLayer::new_for_http());
 
         let stop = Arc::new(Notify::new());
         let worker = tokio::spawn(bot.clone().run_jobs(stop.clone()));
-        let upkeep = tokio::spawn(upkeep(index, jobs_waiting, Duration::from_secs(config.index.reconcile_interval_secs)));
+        let upkeep = tokio::spawn(upkeep(
+            index,
+            jobs_waiting,
+            Duration::from_secs(config.index.reconcile_interval_secs),
+        ));
         let ping = tokio::spawn(ping_homeserver(bot, config.appservice.id.clone()));
 
         tracing::info!(address = %self.listener.local_addr()?, "Parvis is listening");
-        let served = axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await;
+        let served = axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await;
         stop.notify_waiters();
         upkeep.abort();
         ping.abort();
@@ -135,7 +179,11 @@ async fn ping_homeserver(bot: Arc<Bot>, appservice_id: String) {
 /// Periodic upkeep: reconcile every followed room with the homeserver (at start, then every
 /// `interval`; zero disables), and forget old processed-event records.
 async fn upkeep(index: Index, jobs_waiting: Arc<Notify>, interval: Duration) {
-    let period = if interval.is_zero() { Duration::from_secs(24 * 3600) } else { interval };
+    let period = if interval.is_zero() {
+        Duration::from_secs(24 * 3600)
+    } else {
+        interval
+    };
     let mut ticker = tokio::time::interval(period);
     loop {
         ticker.tick().await;
@@ -152,7 +200,10 @@ async fn upkeep(index: Index, jobs_waiting: Arc<Notify>, interval: Duration) {
                 Err(error) => tracing::error!(%error, "cannot list rooms to reconcile"),
             }
         }
-        if let Err(error) = index.prune_processed(now_ms() - PROCESSED_EVENTS_RETENTION_MS).await {
+        if let Err(error) = index
+            .prune_processed(now_ms() - PROCESSED_EVENTS_RETENTION_MS)
+            .await
+        {
             tracing::error!(%error, "cannot prune processed events");
         }
     }

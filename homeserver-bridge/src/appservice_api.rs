@@ -31,7 +31,10 @@ pub trait TransactionSink: Send + Sync + 'static {
     /// Makes the effects of `transaction` durable. The transaction is acknowledged (200) only
     /// when this returns `Ok`; on `Err` the homeserver retries it later, so this must be
     /// idempotent.
-    fn ingest(&self, transaction: Transaction) -> impl Future<Output = Result<(), SinkError>> + Send;
+    fn ingest(
+        &self,
+        transaction: Transaction,
+    ) -> impl Future<Output = Result<(), SinkError>> + Send;
 
     /// Answers the homeserver's query for a user in the appservice's namespace: `true` when the
     /// user exists (or was just created).
@@ -53,7 +56,10 @@ pub struct AppserviceApi<S> {
 impl<S: TransactionSink> AppserviceApi<S> {
     /// Serves `sink`, accepting requests that carry `hs_token`.
     pub fn new(hs_token: impl Into<String>, sink: S) -> Self {
-        Self { hs_token: hs_token.into(), sink }
+        Self {
+            hs_token: hs_token.into(),
+            sink,
+        }
     }
 
     /// The sink behind the routes.
@@ -84,7 +90,9 @@ impl<S: TransactionSink> AppserviceApi<S> {
         if token_matches(&self.hs_token, presented) {
             Ok(())
         } else {
-            Err(MatrixErrorBody::forbidden("the homeserver token (hs_token) is not the one in the registration"))
+            Err(MatrixErrorBody::forbidden(
+                "the homeserver token (hs_token) is not the one in the registration",
+            ))
         }
     }
 }
@@ -92,9 +100,15 @@ impl<S: TransactionSink> AppserviceApi<S> {
 /// The Application Service API routes, under `/_matrix/app/v1`.
 pub fn appservice_router<S: TransactionSink>(api: Arc<AppserviceApi<S>>) -> Router {
     Router::new()
-        .route("/_matrix/app/v1/transactions/{txn_id}", put(push_events::<S>))
+        .route(
+            "/_matrix/app/v1/transactions/{txn_id}",
+            put(push_events::<S>),
+        )
         .route("/_matrix/app/v1/users/{user_id}", get(query_user::<S>))
-        .route("/_matrix/app/v1/rooms/{room_alias}", get(query_room_alias::<S>))
+        .route(
+            "/_matrix/app/v1/rooms/{room_alias}",
+            get(query_room_alias::<S>),
+        )
         .route("/_matrix/app/v1/ping", post(ping::<S>))
         .layer(DefaultBodyLimit::max(MAX_TRANSACTION_BYTES))
         .with_state(api)
@@ -135,7 +149,9 @@ async fn query_user<S: TransactionSink>(
     if api.sink.query_user(&user_id).await {
         Ok(Json(json!({})))
     } else {
-        Err(MatrixErrorBody::not_found(format!("Parvis has no user {user_id}")))
+        Err(MatrixErrorBody::not_found(format!(
+            "Parvis has no user {user_id}"
+        )))
     }
 }
 
@@ -152,7 +168,9 @@ async fn query_room_alias<S: TransactionSink>(
     if api.sink.query_room_alias(&alias).await {
         Ok(Json(json!({})))
     } else {
-        Err(MatrixErrorBody::not_found(format!("Parvis has no room {alias}")))
+        Err(MatrixErrorBody::not_found(format!(
+            "Parvis has no room {alias}"
+        )))
     }
 }
 
@@ -164,9 +182,11 @@ async fn ping<S: TransactionSink>(
     body: Bytes,
 ) -> Result<Json<Value>, MatrixErrorBody> {
     api.authorize(&headers, query.as_deref())?;
-    let transaction_id = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|v| v.get("transaction_id").and_then(Value::as_str).map(str::to_owned));
+    let transaction_id = serde_json::from_slice::<Value>(&body).ok().and_then(|v| {
+        v.get("transaction_id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    });
     api.sink.pinged(transaction_id.as_deref());
     Ok(Json(json!({})))
 }
@@ -193,7 +213,10 @@ mod tests {
             if self.fail {
                 return Err("disk full".into());
             }
-            self.transactions.lock().unwrap().push(transaction.txn_id.to_string());
+            self.transactions
+                .lock()
+                .unwrap()
+                .push(transaction.txn_id.to_string());
             Ok(())
         }
         async fn query_user(&self, user_id: &UserId) -> bool {
@@ -212,8 +235,13 @@ mod tests {
     async fn send(router: Router, request: Request<Body>) -> (StatusCode, Value) {
         let response = router.oneshot(request).await.unwrap();
         let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
     }
 
     fn put_txn(token: Option<&str>, body: &'static str) -> Request<Body> {
@@ -229,7 +257,10 @@ mod tests {
         let (router, api) = router(RecordingSink::default());
         let (status, body) = send(router, put_txn(Some("hs-secret"), r#"{"events": []}"#)).await;
         assert_eq!((status, body), (StatusCode::OK, json!({})));
-        assert_eq!(*api.sink().transactions.lock().unwrap(), vec!["7".to_owned()]);
+        assert_eq!(
+            *api.sink().transactions.lock().unwrap(),
+            vec!["7".to_owned()]
+        );
     }
 
     #[tokio::test]
@@ -245,7 +276,11 @@ mod tests {
     #[tokio::test]
     async fn wrong_or_missing_token_is_refused_and_nothing_is_stored() {
         let (router_a, api) = router(RecordingSink::default());
-        let (status, body) = send(router_a.clone(), put_txn(Some("guess"), r#"{"events": []}"#)).await;
+        let (status, body) = send(
+            router_a.clone(),
+            put_txn(Some("guess"), r#"{"events": []}"#),
+        )
+        .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert_eq!(body["errcode"], "M_FORBIDDEN");
         let (status, body) = send(router_a, put_txn(None, r#"{"events": []}"#)).await;
@@ -258,14 +293,23 @@ mod tests {
     async fn malformed_bodies_get_matrix_errors() {
         let (router, _) = router(RecordingSink::default());
         let (status, body) = send(router.clone(), put_txn(Some("hs-secret"), "{oops")).await;
-        assert_eq!((status, body["errcode"].as_str()), (StatusCode::BAD_REQUEST, Some("M_NOT_JSON")));
+        assert_eq!(
+            (status, body["errcode"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("M_NOT_JSON"))
+        );
         let (status, body) = send(router, put_txn(Some("hs-secret"), r#"{"events": {}}"#)).await;
-        assert_eq!((status, body["errcode"].as_str()), (StatusCode::BAD_REQUEST, Some("M_BAD_JSON")));
+        assert_eq!(
+            (status, body["errcode"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("M_BAD_JSON"))
+        );
     }
 
     #[tokio::test]
     async fn a_failing_sink_is_not_acknowledged() {
-        let (router, _) = router(RecordingSink { fail: true, ..Default::default() });
+        let (router, _) = router(RecordingSink {
+            fail: true,
+            ..Default::default()
+        });
         let (status, body) = send(router, put_txn(Some("hs-secret"), r#"{"events": []}"#)).await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(body["error"].as_str().unwrap().contains("disk full"));
@@ -275,11 +319,22 @@ mod tests {
     async fn user_query_and_ping() {
         let (router, _) = router(RecordingSink::default());
         let get = |path: &str| {
-            Request::get(path).header("authorization", "Bearer hs-secret").body(Body::empty()).unwrap()
+            Request::get(path)
+                .header("authorization", "Bearer hs-secret")
+                .body(Body::empty())
+                .unwrap()
         };
-        assert_eq!(send(router.clone(), get("/_matrix/app/v1/users/@parvis:hs")).await.0, StatusCode::OK);
+        assert_eq!(
+            send(router.clone(), get("/_matrix/app/v1/users/@parvis:hs"))
+                .await
+                .0,
+            StatusCode::OK
+        );
         let (status, body) = send(router.clone(), get("/_matrix/app/v1/users/@other:hs")).await;
-        assert_eq!((status, body["errcode"].as_str()), (StatusCode::NOT_FOUND, Some("M_NOT_FOUND")));
+        assert_eq!(
+            (status, body["errcode"].as_str()),
+            (StatusCode::NOT_FOUND, Some("M_NOT_FOUND"))
+        );
         let ping = Request::post("/_matrix/app/v1/ping")
             .header("authorization", "Bearer hs-secret")
             .body(Body::from(r#"{"transaction_id": "t1"}"#))

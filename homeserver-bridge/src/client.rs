@@ -13,9 +13,9 @@ use ruma::{
         AppserviceUserIdentity, IncomingResponse, MatrixVersion, OutgoingRequest,
         OutgoingRequestAppserviceExt, SupportedVersions,
         auth_scheme::{AuthScheme, SendAccessToken},
+        client::uiaa::UiaaResponse,
         error::{Error as RumaApiError, ErrorBody, ErrorKind, FromHttpResponseError, RetryAfter},
         path_builder::{PathBuilder, SinglePath, VersionHistory},
-        client::uiaa::UiaaResponse,
     },
 };
 
@@ -178,12 +178,14 @@ impl HomeserverClient {
             match R::IncomingResponse::try_from_http_response(response) {
                 Ok(response) => return Ok(response),
                 Err(FromHttpResponseError::Server(error)) => {
-                    if let Some(ErrorKind::LimitExceeded(data)) = error.matrix_error().and_then(RumaApiError::error_kind) {
+                    if let Some(ErrorKind::LimitExceeded(data)) =
+                        error.matrix_error().and_then(RumaApiError::error_kind)
+                    {
                         let wait = match data.retry_after {
                             Some(RetryAfter::Delay(delay)) => delay,
-                            Some(RetryAfter::DateTime(at)) => {
-                                at.duration_since(std::time::SystemTime::now()).unwrap_or_default()
-                            }
+                            Some(RetryAfter::DateTime(at)) => at
+                                .duration_since(std::time::SystemTime::now())
+                                .unwrap_or_default(),
                             None => backoff,
                         };
                         if wait > MAX_RETRY_AFTER {
@@ -199,22 +201,38 @@ impl HomeserverClient {
                 Err(error) => return Err(ClientError::Response(error.to_string())),
             }
         }
-        Err(ClientError::RateLimited { attempts: MAX_RATE_LIMIT_RETRIES })
+        Err(ClientError::RateLimited {
+            attempts: MAX_RATE_LIMIT_RETRIES,
+        })
     }
 
-    async fn execute(&self, request: &http::Request<Vec<u8>>) -> Result<http::Response<Bytes>, ClientError> {
-        let unreachable = |source| ClientError::Unreachable { url: self.base_url.clone(), source };
-        let mut builder = self.http.request(request.method().clone(), request.uri().to_string());
+    async fn execute(
+        &self,
+        request: &http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Bytes>, ClientError> {
+        let unreachable = |source| ClientError::Unreachable {
+            url: self.base_url.clone(),
+            source,
+        };
+        let mut builder = self
+            .http
+            .request(request.method().clone(), request.uri().to_string());
         for (name, value) in request.headers() {
             builder = builder.header(name, value);
         }
-        let response = builder.body(request.body().clone()).send().await.map_err(unreachable)?;
+        let response = builder
+            .body(request.body().clone())
+            .send()
+            .await
+            .map_err(unreachable)?;
         let mut http_response = http::Response::builder().status(response.status());
         for (name, value) in response.headers() {
             http_response = http_response.header(name, value);
         }
         let body = response.bytes().await.map_err(unreachable)?;
-        http_response.body(body).map_err(|e| ClientError::Response(e.to_string()))
+        http_response
+            .body(body)
+            .map_err(|e| ClientError::Response(e.to_string()))
     }
 }
 
@@ -262,5 +280,9 @@ fn matrix_error(error: RumaApiError) -> ClientError {
         ErrorBody::Json(json) => json.to_string(),
         ErrorBody::NotJson { bytes, .. } => String::from_utf8_lossy(bytes).into_owned(),
     };
-    ClientError::Matrix { status, errcode: errcode.unwrap_or_else(|| "M_UNKNOWN".to_owned()), message }
+    ClientError::Matrix {
+        status,
+        errcode: errcode.unwrap_or_else(|| "M_UNKNOWN".to_owned()),
+        message,
+    }
 }

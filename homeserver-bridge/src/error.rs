@@ -26,7 +26,11 @@ fn default_status() -> u16 {
 impl MatrixErrorBody {
     /// Builds an error answer.
     pub fn new(status: StatusCode, errcode: &str, error: impl Into<String>) -> Self {
-        Self { status: status.as_u16(), errcode: errcode.to_owned(), error: error.into() }
+        Self {
+            status: status.as_u16(),
+            errcode: errcode.to_owned(),
+            error: error.into(),
+        }
     }
 
     /// `401 M_UNAUTHORIZED`: no credentials were given.

@@ -12,12 +12,12 @@ use std::{
 use ruma::{
     OwnedRoomId, OwnedUserId, RoomId, UserId,
     api::{
+        OutgoingRequest,
         auth_scheme::{AuthScheme, SendAccessToken},
         client::{
             account::register::{self, LoginType},
             membership::join_room_by_id,
         },
-        OutgoingRequest,
     },
 };
 use tokio::sync::OnceCell;
@@ -35,7 +35,12 @@ pub struct Intent {
 
 impl Intent {
     fn new(client: HomeserverClient, user_id: OwnedUserId) -> Self {
-        Self { client, user_id, registered: OnceCell::new(), joined: Mutex::new(HashSet::new()) }
+        Self {
+            client,
+            user_id,
+            registered: OnceCell::new(),
+            joined: Mutex::new(HashSet::new()),
+        }
     }
 
     /// The user this intent acts as.
@@ -52,7 +57,11 @@ impl Intent {
                 request.login_type = Some(LoginType::ApplicationService);
                 // MSC4190 appservices create devices themselves; no access token is wanted.
                 request.inhibit_login = true;
-                match self.client.send_as(request, Some(&self.user_id), None).await {
+                match self
+                    .client
+                    .send_as(request, Some(&self.user_id), None)
+                    .await
+                {
                     Ok(_) => Ok(()),
                     Err(error) if error.errcode() == Some("M_USER_IN_USE") => Ok(()),
                     Err(error) => Err(error),
@@ -68,14 +77,18 @@ impl Intent {
             return Ok(());
         }
         self.ensure_registered().await?;
-        self.send(join_room_by_id::v3::Request::new(room_id.to_owned())).await?;
+        self.send(join_room_by_id::v3::Request::new(room_id.to_owned()))
+            .await?;
         self.mark_joined(room_id);
         Ok(())
     }
 
     /// Whether this intent knows it is joined to `room_id`.
     pub fn is_joined(&self, room_id: &RoomId) -> bool {
-        self.joined.lock().map(|joined| joined.contains(room_id)).unwrap_or(false)
+        self.joined
+            .lock()
+            .map(|joined| joined.contains(room_id))
+            .unwrap_or(false)
     }
 
     /// Records that the user is joined to `room_id` (seen in a transaction, or created the room).
@@ -100,7 +113,9 @@ impl Intent {
         R::PathBuilder: PathInput,
         for<'a> R::Authentication: AuthScheme<Input<'a> = SendAccessToken<'a>>,
     {
-        self.client.send_as(request, Some(&self.user_id), None).await
+        self.client
+            .send_as(request, Some(&self.user_id), None)
+            .await
     }
 }
 
@@ -118,7 +133,11 @@ impl Intents {
         let bot = Arc::new(Intent::new(client.clone(), bot_user_id));
         // The homeserver creates the appservice's `sender_localpart` user itself.
         let _ = bot.registered.set(());
-        Self { client, bot, users: Mutex::new(HashMap::new()) }
+        Self {
+            client,
+            bot,
+            users: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The bot's intent.
@@ -136,7 +155,10 @@ impl Intents {
         if user_id == self.bot.user_id() {
             return self.bot.clone();
         }
-        let mut users = self.users.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut users = self
+            .users
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         users
             .entry(user_id.to_owned())
             .or_insert_with(|| Arc::new(Intent::new(self.client.clone(), user_id.to_owned())))

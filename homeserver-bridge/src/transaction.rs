@@ -30,11 +30,23 @@ pub enum TransactionRejection {
 const FIELD_ALIASES: &[(&str, &str)] = &[
     ("de.sorunome.msc2409.ephemeral", "ephemeral"),
     ("to_device", "de.sorunome.msc2409.to_device"),
-    ("org.matrix.msc4203.to_device", "de.sorunome.msc2409.to_device"),
+    (
+        "org.matrix.msc4203.to_device",
+        "de.sorunome.msc2409.to_device",
+    ),
     ("device_lists", "org.matrix.msc3202.device_lists"),
-    ("org.matrix.msc3202.device_one_time_key_counts", "org.matrix.msc3202.device_one_time_keys_count"),
-    ("device_one_time_keys_count", "org.matrix.msc3202.device_one_time_keys_count"),
-    ("device_unused_fallback_key_types", "org.matrix.msc3202.device_unused_fallback_key_types"),
+    (
+        "org.matrix.msc3202.device_one_time_key_counts",
+        "org.matrix.msc3202.device_one_time_keys_count",
+    ),
+    (
+        "device_one_time_keys_count",
+        "org.matrix.msc3202.device_one_time_keys_count",
+    ),
+    (
+        "device_unused_fallback_key_types",
+        "org.matrix.msc3202.device_unused_fallback_key_types",
+    ),
 ];
 
 /// Renames aliased fields in place to the names ruma reads. Returns whether anything changed.
@@ -56,10 +68,14 @@ pub fn parse_transaction(txn_id: &str, body: &[u8]) -> Result<Transaction, Trans
     let value: Value =
         serde_json::from_slice(body).map_err(|e| TransactionRejection::NotJson(e.to_string()))?;
     let Value::Object(mut object) = value else {
-        return Err(TransactionRejection::BadJson("expected a JSON object".to_owned()));
+        return Err(TransactionRejection::BadJson(
+            "expected a JSON object".to_owned(),
+        ));
     };
     if !object.get("events").is_some_and(Value::is_array) {
-        return Err(TransactionRejection::BadJson("`events` must be an array".to_owned()));
+        return Err(TransactionRejection::BadJson(
+            "`events` must be an array".to_owned(),
+        ));
     }
     // Re-serialise only when a field had to be renamed: the common case parses the bytes as received.
     let normalized;
@@ -85,7 +101,10 @@ pub fn token_matches(expected: &str, presented: &str) -> bool {
     if expected.len() != presented.len() {
         return false;
     }
-    let difference = expected.iter().zip(presented).fold(0u8, |acc, (a, b)| acc | (a ^ b));
+    let difference = expected
+        .iter()
+        .zip(presented)
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b));
     std::hint::black_box(difference) == 0
 }
 
@@ -128,10 +147,22 @@ mod tests {
 
     #[test]
     fn not_json_and_bad_json_are_told_apart() {
-        assert!(matches!(parse_transaction("1", b"{not json"), Err(TransactionRejection::NotJson(_))));
-        assert!(matches!(parse_transaction("1", b"[1,2]"), Err(TransactionRejection::BadJson(_))));
-        assert!(matches!(parse_transaction("1", br#"{"events": 3}"#), Err(TransactionRejection::BadJson(_))));
-        assert!(matches!(parse_transaction("1", br#"{"ephemeral": []}"#), Err(TransactionRejection::BadJson(_))));
+        assert!(matches!(
+            parse_transaction("1", b"{not json"),
+            Err(TransactionRejection::NotJson(_))
+        ));
+        assert!(matches!(
+            parse_transaction("1", b"[1,2]"),
+            Err(TransactionRejection::BadJson(_))
+        ));
+        assert!(matches!(
+            parse_transaction("1", br#"{"events": 3}"#),
+            Err(TransactionRejection::BadJson(_))
+        ));
+        assert!(matches!(
+            parse_transaction("1", br#"{"ephemeral": []}"#),
+            Err(TransactionRejection::BadJson(_))
+        ));
     }
 
     #[test]

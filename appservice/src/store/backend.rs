@@ -9,10 +9,13 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous},
 };
 
-use super::{CommunitySummary, IndexStore, IngestReport, QueuedJob, Result, StoreError, digest::IndexDigest, distinct, now_ms};
+use super::{
+    CommunitySummary, IndexStore, IngestReport, QueuedJob, Result, StoreError, digest::IndexDigest,
+    distinct, now_ms,
+};
 use crate::projection::{
-    IndexChange, Identity, Job, JsonObject, ProjectionContext, RoomEvent, StateRow, TrackedRoom, plan_snapshot,
-    plan_transaction,
+    Identity, IndexChange, Job, JsonObject, ProjectionContext, RoomEvent, StateRow, TrackedRoom,
+    plan_snapshot, plan_transaction,
 };
 
 /// Rows per multi-row statement: well under SQLite's 32,766 bound parameters.
@@ -36,7 +39,10 @@ impl SqliteIndex {
             // (only, at worst, the last ones on a power cut), and spares an fsync per commit.
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(max_connections.max(1)).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(Self { pool })
     }
@@ -74,7 +80,11 @@ fn last_per_key(rows: Vec<StateRow>) -> Vec<StateRow> {
     let mut position: HashMap<(OwnedRoomId, String, String), usize> = HashMap::new();
     let mut kept: Vec<Option<StateRow>> = Vec::with_capacity(rows.len());
     for row in rows {
-        let key = (row.room_id.clone(), row.event_type.clone(), row.state_key.clone());
+        let key = (
+            row.room_id.clone(),
+            row.event_type.clone(),
+            row.state_key.clone(),
+        );
         if let Some(previous) = position.insert(key, kept.len()) {
             kept[previous] = None;
         }

@@ -61,7 +61,10 @@ mod tests {
             digest.json_field(text);
             digest.finish()
         };
-        assert_eq!(json(r#"{"b": 1, "a": [true]}"#), json(r#"{"a":[true],"b":1}"#));
+        assert_eq!(
+            json(r#"{"b": 1, "a": [true]}"#),
+            json(r#"{"a":[true],"b":1}"#)
+        );
         assert_ne!(json(r#"{"a": 1}"#), json(r#"{"a": 2}"#));
     }
 }

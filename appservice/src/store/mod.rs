@@ -75,7 +75,11 @@ pub struct CommunitySummary {
 pub trait IndexStore: Send + Sync {
     /// Records `events` (deduplicated by event ID), projects the new ones, queues the jobs
     /// they call for, and commits once.
-    fn ingest(&self, identity: &Identity, events: &[RoomEvent]) -> impl Future<Output = Result<IngestReport>> + Send;
+    fn ingest(
+        &self,
+        identity: &Identity,
+        events: &[RoomEvent],
+    ) -> impl Future<Output = Result<IngestReport>> + Send;
 
     /// Replaces what the index holds of `room_id` with `state`, its full current state.
     fn apply_snapshot(
@@ -107,7 +111,12 @@ pub trait IndexStore: Send + Sync {
     fn complete_job(&self, id: i64) -> impl Future<Output = Result<()>> + Send;
 
     /// Reschedules a failed job at `not_before_ms`, recording the error.
-    fn retry_job(&self, id: i64, not_before_ms: i64, error: &str) -> impl Future<Output = Result<()>> + Send;
+    fn retry_job(
+        &self,
+        id: i64,
+        not_before_ms: i64,
+        error: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
 
     /// Communities in the index, with their rooms.
     fn communities(&self) -> impl Future<Output = Result<Vec<CommunitySummary>>> + Send;
@@ -130,9 +139,13 @@ impl Index {
     /// Connects to the database `url` (`sqlite://…` or `postgres://…`) and migrates it.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Self::Postgres(PostgresIndex::connect(url, max_connections).await?))
+            Ok(Self::Postgres(
+                PostgresIndex::connect(url, max_connections).await?,
+            ))
         } else {
-            Ok(Self::Sqlite(SqliteIndex::connect(url, max_connections).await?))
+            Ok(Self::Sqlite(
+                SqliteIndex::connect(url, max_connections).await?,
+            ))
         }
     }
 }
@@ -150,7 +163,12 @@ impl IndexStore for Index {
     async fn ingest(&self, identity: &Identity, events: &[RoomEvent]) -> Result<IngestReport> {
         delegate!(self, index => index.ingest(identity, events))
     }
-    async fn apply_snapshot(&self, identity: &Identity, room_id: &OwnedRoomId, state: &[RoomEvent]) -> Result<()> {
+    async fn apply_snapshot(
+        &self,
+        identity: &Identity,
+        room_id: &OwnedRoomId,
+        state: &[RoomEvent],
+    ) -> Result<()> {
         delegate!(self, index => index.apply_snapshot(identity, room_id, state))
     }
     async fn tracked_rooms(&self) -> Result<Vec<OwnedRoomId>> {
@@ -186,9 +204,15 @@ impl IndexStore for Index {
 }
 
 /// Distinct values of `items` in first-seen order.
-fn distinct<'a, T: AsRef<str> + ?Sized + 'a>(items: impl IntoIterator<Item = &'a T>) -> Vec<&'a str> {
+fn distinct<'a, T: AsRef<str> + ?Sized + 'a>(
+    items: impl IntoIterator<Item = &'a T>,
+) -> Vec<&'a str> {
     let mut seen = HashSet::new();
-    items.into_iter().map(AsRef::as_ref).filter(|item| seen.insert(*item)).collect()
+    items
+        .into_iter()
+        .map(AsRef::as_ref)
+        .filter(|item| seen.insert(*item))
+        .collect()
 }
 
 /// Milliseconds since the Unix epoch.

@@ -12,10 +12,20 @@ use super::*;
 use crate::projection::{Identity, Job, RoomEvent};
 
 fn identity() -> Identity {
-    Identity { bot: owned_user_id!("@parvis:hs"), user_prefix: "parvis_".to_owned() }
+    Identity {
+        bot: owned_user_id!("@parvis:hs"),
+        user_prefix: "parvis_".to_owned(),
+    }
 }
 
-fn event(id: &str, room: &str, sender: &str, event_type: &str, state_key: Option<&str>, content: Value) -> RoomEvent {
+fn event(
+    id: &str,
+    room: &str,
+    sender: &str,
+    event_type: &str,
+    state_key: Option<&str>,
+    content: Value,
+) -> RoomEvent {
     let mut json = json!({
         "event_id": id, "room_id": room, "sender": sender, "type": event_type,
         "origin_server_ts": 1_700_000_000_000u64, "content": content,
@@ -34,11 +44,38 @@ fn replacing(mut event: RoomEvent, replaced: &str) -> RoomEvent {
 /// A space the bot created for Alice, with its community state.
 fn community_space(room: &str) -> Vec<RoomEvent> {
     vec![
-        event(&format!("$create{room}"), room, "@parvis:hs", "m.room.create", Some(""), json!({"room_version": "12", "type": "m.space"})),
-        event(&format!("$join{room}"), room, "@parvis:hs", "m.room.member", Some("@parvis:hs"), json!({"membership": "join"})),
-        event(&format!("$community{room}"), room, "@parvis:hs", "org.parvis.community", Some(""),
-            json!({"name": "Projet Alpha", "tools": ["wiki"], "requested_by": "@alice:hs"})),
-        event(&format!("$invite{room}"), room, "@parvis:hs", "m.room.member", Some("@alice:hs"), json!({"membership": "invite"})),
+        event(
+            &format!("$create{room}"),
+            room,
+            "@parvis:hs",
+            "m.room.create",
+            Some(""),
+            json!({"room_version": "12", "type": "m.space"}),
+        ),
+        event(
+            &format!("$join{room}"),
+            room,
+            "@parvis:hs",
+            "m.room.member",
+            Some("@parvis:hs"),
+            json!({"membership": "join"}),
+        ),
+        event(
+            &format!("$community{room}"),
+            room,
+            "@parvis:hs",
+            "org.parvis.community",
+            Some(""),
+            json!({"name": "Projet Alpha", "tools": ["wiki"], "requested_by": "@alice:hs"}),
+        ),
+        event(
+            &format!("$invite{room}"),
+            room,
+            "@parvis:hs",
+            "m.room.member",
+            Some("@alice:hs"),
+            json!({"membership": "invite"}),
+        ),
     ]
 }
 
@@ -57,41 +94,91 @@ async fn ingest_is_idempotent_per_event<S: IndexStore>(store: S) {
     assert_eq!(first.new_events, 4);
     let digest = store.digest().await.unwrap();
     for _ in 0..2 {
-        assert_eq!(store.ingest(&identity(), &events).await.unwrap(), IngestReport::default());
+        assert_eq!(
+            store.ingest(&identity(), &events).await.unwrap(),
+            IngestReport::default()
+        );
         assert_eq!(store.digest().await.unwrap(), digest);
     }
     let communities = store.communities().await.unwrap();
     assert_eq!(communities.len(), 1);
     assert_eq!(communities[0].name, "Projet Alpha");
     assert_eq!(communities[0].tools, vec!["wiki".to_owned()]);
-    assert_eq!(store.tracked_rooms().await.unwrap(), vec![owned_room_id!("!space:hs")]);
+    assert_eq!(
+        store.tracked_rooms().await.unwrap(),
+        vec![owned_room_id!("!space:hs")]
+    );
 }
 
 async fn community_rooms_are_listed_under_their_space<S: IndexStore>(store: S) {
     let mut events = community_space("!space:hs");
-    events.push(event("$c2", "!wiki:hs", "@parvis:hs", "m.room.create", Some(""), json!({"room_version": "12"})));
-    events.push(event("$r2", "!wiki:hs", "@parvis:hs", "org.parvis.community.room", Some(""),
-        json!({"community": "!space:hs", "purpose": "wiki"})));
+    events.push(event(
+        "$c2",
+        "!wiki:hs",
+        "@parvis:hs",
+        "m.room.create",
+        Some(""),
+        json!({"room_version": "12"}),
+    ));
+    events.push(event(
+        "$r2",
+        "!wiki:hs",
+        "@parvis:hs",
+        "org.parvis.community.room",
+        Some(""),
+        json!({"community": "!space:hs", "purpose": "wiki"}),
+    ));
     store.ingest(&identity(), &events).await.unwrap();
     let communities = store.communities().await.unwrap();
-    assert_eq!(communities[0].rooms, vec![(owned_room_id!("!wiki:hs"), "wiki".to_owned())]);
+    assert_eq!(
+        communities[0].rooms,
+        vec![(owned_room_id!("!wiki:hs"), "wiki".to_owned())]
+    );
 }
 
 async fn late_older_state_does_not_win<S: IndexStore>(store: S) {
-    store.ingest(&identity(), &community_space("!space:hs")).await.unwrap();
+    store
+        .ingest(&identity(), &community_space("!space:hs"))
+        .await
+        .unwrap();
     let renamed = |id: &str, name: &str| {
-        event(id, "!space:hs", "@alice:hs", "org.parvis.community", Some(""),
-            json!({"name": name, "requested_by": "@alice:hs"}))
+        event(
+            id,
+            "!space:hs",
+            "@alice:hs",
+            "org.parvis.community",
+            Some(""),
+            json!({"name": name, "requested_by": "@alice:hs"}),
+        )
     };
     // Delivered newest first: B replaced A, then A arrives late.
-    store.ingest(&identity(), &[replacing(renamed("$B", "Beta"), "$A")]).await.unwrap();
-    store.ingest(&identity(), &[replacing(renamed("$A", "Alpha 2"), "$community!space:hs")]).await.unwrap();
+    store
+        .ingest(&identity(), &[replacing(renamed("$B", "Beta"), "$A")])
+        .await
+        .unwrap();
+    store
+        .ingest(
+            &identity(),
+            &[replacing(renamed("$A", "Alpha 2"), "$community!space:hs")],
+        )
+        .await
+        .unwrap();
     assert_eq!(store.communities().await.unwrap()[0].name, "Beta");
 }
 
 async fn redacted_community_state_is_dropped<S: IndexStore>(store: S) {
-    store.ingest(&identity(), &community_space("!space:hs")).await.unwrap();
-    let redaction = event("$red", "!space:hs", "@alice:hs", "m.room.redaction", None, json!({"redacts": "$community!space:hs"}));
+    store
+        .ingest(&identity(), &community_space("!space:hs"))
+        .await
+        .unwrap();
+    let redaction = event(
+        "$red",
+        "!space:hs",
+        "@alice:hs",
+        "m.room.redaction",
+        None,
+        json!({"redacts": "$community!space:hs"}),
+    );
     store.ingest(&identity(), &[redaction]).await.unwrap();
     assert!(store.communities().await.unwrap().is_empty());
     assert_eq!(store.tracked_rooms().await.unwrap().len(), 1);
@@ -101,21 +188,57 @@ async fn rooms_of_others_are_not_communities<S: IndexStore>(store: S) {
     // Mallory makes a room that claims to be a community and invites the bot, which joins.
     let room = "!fake:hs";
     let events = vec![
-        event("$m1", room, "@mallory:hs", "m.room.create", Some(""), json!({"room_version": "12"})),
-        event("$m2", room, "@mallory:hs", "org.parvis.community", Some(""), json!({"name": "Fake", "requested_by": "@mallory:hs"})),
-        event("$m3", room, "@mallory:hs", "m.room.member", Some("@parvis:hs"), json!({"membership": "invite"})),
-        event("$m4", room, "@parvis:hs", "m.room.member", Some("@parvis:hs"), json!({"membership": "join"})),
+        event(
+            "$m1",
+            room,
+            "@mallory:hs",
+            "m.room.create",
+            Some(""),
+            json!({"room_version": "12"}),
+        ),
+        event(
+            "$m2",
+            room,
+            "@mallory:hs",
+            "org.parvis.community",
+            Some(""),
+            json!({"name": "Fake", "requested_by": "@mallory:hs"}),
+        ),
+        event(
+            "$m3",
+            room,
+            "@mallory:hs",
+            "m.room.member",
+            Some("@parvis:hs"),
+            json!({"membership": "invite"}),
+        ),
+        event(
+            "$m4",
+            room,
+            "@parvis:hs",
+            "m.room.member",
+            Some("@parvis:hs"),
+            json!({"membership": "join"}),
+        ),
     ];
     store.ingest(&identity(), &events).await.unwrap();
     assert_eq!(
         all_jobs(&store).await,
         vec![
-            Job::JoinRoom { room_id: room.try_into().unwrap(), inviter: owned_user_id!("@mallory:hs") },
-            Job::ReconcileRoom { room_id: room.try_into().unwrap() },
+            Job::JoinRoom {
+                room_id: room.try_into().unwrap(),
+                inviter: owned_user_id!("@mallory:hs")
+            },
+            Job::ReconcileRoom {
+                room_id: room.try_into().unwrap()
+            },
         ]
     );
     let room_id: OwnedRoomId = room.try_into().unwrap();
-    store.apply_snapshot(&identity(), &room_id, &events).await.unwrap();
+    store
+        .apply_snapshot(&identity(), &room_id, &events)
+        .await
+        .unwrap();
     assert!(store.communities().await.unwrap().is_empty());
     assert_eq!(store.tracked_rooms().await.unwrap(), vec![room_id]);
 }
@@ -126,18 +249,38 @@ async fn snapshot_replaces_state_and_wins_over_late_events<S: IndexStore>(store:
     store.ingest(&identity(), &events[..2]).await.unwrap();
     // The homeserver's current state already has a renamed community.
     events[2] = replacing(
-        event("$new", space.as_str(), "@alice:hs", "org.parvis.community", Some(""), json!({"name": "Gamma", "requested_by": "@alice:hs"})),
+        event(
+            "$new",
+            space.as_str(),
+            "@alice:hs",
+            "org.parvis.community",
+            Some(""),
+            json!({"name": "Gamma", "requested_by": "@alice:hs"}),
+        ),
         "$community!space:hs",
     );
-    store.apply_snapshot(&identity(), &space, &events).await.unwrap();
+    store
+        .apply_snapshot(&identity(), &space, &events)
+        .await
+        .unwrap();
     let old = community_space(space.as_str()).remove(2);
     store.ingest(&identity(), &[old]).await.unwrap();
     assert_eq!(store.communities().await.unwrap()[0].name, "Gamma");
 }
 
 async fn leaving_forgets_the_room<S: IndexStore>(store: S) {
-    store.ingest(&identity(), &community_space("!space:hs")).await.unwrap();
-    let leave = event("$leave", "!space:hs", "@alice:hs", "m.room.member", Some("@parvis:hs"), json!({"membership": "leave"}));
+    store
+        .ingest(&identity(), &community_space("!space:hs"))
+        .await
+        .unwrap();
+    let leave = event(
+        "$leave",
+        "!space:hs",
+        "@alice:hs",
+        "m.room.member",
+        Some("@parvis:hs"),
+        json!({"membership": "leave"}),
+    );
     store.ingest(&identity(), &[leave]).await.unwrap();
     assert!(store.tracked_rooms().await.unwrap().is_empty());
     assert!(store.communities().await.unwrap().is_empty());
@@ -149,15 +292,25 @@ async fn leaving_forgets_the_room<S: IndexStore>(store: S) {
 async fn commands_are_queued_but_not_the_bots_own<S: IndexStore>(store: S) {
     let room = "!dm:hs";
     let text = |id: &str, sender: &str, body: &str| {
-        event(id, room, sender, "m.room.message", None, json!({"msgtype": "m.text", "body": body}))
+        event(
+            id,
+            room,
+            sender,
+            "m.room.message",
+            None,
+            json!({"msgtype": "m.text", "body": body}),
+        )
     };
     store
-        .ingest(&identity(), &[
-            text("$1", "@alice:hs", "!parvis help"),
-            text("$2", "@parvis:hs", "!parvis help"),
-            text("$3", "@parvis_ghost:hs", "!parvis help"),
-            text("$4", "@alice:hs", "hello"),
-        ])
+        .ingest(
+            &identity(),
+            &[
+                text("$1", "@alice:hs", "!parvis help"),
+                text("$2", "@parvis:hs", "!parvis help"),
+                text("$3", "@parvis_ghost:hs", "!parvis help"),
+                text("$4", "@alice:hs", "hello"),
+            ],
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -172,23 +325,35 @@ async fn commands_are_queued_but_not_the_bots_own<S: IndexStore>(store: S) {
 }
 
 async fn failed_jobs_are_retried_later_then_parked<S: IndexStore>(store: S) {
-    let job = Job::ReconcileRoom { room_id: owned_room_id!("!r:hs") };
+    let job = Job::ReconcileRoom {
+        room_id: owned_room_id!("!r:hs"),
+    };
     store.enqueue(&job).await.unwrap();
     let queued = store.next_job(now_ms()).await.unwrap().unwrap();
     assert_eq!((queued.job.clone(), queued.attempts), (job.clone(), 0));
-    store.retry_job(queued.id, now_ms() + 60_000, "homeserver down").await.unwrap();
+    store
+        .retry_job(queued.id, now_ms() + 60_000, "homeserver down")
+        .await
+        .unwrap();
     assert_eq!(store.next_job(now_ms()).await.unwrap(), None);
     let due = store.next_job_due().await.unwrap().unwrap();
     assert!(due > now_ms());
     for _ in 1..20 {
         store.retry_job(queued.id, 0, "still down").await.unwrap();
     }
-    assert_eq!(store.next_job(now_ms()).await.unwrap(), None, "parked after too many attempts");
+    assert_eq!(
+        store.next_job(now_ms()).await.unwrap(),
+        None,
+        "parked after too many attempts"
+    );
     assert_eq!(store.next_job_due().await.unwrap(), None);
 }
 
 async fn prune_forgets_old_processed_events<S: IndexStore>(store: S) {
-    store.ingest(&identity(), &community_space("!space:hs")).await.unwrap();
+    store
+        .ingest(&identity(), &community_space("!space:hs"))
+        .await
+        .unwrap();
     assert_eq!(store.prune_processed(now_ms() + 1000).await.unwrap(), 4);
 }
 
@@ -238,10 +403,18 @@ impl Drop for PostgresDatabase {
         let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
         // Best effort, on a thread of its own: Drop cannot await.
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             runtime.block_on(async {
                 let pool = sqlx::PgPool::connect(&admin_url).await.ok()?;
-                sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&pool).await.ok()
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&pool)
+                .await
+                .ok()
             })
         })
         .join();
@@ -255,9 +428,18 @@ pub(crate) async fn fresh_postgres() -> (String, PostgresDatabase) {
     let pool = sqlx::PgPool::connect(&admin_url)
         .await
         .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is needed for these tests: {e}"));
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&pool).await.unwrap();
-    let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin_url);
-    (format!("{base}/{name}"), PostgresDatabase { admin_url, name })
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&pool)
+        .await
+        .unwrap();
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(base, _)| base)
+        .unwrap_or(&admin_url);
+    (
+        format!("{base}/{name}"),
+        PostgresDatabase { admin_url, name },
+    )
 }
 
 async fn open_postgres() -> (PostgresIndex, PostgresDatabase) {
