@@ -12,8 +12,8 @@ use ruma::{
     OwnedEventId, OwnedRoomId, OwnedServerName, OwnedTransactionId, OwnedUserId, RoomId,
     RoomVersionId,
     api::client::{
-        discovery::get_capabilities, message::send_message_event, state::get_state_events,
-        state::send_state_event,
+        discovery::get_capabilities, membership::joined_rooms, message::send_message_event,
+        state::get_state_events, state::send_state_event,
     },
     events::{
         reaction::ReactionEventContent,
@@ -170,7 +170,33 @@ impl Bot {
                 }
             }
             Job::ReconcileRoom { room_id } => self.reconcile_room(room_id).await,
+            Job::ReconcileAll => self.reconcile_all(|_, _| {}).await.map(|_| ()),
         }
+    }
+
+    /// Reconciles every room the bot is joined to and forgets the others, reporting progress
+    /// as `(done, total)`. Returns how many rooms are indexed.
+    pub async fn reconcile_all(
+        &self,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<usize, JobError> {
+        let joined = self
+            .intents
+            .bot()
+            .send(joined_rooms::v3::Request::new())
+            .await?
+            .joined_rooms;
+        for room_id in self.index.tracked_rooms().await? {
+            if !joined.contains(&room_id) {
+                self.index.forget_room(&room_id).await?;
+            }
+        }
+        progress(0, joined.len());
+        for (done, room_id) in joined.iter().enumerate() {
+            self.reconcile_room(room_id).await?;
+            progress(done + 1, joined.len());
+        }
+        Ok(joined.len())
     }
 
     /// Replaces the indexed state of `room_id` with the homeserver's current state.

@@ -174,6 +174,9 @@ pub enum Job {
         /// The room.
         room_id: OwnedRoomId,
     },
+    /// Reconcile every room the bot is joined to, and forget the rooms it is no longer in
+    /// (repairs events the homeserver lost, e.g. queued transactions across its restart).
+    ReconcileAll,
 }
 
 /// A change to the index, applied by the store.

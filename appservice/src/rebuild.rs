@@ -51,18 +51,16 @@ impl ProgressLine {
 /// to. Returns how many rooms were indexed.
 pub async fn rebuild_index(bot: &Bot, index: &Index) -> Result<usize, JobError> {
     // Ask the homeserver first: if it is down, the existing index is left as it was.
-    let rooms = bot
-        .intents()
+    bot.intents()
         .bot()
         .send(joined_rooms::v3::Request::new())
-        .await?
-        .joined_rooms;
+        .await?;
     index.clear().await?;
-    let progress = ProgressLine::new("rebuilding the index", rooms.len());
-    progress.update(0);
-    for (done, room_id) in rooms.iter().enumerate() {
-        bot.reconcile_room(room_id).await?;
-        progress.update(done + 1);
-    }
-    Ok(rooms.len())
+    let mut progress = None;
+    bot.reconcile_all(|done, total| {
+        progress
+            .get_or_insert_with(|| ProgressLine::new("rebuilding the index", total))
+            .update(done)
+    })
+    .await
 }

@@ -188,16 +188,9 @@ async fn upkeep(index: Index, jobs_waiting: Arc<Notify>, interval: Duration) {
     loop {
         ticker.tick().await;
         if !interval.is_zero() {
-            match index.tracked_rooms().await {
-                Ok(rooms) => {
-                    for room_id in rooms {
-                        if let Err(error) = index.enqueue(&Job::ReconcileRoom { room_id }).await {
-                            tracing::error!(%error, "cannot queue a reconcile");
-                        }
-                    }
-                    jobs_waiting.notify_one();
-                }
-                Err(error) => tracing::error!(%error, "cannot list rooms to reconcile"),
+            match index.enqueue(&Job::ReconcileAll).await {
+                Ok(()) => jobs_waiting.notify_one(),
+                Err(error) => tracing::error!(%error, "cannot queue a reconcile"),
             }
         }
         if let Err(error) = index

@@ -333,19 +333,18 @@ macro_rules! index_store {
             }
 
             async fn apply_snapshot(&self, identity: &Identity, room_id: &OwnedRoomId, state: &[RoomEvent]) -> Result<()> {
+                // The snapshot's events are not marked processed: when the homeserver delivers
+                // them later (its backlog after a restart), the last one delivered for each key
+                // is the current one and must still be applied.
                 let mut tx = self.pool.begin().await?;
-                let now = now_ms();
-                let ids = distinct(state.iter().map(|event| &event.event_id));
-                // The snapshot's events count as processed: delivered later, they change nothing.
-                for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-                    let mut query = QueryBuilder::<$db>::new("INSERT INTO processed_events (event_id, processed_at) ");
-                    query.push_values(chunk, |mut values, id| {
-                        values.push_bind(*id).push_bind(now);
-                    });
-                    query.push(" ON CONFLICT (event_id) DO NOTHING");
-                    query.build().execute(&mut *tx).await?;
-                }
                 Self::apply(&mut tx, plan_snapshot(identity, room_id, state)).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn forget_room(&self, room_id: &OwnedRoomId) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                Self::apply(&mut tx, vec![IndexChange::ForgetRoom { room_id: room_id.clone() }]).await?;
                 tx.commit().await?;
                 Ok(())
             }

@@ -89,6 +89,9 @@ pub trait IndexStore: Send + Sync {
         state: &[RoomEvent],
     ) -> impl Future<Output = Result<()>> + Send;
 
+    /// Stops following `room_id` and drops what was indexed from it.
+    fn forget_room(&self, room_id: &OwnedRoomId) -> impl Future<Output = Result<()>> + Send;
+
     /// Rooms the index follows.
     fn tracked_rooms(&self) -> impl Future<Output = Result<Vec<OwnedRoomId>>> + Send;
 
@@ -170,6 +173,9 @@ impl IndexStore for Index {
         state: &[RoomEvent],
     ) -> Result<()> {
         delegate!(self, index => index.apply_snapshot(identity, room_id, state))
+    }
+    async fn forget_room(&self, room_id: &OwnedRoomId) -> Result<()> {
+        delegate!(self, index => index.forget_room(room_id))
     }
     async fn tracked_rooms(&self) -> Result<Vec<OwnedRoomId>> {
         delegate!(self, index => index.tracked_rooms())

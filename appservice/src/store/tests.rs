@@ -268,6 +268,40 @@ async fn snapshot_replaces_state_and_wins_over_late_events<S: IndexStore>(store:
     assert_eq!(store.communities().await.unwrap()[0].name, "Gamma");
 }
 
+async fn backlog_after_a_snapshot_ends_on_the_current_state<S: IndexStore>(store: S) {
+    let space: OwnedRoomId = owned_room_id!("!space:hs");
+    let renamed = |id: &str, name: &str, replaced: &str| {
+        replacing(
+            event(
+                id,
+                space.as_str(),
+                "@alice:hs",
+                "org.parvis.community",
+                Some(""),
+                json!({"name": name, "requested_by": "@alice:hs"}),
+            ),
+            replaced,
+        )
+    };
+    let (s1, s2, s3) = (
+        renamed("$S1", "One", "$community!space:hs"),
+        renamed("$S2", "Two", "$S1"),
+        renamed("$S3", "Three", "$S2"),
+    );
+    // Parvis was down: the reconcile at start-up sees S3 as current…
+    let mut state = community_space(space.as_str());
+    state[2] = s3.clone();
+    store
+        .apply_snapshot(&identity(), &space, &state)
+        .await
+        .unwrap();
+    // …then the homeserver delivers its backlog in order.
+    for event in [s1, s2, s3] {
+        store.ingest(&identity(), &[event]).await.unwrap();
+    }
+    assert_eq!(store.communities().await.unwrap()[0].name, "Three");
+}
+
 async fn leaving_forgets_the_room<S: IndexStore>(store: S) {
     store
         .ingest(&identity(), &community_space("!space:hs"))
@@ -368,6 +402,7 @@ macro_rules! conformance {
                 redacted_community_state_is_dropped,
                 rooms_of_others_are_not_communities,
                 snapshot_replaces_state_and_wins_over_late_events,
+                backlog_after_a_snapshot_ends_on_the_current_state,
                 leaving_forgets_the_room,
                 commands_are_queued_but_not_the_bots_own,
                 failed_jobs_are_retried_later_then_parked,
