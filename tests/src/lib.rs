@@ -1,0 +1,110 @@
+//! The dev harness: a real Synapse installed from PyPI and the real `parvis` binary, started on
+//! free loopback ports, stopped by PID. Used by the integration tests in `tests/tests/` and by
+//! the `parvis-demo` binary (the README's first command).
+
+pub mod client;
+pub mod parvis;
+pub mod stack;
+pub mod synapse;
+
+pub use client::TestUser;
+pub use parvis::ParvisProcess;
+pub use stack::{Database, Stack};
+pub use synapse::Synapse;
+
+use std::{path::PathBuf, time::Duration};
+
+/// Why the harness failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HarnessError {
+    /// A process or file operation failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An HTTP request failed.
+    #[error("{context}: {source}")]
+    Http {
+        /// What was being done.
+        context: String,
+        /// The error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// A Matrix or Parvis API answered with an error.
+    #[error("{context}: HTTP {status}: {body}")]
+    Api {
+        /// What was being done.
+        context: String,
+        /// HTTP status.
+        status: u16,
+        /// The answer.
+        body: String,
+    },
+    /// Something did not happen in time.
+    #[error("timed out: {0}")]
+    Timeout(String),
+    /// Anything else.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Result alias of the harness.
+pub type Result<T, E = HarnessError> = std::result::Result<T, E>;
+
+pub(crate) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> HarnessError {
+    let context = context.into();
+    move |source| HarnessError::Io { context, source }
+}
+
+/// Where the harness caches installs between runs (`$PARVIS_CACHE_DIR`, default `~/.cache/parvis`).
+pub fn cache_dir() -> PathBuf {
+    std::env::var_os("PARVIS_CACHE_DIR").map(PathBuf::from).unwrap_or_else(|| {
+        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp"));
+        home.join(".cache/parvis")
+    })
+}
+
+/// A free TCP port on 127.0.0.1 (bound then released).
+pub fn free_port() -> Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(io("finding a free port"))?;
+    Ok(listener.local_addr().map_err(io("finding a free port"))?.port())
+}
+
+/// Polls `check` every 200 ms until it returns `Some`, or fails after `timeout`.
+pub async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return Ok(value);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(HarnessError::Timeout(format!("{what} (after {timeout:?})")));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The last `lines` lines of a log file, for error messages.
+pub fn log_tail(path: &std::path::Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// An HTTP client for the harness.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap_or_else(|error| panic!("cannot build an HTTP client: {error}"))
+}
