@@ -15,12 +15,25 @@ pub struct TestUser {
     access_token: String,
 }
 
-async fn answer(context: &str, response: std::result::Result<reqwest::Response, reqwest::Error>) -> Result<Value> {
-    let response = response.map_err(|source| HarnessError::Http { context: context.to_owned(), source })?;
+async fn answer(
+    context: &str,
+    response: std::result::Result<reqwest::Response, reqwest::Error>,
+) -> Result<Value> {
+    let response = response.map_err(|source| HarnessError::Http {
+        context: context.to_owned(),
+        source,
+    })?;
     let status = response.status();
-    let body = response.text().await.map_err(|source| HarnessError::Http { context: context.to_owned(), source })?;
+    let body = response.text().await.map_err(|source| HarnessError::Http {
+        context: context.to_owned(),
+        source,
+    })?;
     if !status.is_success() {
-        return Err(HarnessError::Api { context: context.to_owned(), status: status.as_u16(), body });
+        return Err(HarnessError::Api {
+            context: context.to_owned(),
+            status: status.as_u16(),
+            body,
+        });
     }
     Ok(serde_json::from_str(&body).unwrap_or(Value::Null))
 }
@@ -29,7 +42,9 @@ fn encode(segment: &str) -> String {
     segment
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -41,15 +56,24 @@ impl TestUser {
     pub async fn register(base_url: &str, localpart: &str, password: &str) -> Result<Self> {
         let http = http_client();
         let body = json!({"username": localpart, "password": password, "auth": {"type": "m.login.dummy"}, "inhibit_login": false});
-        let response = http.post(format!("{base_url}/_matrix/client/v3/register")).json(&body).send().await;
+        let response = http
+            .post(format!("{base_url}/_matrix/client/v3/register"))
+            .json(&body)
+            .send()
+            .await;
         match answer("registering a user", response).await {
             Ok(value) => Ok(Self {
                 http,
                 base_url: base_url.to_owned(),
                 user_id: value["user_id"].as_str().unwrap_or_default().to_owned(),
-                access_token: value["access_token"].as_str().unwrap_or_default().to_owned(),
+                access_token: value["access_token"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
             }),
-            Err(HarnessError::Api { body, .. }) if body.contains("M_USER_IN_USE") => Self::login(base_url, localpart, password).await,
+            Err(HarnessError::Api { body, .. }) if body.contains("M_USER_IN_USE") => {
+                Self::login(base_url, localpart, password).await
+            }
             Err(error) => Err(error),
         }
     }
@@ -58,12 +82,22 @@ impl TestUser {
     pub async fn login(base_url: &str, localpart: &str, password: &str) -> Result<Self> {
         let http = http_client();
         let body = json!({"type": "m.login.password", "identifier": {"type": "m.id.user", "user": localpart}, "password": password});
-        let value = answer("logging in", http.post(format!("{base_url}/_matrix/client/v3/login")).json(&body).send().await).await?;
+        let value = answer(
+            "logging in",
+            http.post(format!("{base_url}/_matrix/client/v3/login"))
+                .json(&body)
+                .send()
+                .await,
+        )
+        .await?;
         Ok(Self {
             http,
             base_url: base_url.to_owned(),
             user_id: value["user_id"].as_str().unwrap_or_default().to_owned(),
-            access_token: value["access_token"].as_str().unwrap_or_default().to_owned(),
+            access_token: value["access_token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
         })
     }
 
@@ -82,21 +116,49 @@ impl TestUser {
     }
 
     async fn get(&self, context: &str, path: &str) -> Result<Value> {
-        answer(context, self.http.get(self.url(path)).bearer_auth(&self.access_token).send().await).await
+        answer(
+            context,
+            self.http
+                .get(self.url(path))
+                .bearer_auth(&self.access_token)
+                .send()
+                .await,
+        )
+        .await
     }
 
     async fn post(&self, context: &str, path: &str, body: Value) -> Result<Value> {
-        answer(context, self.http.post(self.url(path)).bearer_auth(&self.access_token).json(&body).send().await).await
+        answer(
+            context,
+            self.http
+                .post(self.url(path))
+                .bearer_auth(&self.access_token)
+                .json(&body)
+                .send()
+                .await,
+        )
+        .await
     }
 
     async fn put(&self, context: &str, path: &str, body: Value) -> Result<Value> {
-        answer(context, self.http.put(self.url(path)).bearer_auth(&self.access_token).json(&body).send().await).await
+        answer(
+            context,
+            self.http
+                .put(self.url(path))
+                .bearer_auth(&self.access_token)
+                .json(&body)
+                .send()
+                .await,
+        )
+        .await
     }
 
     /// Creates a private direct chat with `other`, inviting them; returns the room ID.
     pub async fn create_dm(&self, other: &str) -> Result<String> {
         let body = json!({"preset": "trusted_private_chat", "is_direct": true, "invite": [other]});
-        let value = self.post("creating a direct chat", "/createRoom", body).await?;
+        let value = self
+            .post("creating a direct chat", "/createRoom", body)
+            .await?;
         Ok(value["room_id"].as_str().unwrap_or_default().to_owned())
     }
 
@@ -104,26 +166,58 @@ impl TestUser {
     pub async fn send_text(&self, room_id: &str, body: &str) -> Result<String> {
         let txn = uuid::Uuid::new_v4().simple().to_string();
         let path = format!("/rooms/{}/send/m.room.message/{txn}", encode(room_id));
-        let value = self.put("sending a message", &path, json!({"msgtype": "m.text", "body": body})).await?;
+        let value = self
+            .put(
+                "sending a message",
+                &path,
+                json!({"msgtype": "m.text", "body": body}),
+            )
+            .await?;
         Ok(value["event_id"].as_str().unwrap_or_default().to_owned())
     }
 
     /// Sends a state event; returns its event ID.
-    pub async fn send_state(&self, room_id: &str, event_type: &str, state_key: &str, content: Value) -> Result<String> {
-        let path = format!("/rooms/{}/state/{}/{}", encode(room_id), encode(event_type), encode(state_key));
+    pub async fn send_state(
+        &self,
+        room_id: &str,
+        event_type: &str,
+        state_key: &str,
+        content: Value,
+    ) -> Result<String> {
+        let path = format!(
+            "/rooms/{}/state/{}/{}",
+            encode(room_id),
+            encode(event_type),
+            encode(state_key)
+        );
         let value = self.put("sending a state event", &path, content).await?;
         Ok(value["event_id"].as_str().unwrap_or_default().to_owned())
     }
 
     /// The room's current state events.
     pub async fn room_state(&self, room_id: &str) -> Result<Vec<Value>> {
-        let value = self.get("reading room state", &format!("/rooms/{}/state", encode(room_id))).await?;
+        let value = self
+            .get(
+                "reading room state",
+                &format!("/rooms/{}/state", encode(room_id)),
+            )
+            .await?;
         Ok(value.as_array().cloned().unwrap_or_default())
     }
 
     /// The content of one state event, if set.
-    pub async fn state_event(&self, room_id: &str, event_type: &str, state_key: &str) -> Result<Option<Value>> {
-        let path = format!("/rooms/{}/state/{}/{}", encode(room_id), encode(event_type), encode(state_key));
+    pub async fn state_event(
+        &self,
+        room_id: &str,
+        event_type: &str,
+        state_key: &str,
+    ) -> Result<Option<Value>> {
+        let path = format!(
+            "/rooms/{}/state/{}/{}",
+            encode(room_id),
+            encode(event_type),
+            encode(state_key)
+        );
         match self.get("reading a state event", &path).await {
             Ok(value) => Ok(Some(value)),
             Err(HarnessError::Api { status: 404, .. }) => Ok(None),
@@ -133,19 +227,36 @@ impl TestUser {
 
     /// Joins a room.
     pub async fn join(&self, room_id: &str) -> Result<()> {
-        self.post("joining a room", &format!("/join/{}", encode(room_id)), json!({})).await.map(|_| ())
+        self.post(
+            "joining a room",
+            &format!("/join/{}", encode(room_id)),
+            json!({}),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// The users joined to a room.
     pub async fn joined_members(&self, room_id: &str) -> Result<Vec<String>> {
-        let value = self.get("listing members", &format!("/rooms/{}/joined_members", encode(room_id))).await?;
-        Ok(value["joined"].as_object().map(|joined| joined.keys().cloned().collect()).unwrap_or_default())
+        let value = self
+            .get(
+                "listing members",
+                &format!("/rooms/{}/joined_members", encode(room_id)),
+            )
+            .await?;
+        Ok(value["joined"]
+            .as_object()
+            .map(|joined| joined.keys().cloned().collect())
+            .unwrap_or_default())
     }
 
     /// Rooms the user is invited to (from a full `/sync`).
     pub async fn invited_rooms(&self) -> Result<Vec<String>> {
         let value = self.get("syncing", "/sync?timeout=0").await?;
-        Ok(value["rooms"]["invite"].as_object().map(|rooms| rooms.keys().cloned().collect()).unwrap_or_default())
+        Ok(value["rooms"]["invite"]
+            .as_object()
+            .map(|rooms| rooms.keys().cloned().collect())
+            .unwrap_or_default())
     }
 
     /// The latest `limit` events of a room, newest first.
@@ -156,19 +267,46 @@ impl TestUser {
     }
 
     /// Waits until an event of the room satisfies `predicate`, and returns it.
-    pub async fn wait_for_event(&self, room_id: &str, timeout: Duration, predicate: impl Fn(&Value) -> bool) -> Result<Value> {
+    pub async fn wait_for_event(
+        &self,
+        room_id: &str,
+        timeout: Duration,
+        predicate: impl Fn(&Value) -> bool,
+    ) -> Result<Value> {
         let predicate = &predicate;
-        wait_for(&format!("an awaited event in {room_id}"), timeout, || async move {
-            self.messages(room_id, 50).await.ok()?.into_iter().find(|event| predicate(event))
-        })
+        wait_for(
+            &format!("an awaited event in {room_id}"),
+            timeout,
+            || async move {
+                self.messages(room_id, 50)
+                    .await
+                    .ok()?
+                    .into_iter()
+                    .find(|event| predicate(event))
+            },
+        )
         .await
     }
 
     /// Waits until `member` is joined to the room.
-    pub async fn wait_for_member(&self, room_id: &str, member: &str, timeout: Duration) -> Result<()> {
-        wait_for(&format!("{member} to join {room_id}"), timeout, || async move {
-            self.joined_members(room_id).await.ok()?.iter().any(|m| m == member).then_some(())
-        })
+    pub async fn wait_for_member(
+        &self,
+        room_id: &str,
+        member: &str,
+        timeout: Duration,
+    ) -> Result<()> {
+        wait_for(
+            &format!("{member} to join {room_id}"),
+            timeout,
+            || async move {
+                self.joined_members(room_id)
+                    .await
+                    .ok()?
+                    .iter()
+                    .any(|m| m == member)
+                    .then_some(())
+            },
+        )
         .await
     }
 }

@@ -63,16 +63,23 @@ pub(crate) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> H
 
 /// Where the harness caches installs between runs (`$PARVIS_CACHE_DIR`, default `~/.cache/parvis`).
 pub fn cache_dir() -> PathBuf {
-    std::env::var_os("PARVIS_CACHE_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp"));
-        home.join(".cache/parvis")
-    })
+    std::env::var_os("PARVIS_CACHE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let home = std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("/tmp"));
+            home.join(".cache/parvis")
+        })
 }
 
 /// A free TCP port on 127.0.0.1 (bound then released).
 pub fn free_port() -> Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(io("finding a free port"))?;
-    Ok(listener.local_addr().map_err(io("finding a free port"))?.port())
+    Ok(listener
+        .local_addr()
+        .map_err(io("finding a free port"))?
+        .port())
 }
 
 /// Polls `check` every 200 ms until it returns `Some`, or fails after `timeout`.

@@ -8,7 +8,9 @@ use std::{
 
 use tokio::process::{Child, Command};
 
-use crate::{HarnessError, Result, free_port, http_client, io, log_tail, synapse::stop_child, wait_for};
+use crate::{
+    HarnessError, Result, free_port, http_client, io, log_tail, synapse::stop_child, wait_for,
+};
 
 /// Tokens shared between Parvis, the homeserver and the tests.
 #[derive(Clone, Debug)]
@@ -45,22 +47,41 @@ pub fn parvis_binary() -> Result<PathBuf> {
         .take(3)
         .map(|dir| dir.join("parvis"))
         .find(|candidate| candidate.is_file())
-        .ok_or_else(|| HarnessError::Other("the parvis binary is not built: run `cargo build -p parvis` (or set PARVIS_BIN)".to_owned()))
+        .ok_or_else(|| {
+            HarnessError::Other(
+                "the parvis binary is not built: run `cargo build -p parvis` (or set PARVIS_BIN)"
+                    .to_owned(),
+            )
+        })
 }
 
 fn token() -> String {
-    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
 }
 
 impl ParvisProcess {
     /// Writes `dir/parvis.toml` for a Parvis on a free port beside the homeserver at
     /// `homeserver_url` (`server_name`), indexing into `database_url`.
-    pub fn configure(dir: &Path, homeserver_url: &str, server_name: &str, database_url: &str, port: Option<u16>) -> Result<Self> {
+    pub fn configure(
+        dir: &Path,
+        homeserver_url: &str,
+        server_name: &str,
+        database_url: &str,
+        port: Option<u16>,
+    ) -> Result<Self> {
         let port = match port {
             Some(port) => port,
             None => free_port()?,
         };
-        let tokens = Tokens { as_token: token(), hs_token: token(), admin_token: token() };
+        let tokens = Tokens {
+            as_token: token(),
+            hs_token: token(),
+            admin_token: token(),
+        };
         let config = format!(
             "[homeserver]\nurl = \"{homeserver_url}\"\nserver_name = \"{server_name}\"\n\n\
              [appservice]\nid = \"parvis\"\nbind = \"127.0.0.1:{port}\"\nurl = \"http://127.0.0.1:{port}\"\n\
@@ -122,7 +143,10 @@ impl ParvisProcess {
         if let Some(url) = database_url {
             command.env("PARVIS__DATABASE__URL", url);
         }
-        let output = command.output().await.map_err(io(format!("running parvis {}", args.join(" "))))?;
+        let output = command
+            .output()
+            .await
+            .map_err(io(format!("running parvis {}", args.join(" "))))?;
         if !output.status.success() {
             return Err(HarnessError::Other(format!(
                 "parvis {} failed: {}",
@@ -137,7 +161,8 @@ impl ParvisProcess {
     pub async fn generate_registration(&self) -> Result<PathBuf> {
         let path = self.dir.join("registration.yaml");
         let path_text = path.display().to_string();
-        self.command(&["generate-registration", "--output", &path_text], None).await?;
+        self.command(&["generate-registration", "--output", &path_text], None)
+            .await?;
         Ok(path)
     }
 
@@ -148,7 +173,9 @@ impl ParvisProcess {
 
     /// Rebuilds the index from the homeserver (`parvis rebuild-index`).
     pub async fn rebuild_index(&self, database_url: Option<&str>) -> Result<()> {
-        self.command(&["rebuild-index"], database_url).await.map(|_| ())
+        self.command(&["rebuild-index"], database_url)
+            .await
+            .map(|_| ())
     }
 
     /// The log file of the current (or last) run.
@@ -176,10 +203,22 @@ impl ParvisProcess {
         let http = http_client();
         let ready = wait_for("Parvis to answer /health", Duration::from_secs(30), || {
             let (http, url) = (http.clone(), url.clone());
-            async move { http.get(&url).send().await.ok().filter(|r| r.status().is_success()).map(|_| ()) }
+            async move {
+                http.get(&url)
+                    .send()
+                    .await
+                    .ok()
+                    .filter(|r| r.status().is_success())
+                    .map(|_| ())
+            }
         })
         .await;
-        ready.map_err(|error| HarnessError::Other(format!("{error}\n--- parvis log ---\n{}", log_tail(&self.log_path(), 40))))
+        ready.map_err(|error| {
+            HarnessError::Other(format!(
+                "{error}\n--- parvis log ---\n{}",
+                log_tail(&self.log_path(), 40)
+            ))
+        })
     }
 
     /// Kills Parvis with SIGKILL (no chance to finish anything).

@@ -29,7 +29,8 @@ pub struct Stack {
 }
 
 fn postgres_admin_url() -> String {
-    std::env::var("PARVIS_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    std::env::var("PARVIS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
 async fn psql(sql: &str) -> Result<()> {
@@ -43,7 +44,10 @@ async fn psql(sql: &str) -> Result<()> {
     if output.status.success() {
         Ok(())
     } else {
-        Err(HarnessError::Other(format!("psql `{sql}` failed: {}", String::from_utf8_lossy(&output.stderr))))
+        Err(HarnessError::Other(format!(
+            "psql `{sql}` failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )))
     }
 }
 
@@ -52,17 +56,26 @@ pub async fn fresh_postgres_database() -> Result<(String, String)> {
     let name = format!("parvis_it_{}", uuid::Uuid::new_v4().simple());
     psql(&format!("CREATE DATABASE {name}")).await?;
     let admin = postgres_admin_url();
-    let base = admin.rsplit_once('/').map(|(base, _)| base.to_owned()).unwrap_or(admin);
+    let base = admin
+        .rsplit_once('/')
+        .map(|(base, _)| base.to_owned())
+        .unwrap_or(admin);
     Ok((name.clone(), format!("{base}/{name}")))
 }
 
 impl Stack {
     /// Starts Synapse and Parvis (on `database`) in a new temporary directory.
     pub async fn start(database: Database) -> Result<Self> {
-        let tempdir = tempfile::Builder::new().prefix("parvis-stack-").tempdir().map_err(io("creating a temporary directory"))?;
+        let tempdir = tempfile::Builder::new()
+            .prefix("parvis-stack-")
+            .tempdir()
+            .map_err(io("creating a temporary directory"))?;
         let dir = tempdir.path().to_owned();
         let (database_url, postgres_database) = match database {
-            Database::Sqlite => (format!("sqlite://{}", dir.join("parvis.db").display()), None),
+            Database::Sqlite => (
+                format!("sqlite://{}", dir.join("parvis.db").display()),
+                None,
+            ),
             Database::Postgres => {
                 let (name, url) = fresh_postgres_database().await?;
                 (url, Some(name))
@@ -70,13 +83,29 @@ impl Stack {
         };
         let port = Synapse::pick_port()?;
         let homeserver_url = format!("http://127.0.0.1:{port}");
-        let mut parvis = ParvisProcess::configure(&dir.join("parvis"), &homeserver_url, &format!("localhost:{port}"), &database_url, None)?;
+        let mut parvis = ParvisProcess::configure(
+            &dir.join("parvis"),
+            &homeserver_url,
+            &format!("localhost:{port}"),
+            &database_url,
+            None,
+        )?;
         let registration = parvis.generate_registration().await?;
         parvis.start().await?;
         let synapse = Synapse::start(&dir.join("synapse"), port, &[registration]).await?;
         let keep = std::env::var_os("PARVIS_KEEP_TMP").is_some();
-        let (tempdir, dir) = if keep { (None, tempdir.keep()) } else { (Some(tempdir), dir) };
-        Ok(Self { synapse, parvis, dir, _tempdir: tempdir, postgres_database })
+        let (tempdir, dir) = if keep {
+            (None, tempdir.keep())
+        } else {
+            (Some(tempdir), dir)
+        };
+        Ok(Self {
+            synapse,
+            parvis,
+            dir,
+            _tempdir: tempdir,
+            postgres_database,
+        })
     }
 
     /// Registers a user on the homeserver (password `password`).

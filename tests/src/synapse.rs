@@ -24,9 +24,15 @@ pub async fn ensure_installed() -> Result<PathBuf> {
     }
     std::fs::create_dir_all(cache_dir()).map_err(io("creating the cache directory"))?;
     let staging = cache_dir().join(format!("synapse-install-{}", uuid::Uuid::new_v4().simple()));
-    run(Command::new("python3").args(["-m", "venv"]).arg(&staging), "creating the Synapse virtualenv").await?;
     run(
-        Command::new(staging.join("bin/pip")).args(["install", "--quiet", "--disable-pip-version-check"]).arg(format!("matrix-synapse=={SYNAPSE_VERSION}")),
+        Command::new("python3").args(["-m", "venv"]).arg(&staging),
+        "creating the Synapse virtualenv",
+    )
+    .await?;
+    run(
+        Command::new(staging.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .arg(format!("matrix-synapse=={SYNAPSE_VERSION}")),
         "installing Synapse from PyPI",
     )
     .await?;
@@ -34,7 +40,10 @@ pub async fn ensure_installed() -> Result<PathBuf> {
     if std::fs::rename(&staging, &venv).is_err() {
         let _ = std::fs::remove_dir_all(&staging);
         if installed_version(&python).await.as_deref() != Some(SYNAPSE_VERSION) {
-            return Err(HarnessError::Other(format!("Synapse install at {} is broken; delete it", venv.display())));
+            return Err(HarnessError::Other(format!(
+                "Synapse install at {} is broken; delete it",
+                venv.display()
+            )));
         }
         return Ok(venv);
     }
@@ -42,8 +51,15 @@ pub async fn ensure_installed() -> Result<PathBuf> {
 }
 
 async fn installed_version(python: &Path) -> Option<String> {
-    let output = Command::new(python).args(["-c", "import synapse; print(synapse.__version__)"]).output().await.ok()?;
-    output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    let output = Command::new(python)
+        .args(["-c", "import synapse; print(synapse.__version__)"])
+        .output()
+        .await
+        .ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
 async fn run(command: &mut Command, what: &str) -> Result<()> {
@@ -51,7 +67,10 @@ async fn run(command: &mut Command, what: &str) -> Result<()> {
     if output.status.success() {
         Ok(())
     } else {
-        Err(HarnessError::Other(format!("{what} failed: {}", String::from_utf8_lossy(&output.stderr))))
+        Err(HarnessError::Other(format!(
+            "{what} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )))
     }
 }
 
@@ -69,7 +88,12 @@ impl Synapse {
     pub async fn start(dir: &Path, port: u16, registrations: &[PathBuf]) -> Result<Self> {
         let venv = ensure_installed().await?;
         std::fs::create_dir_all(dir).map_err(io("creating the Synapse directory"))?;
-        let mut synapse = Self { venv, dir: dir.to_owned(), port, child: None };
+        let mut synapse = Self {
+            venv,
+            dir: dir.to_owned(),
+            port,
+            child: None,
+        };
         synapse.write_config(registrations).await?;
         synapse.spawn().await?;
         Ok(synapse)
@@ -108,7 +132,11 @@ impl Synapse {
                  with open({:?}, 'w') as f: write_signing_keys(f, [generate_signing_key('a_key')])",
                 key.display().to_string()
             );
-            run(Command::new(self.venv.join("bin/python")).args(["-c", &script]), "generating the signing key").await?;
+            run(
+                Command::new(self.venv.join("bin/python")).args(["-c", &script]),
+                "generating the signing key",
+            )
+            .await?;
         }
         let log_config = self.dir.join("log.yaml");
         let log = json!({
@@ -147,15 +175,20 @@ impl Synapse {
             "rc_key_requests": fast, "rc_3pid_validation": fast, "rc_reports": fast, "rc_admin_redaction": fast,
             "rc_federation": {"window_size": 1000, "sleep_limit": 10000, "sleep_delay": 0, "reject_limit": 100000, "concurrent": 1000},
         });
-        let yaml = |value| serde_yaml::to_string(&value).map_err(|e| HarnessError::Other(e.to_string()));
+        let yaml =
+            |value| serde_yaml::to_string(&value).map_err(|e| HarnessError::Other(e.to_string()));
         std::fs::write(&log_config, yaml(log)?).map_err(io("writing the Synapse log config"))?;
-        std::fs::write(self.dir.join("homeserver.yaml"), yaml(config)?).map_err(io("writing homeserver.yaml"))?;
+        std::fs::write(self.dir.join("homeserver.yaml"), yaml(config)?)
+            .map_err(io("writing homeserver.yaml"))?;
         Ok(())
     }
 
     async fn spawn(&mut self) -> Result<()> {
-        let out = std::fs::File::create(self.dir.join("stdout.log")).map_err(io("creating the Synapse output log"))?;
-        let err = out.try_clone().map_err(io("creating the Synapse output log"))?;
+        let out = std::fs::File::create(self.dir.join("stdout.log"))
+            .map_err(io("creating the Synapse output log"))?;
+        let err = out
+            .try_clone()
+            .map_err(io("creating the Synapse output log"))?;
         let child = Command::new(self.venv.join("bin/python"))
             .args(["-m", "synapse.app.homeserver", "-c"])
             .arg(self.dir.join("homeserver.yaml"))
@@ -170,7 +203,14 @@ impl Synapse {
         let http = http_client();
         let ready = wait_for("Synapse to answer", Duration::from_secs(60), || {
             let (http, url) = (http.clone(), url.clone());
-            async move { http.get(&url).send().await.ok().filter(|r| r.status().is_success()).map(|_| ()) }
+            async move {
+                http.get(&url)
+                    .send()
+                    .await
+                    .ok()
+                    .filter(|r| r.status().is_success())
+                    .map(|_| ())
+            }
         })
         .await;
         if let Err(error) = ready {
@@ -201,8 +241,15 @@ impl Synapse {
 /// SIGTERM, then SIGKILL after 10 s.
 pub(crate) async fn stop_child(mut child: Child) {
     if let Some(pid) = child.id() {
-        let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status().await;
-        if tokio::time::timeout(Duration::from_secs(10), child.wait()).await.is_ok() {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status()
+            .await;
+        if tokio::time::timeout(Duration::from_secs(10), child.wait())
+            .await
+            .is_ok()
+        {
             return;
         }
     }

@@ -4,7 +4,9 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use parvis_tests::{HarnessError, ParvisProcess, Result, Synapse, TestUser, free_port, http_client};
+use parvis_tests::{
+    HarnessError, ParvisProcess, Result, Synapse, TestUser, free_port, http_client,
+};
 use serde_json::{Value, json};
 
 const DEMO_USER: &str = "demo";
@@ -23,14 +25,27 @@ fn ports(dir: &std::path::Path) -> Result<(u16, u16)> {
     let file = dir.join("ports.json");
     if let Ok(text) = std::fs::read_to_string(&file) {
         let value: Value = serde_json::from_str(&text).unwrap_or_default();
-        if let (Some(synapse), Some(parvis)) = (value["synapse"].as_u64(), value["parvis"].as_u64()) {
+        if let (Some(synapse), Some(parvis)) = (value["synapse"].as_u64(), value["parvis"].as_u64())
+        {
             return Ok((synapse as u16, parvis as u16));
         }
     }
     let synapse = port_or_free(8008)?;
-    let parvis = port_or_free(8009).and_then(|port| if port == synapse { free_port() } else { Ok(port) })?;
-    std::fs::write(&file, json!({"synapse": synapse, "parvis": parvis}).to_string())
-        .map_err(|source| HarnessError::Io { context: "writing ports.json".into(), source })?;
+    let parvis = port_or_free(8009).and_then(|port| {
+        if port == synapse {
+            free_port()
+        } else {
+            Ok(port)
+        }
+    })?;
+    std::fs::write(
+        &file,
+        json!({"synapse": synapse, "parvis": parvis}).to_string(),
+    )
+    .map_err(|source| HarnessError::Io {
+        context: "writing ports.json".into(),
+        source,
+    })?;
     Ok((synapse, parvis))
 }
 
@@ -40,24 +55,43 @@ async fn demo_communities(parvis: &ParvisProcess, user: &TestUser) -> Vec<Value>
         .bearer_auth(&parvis.tokens().admin_token)
         .send()
         .await;
-    let Ok(response) = response else { return Vec::new() };
+    let Ok(response) = response else {
+        return Vec::new();
+    };
     let list: Value = response.json().await.unwrap_or_default();
     list.as_array()
-        .map(|list| list.iter().filter(|c| c["requested_by"] == user.user_id()).cloned().collect())
+        .map(|list| {
+            list.iter()
+                .filter(|c| c["requested_by"] == user.user_id())
+                .cloned()
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 async fn run() -> Result<()> {
     let dir = PathBuf::from(".parvis-demo");
-    std::fs::create_dir_all(&dir).map_err(|source| HarnessError::Io { context: "creating .parvis-demo".into(), source })?;
-    let dir = dir.canonicalize().map_err(|source| HarnessError::Io { context: "resolving .parvis-demo".into(), source })?;
+    std::fs::create_dir_all(&dir).map_err(|source| HarnessError::Io {
+        context: "creating .parvis-demo".into(),
+        source,
+    })?;
+    let dir = dir.canonicalize().map_err(|source| HarnessError::Io {
+        context: "resolving .parvis-demo".into(),
+        source,
+    })?;
     let (synapse_port, parvis_port) = ports(&dir)?;
     let server_name = format!("localhost:{synapse_port}");
     let homeserver_url = format!("http://127.0.0.1:{synapse_port}");
 
     eprintln!("Preparing Synapse (installed into ~/.cache/parvis on first use)…");
     let database = format!("sqlite://{}", dir.join("parvis/parvis.db").display());
-    let mut parvis = ParvisProcess::configure(&dir.join("parvis"), &homeserver_url, &server_name, &database, Some(parvis_port))?;
+    let mut parvis = ParvisProcess::configure(
+        &dir.join("parvis"),
+        &homeserver_url,
+        &server_name,
+        &database,
+        Some(parvis_port),
+    )?;
     let registration = parvis.generate_registration().await?;
     parvis.start().await?;
     let mut synapse = Synapse::start(&dir.join("synapse"), synapse_port, &[registration]).await?;
@@ -67,10 +101,12 @@ async fn run() -> Result<()> {
     if demo_communities(&parvis, &user).await.is_empty() {
         eprintln!("Asking {bot} for a demo community…");
         let dm = user.create_dm(&bot).await?;
-        user.wait_for_member(&dm, &bot, Duration::from_secs(30)).await?;
+        user.wait_for_member(&dm, &bot, Duration::from_secs(30))
+            .await?;
         let command = user.send_text(&dm, &format!("!parvis community create \"{COMMUNITY}\" --description \"Un espace pour essayer Parvis\"")).await?;
         user.wait_for_event(&dm, Duration::from_secs(90), |event| {
-            event["sender"] == bot.as_str() && event["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == command.as_str()
+            event["sender"] == bot.as_str()
+                && event["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == command.as_str()
         })
         .await?;
     }
@@ -79,16 +115,30 @@ async fn run() -> Result<()> {
     println!();
     println!("Parvis demo is running.");
     println!("  Homeserver:  {homeserver_url}   (server name {server_name})");
-    println!("  User:        {}   password: {DEMO_PASSWORD}", user.user_id());
+    println!(
+        "  User:        {}   password: {DEMO_PASSWORD}",
+        user.user_id()
+    );
     println!("  Parvis:      {}   (bot {bot})", parvis.url());
     for community in &communities {
-        println!("  Community:   {} — space {} with {} rooms", community["name"].as_str().unwrap_or(""), community["space_id"].as_str().unwrap_or(""), community["rooms"].as_array().map_or(0, Vec::len));
+        println!(
+            "  Community:   {} — space {} with {} rooms",
+            community["name"].as_str().unwrap_or(""),
+            community["space_id"].as_str().unwrap_or(""),
+            community["rooms"].as_array().map_or(0, Vec::len)
+        );
     }
     println!();
-    println!("Sign in with any Matrix client (Element Web, Element desktop, Fractal, nheko…): choose a custom");
-    println!("homeserver {homeserver_url}, user {DEMO_USER}, password {DEMO_PASSWORD}. Accept the invitations to the space");
+    println!(
+        "Sign in with any Matrix client (Element Web, Element desktop, Fractal, nheko…): choose a custom"
+    );
+    println!(
+        "homeserver {homeserver_url}, user {DEMO_USER}, password {DEMO_PASSWORD}. Accept the invitations to the space"
+    );
     println!("and its rooms, and talk to {bot} in the direct chat: `!parvis help`.");
-    println!("Or with curl:  curl -s -XPOST {homeserver_url}/_matrix/client/v3/login -d '{{\"type\":\"m.login.password\",\"user\":\"{DEMO_USER}\",\"password\":\"{DEMO_PASSWORD}\"}}'");
+    println!(
+        "Or with curl:  curl -s -XPOST {homeserver_url}/_matrix/client/v3/login -d '{{\"type\":\"m.login.password\",\"user\":\"{DEMO_USER}\",\"password\":\"{DEMO_PASSWORD}\"}}'"
+    );
     println!();
     println!("Logs: {}. Ctrl-C stops everything.", dir.display());
 

@@ -1,0 +1,341 @@
+//! The Foundation issue's checks, against a real Synapse and the real `parvis` binary.
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use parvis_tests::{Database, Stack, TestUser, http_client, wait_for};
+use serde_json::{Value, json};
+
+const TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Opens a direct chat with the bot and waits until it has joined.
+async fn dm_with_bot(stack: &Stack, user: &TestUser) -> String {
+    let dm = user.create_dm(&stack.bot_user_id()).await.unwrap();
+    user.wait_for_member(&dm, &stack.bot_user_id(), TIMEOUT)
+        .await
+        .unwrap();
+    dm
+}
+
+/// Sends a command and returns the bot's reply to it.
+async fn command(stack: &Stack, user: &TestUser, dm: &str, text: &str) -> Value {
+    let event_id = user.send_text(dm, text).await.unwrap();
+    let bot = stack.bot_user_id();
+    user.wait_for_event(dm, TIMEOUT, |event| {
+        event["sender"] == bot.as_str()
+            && event["type"] == "m.room.message"
+            && event["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == event_id.as_str()
+    })
+    .await
+    .unwrap()
+}
+
+/// The reaction the bot put on `event_id`, if any.
+async fn reaction_on(stack: &Stack, user: &TestUser, dm: &str, event_id: &str) -> String {
+    let bot = stack.bot_user_id();
+    let reaction = user
+        .wait_for_event(dm, TIMEOUT, |event| {
+            event["sender"] == bot.as_str()
+                && event["type"] == "m.reaction"
+                && event["content"]["m.relates_to"]["event_id"] == event_id
+        })
+        .await
+        .unwrap();
+    reaction["content"]["m.relates_to"]["key"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn state<'a>(state: &'a [Value], event_type: &str) -> Vec<&'a Value> {
+    state
+        .iter()
+        .filter(|event| event["type"] == event_type)
+        .collect()
+}
+
+async fn api_communities(stack: &Stack) -> Vec<Value> {
+    let response = http_client()
+        .get(format!("{}/api/v1/communities", stack.parvis.url()))
+        .bearer_auth(&stack.parvis.tokens().admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json::<Vec<Value>>().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_user_creates_a_community_by_talking_to_the_bot() {
+    let stack = Stack::start(Database::Sqlite).await.unwrap();
+    let alice = stack.register_user("alice").await.unwrap();
+    let dm = dm_with_bot(&stack, &alice).await;
+
+    let help = command(&stack, &alice, &dm, "!parvis help").await;
+    assert_eq!(help["content"]["msgtype"], "m.notice");
+    assert!(
+        help["content"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("!parvis community create")
+    );
+
+    let unknown = command(&stack, &alice, &dm, "!parvis dance").await;
+    assert!(
+        unknown["content"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("unknown command `dance`")
+    );
+
+    let reply = command(
+        &stack,
+        &alice,
+        &dm,
+        r#"!parvis community create "Projet Alpha" --tools wiki,faq --description "Pilote""#,
+    )
+    .await;
+    let body = reply["content"]["body"].as_str().unwrap();
+    assert!(body.starts_with("✅"), "{body}");
+    let command_id = reply["content"]["m.relates_to"]["m.in_reply_to"]["event_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(reaction_on(&stack, &alice, &dm, &command_id).await, "✅");
+
+    // Alice is invited to the space and its four rooms (home, discussion, wiki, faq).
+    let invites = wait_for("five invitations", TIMEOUT, || async {
+        let invites = alice.invited_rooms().await.ok()?;
+        (invites.len() >= 5).then_some(invites)
+    })
+    .await
+    .unwrap();
+    assert_eq!(invites.len(), 5);
+
+    // Find the space among them: joining it shows its state.
+    let mut space = None;
+    for room in &invites {
+        alice.join(room).await.unwrap();
+        let room_state = alice.room_state(room).await.unwrap();
+        if !state(&room_state, "org.parvis.community").is_empty() {
+            space = Some((room.clone(), room_state));
+        }
+    }
+    let (space_id, space_state) = space.expect("one of the rooms is the community's space");
+    let create = state(&space_state, "m.room.create")[0];
+    assert_eq!(create["content"]["type"], "m.space");
+    let community = &state(&space_state, "org.parvis.community")[0]["content"];
+    assert_eq!(community["name"], "Projet Alpha");
+    assert_eq!(community["description"], "Pilote");
+    assert_eq!(community["tools"], json!(["wiki", "faq"]));
+    assert_eq!(community["requested_by"], alice.user_id());
+    let power = &state(&space_state, "m.room.power_levels")[0]["content"];
+    assert_eq!(power["users"][alice.user_id()], 100);
+    assert_eq!(power["events"]["org.parvis.community"], 100);
+
+    let children: Vec<String> = state(&space_state, "m.space.child")
+        .iter()
+        .map(|e| e["state_key"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(children.len(), 4);
+    let mut purposes = Vec::new();
+    for child in &children {
+        let child_state = alice.room_state(child).await.unwrap();
+        assert_eq!(
+            state(&child_state, "m.space.parent")[0]["state_key"],
+            space_id.as_str()
+        );
+        let room = &state(&child_state, "org.parvis.community.room")[0]["content"];
+        assert_eq!(room["community"], space_id.as_str());
+        purposes.push(room["purpose"].as_str().unwrap().to_owned());
+        assert_eq!(
+            state(&child_state, "m.room.power_levels")[0]["content"]["users"][alice.user_id()],
+            100
+        );
+    }
+    purposes.sort();
+    assert_eq!(purposes, ["discussion", "faq", "home", "wiki"]);
+
+    // Parvis indexed the community from the events it received.
+    let indexed = wait_for("the community in the index", TIMEOUT, || async {
+        let list = api_communities(&stack).await;
+        list.into_iter().find(|c| {
+            c["space_id"] == space_id.as_str()
+                && c["rooms"].as_array().is_some_and(|r| r.len() == 4)
+        })
+    })
+    .await
+    .unwrap();
+    assert_eq!(indexed["name"], "Projet Alpha");
+    stack.stop().await;
+}
+
+async fn put_transaction(stack: &Stack, txn_id: &str, token: &str, body: &str) -> (u16, Value) {
+    let response = http_client()
+        .put(format!(
+            "{}/_matrix/app/v1/transactions/{txn_id}",
+            stack.parvis.url()
+        ))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn transactions_are_authenticated_validated_and_applied_once() {
+    let stack = Stack::start(Database::Sqlite).await.unwrap();
+    let room = format!("!synthetic:{}", stack.synapse.server_name());
+    let bot = stack.bot_user_id();
+    let events = json!({"events": [
+        {"event_id": "$synthetic-create", "room_id": room, "sender": bot, "type": "m.room.create", "state_key": "",
+         "origin_server_ts": 1, "content": {"room_version": "12"}},
+        {"event_id": "$synthetic-topic", "room_id": room, "sender": bot, "type": "m.room.topic", "state_key": "",
+         "origin_server_ts": 2, "content": {"topic": "pushed three times"}},
+    ]})
+    .to_string();
+    let hs_token = stack.parvis.tokens().hs_token.clone();
+    let before = stack.parvis.digest(None).await.unwrap();
+
+    // A forged transaction changes nothing.
+    let (status, body) = put_transaction(&stack, "forged", "not-the-hs-token", &events).await;
+    assert_eq!(
+        (status, body["errcode"].as_str()),
+        (403, Some("M_FORBIDDEN"))
+    );
+    assert_eq!(stack.parvis.digest(None).await.unwrap(), before);
+
+    // Malformed bodies get Matrix errors.
+    let (status, body) = put_transaction(&stack, "bad1", &hs_token, "{not json").await;
+    assert_eq!(
+        (status, body["errcode"].as_str()),
+        (400, Some("M_NOT_JSON"))
+    );
+    let (status, body) = put_transaction(&stack, "bad2", &hs_token, r#"{"events": "none"}"#).await;
+    assert_eq!(
+        (status, body["errcode"].as_str()),
+        (400, Some("M_BAD_JSON"))
+    );
+    assert_eq!(stack.parvis.digest(None).await.unwrap(), before);
+
+    // The same transaction three times: the index changes once.
+    let (status, _) = put_transaction(&stack, "9001", &hs_token, &events).await;
+    assert_eq!(status, 200);
+    let after_first = stack.parvis.digest(None).await.unwrap();
+    assert_ne!(after_first, before);
+    for _ in 0..2 {
+        assert_eq!(
+            put_transaction(&stack, "9001", &hs_token, &events).await.0,
+            200
+        );
+        assert_eq!(stack.parvis.digest(None).await.unwrap(), after_first);
+    }
+    // Synapse restarts transaction IDs at 1 after a restart: a new ID with old events is still a no-op.
+    assert_eq!(
+        put_transaction(&stack, "1", &hs_token, &events).await.0,
+        200
+    );
+    assert_eq!(stack.parvis.digest(None).await.unwrap(), after_first);
+    stack.stop().await;
+}
+
+/// Waits until the index digest stays the same for three seconds.
+async fn settled_digest(stack: &Stack) -> String {
+    let mut last = String::new();
+    let mut stable_since = tokio::time::Instant::now();
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let digest = stack.parvis.digest(None).await.unwrap();
+        if digest != last {
+            last = digest;
+            stable_since = tokio::time::Instant::now();
+        } else if stable_since.elapsed() >= Duration::from_secs(3) {
+            return last;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the index never settled"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+async fn sigkill_while_the_homeserver_pushes(database: Database) {
+    let mut stack = Stack::start(database).await.unwrap();
+    let alice = stack.register_user("alice").await.unwrap();
+    let dm = dm_with_bot(&stack, &alice).await;
+    let reply = command(
+        &stack,
+        &alice,
+        &dm,
+        r#"!parvis community create "Projet Alpha" --tools wiki"#,
+    )
+    .await;
+    assert!(reply["content"]["body"].as_str().unwrap().starts_with("✅"));
+    let invites = wait_for("four invitations", TIMEOUT, || async {
+        let invites = alice.invited_rooms().await.ok()?;
+        (invites.len() >= 4).then_some(invites)
+    })
+    .await
+    .unwrap();
+    let mut wiki = None;
+    for room in &invites {
+        alice.join(room).await.unwrap();
+        let purpose = alice
+            .state_event(room, "org.parvis.community.room", "")
+            .await
+            .unwrap();
+        if purpose.is_some_and(|content| content["purpose"] == "wiki") {
+            wiki = Some(room.clone());
+        }
+    }
+    let wiki = wiki.expect("a wiki room");
+
+    // Alice writes pages; Parvis is killed in the middle and comes back later.
+    for page in 0..30 {
+        if page == 10 {
+            stack.parvis.kill_hard().await;
+        }
+        if page == 20 {
+            stack.parvis.start().await.unwrap();
+        }
+        let content =
+            json!({"title": format!("Page {page}"), "body": format!("Texte de la page {page}")});
+        alice
+            .send_state(
+                &wiki,
+                "org.parvis.wiki.page",
+                &format!("page-{}", page % 12),
+                content,
+            )
+            .await
+            .unwrap();
+    }
+    let live = settled_digest(&stack).await;
+    stack.parvis.stop().await;
+
+    // A fresh index rebuilt from the homeserver is the same.
+    let fresh = stack.scratch_sqlite_url("rebuilt");
+    stack.parvis.rebuild_index(Some(&fresh)).await.unwrap();
+    assert_eq!(stack.parvis.digest(Some(&fresh)).await.unwrap(), live);
+
+    // And so is the index itself, dropped and rebuilt in place.
+    stack.parvis.rebuild_index(None).await.unwrap();
+    assert_eq!(stack.parvis.digest(None).await.unwrap(), live);
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn sigkill_and_restart_lose_nothing_on_sqlite() {
+    sigkill_while_the_homeserver_pushes(Database::Sqlite).await;
+}
+
+#[tokio::test]
+async fn sigkill_and_restart_lose_nothing_on_postgres() {
+    sigkill_while_the_homeserver_pushes(Database::Postgres).await;
+}
