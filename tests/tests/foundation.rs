@@ -266,7 +266,7 @@ async fn settled_digest(stack: &Stack) -> String {
 }
 
 async fn sigkill_while_the_homeserver_pushes(database: Database) {
-    let mut stack = Stack::start(database).await.unwrap();
+    let mut stack = Stack::start(database.clone()).await.unwrap();
     let alice = stack.register_user("alice").await.unwrap();
     let dm = dm_with_bot(&stack, &alice).await;
     let reply = command(
@@ -324,7 +324,13 @@ async fn sigkill_while_the_homeserver_pushes(database: Database) {
     stack.parvis.rebuild_index(Some(&fresh)).await.unwrap();
     assert_eq!(stack.parvis.digest(Some(&fresh)).await.unwrap(), live);
 
-    // And so is the index itself, dropped and rebuilt in place.
+    // And so is the index itself, its database deleted (SQLite) or emptied (PostgreSQL), then rebuilt.
+    if database == Database::Sqlite {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(stack.dir.join(format!("parvis.db{suffix}")));
+        }
+        assert!(!stack.dir.join("parvis.db").exists());
+    }
     stack.parvis.rebuild_index(None).await.unwrap();
     assert_eq!(stack.parvis.digest(None).await.unwrap(), live);
     stack.stop().await;
