@@ -2,7 +2,11 @@
 //!
 //! Errors are answered like the Matrix spec does: `{"errcode": "...", "error": "..."}`.
 
-use std::sync::Arc;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 use axum::{
     Json, Router,
@@ -10,10 +14,11 @@ use axum::{
     http::{HeaderMap, StatusCode},
     routing::get,
 };
-use parvis_homeserver_bridge::{MatrixErrorBody, transaction::token_matches};
-use ruma::OwnedUserId;
+use parvis_homeserver_bridge::{HomeserverClient, MatrixErrorBody, transaction::token_matches};
+use ruma::{OwnedUserId, api::client::account::whoami};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use crate::{
     bot::{Bot, CreatedCommunity},
@@ -22,6 +27,9 @@ use crate::{
     store::{CommunitySummary, Index, IndexStore},
 };
 
+/// How long a verified access token is trusted before it is checked again with the homeserver.
+const SESSION_TTL: Duration = Duration::from_secs(300);
+
 /// What the API handlers reach: services, never the database directly.
 #[derive(Debug)]
 pub struct ApiState {
@@ -29,8 +37,79 @@ pub struct ApiState {
     pub bot: Arc<Bot>,
     /// The index (reads).
     pub index: Index,
+    /// The homeserver client (verifies users' tokens, writes as users).
+    pub client: HomeserverClient,
     /// Token of administrative calls, if enabled.
     pub admin_token: Option<String>,
+    /// Access tokens verified recently: SHA-256 of the token → user and expiry.
+    pub sessions: Mutex<HashMap<[u8; 32], (String, Instant)>>,
+}
+
+/// A user signed in with their Matrix access token.
+#[derive(Clone, Debug)]
+pub struct SignedInUser {
+    /// Their user ID, as the homeserver says.
+    pub user_id: String,
+    /// Their access token, to act as them.
+    pub access_token: String,
+}
+
+/// Verifies the caller's Matrix access token (`Authorization: Bearer`) with the homeserver
+/// (`GET /_matrix/client/v3/account/whoami`), remembering the answer for a few minutes.
+pub async fn authenticate(
+    state: &ApiState,
+    headers: &HeaderMap,
+) -> Result<SignedInUser, MatrixErrorBody> {
+    let token = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            MatrixErrorBody::new(
+                StatusCode::UNAUTHORIZED,
+                "M_MISSING_TOKEN",
+                "sign in: send `Authorization: Bearer <your Matrix access token>`",
+            )
+        })?;
+    let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+    if let Ok(sessions) = state.sessions.lock()
+        && let Some((user_id, expiry)) = sessions.get(&key)
+        && *expiry > Instant::now()
+    {
+        return Ok(SignedInUser {
+            user_id: user_id.clone(),
+            access_token: token.to_owned(),
+        });
+    }
+    let user_id = match state
+        .client
+        .send_with_user_token(whoami::v3::Request::new(), token)
+        .await
+    {
+        Ok(response) => response.user_id.to_string(),
+        Err(error) if matches!(error.errcode(), Some("M_UNKNOWN_TOKEN" | "M_MISSING_TOKEN")) => {
+            return Err(MatrixErrorBody::new(
+                StatusCode::UNAUTHORIZED,
+                "M_UNKNOWN_TOKEN",
+                "the homeserver does not know this access token",
+            ));
+        }
+        Err(error) => {
+            return Err(MatrixErrorBody::new(
+                StatusCode::BAD_GATEWAY,
+                "ORG.PARVIS_HOMESERVER",
+                format!("cannot verify the token: {error}"),
+            ));
+        }
+    };
+    if let Ok(mut sessions) = state.sessions.lock() {
+        sessions.retain(|_, (_, expiry)| *expiry > Instant::now());
+        sessions.insert(key, (user_id.clone(), Instant::now() + SESSION_TTL));
+    }
+    Ok(SignedInUser {
+        user_id,
+        access_token: token.to_owned(),
+    })
 }
 
 /// The REST routes.
@@ -41,7 +120,8 @@ pub fn api_router(state: Arc<ApiState>) -> Router {
             "/api/v1/communities",
             get(list_communities).post(create_community),
         )
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(crate::publishing::api::publishing_router(state))
 }
 
 /// `GET /health` — answers 200 when Parvis is up and its index readable.

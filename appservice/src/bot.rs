@@ -13,7 +13,7 @@ use ruma::{
     RoomVersionId,
     api::client::{
         discovery::get_capabilities, membership::joined_rooms, message::send_message_event,
-        state::get_state_events, state::send_state_event,
+        room::get_room_event, state::get_state_events, state::send_state_event,
     },
     events::{
         reaction::ReactionEventContent,
@@ -27,7 +27,7 @@ use crate::{
     command::{self, Command, CreateCommunity},
     community::{CommunityBlueprint, RoomVersionFacts},
     events::RoomPurpose,
-    projection::{Identity, Job},
+    projection::{Identity, Job, RevisionRow},
     store::{Index, IndexStore, StoreError, now_ms},
 };
 
@@ -216,6 +216,54 @@ impl Bot {
         self.index
             .apply_snapshot(&self.identity, &room_id.to_owned(), &events)
             .await?;
+        // The current state holds each object's latest revision; its earlier ones are in the
+        // room's history, linked by `replaces_state`.
+        let created_by_parvis = events
+            .iter()
+            .any(|event| event.event_type == "m.room.create" && event.sender == self.identity.bot);
+        if created_by_parvis {
+            for event in &events {
+                if RevisionRow::from_event(event).is_some() {
+                    self.fetch_revision_history(room_id, event.unsigned.replaces_state.clone())
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Follows `replaces_state` back from `previous` until a revision the index already has.
+    async fn fetch_revision_history(
+        &self,
+        room_id: &RoomId,
+        mut previous: Option<OwnedEventId>,
+    ) -> Result<(), JobError> {
+        let mut revisions = Vec::new();
+        while let Some(event_id) = previous.take() {
+            if self.index.has_revision(event_id.as_str()).await? {
+                break;
+            }
+            let request = get_room_event::v3::Request::new(room_id.to_owned(), event_id.clone());
+            let raw = match self.intents.bot().send(request).await {
+                Ok(response) => response.event,
+                // History the bot may not see (before it joined) ends the walk.
+                Err(error) if matches!(error.errcode(), Some("M_NOT_FOUND" | "M_FORBIDDEN")) => {
+                    break;
+                }
+                Err(error) => return Err(error.into()),
+            };
+            let Some(event) = crate::ingest::room_events(std::slice::from_ref(&raw)).pop() else {
+                break;
+            };
+            let Some(revision) = RevisionRow::from_event(&event) else {
+                break;
+            };
+            previous = event.unsigned.replaces_state.clone();
+            revisions.push(revision);
+        }
+        if !revisions.is_empty() {
+            self.index.put_revisions(revisions).await?;
+        }
         Ok(())
     }
 

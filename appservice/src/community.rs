@@ -252,6 +252,49 @@ impl CommunityBlueprint {
     }
 }
 
+/// Whether `user` may send `event_type` (a state event when `is_state`) in a room, by its
+/// `m.room.power_levels` content and its creators (who have unlimited power from room version 12).
+/// The same rule the homeserver applies, so Parvis refuses what the homeserver would.
+pub fn may_send(
+    power_levels: Option<&serde_json::Map<String, serde_json::Value>>,
+    creators: &[&str],
+    privileged_creators: bool,
+    user: &str,
+    event_type: &str,
+    is_state: bool,
+) -> bool {
+    if privileged_creators && creators.contains(&user) {
+        return true;
+    }
+    let Some(levels) = power_levels else {
+        // No power levels: the creator has 100, everyone else 0; state needs 0 for messages, 50 for state.
+        let level = if creators.contains(&user) { 100 } else { 0 };
+        return level >= if is_state { 50 } else { 0 };
+    };
+    let number = |value: Option<&serde_json::Value>| {
+        value.and_then(|v| {
+            v.as_i64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        })
+    };
+    let user_level = number(levels.get("users").and_then(|users| users.get(user)))
+        .or_else(|| number(levels.get("users_default")))
+        .unwrap_or(0);
+    let required = number(
+        levels
+            .get("events")
+            .and_then(|events| events.get(event_type)),
+    )
+    .unwrap_or_else(|| {
+        if is_state {
+            number(levels.get("state_default")).unwrap_or(50)
+        } else {
+            number(levels.get("events_default")).unwrap_or(0)
+        }
+    });
+    user_level >= required
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -345,6 +388,26 @@ mod tests {
         assert_eq!(
             room["content"],
             json!({"community": "!space:hs", "purpose": "wiki"})
+        );
+    }
+
+    #[test]
+    fn may_send_follows_power_levels() {
+        let plan = blueprint(RoomVersionId::V12);
+        let mut levels = to_json(&plan.power_levels());
+        levels["users"]["@reader:hs"] = json!(-1);
+        let levels = levels.as_object().unwrap();
+        let may = |user: &str, event_type: &str| {
+            may_send(Some(levels), &["@parvis:hs"], true, user, event_type, true)
+        };
+        assert!(may("@alice:hs", "org.parvis.community"));
+        assert!(may("@member:hs", "org.parvis.wiki.page"));
+        assert!(!may("@reader:hs", "org.parvis.wiki.page"));
+        assert!(!may("@member:hs", "org.parvis.faq.entry"));
+        assert!(!may("@member:hs", "m.room.name"), "state_default is 50");
+        assert!(
+            may("@parvis:hs", "m.room.power_levels"),
+            "creators are unlimited in v12"
         );
     }
 

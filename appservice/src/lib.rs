@@ -15,6 +15,7 @@ pub mod community;
 pub mod events;
 pub mod ingest;
 pub mod projection;
+pub mod publishing;
 pub mod rebuild;
 pub mod server;
 pub mod store;

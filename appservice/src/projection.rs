@@ -26,6 +26,9 @@ use serde_json::{Map, Value};
 use crate::{
     command,
     events::{CommunityEventContent, CommunityRoomEventContent, RoomPurpose},
+    publishing::publication::{
+        PublicationChange, PublicationKind, PublicationRow, PublishingEvent, publication_change,
+    },
 };
 
 /// A JSON object.
@@ -206,8 +209,74 @@ pub enum IndexChange {
     PutCommunityRoom(CommunityRoomRow),
     /// Drop a community room.
     RemoveCommunityRoom(OwnedRoomId),
+    /// Record a member's membership of a followed room.
+    PutMembership {
+        /// The room.
+        room_id: OwnedRoomId,
+        /// The member.
+        user_id: String,
+        /// `join`, `invite`, `leave`, `ban` or `knock`.
+        membership: String,
+    },
+    /// Index the current version of a published object.
+    PutPublication(Box<PublicationRow>),
+    /// Drop a published object.
+    RemovePublication {
+        /// Room.
+        room_id: String,
+        /// Kind.
+        kind: PublicationKind,
+        /// ID.
+        object_id: String,
+    },
+    /// Record a revision of a published object.
+    PutRevision(RevisionRow),
+    /// A revision was redacted: its content is gone.
+    RedactRevision(OwnedEventId),
     /// Queue slow work.
     Enqueue(Job),
+}
+
+/// One revision of a published object: one of its state events.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevisionRow {
+    /// The state event.
+    pub event_id: String,
+    /// Room.
+    pub room_id: String,
+    /// Kind.
+    pub kind: PublicationKind,
+    /// Object ID (state key).
+    pub object_id: String,
+    /// Sender.
+    pub sender: String,
+    /// When it was sent.
+    pub origin_server_ts: i64,
+    /// The revision it replaced.
+    pub replaces: Option<String>,
+    /// Its content.
+    pub content: JsonObject,
+}
+
+impl RevisionRow {
+    /// The revision a publishing state event is, if it is one.
+    pub fn from_event(event: &RoomEvent) -> Option<Self> {
+        let kind = PublicationKind::from_event_type(&event.event_type)?;
+        Some(Self {
+            event_id: event.event_id.to_string(),
+            room_id: event.room_id.to_string(),
+            kind,
+            object_id: event.state_key.clone()?,
+            sender: event.sender.to_string(),
+            origin_server_ts: i64::from(event.origin_server_ts.get()),
+            replaces: event
+                .unsigned
+                .replaces_state
+                .as_ref()
+                .map(ToString::to_string),
+            content: event.content.clone(),
+        })
+    }
 }
 
 /// What the planner must know, loaded by the store for the rooms and events of one batch.
@@ -306,6 +375,12 @@ fn plan_event(
     }
 
     if let Some(state) = StateRow::from_event(event) {
+        // Every revision is history, even one delivered after its successor.
+        if created_by(context, &event.room_id, &identity.bot)
+            && let Some(revision) = RevisionRow::from_event(event)
+        {
+            changes.push(IndexChange::PutRevision(revision));
+        }
         if context.superseded.contains(&event.event_id) {
             return;
         }
@@ -332,7 +407,13 @@ fn plan_event(
                 room,
             });
         }
-        put_state(&identity.bot, context, state, changes);
+        put_state(
+            identity,
+            context,
+            state,
+            Some(event.origin_server_ts),
+            changes,
+        );
     } else if let Some(target) = event.redacted_event() {
         let Some(mut row) = context.redaction_targets.get(&target).cloned() else {
             return;
@@ -342,7 +423,7 @@ fn plan_event(
             .get(&event.room_id)
             .and_then(|room| room.room_version.clone());
         row.content = redacted_content(&row.event_type, row.content, version.as_ref());
-        put_state(&identity.bot, context, row, changes);
+        put_state(identity, context, row, None, changes);
     } else {
         plan_command(identity, event, changes);
     }
@@ -350,9 +431,10 @@ fn plan_event(
 
 /// Records a state row and the typed rows derived from it.
 fn put_state(
-    bot: &UserId,
+    identity: &Identity,
     context: &mut ProjectionContext,
     row: StateRow,
+    sent: Option<MilliSecondsSinceUnixEpoch>,
     changes: &mut Vec<IndexChange>,
 ) {
     let tracked = context
@@ -360,22 +442,46 @@ fn put_state(
         .get(&row.room_id)
         .cloned()
         .unwrap_or_default();
-    changes.extend(derived_changes(bot, &tracked, &row));
+    changes.extend(derived_changes(identity, &tracked, &row, sent));
     context
         .redaction_targets
         .insert(row.event_id.clone(), row.clone());
     changes.push(IndexChange::PutState(row));
 }
 
+fn created_by(context: &ProjectionContext, room_id: &OwnedRoomId, bot: &UserId) -> bool {
+    context
+        .tracked
+        .get(room_id)
+        .and_then(|room| room.creator.as_deref())
+        == Some(bot)
+}
+
 /// The typed rows a state row implies. Parvis objects are only trusted in rooms Parvis's bot
 /// created: a user cannot make their own room pass for a community by copying its state.
-pub fn derived_changes(bot: &UserId, room: &TrackedRoom, row: &StateRow) -> Option<IndexChange> {
-    let created_by_parvis = room.creator.as_deref() == Some(bot) && row.state_key.is_empty();
+/// `sent` is when the event was sent (unknown for a redaction).
+pub fn derived_changes(
+    identity: &Identity,
+    room: &TrackedRoom,
+    row: &StateRow,
+    sent: Option<MilliSecondsSinceUnixEpoch>,
+) -> Vec<IndexChange> {
+    let created_by_parvis = room.creator.as_deref() == Some(&*identity.bot);
+    let content = || Value::Object(row.content.clone());
+    let mut changes = Vec::new();
     match row.event_type.as_str() {
-        "org.parvis.community" if created_by_parvis => Some(
-            match serde_json::from_value::<CommunityEventContent>(Value::Object(
-                row.content.clone(),
-            )) {
+        "m.room.member" => changes.push(IndexChange::PutMembership {
+            room_id: row.room_id.clone(),
+            user_id: row.state_key.clone(),
+            membership: row
+                .content
+                .get("membership")
+                .and_then(Value::as_str)
+                .unwrap_or("leave")
+                .to_owned(),
+        }),
+        "org.parvis.community" if created_by_parvis && row.state_key.is_empty() => changes.push(
+            match serde_json::from_value::<CommunityEventContent>(content()) {
                 Ok(content) => IndexChange::PutCommunity(CommunityRow {
                     space_id: row.room_id.clone(),
                     content,
@@ -383,20 +489,45 @@ pub fn derived_changes(bot: &UserId, room: &TrackedRoom, row: &StateRow) -> Opti
                 Err(_) => IndexChange::RemoveCommunity(row.room_id.clone()),
             },
         ),
-        "org.parvis.community.room" if created_by_parvis => Some(
-            match serde_json::from_value::<CommunityRoomEventContent>(Value::Object(
-                row.content.clone(),
-            )) {
-                Ok(content) => IndexChange::PutCommunityRoom(CommunityRoomRow {
-                    room_id: row.room_id.clone(),
-                    space_id: content.community,
-                    purpose: content.purpose,
-                }),
-                Err(_) => IndexChange::RemoveCommunityRoom(row.room_id.clone()),
-            },
-        ),
-        _ => None,
+        "org.parvis.community.room" if created_by_parvis && row.state_key.is_empty() => changes
+            .push(
+                match serde_json::from_value::<CommunityRoomEventContent>(content()) {
+                    Ok(content) => IndexChange::PutCommunityRoom(CommunityRoomRow {
+                        room_id: row.room_id.clone(),
+                        space_id: content.community,
+                        purpose: content.purpose,
+                    }),
+                    Err(_) => IndexChange::RemoveCommunityRoom(row.room_id.clone()),
+                },
+            ),
+        event_type if created_by_parvis => {
+            let sent = sent.map_or(0, |ts| i64::from(ts.get()));
+            let change = publication_change(PublishingEvent {
+                room_id: row.room_id.as_str(),
+                event_type,
+                object_id: &row.state_key,
+                event_id: row.event_id.as_str(),
+                sender: row.sender.as_str(),
+                sent_by_parvis: identity.is_appservice_user(&row.sender),
+                origin_server_ts: sent,
+                content: &row.content,
+            });
+            changes.extend(change.map(|change| match change {
+                PublicationChange::Put(row) => IndexChange::PutPublication(row),
+                PublicationChange::Remove {
+                    room_id,
+                    kind,
+                    object_id,
+                } => IndexChange::RemovePublication {
+                    room_id,
+                    kind,
+                    object_id,
+                },
+            }));
+        }
+        _ => {}
     }
+    changes
 }
 
 /// Plans the changes that replace a room's indexed state with a full snapshot of its current
@@ -428,7 +559,17 @@ pub fn plan_snapshot(
             if let Some(replaced) = &event.unsigned.replaces_state {
                 changes.push(IndexChange::Superseded(replaced.clone()));
             }
-            changes.extend(derived_changes(&identity.bot, &room, &row));
+            changes.extend(derived_changes(
+                identity,
+                &room,
+                &row,
+                Some(event.origin_server_ts),
+            ));
+            if room.creator.as_deref() == Some(&*identity.bot)
+                && let Some(revision) = RevisionRow::from_event(event)
+            {
+                changes.push(IndexChange::PutRevision(revision));
+            }
             changes.push(IndexChange::PutState(row));
         }
     }

@@ -126,9 +126,11 @@ impl Application {
             ingest,
         ));
         let api = Arc::new(ApiState {
+            client: bot.intents().client().clone(),
             bot: bot.clone(),
             index: index.clone(),
             admin_token: config.api.admin_token.clone(),
+            sessions: Default::default(),
         });
         let router = appservice_router(appservice)
             .merge(api_router(api))

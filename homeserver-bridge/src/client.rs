@@ -144,6 +144,29 @@ impl HomeserverClient {
         self.send_as(request, None, None).await
     }
 
+    /// Sends `request` with a user's own access token (for a user signed in to Parvis with it):
+    /// the homeserver sees the user, not the appservice.
+    pub async fn send_with_user_token<R>(
+        &self,
+        request: R,
+        access_token: &str,
+    ) -> Result<R::IncomingResponse, ClientError>
+    where
+        R: OutgoingRequest,
+        R::EndpointError: HomeserverError,
+        R::PathBuilder: PathInput,
+        for<'a> R::Authentication: AuthScheme<Input<'a> = SendAccessToken<'a>>,
+    {
+        let http_request: http::Request<Vec<u8>> = request
+            .try_into_http_request(
+                &self.base_url,
+                SendAccessToken::IfRequired(access_token),
+                R::PathBuilder::input(&self.versions),
+            )
+            .map_err(|e| ClientError::Request(e.to_string()))?;
+        self.exchange::<R>(http_request).await
+    }
+
     /// Sends `request` as the virtual user `user_id` (and its device, when given).
     ///
     /// A `429 M_LIMIT_EXCEEDED` is retried after the delay the homeserver asks for (or an
@@ -171,7 +194,18 @@ impl HomeserverClient {
                 R::PathBuilder::input(&self.versions),
             )
             .map_err(|e| ClientError::Request(e.to_string()))?;
+        self.exchange::<R>(http_request).await
+    }
 
+    /// Sends a built request, retrying on `429`, and parses the answer.
+    async fn exchange<R>(
+        &self,
+        http_request: http::Request<Vec<u8>>,
+    ) -> Result<R::IncomingResponse, ClientError>
+    where
+        R: OutgoingRequest,
+        R::EndpointError: HomeserverError,
+    {
         let mut backoff = Duration::from_millis(500);
         for attempt in 1..=MAX_RATE_LIMIT_RETRIES {
             let response = self.execute(&http_request).await?;

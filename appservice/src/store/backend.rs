@@ -10,12 +10,15 @@ use sqlx::{
 };
 
 use super::{
-    CommunitySummary, IndexStore, IngestReport, QueuedJob, Result, StoreError, digest::IndexDigest,
-    distinct, now_ms,
+    CommunitySummary, IndexStore, IngestReport, QueuedJob, Result, SearchHit, SearchQuery,
+    StoreError, digest::IndexDigest, distinct, now_ms,
 };
-use crate::projection::{
-    Identity, IndexChange, Job, JsonObject, ProjectionContext, RoomEvent, StateRow, TrackedRoom,
-    plan_snapshot, plan_transaction,
+use crate::{
+    projection::{
+        Identity, IndexChange, Job, JsonObject, ProjectionContext, RevisionRow, RoomEvent,
+        StateRow, TrackedRoom, plan_snapshot, plan_transaction,
+    },
+    publishing::publication::{PublicationKind, PublicationRow},
 };
 
 /// Rows per multi-row statement: well under SQLite's 32,766 bound parameters.
@@ -93,8 +96,144 @@ fn last_per_key(rows: Vec<StateRow>) -> Vec<StateRow> {
     kept.into_iter().flatten().collect()
 }
 
+/// Tables of the publishing projection covered by the digest: `(name, query, JSON column)`.
+const DIGESTED_PUBLISHING_TABLES: &[(&str, &str, Option<usize>)] = &[
+    (
+        "room_members",
+        "SELECT room_id, user_id, membership FROM room_members ORDER BY room_id, user_id",
+        None,
+    ),
+    (
+        "publications",
+        "SELECT room_id, kind, object_id, event_id, author, title, slug, body, body_media, parent, tags, category, \
+         position, status, updated_at FROM publications ORDER BY room_id, kind, object_id",
+        None,
+    ),
+    (
+        "publication_revisions",
+        "SELECT event_id, room_id, kind, object_id, sender, origin_server_ts, replaces, content \
+         FROM publication_revisions ORDER BY event_id",
+        Some(7),
+    ),
+    (
+        "publication_links",
+        "SELECT room_id, from_id, target_slug FROM publication_links ORDER BY room_id, from_id, target_slug",
+        None,
+    ),
+];
+
+const PUBLICATION_COLUMNS: &str = "SELECT room_id, object_id, event_id, author, title, slug, body, body_media, parent, tags, \
+     category, position, status, updated_at FROM publications";
+
+fn publication_from_row<R: Row>(row: &R, kind: PublicationKind) -> Result<PublicationRow>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let tags: String = row.try_get(9)?;
+    Ok(PublicationRow {
+        room_id: row.try_get(0)?,
+        kind,
+        object_id: row.try_get(1)?,
+        event_id: row.try_get(2)?,
+        author: row.try_get(3)?,
+        title: row.try_get(4)?,
+        slug: row.try_get(5)?,
+        body: row.try_get(6)?,
+        body_media: row.try_get(7)?,
+        parent: row.try_get(8)?,
+        tags: tags
+            .split(',')
+            .filter(|tag| !tag.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        category: row.try_get(10)?,
+        position: row.try_get(11)?,
+        status: row.try_get(12)?,
+        updated_at: row.try_get(13)?,
+        links: Vec::new(),
+    })
+}
+
+/// Links are recorded by source `kind/object_id`: IDs are only unique per kind.
+fn link_source(kind: PublicationKind, object_id: &str) -> String {
+    format!("{}/{object_id}", kind.as_str())
+}
+
+/// Search snippets come with matches between U+0002 and U+0003: escape the text for HTML, then
+/// turn those into `<mark>`.
+fn highlight(snippet: &str) -> String {
+    let mut html = String::with_capacity(snippet.len() + 16);
+    for c in snippet.chars() {
+        match c {
+            '&' => html.push_str("&amp;"),
+            '<' => html.push_str("&lt;"),
+            '>' => html.push_str("&gt;"),
+            '"' => html.push_str("&quot;"),
+            '\u{2}' => html.push_str("<mark>"),
+            '\u{3}' => html.push_str("</mark>"),
+            c => html.push(c),
+        }
+    }
+    html
+}
+
+/// The words of a search, as an FTS5 query: each word quoted (no query syntax from users),
+/// all required.
+fn sqlite_match_query(text: &str) -> String {
+    crate::publishing::render::fold_accents(text)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(|word| format!("\"{word}\""))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The words of a search, accent-folded like the indexed text, for `plainto_tsquery`.
+fn postgres_match_query(text: &str) -> String {
+    crate::publishing::render::fold_accents(text)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Filters shared by both backends' searches ($2 user, $3 kind, $4 tag, $5 author, $6 space, $7 limit).
+macro_rules! search_filters {
+    () => {
+        "AND p.room_id IN (SELECT room_id FROM room_members WHERE user_id = $2 AND membership = 'join') \
+         AND ($3 = '' OR p.kind = $3) \
+         AND ($4 = '' OR (',' || p.tags || ',') LIKE ('%,' || $4 || ',%')) \
+         AND ($5 = '' OR p.author = $5) \
+         AND ($6 = '' OR p.room_id IN (SELECT room_id FROM community_rooms WHERE space_id = $6)) \
+         AND (p.kind <> 'blog_post' OR p.status = 'published' OR p.author = $2) "
+    };
+}
+
+const SQLITE_SEARCH: &str = concat!(
+    "SELECT p.room_id, p.kind, p.object_id, p.title, p.slug, p.author, p.updated_at, \
+     snippet(publication_search, -1, char(2), char(3), '…', 16), \
+     bm25(publication_search, 10.0, 1.0) AS score \
+     FROM publication_search JOIN publications p ON p.id = publication_search.rowid \
+     WHERE publication_search MATCH $1 ",
+    search_filters!(),
+    "ORDER BY score, p.id LIMIT $7"
+);
+
+const POSTGRES_SEARCH: &str = concat!(
+    "SELECT p.room_id, p.kind, p.object_id, p.title, p.slug, p.author, p.updated_at, \
+     ts_headline('simple', p.search_body, query.q, 'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=24, MinWords=8'), \
+     (-ts_rank(p.search, query.q))::float8 AS score \
+     FROM publications p, (SELECT plainto_tsquery('french', $1) || plainto_tsquery('english', $1) AS q) query \
+     WHERE p.search @@ query.q ",
+    search_filters!(),
+    "ORDER BY score, p.id LIMIT $7"
+);
+
 macro_rules! index_store {
-    ($store:ty, $db:ty) => {
+    ($store:ty, $db:ty, $search_sql:expr, $match_query:path) => {
         impl $store {
             async fn load_context(
                 tx: &mut sqlx::Transaction<'_, $db>,
@@ -242,6 +381,10 @@ macro_rules! index_store {
                             "DELETE FROM room_state WHERE room_id = $1",
                             "DELETE FROM communities WHERE space_id = $1",
                             "DELETE FROM community_rooms WHERE room_id = $1",
+                            "DELETE FROM room_members WHERE room_id = $1",
+                            "DELETE FROM publications WHERE room_id = $1",
+                            "DELETE FROM publication_links WHERE room_id = $1",
+                            "DELETE FROM publication_revisions WHERE room_id = $1",
                             "DELETE FROM rooms WHERE room_id = $1",
                         ] {
                             sqlx::query(sql).bind(room_id.as_str()).execute(&mut **tx).await?;
@@ -279,6 +422,38 @@ macro_rules! index_store {
                     IndexChange::RemoveCommunityRoom(room_id) => {
                         sqlx::query("DELETE FROM community_rooms WHERE room_id = $1").bind(room_id.as_str()).execute(&mut **tx).await?;
                     }
+                    IndexChange::PutMembership { room_id, user_id, membership } => {
+                        sqlx::query(
+                            "INSERT INTO room_members (room_id, user_id, membership) VALUES ($1, $2, $3) \
+                             ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership",
+                        )
+                        .bind(room_id.as_str())
+                        .bind(user_id)
+                        .bind(membership)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                    IndexChange::PutPublication(row) => Self::put_publication(tx, &row).await?,
+                    IndexChange::RemovePublication { room_id, kind, object_id } => {
+                        sqlx::query("DELETE FROM publications WHERE room_id = $1 AND kind = $2 AND object_id = $3")
+                            .bind(&room_id)
+                            .bind(kind.as_str())
+                            .bind(&object_id)
+                            .execute(&mut **tx)
+                            .await?;
+                        sqlx::query("DELETE FROM publication_links WHERE room_id = $1 AND from_id = $2")
+                            .bind(&room_id)
+                            .bind(link_source(kind, &object_id))
+                            .execute(&mut **tx)
+                            .await?;
+                    }
+                    IndexChange::PutRevision(revision) => Self::insert_revision(&mut **tx, &revision).await?,
+                    IndexChange::RedactRevision(event_id) => {
+                        sqlx::query("UPDATE publication_revisions SET content = '{}' WHERE event_id = $1")
+                            .bind(event_id.as_str())
+                            .execute(&mut **tx)
+                            .await?;
+                    }
                     IndexChange::Enqueue(job) => {
                         Self::insert_job(&mut **tx, &job).await?;
                         return Ok(1);
@@ -287,6 +462,73 @@ macro_rules! index_store {
                     IndexChange::Superseded(id) => Self::flush_superseded(tx, vec![id]).await?,
                 }
                 Ok(0)
+            }
+
+            async fn put_publication(tx: &mut sqlx::Transaction<'_, $db>, row: &PublicationRow) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO publications (room_id, kind, object_id, event_id, author, title, slug, body, body_media, \
+                     parent, tags, category, position, status, updated_at, plain_body, search_title, search_body) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+                     ON CONFLICT (room_id, kind, object_id) DO UPDATE SET event_id = excluded.event_id, \
+                     author = excluded.author, title = excluded.title, slug = excluded.slug, body = excluded.body, \
+                     body_media = excluded.body_media, parent = excluded.parent, tags = excluded.tags, \
+                     category = excluded.category, position = excluded.position, status = excluded.status, \
+                     updated_at = excluded.updated_at, plain_body = excluded.plain_body, \
+                     search_title = excluded.search_title, search_body = excluded.search_body",
+                )
+                .bind(&row.room_id)
+                .bind(row.kind.as_str())
+                .bind(&row.object_id)
+                .bind(&row.event_id)
+                .bind(&row.author)
+                .bind(&row.title)
+                .bind(&row.slug)
+                .bind(&row.body)
+                .bind(row.body_media.as_deref())
+                .bind(row.parent.as_deref())
+                .bind(row.tags.join(","))
+                .bind(&row.category)
+                .bind(row.position)
+                .bind(&row.status)
+                .bind(row.updated_at)
+                .bind(crate::publishing::render::plain_text(&row.body))
+                .bind(row.search_title())
+                .bind(row.search_body())
+                .execute(&mut **tx)
+                .await?;
+                let source = link_source(row.kind, &row.object_id);
+                sqlx::query("DELETE FROM publication_links WHERE room_id = $1 AND from_id = $2")
+                    .bind(&row.room_id)
+                    .bind(&source)
+                    .execute(&mut **tx)
+                    .await?;
+                if !row.links.is_empty() {
+                    let mut query = QueryBuilder::<$db>::new("INSERT INTO publication_links (room_id, from_id, target_slug) ");
+                    query.push_values(&row.links, |mut values, target| {
+                        values.push_bind(&row.room_id).push_bind(&source).push_bind(target);
+                    });
+                    query.push(" ON CONFLICT DO NOTHING");
+                    query.build().execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+
+            async fn insert_revision<'e, E: sqlx::Executor<'e, Database = $db>>(executor: E, revision: &RevisionRow) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO publication_revisions (event_id, room_id, kind, object_id, sender, origin_server_ts, replaces, content) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING",
+                )
+                .bind(&revision.event_id)
+                .bind(&revision.room_id)
+                .bind(revision.kind.as_str())
+                .bind(&revision.object_id)
+                .bind(&revision.sender)
+                .bind(revision.origin_server_ts)
+                .bind(revision.replaces.as_deref())
+                .bind(serde_json::to_string(&revision.content).map_err(corrupt)?)
+                .execute(executor)
+                .await?;
+                Ok(())
             }
 
             async fn insert_job<'e, E: sqlx::Executor<'e, Database = $db>>(executor: E, job: &Job) -> Result<()> {
@@ -363,6 +605,10 @@ macro_rules! index_store {
                     "DELETE FROM rooms",
                     "DELETE FROM superseded_events",
                     "DELETE FROM processed_events",
+                    "DELETE FROM room_members",
+                    "DELETE FROM publications",
+                    "DELETE FROM publication_links",
+                    "DELETE FROM publication_revisions",
                 ] {
                     sqlx::query(sql).execute(&mut *tx).await?;
                 }
@@ -408,6 +654,24 @@ macro_rules! index_store {
                         digest.field(&row.try_get::<String, _>(column)?);
                     }
                     digest.end_row();
+                }
+                for (table, sql, json_column) in DIGESTED_PUBLISHING_TABLES {
+                    digest.table(table);
+                    for row in sqlx::query(*sql).fetch_all(&mut *tx).await? {
+                        for column in 0..row.len() {
+                            let value: Option<String> = match row.try_get::<Option<String>, _>(column) {
+                                Ok(value) => value,
+                                Err(_) => Some(row.try_get::<i64, _>(column)?.to_string()),
+                            };
+                            let value = value.unwrap_or_else(|| "\u{0}null".to_owned());
+                            if Some(column) == *json_column {
+                                digest.json_field(&value);
+                            } else {
+                                digest.field(&value);
+                            }
+                        }
+                        digest.end_row();
+                    }
                 }
                 tx.commit().await?;
                 Ok(digest.finish())
@@ -490,6 +754,143 @@ macro_rules! index_store {
                     .collect()
             }
 
+            async fn membership(&self, room_id: &str, user_id: &str) -> Result<Option<String>> {
+                Ok(sqlx::query_scalar("SELECT membership FROM room_members WHERE room_id = $1 AND user_id = $2")
+                    .bind(room_id)
+                    .bind(user_id)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn state_content(&self, room_id: &str, event_type: &str, state_key: &str) -> Result<Option<(String, JsonObject)>> {
+                let row = sqlx::query("SELECT sender, content FROM room_state WHERE room_id = $1 AND event_type = $2 AND state_key = $3")
+                    .bind(room_id)
+                    .bind(event_type)
+                    .bind(state_key)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|row| Ok((row.try_get(0)?, parse_content(&row.try_get::<String, _>(1)?)?))).transpose()
+            }
+
+            async fn publications(&self, room_id: &str, kind: PublicationKind) -> Result<Vec<PublicationRow>> {
+                let sql = format!("{PUBLICATION_COLUMNS} WHERE room_id = $1 AND kind = $2 ORDER BY position, title, object_id");
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(room_id).bind(kind.as_str()).fetch_all(&self.pool).await?;
+                let mut publications = Vec::with_capacity(rows.len());
+                for row in rows {
+                    publications.push(publication_from_row(&row, kind)?);
+                }
+                Ok(publications)
+            }
+
+            async fn publication(&self, room_id: &str, kind: PublicationKind, object_id: &str) -> Result<Option<PublicationRow>> {
+                let sql = format!("{PUBLICATION_COLUMNS} WHERE room_id = $1 AND kind = $2 AND object_id = $3");
+                let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(room_id)
+                    .bind(kind.as_str())
+                    .bind(object_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let Some(row) = row else { return Ok(None) };
+                let mut publication = publication_from_row(&row, kind)?;
+                let source = link_source(kind, object_id);
+                publication.links = sqlx::query_scalar("SELECT target_slug FROM publication_links WHERE room_id = $1 AND from_id = $2 ORDER BY target_slug")
+                    .bind(room_id)
+                    .bind(source)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(Some(publication))
+            }
+
+            async fn revisions(&self, room_id: &str, kind: PublicationKind, object_id: &str) -> Result<Vec<RevisionRow>> {
+                let rows = sqlx::query(
+                    "SELECT event_id, sender, origin_server_ts, replaces, content FROM publication_revisions \
+                     WHERE room_id = $1 AND kind = $2 AND object_id = $3 ORDER BY origin_server_ts, event_id",
+                )
+                .bind(room_id)
+                .bind(kind.as_str())
+                .bind(object_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|row| {
+                        Ok(RevisionRow {
+                            event_id: row.try_get(0)?,
+                            room_id: room_id.to_owned(),
+                            kind,
+                            object_id: object_id.to_owned(),
+                            sender: row.try_get(1)?,
+                            origin_server_ts: row.try_get(2)?,
+                            replaces: row.try_get(3)?,
+                            content: parse_content(&row.try_get::<String, _>(4)?)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn has_revision(&self, event_id: &str) -> Result<bool> {
+                let found: Option<String> = sqlx::query_scalar("SELECT event_id FROM publication_revisions WHERE event_id = $1")
+                    .bind(event_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(found.is_some())
+            }
+
+            async fn put_revisions(&self, revisions: Vec<RevisionRow>) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                for revision in &revisions {
+                    Self::insert_revision(&mut *tx, revision).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn backlinks(&self, room_id: &str, slug: &str) -> Result<Vec<(String, String)>> {
+                let sources: Vec<String> = sqlx::query_scalar(
+                    "SELECT from_id FROM publication_links WHERE room_id = $1 AND target_slug = $2 ORDER BY from_id",
+                )
+                .bind(room_id)
+                .bind(slug)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(sources
+                    .into_iter()
+                    .filter_map(|source| source.split_once('/').map(|(kind, id)| (kind.to_owned(), id.to_owned())))
+                    .collect())
+            }
+
+            async fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>> {
+                let text = $match_query(&query.text);
+                if text.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let rows = sqlx::query($search_sql)
+                    .bind(text)
+                    .bind(&query.user_id)
+                    .bind(query.kind.as_deref().unwrap_or(""))
+                    .bind(query.tag.as_deref().unwrap_or(""))
+                    .bind(query.author.as_deref().unwrap_or(""))
+                    .bind(query.community.as_deref().unwrap_or(""))
+                    .bind(query.limit.clamp(1, 200))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter()
+                    .map(|row| {
+                        let score: f64 = row.try_get(8)?;
+                        Ok(SearchHit {
+                            room_id: row.try_get(0)?,
+                            kind: row.try_get(1)?,
+                            object_id: row.try_get(2)?,
+                            title: row.try_get(3)?,
+                            slug: row.try_get(4)?,
+                            author: row.try_get(5)?,
+                            updated_at: row.try_get(6)?,
+                            snippet: highlight(&row.try_get::<String, _>(7)?),
+                            score: -score,
+                        })
+                    })
+                    .collect()
+            }
+
             async fn prune_processed(&self, before_ms: i64) -> Result<u64> {
                 let done = sqlx::query("DELETE FROM processed_events WHERE processed_at < $1").bind(before_ms).execute(&self.pool).await?;
                 Ok(done.rows_affected())
@@ -498,5 +899,10 @@ macro_rules! index_store {
     };
 }
 
-index_store!(SqliteIndex, sqlx::Sqlite);
-index_store!(PostgresIndex, sqlx::Postgres);
+index_store!(SqliteIndex, sqlx::Sqlite, SQLITE_SEARCH, sqlite_match_query);
+index_store!(
+    PostgresIndex,
+    sqlx::Postgres,
+    POSTGRES_SEARCH,
+    postgres_match_query
+);

@@ -7,7 +7,10 @@ use std::{collections::HashSet, future::Future};
 use ruma::OwnedRoomId;
 use serde::Serialize;
 
-use crate::projection::{Identity, Job, RoomEvent};
+use crate::{
+    projection::{Identity, Job, RevisionRow, RoomEvent},
+    publishing::publication::{PublicationKind, PublicationRow},
+};
 
 mod backend;
 pub mod digest;
@@ -70,6 +73,48 @@ pub struct CommunitySummary {
     pub rooms: Vec<(OwnedRoomId, String)>,
 }
 
+/// A full-text search, limited to what `user_id` may read.
+#[derive(Clone, Debug, Default)]
+pub struct SearchQuery {
+    /// The words searched.
+    pub text: String,
+    /// The user searching: only rooms they are joined to are searched.
+    pub user_id: String,
+    /// Only this kind (`wiki_page`, `blog_post`…), when set.
+    pub kind: Option<String>,
+    /// Only objects with this tag, when set.
+    pub tag: Option<String>,
+    /// Only objects by this author, when set.
+    pub author: Option<String>,
+    /// Only this community's rooms (its space ID), when set.
+    pub community: Option<String>,
+    /// Most results returned.
+    pub limit: i64,
+}
+
+/// One search result.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SearchHit {
+    /// Room.
+    pub room_id: String,
+    /// Kind.
+    pub kind: String,
+    /// Object ID.
+    pub object_id: String,
+    /// Title.
+    pub title: String,
+    /// Slug.
+    pub slug: String,
+    /// Author.
+    pub author: String,
+    /// Last change (ms since the epoch).
+    pub updated_at: i64,
+    /// An extract around the matches, HTML-escaped, matches wrapped in `<mark>`.
+    pub snippet: String,
+    /// Relevance (higher is better).
+    pub score: f64,
+}
+
 /// The operations of the index storage. Every write that belongs to one homeserver
 /// transaction happens in one database transaction.
 pub trait IndexStore: Send + Sync {
@@ -123,6 +168,61 @@ pub trait IndexStore: Send + Sync {
 
     /// Communities in the index, with their rooms.
     fn communities(&self) -> impl Future<Output = Result<Vec<CommunitySummary>>> + Send;
+
+    /// The membership of `user_id` in `room_id` (`join`, `leave`…), if known.
+    fn membership(
+        &self,
+        room_id: &str,
+        user_id: &str,
+    ) -> impl Future<Output = Result<Option<String>>> + Send;
+
+    /// The sender and content of a room's current state event, if indexed.
+    fn state_content(
+        &self,
+        room_id: &str,
+        event_type: &str,
+        state_key: &str,
+    ) -> impl Future<Output = Result<Option<(String, crate::projection::JsonObject)>>> + Send;
+
+    /// The published objects of a kind in a room, by title.
+    fn publications(
+        &self,
+        room_id: &str,
+        kind: PublicationKind,
+    ) -> impl Future<Output = Result<Vec<PublicationRow>>> + Send;
+
+    /// One published object.
+    fn publication(
+        &self,
+        room_id: &str,
+        kind: PublicationKind,
+        object_id: &str,
+    ) -> impl Future<Output = Result<Option<PublicationRow>>> + Send;
+
+    /// The revisions of an object, oldest first.
+    fn revisions(
+        &self,
+        room_id: &str,
+        kind: PublicationKind,
+        object_id: &str,
+    ) -> impl Future<Output = Result<Vec<RevisionRow>>> + Send;
+
+    /// Whether a revision is recorded.
+    fn has_revision(&self, event_id: &str) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Records revisions fetched from the homeserver's history.
+    fn put_revisions(&self, revisions: Vec<RevisionRow>)
+    -> impl Future<Output = Result<()>> + Send;
+
+    /// Objects of the room whose body links to `slug`: `(kind, object_id)`.
+    fn backlinks(
+        &self,
+        room_id: &str,
+        slug: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String)>>> + Send;
+
+    /// Full-text search, best results first.
+    fn search(&self, query: &SearchQuery) -> impl Future<Output = Result<Vec<SearchHit>>> + Send;
 
     /// Forgets processed-event records older than `before_ms` (the homeserver no longer
     /// redelivers them); returns how many were removed.
@@ -206,6 +306,52 @@ impl IndexStore for Index {
     }
     async fn prune_processed(&self, before_ms: i64) -> Result<u64> {
         delegate!(self, index => index.prune_processed(before_ms))
+    }
+    async fn membership(&self, room_id: &str, user_id: &str) -> Result<Option<String>> {
+        delegate!(self, index => index.membership(room_id, user_id))
+    }
+    async fn state_content(
+        &self,
+        room_id: &str,
+        event_type: &str,
+        state_key: &str,
+    ) -> Result<Option<(String, crate::projection::JsonObject)>> {
+        delegate!(self, index => index.state_content(room_id, event_type, state_key))
+    }
+    async fn publications(
+        &self,
+        room_id: &str,
+        kind: PublicationKind,
+    ) -> Result<Vec<PublicationRow>> {
+        delegate!(self, index => index.publications(room_id, kind))
+    }
+    async fn publication(
+        &self,
+        room_id: &str,
+        kind: PublicationKind,
+        object_id: &str,
+    ) -> Result<Option<PublicationRow>> {
+        delegate!(self, index => index.publication(room_id, kind, object_id))
+    }
+    async fn revisions(
+        &self,
+        room_id: &str,
+        kind: PublicationKind,
+        object_id: &str,
+    ) -> Result<Vec<RevisionRow>> {
+        delegate!(self, index => index.revisions(room_id, kind, object_id))
+    }
+    async fn has_revision(&self, event_id: &str) -> Result<bool> {
+        delegate!(self, index => index.has_revision(event_id))
+    }
+    async fn put_revisions(&self, revisions: Vec<RevisionRow>) -> Result<()> {
+        delegate!(self, index => index.put_revisions(revisions))
+    }
+    async fn backlinks(&self, room_id: &str, slug: &str) -> Result<Vec<(String, String)>> {
+        delegate!(self, index => index.backlinks(room_id, slug))
+    }
+    async fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>> {
+        delegate!(self, index => index.search(query))
     }
 }
 

@@ -1,0 +1,578 @@
+//! REST API of published objects, under `/api/v1/communities/{spaceId}/{tool}` and
+//! `/api/v1/search`. Callers sign in with their own Matrix access token; reads need membership
+//! of the tool's room, writes the power level the room sets for the event type — and writes are
+//! sent **as the user**, with their token, so the room's history says who wrote what and the
+//! homeserver enforces the same rule again.
+
+use std::{collections::HashMap, sync::Arc};
+
+use axum::{
+    Json, Router,
+    extract::{Path, Query, State},
+    http::{HeaderMap, StatusCode},
+    routing::{get, post},
+};
+use parvis_homeserver_bridge::MatrixErrorBody;
+use ruma::{
+    OwnedRoomId, RoomVersionId, api::client::state::send_state_event, events::AnyStateEventContent,
+    serde::Raw,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::{
+    diff::{DiffLine, diff_lines},
+    publication::{
+        PublicationChange, PublicationKind, PublicationRow, PublishingEvent, publication_change,
+    },
+    render::{self, RenderedHtml},
+};
+use crate::{
+    api::{ApiState, authenticate},
+    community::{RoomVersionFacts, may_send},
+    events::RoomPurpose,
+    projection::RevisionRow,
+    store::{IndexStore, SearchHit, SearchQuery},
+};
+
+/// The publishing routes.
+pub fn publishing_router(state: Arc<ApiState>) -> Router {
+    Router::new()
+        .route("/api/v1/search", get(search))
+        .route("/api/v1/communities/{space}/{tool}", get(list).post(create))
+        .route(
+            "/api/v1/communities/{space}/{tool}/{id}",
+            get(read).put(update),
+        )
+        .route(
+            "/api/v1/communities/{space}/{tool}/{id}/revisions",
+            get(revisions),
+        )
+        .route("/api/v1/communities/{space}/{tool}/{id}/diff", get(diff))
+        .route(
+            "/api/v1/communities/{space}/{tool}/{id}/restore",
+            post(restore),
+        )
+        .with_state(state)
+}
+
+fn tool_kind(tool: &str) -> Result<(PublicationKind, RoomPurpose), MatrixErrorBody> {
+    match tool {
+        "wiki" => Ok((PublicationKind::WikiPage, RoomPurpose::Wiki)),
+        "blog" => Ok((PublicationKind::BlogPost, RoomPurpose::Blog)),
+        "faq" => Ok((PublicationKind::FaqEntry, RoomPurpose::Faq)),
+        "guides" => Ok((PublicationKind::Guide, RoomPurpose::Wiki)),
+        other => Err(MatrixErrorBody::not_found(format!(
+            "unknown tool `{other}`: use wiki, blog, faq or guides"
+        ))),
+    }
+}
+
+fn internal(error: impl std::fmt::Display) -> MatrixErrorBody {
+    MatrixErrorBody::internal(error.to_string())
+}
+
+/// The room of `purpose` in community `space`.
+async fn tool_room(
+    state: &ApiState,
+    space: &str,
+    purpose: RoomPurpose,
+) -> Result<OwnedRoomId, MatrixErrorBody> {
+    let communities = state.index.communities().await.map_err(internal)?;
+    let community = communities
+        .into_iter()
+        .find(|community| community.space_id == space)
+        .ok_or_else(|| MatrixErrorBody::not_found(format!("no community {space}")))?;
+    community
+        .rooms
+        .into_iter()
+        .find(|(_, room_purpose)| room_purpose == purpose.as_str())
+        .map(|(room_id, _)| room_id)
+        .ok_or_else(|| {
+            MatrixErrorBody::not_found(format!("the community has no {} tool", purpose.as_str()))
+        })
+}
+
+async fn require_member(
+    state: &ApiState,
+    room_id: &str,
+    user_id: &str,
+) -> Result<(), MatrixErrorBody> {
+    match state
+        .index
+        .membership(room_id, user_id)
+        .await
+        .map_err(internal)?
+        .as_deref()
+    {
+        Some("join") => Ok(()),
+        _ => Err(MatrixErrorBody::forbidden(format!(
+            "{user_id} is not a member of this room ({room_id}): join it first"
+        ))),
+    }
+}
+
+async fn require_writer(
+    state: &ApiState,
+    room_id: &str,
+    user_id: &str,
+    event_type: &str,
+) -> Result<(), MatrixErrorBody> {
+    require_member(state, room_id, user_id).await?;
+    let levels = state
+        .index
+        .state_content(room_id, "m.room.power_levels", "")
+        .await
+        .map_err(internal)?;
+    let create = state
+        .index
+        .state_content(room_id, "m.room.create", "")
+        .await
+        .map_err(internal)?;
+    let (creator, version) = match &create {
+        Some((sender, content)) => (
+            sender.as_str(),
+            content
+                .get("room_version")
+                .and_then(Value::as_str)
+                .and_then(|v| RoomVersionId::try_from(v).ok())
+                .unwrap_or(RoomVersionId::V1),
+        ),
+        None => ("", RoomVersionId::V12),
+    };
+    let facts = RoomVersionFacts::of(&version);
+    if may_send(
+        levels.as_ref().map(|(_, content)| content),
+        &[creator],
+        facts.privileged_creators,
+        user_id,
+        event_type,
+        true,
+    ) {
+        Ok(())
+    } else {
+        Err(MatrixErrorBody::forbidden(format!(
+            "{user_id} may not write `{event_type}` here: the community's power levels give this to members (power level 0) or above, and readers only read"
+        )))
+    }
+}
+
+/// A published object as the API returns it.
+#[derive(Debug, Serialize)]
+pub struct PublicationView {
+    /// The object.
+    #[serde(flatten)]
+    pub publication: PublicationRow,
+    /// Its body rendered to sanitized HTML, wiki links resolved.
+    pub html: String,
+    /// Objects linking to it: `[kind, id]`.
+    pub backlinks: Vec<(String, String)>,
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+/// `GET /api/v1/communities/{space}/{tool}` — the tool's objects.
+async fn list(
+    State(state): State<Arc<ApiState>>,
+    Path((space, tool)): Path<(String, String)>,
+    Query(query): Query<ListQuery>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<PublicationRow>>, MatrixErrorBody> {
+    let user = authenticate(&state, &headers).await?;
+    let (kind, purpose) = tool_kind(&tool)?;
+    let room = tool_room(&state, &space, purpose).await?;
+    require_member(&state, room.as_str(), &user.user_id).await?;
+    let mut items = state
+        .index
+        .publications(room.as_str(), kind)
+        .await
+        .map_err(internal)?;
+    items.retain(|item| item.status == "published" || item.author == user.user_id);
+    for item in &mut items {
+        item.body.clear();
+    }
+    items.truncate(query.limit.unwrap_or(1000));
+    Ok(Json(items))
+}
+
+async fn load(
+    state: &ApiState,
+    space: &str,
+    tool: &str,
+    id: &str,
+    user: &str,
+) -> Result<(OwnedRoomId, PublicationKind, PublicationRow), MatrixErrorBody> {
+    let (kind, purpose) = tool_kind(tool)?;
+    let room = tool_room(state, space, purpose).await?;
+    require_member(state, room.as_str(), user).await?;
+    let item = state
+        .index
+        .publication(room.as_str(), kind, id)
+        .await
+        .map_err(internal)?
+        .filter(|item| item.status == "published" || item.author == user)
+        .ok_or_else(|| {
+            MatrixErrorBody::not_found(format!("no {} {id} in this community", kind.as_str()))
+        })?;
+    Ok((room, kind, item))
+}
+
+/// Renders a body with links resolved against the wiki of the same community.
+async fn render_body(
+    state: &ApiState,
+    space: &str,
+    body: &str,
+) -> Result<RenderedHtml, MatrixErrorBody> {
+    let mut targets = HashMap::new();
+    if let Ok(wiki) = tool_room(state, space, RoomPurpose::Wiki).await {
+        for page in state
+            .index
+            .publications(wiki.as_str(), PublicationKind::WikiPage)
+            .await
+            .map_err(internal)?
+        {
+            targets.insert(render::slugify(&page.title), page.object_id.clone());
+            targets.insert(page.slug.clone(), page.object_id);
+        }
+    }
+    Ok(render::render_markdown(body, &|link| {
+        targets
+            .get(&render::slugify(&link.target))
+            .map(|id| format!("#/wiki/{id}"))
+    }))
+}
+
+/// `GET /api/v1/communities/{space}/{tool}/{id}` — one object, rendered, with its backlinks.
+async fn read(
+    State(state): State<Arc<ApiState>>,
+    Path((space, tool, id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<PublicationView>, MatrixErrorBody> {
+    let user = authenticate(&state, &headers).await?;
+    let (room, _, publication) = load(&state, &space, &tool, &id, &user.user_id).await?;
+    let html = render_body(&state, &space, &publication.body).await?.html;
+    let mut backlinks = state
+        .index
+        .backlinks(room.as_str(), &publication.slug)
+        .await
+        .map_err(internal)?;
+    let title_slug = render::slugify(&publication.title);
+    if title_slug != publication.slug {
+        backlinks.extend(
+            state
+                .index
+                .backlinks(room.as_str(), &title_slug)
+                .await
+                .map_err(internal)?,
+        );
+    }
+    backlinks.sort();
+    backlinks.dedup();
+    Ok(Json(PublicationView {
+        publication,
+        html,
+        backlinks,
+    }))
+}
+
+/// Checks a content for `kind`, fills in the slug, and sends it as the user.
+async fn write(
+    state: &ApiState,
+    space: &str,
+    kind: PublicationKind,
+    purpose: RoomPurpose,
+    id: &str,
+    mut content: Map<String, Value>,
+    user: &crate::api::SignedInUser,
+) -> Result<Json<Value>, MatrixErrorBody> {
+    let room = tool_room(state, space, purpose).await?;
+    require_writer(state, room.as_str(), &user.user_id, kind.event_type()).await?;
+    content.remove("requested_by");
+    if matches!(
+        kind,
+        PublicationKind::WikiPage | PublicationKind::BlogPost | PublicationKind::Guide
+    ) && content
+        .get("slug")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        let title = content
+            .get("title")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        content.insert("slug".to_owned(), Value::String(render::slugify(title)));
+    }
+    let valid = publication_change(PublishingEvent {
+        room_id: room.as_str(),
+        event_type: kind.event_type(),
+        object_id: id,
+        event_id: "$unsent",
+        sender: &user.user_id,
+        sent_by_parvis: false,
+        origin_server_ts: 0,
+        content: &content,
+    });
+    let Some(PublicationChange::Put(row)) = valid else {
+        return Err(MatrixErrorBody::bad_json(format!(
+            "not a valid {}: see the OpenAPI description",
+            kind.as_str()
+        )));
+    };
+    if row.title.trim().is_empty() {
+        return Err(MatrixErrorBody::new(
+            StatusCode::BAD_REQUEST,
+            "M_INVALID_PARAM",
+            "the title is empty",
+        ));
+    }
+    if kind == PublicationKind::WikiPage {
+        let taken = state
+            .index
+            .publications(room.as_str(), kind)
+            .await
+            .map_err(internal)?;
+        if let Some(other) = taken
+            .iter()
+            .find(|page| page.slug == row.slug && page.object_id != id)
+        {
+            return Err(MatrixErrorBody::new(
+                StatusCode::CONFLICT,
+                "ORG.PARVIS_SLUG_TAKEN",
+                format!(
+                    "the page {} already uses the slug `{}`",
+                    other.object_id, row.slug
+                ),
+            ));
+        }
+    }
+    let size = serde_json::to_vec(&content)
+        .map(|bytes| bytes.len())
+        .unwrap_or(usize::MAX);
+    if size > crate::events::MAX_INLINE_BODY_BYTES {
+        return Err(MatrixErrorBody::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "M_TOO_LARGE",
+            format!(
+                "the content is {size} bytes; bodies over 48 KiB are not accepted by this version"
+            ),
+        ));
+    }
+    let raw: Raw<AnyStateEventContent> = Raw::new(&content).map_err(internal)?.cast_unchecked();
+    let request = send_state_event::v3::Request::new_raw(
+        room.clone(),
+        kind.event_type().into(),
+        id.to_owned(),
+        raw,
+    );
+    let response = state
+        .client
+        .send_with_user_token(request, &user.access_token)
+        .await
+        .map_err(|error| match error.errcode() {
+            Some("M_FORBIDDEN") => {
+                MatrixErrorBody::forbidden(format!("the homeserver refused the change: {error}"))
+            }
+            _ => MatrixErrorBody::new(
+                StatusCode::BAD_GATEWAY,
+                "ORG.PARVIS_HOMESERVER",
+                error.to_string(),
+            ),
+        })?;
+    Ok(Json(
+        json!({"room_id": room, "id": id, "event_id": response.event_id}),
+    ))
+}
+
+/// `POST /api/v1/communities/{space}/{tool}` — creates an object (body: its event content).
+async fn create(
+    State(state): State<Arc<ApiState>>,
+    Path((space, tool)): Path<(String, String)>,
+    headers: HeaderMap,
+    Json(content): Json<Map<String, Value>>,
+) -> Result<(StatusCode, Json<Value>), MatrixErrorBody> {
+    let user = authenticate(&state, &headers).await?;
+    let (kind, purpose) = tool_kind(&tool)?;
+    let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+    let answer = write(&state, &space, kind, purpose, &id, content, &user).await?;
+    Ok((StatusCode::CREATED, answer))
+}
+
+/// `PUT /api/v1/communities/{space}/{tool}/{id}` — a new revision of an object.
+async fn update(
+    State(state): State<Arc<ApiState>>,
+    Path((space, tool, id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    Json(content): Json<Map<String, Value>>,
+) -> Result<Json<Value>, MatrixErrorBody> {
+    let user = authenticate(&state, &headers).await?;
+    let (kind, purpose) = tool_kind(&tool)?;
+    load(&state, &space, &tool, &id, &user.user_id).await?;
+    write(&state, &space, kind, purpose, &id, content, &user).await
+}
+
+/// A revision as listed.
+#[derive(Debug, Serialize)]
+pub struct RevisionView {
+    /// Its state event.
+    pub event_id: String,
+    /// Who sent it.
+    pub sender: String,
+    /// When.
+    pub origin_server_ts: i64,
+    /// The revision it replaced.
+    pub replaces: Option<String>,
+    /// Its content.
+    pub content: Map<String, Value>,
+}
+
+impl From<RevisionRow> for RevisionView {
+    fn from(row: RevisionRow) -> Self {
+        Self {
+            event_id: row.event_id,
+            sender: row.sender,
+            origin_server_ts: row.origin_server_ts,
+            replaces: row.replaces,
+            content: row.content,
+        }
+    }
+}
+
+/// `GET /api/v1/communities/{space}/{tool}/{id}/revisions` — every revision, oldest first.
+async fn revisions(
+    State(state): State<Arc<ApiState>>,
+    Path((space, tool, id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<RevisionView>>, MatrixErrorBody> {
+    let user = authenticate(&state, &headers).await?;
+    let (room, kind, _) = load(&state, &space, &tool, &id, &user.user_id).await?;
+    let rows = state
+        .index
+        .revisions(room.as_str(), kind, &id)
+        .await
+        .map_err(internal)?;
+    Ok(Json(rows.into_iter().map(RevisionView::from).collect()))
+}
+
+fn body_of(kind: PublicationKind, content: &Map<String, Value>) -> String {
+    let field = match kind {
+        PublicationKind::FaqEntry => "answer",
+        PublicationKind::Guide => "description",
+        _ => "body",
+    };
+    content
+        .get(field)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[derive(Deserialize)]
+struct DiffQuery {
+    from: String,
+    to: String,
+}
+
+/// `GET /api/v1/communities/{space}/{tool}/{id}/diff?from=$a&to=$b` — line diff of two revisions' bodies.
+async fn diff(
+    State(state): State<Arc<ApiState>>,
+    Path((space, tool, id)): Path<(String, String, String)>,
+    Query(query): Query<DiffQuery>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<DiffLine>>, MatrixErrorBody> {
+    let user = authenticate(&state, &headers).await?;
+    let (room, kind, _) = load(&state, &space, &tool, &id, &user.user_id).await?;
+    let rows = state
+        .index
+        .revisions(room.as_str(), kind, &id)
+        .await
+        .map_err(internal)?;
+    let find = |event_id: &str| {
+        rows.iter()
+            .find(|row| row.event_id == event_id)
+            .map(|row| body_of(kind, &row.content))
+            .ok_or_else(|| {
+                MatrixErrorBody::not_found(format!("{event_id} is not a revision of {id}"))
+            })
+    };
+    Ok(Json(diff_lines(&find(&query.from)?, &find(&query.to)?)))
+}
+
+#[derive(Deserialize)]
+struct RestoreBody {
+    event_id: String,
+}
+
+/// `POST /api/v1/communities/{space}/{tool}/{id}/restore` — makes an earlier revision current
+/// again, as a new revision.
+async fn restore(
+    State(state): State<Arc<ApiState>>,
+    Path((space, tool, id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    Json(body): Json<RestoreBody>,
+) -> Result<Json<Value>, MatrixErrorBody> {
+    let user = authenticate(&state, &headers).await?;
+    let (room, kind, _) = load(&state, &space, &tool, &id, &user.user_id).await?;
+    let (_, purpose) = tool_kind(&tool)?;
+    let rows = state
+        .index
+        .revisions(room.as_str(), kind, &id)
+        .await
+        .map_err(internal)?;
+    let revision = rows
+        .into_iter()
+        .find(|row| row.event_id == body.event_id)
+        .ok_or_else(|| {
+            MatrixErrorBody::not_found(format!("{} is not a revision of {id}", body.event_id))
+        })?;
+    if revision.content.is_empty() {
+        return Err(MatrixErrorBody::new(
+            StatusCode::GONE,
+            "ORG.PARVIS_REDACTED",
+            "that revision was redacted",
+        ));
+    }
+    write(&state, &space, kind, purpose, &id, revision.content, &user).await
+}
+
+#[derive(Deserialize)]
+struct SearchParams {
+    q: String,
+    community: Option<String>,
+    kind: Option<String>,
+    tag: Option<String>,
+    author: Option<String>,
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/search?q=…[&community=&kind=&tag=&author=&limit=]` — full-text search over what
+/// the signed-in user may read.
+async fn search(
+    State(state): State<Arc<ApiState>>,
+    Query(params): Query<SearchParams>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<SearchHit>>, MatrixErrorBody> {
+    let user = authenticate(&state, &headers).await?;
+    if let Some(kind) = &params.kind
+        && PublicationKind::parse(kind).is_none()
+    {
+        return Err(MatrixErrorBody::new(
+            StatusCode::BAD_REQUEST,
+            "M_INVALID_PARAM",
+            format!("unknown kind `{kind}`"),
+        ));
+    }
+    let query = SearchQuery {
+        text: params.q,
+        user_id: user.user_id,
+        kind: params.kind,
+        tag: params.tag,
+        author: params.author,
+        community: params.community,
+        limit: params.limit.unwrap_or(20),
+    };
+    Ok(Json(state.index.search(&query).await.map_err(internal)?))
+}

@@ -1,0 +1,6 @@
+//! Publishing: wiki pages, blog posts, FAQ entries and guides.
+
+pub mod api;
+pub mod diff;
+pub mod publication;
+pub mod render;

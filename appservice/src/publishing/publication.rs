@@ -1,0 +1,335 @@
+//! Published objects (wiki pages, blog posts, FAQ entries, guides) as the index holds them,
+//! derived without I/O from their state events.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::render;
+use crate::{
+    events::{
+        BlogPostEventContent, FaqEntryEventContent, GuideEventContent, PostStatus,
+        WikiPageEventContent,
+    },
+    projection::JsonObject,
+};
+
+/// The kinds of published objects, each one custom state event type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PublicationKind {
+    /// `org.parvis.wiki.page`
+    WikiPage,
+    /// `org.parvis.blog.post`
+    BlogPost,
+    /// `org.parvis.faq.entry`
+    FaqEntry,
+    /// `org.parvis.guide`
+    Guide,
+}
+
+impl PublicationKind {
+    /// Every kind.
+    pub const ALL: [PublicationKind; 4] =
+        [Self::WikiPage, Self::BlogPost, Self::FaqEntry, Self::Guide];
+
+    /// The state event type.
+    pub fn event_type(self) -> &'static str {
+        match self {
+            Self::WikiPage => "org.parvis.wiki.page",
+            Self::BlogPost => "org.parvis.blog.post",
+            Self::FaqEntry => "org.parvis.faq.entry",
+            Self::Guide => "org.parvis.guide",
+        }
+    }
+
+    /// The kind of a state event type.
+    pub fn from_event_type(event_type: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.event_type() == event_type)
+    }
+
+    /// The name used in the API and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WikiPage => "wiki_page",
+            Self::BlogPost => "blog_post",
+            Self::FaqEntry => "faq_entry",
+            Self::Guide => "guide",
+        }
+    }
+
+    /// Parses [`PublicationKind::as_str`].
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+}
+
+/// The current version of a published object, as indexed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PublicationRow {
+    /// Its room.
+    pub room_id: String,
+    /// Its kind.
+    pub kind: PublicationKind,
+    /// Its ID (the state key).
+    pub object_id: String,
+    /// The state event holding this version.
+    pub event_id: String,
+    /// Who wrote it (the requester when the bot wrote on their behalf).
+    pub author: String,
+    /// Title (the question, for FAQ entries).
+    pub title: String,
+    /// URL-friendly name.
+    pub slug: String,
+    /// Markdown body (the answer, for FAQ entries; the description, for guides).
+    pub body: String,
+    /// The `mxc://` URI of a body kept in the media repository, not yet read into `body`.
+    pub body_media: Option<String>,
+    /// Parent page (wiki pages).
+    pub parent: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// FAQ category.
+    pub category: String,
+    /// FAQ order; for guides, the number of pages.
+    pub position: i64,
+    /// `draft`/`published` for blog posts, `published` for the others.
+    pub status: String,
+    /// When this version was sent (ms since the epoch).
+    pub updated_at: i64,
+    /// Slugs of the pages this body links to (`[[…]]`).
+    pub links: Vec<String>,
+}
+
+impl PublicationRow {
+    /// The title as searched (lowercase, accents folded).
+    pub fn search_title(&self) -> String {
+        render::fold_accents(&self.title)
+    }
+
+    /// The body as searched (plain text, lowercase, accents folded).
+    pub fn search_body(&self) -> String {
+        render::fold_accents(&render::plain_text(&self.body))
+    }
+}
+
+/// What a publishing state event does to the index.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PublicationChange {
+    /// Index this version.
+    Put(Box<PublicationRow>),
+    /// The content is not (or no longer, after a redaction) a valid object: drop it.
+    Remove {
+        /// Room.
+        room_id: String,
+        /// Kind.
+        kind: PublicationKind,
+        /// ID.
+        object_id: String,
+    },
+}
+
+/// A state event, as far as publishing reads it.
+#[derive(Clone, Copy, Debug)]
+pub struct PublishingEvent<'a> {
+    /// Room.
+    pub room_id: &'a str,
+    /// Event type.
+    pub event_type: &'a str,
+    /// State key: the object's ID.
+    pub object_id: &'a str,
+    /// Event ID.
+    pub event_id: &'a str,
+    /// Sender.
+    pub sender: &'a str,
+    /// Whether Parvis itself (its bot or a virtual user) sent it.
+    pub sent_by_parvis: bool,
+    /// When it was sent (ms since the epoch).
+    pub origin_server_ts: i64,
+    /// Content.
+    pub content: &'a JsonObject,
+}
+
+/// A publishing state event's effect, or `None` when it is not of a publishing type.
+/// The author is the sender, unless Parvis wrote on behalf of the `requested_by` in the content.
+pub fn publication_change(event: PublishingEvent<'_>) -> Option<PublicationChange> {
+    let PublishingEvent {
+        room_id,
+        event_type,
+        object_id,
+        event_id,
+        sender,
+        sent_by_parvis,
+        origin_server_ts,
+        content,
+    } = event;
+    let kind = PublicationKind::from_event_type(event_type)?;
+    let remove = || PublicationChange::Remove {
+        room_id: room_id.to_owned(),
+        kind,
+        object_id: object_id.to_owned(),
+    };
+    let value = Value::Object(content.clone());
+    let mut row = PublicationRow {
+        room_id: room_id.to_owned(),
+        kind,
+        object_id: object_id.to_owned(),
+        event_id: event_id.to_owned(),
+        author: sender.to_owned(),
+        title: String::new(),
+        slug: String::new(),
+        body: String::new(),
+        body_media: None,
+        parent: None,
+        tags: Vec::new(),
+        category: String::new(),
+        position: 0,
+        status: "published".to_owned(),
+        updated_at: origin_server_ts,
+        links: Vec::new(),
+    };
+    let requested_by = match kind {
+        PublicationKind::WikiPage => {
+            let Ok(page) = serde_json::from_value::<WikiPageEventContent>(value) else {
+                return Some(remove());
+            };
+            row.title = page.title;
+            row.slug = page.slug;
+            row.body = page.body;
+            row.body_media = page.body_media.map(|media| media.url.to_string());
+            row.parent = page.parent;
+            row.tags = page.tags;
+            page.requested_by
+        }
+        PublicationKind::BlogPost => {
+            let Ok(post) = serde_json::from_value::<BlogPostEventContent>(value) else {
+                return Some(remove());
+            };
+            row.title = post.title;
+            row.slug = post.slug;
+            row.body = post.body;
+            row.body_media = post.body_media.map(|media| media.url.to_string());
+            row.tags = post.tags;
+            row.status = match post.status {
+                PostStatus::Draft => "draft",
+                PostStatus::Published => "published",
+            }
+            .to_owned();
+            post.requested_by
+        }
+        PublicationKind::FaqEntry => {
+            let Ok(entry) = serde_json::from_value::<FaqEntryEventContent>(value) else {
+                return Some(remove());
+            };
+            row.slug = render::slugify(&entry.question);
+            row.title = entry.question;
+            row.body = entry.answer;
+            row.category = entry.category;
+            row.position = entry.order;
+            entry.requested_by
+        }
+        PublicationKind::Guide => {
+            let Ok(guide) = serde_json::from_value::<GuideEventContent>(value) else {
+                return Some(remove());
+            };
+            row.title = guide.title;
+            row.slug = guide.slug;
+            row.body = guide.description;
+            row.position = i64::try_from(guide.pages.len()).unwrap_or(i64::MAX);
+            row.tags = guide.pages;
+            guide.requested_by
+        }
+    };
+    if sent_by_parvis && let Some(requester) = requested_by {
+        row.author = requester.to_string();
+    }
+    let mut links: Vec<String> = render::extract_wiki_links(&row.body)
+        .into_iter()
+        .map(|link| render::slugify(&link.target))
+        .collect();
+    links.sort();
+    links.dedup();
+    row.links = links;
+    Some(PublicationChange::Put(Box::new(row)))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn change(
+        event_type: &str,
+        sender: &str,
+        by_parvis: bool,
+        content: Value,
+    ) -> Option<PublicationChange> {
+        let Value::Object(content) = content else {
+            panic!()
+        };
+        publication_change(PublishingEvent {
+            room_id: "!wiki:hs",
+            event_type,
+            object_id: "p1",
+            event_id: "$e",
+            sender,
+            sent_by_parvis: by_parvis,
+            origin_server_ts: 7,
+            content: &content,
+        })
+    }
+
+    #[test]
+    fn wiki_page_is_indexed_with_links() {
+        let Some(PublicationChange::Put(row)) = change(
+            "org.parvis.wiki.page",
+            "@alice:hs",
+            false,
+            json!({"title": "Événement", "slug": "evenement", "body": "Voir [[Accueil]] et [[Réunion du lundi|la réunion]].", "tags": ["rh"]}),
+        ) else {
+            panic!()
+        };
+        assert_eq!(
+            (row.title.as_str(), row.author.as_str(), row.updated_at),
+            ("Événement", "@alice:hs", 7)
+        );
+        assert_eq!(
+            row.links,
+            vec!["accueil".to_owned(), "reunion-du-lundi".to_owned()]
+        );
+        assert_eq!(row.search_title(), "evenement");
+    }
+
+    #[test]
+    fn the_requester_is_the_author_only_when_parvis_wrote() {
+        let content = json!({"question": "Q ?", "answer": "A", "requested_by": "@bob:hs"});
+        let Some(PublicationChange::Put(row)) =
+            change("org.parvis.faq.entry", "@parvis:hs", true, content.clone())
+        else {
+            panic!()
+        };
+        assert_eq!(row.author, "@bob:hs");
+        // A user cannot claim someone else wrote their text.
+        let Some(PublicationChange::Put(row)) =
+            change("org.parvis.faq.entry", "@mallory:hs", false, content)
+        else {
+            panic!()
+        };
+        assert_eq!(row.author, "@mallory:hs");
+    }
+
+    #[test]
+    fn invalid_or_redacted_content_removes() {
+        assert!(matches!(
+            change("org.parvis.wiki.page", "@a:hs", false, json!({})),
+            Some(PublicationChange::Remove { .. })
+        ));
+        assert_eq!(
+            change("m.room.topic", "@a:hs", false, json!({"topic": "x"})),
+            None
+        );
+    }
+}

@@ -1,0 +1,318 @@
+//! Markdown in, sanitized HTML out; wiki links; the text forms used by search.
+
+use std::collections::{HashMap, HashSet};
+
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
+
+/// A `[[target]]` or `[[target|label]]` link written in a body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WikiLink {
+    /// The page as written (title or slug), trimmed.
+    pub target: String,
+    /// The text shown.
+    pub label: String,
+}
+
+/// A rendered body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderedHtml {
+    /// Sanitized HTML.
+    pub html: String,
+    /// The wiki links found, deduplicated, in order.
+    pub links: Vec<WikiLink>,
+}
+
+/// Parses markdown, merging adjacent text runs (the parser splits text at brackets, which
+/// would cut `[[wiki links]]` in pieces).
+fn parse(markdown: &str) -> Vec<Event<'_>> {
+    let mut events: Vec<Event<'_>> = Vec::new();
+    for event in Parser::new_ext(markdown, options()) {
+        match (events.last_mut(), event) {
+            (Some(Event::Text(previous)), Event::Text(text)) => {
+                *previous = format!("{previous}{text}").into();
+            }
+            (_, event) => events.push(event),
+        }
+    }
+    events
+}
+
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_FOOTNOTES
+}
+
+/// Splits text into plain runs and wiki links.
+fn split_wiki_links(text: &str) -> Vec<Result<&str, WikiLink>> {
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("[[") {
+        let Some(length) = rest[start + 2..].find("]]") else {
+            break;
+        };
+        let inner = &rest[start + 2..start + 2 + length];
+        if inner.contains('[') || inner.trim().is_empty() {
+            parts.push(Ok(&rest[..start + 2]));
+            rest = &rest[start + 2..];
+            continue;
+        }
+        if start > 0 {
+            parts.push(Ok(&rest[..start]));
+        }
+        let (target, label) = inner.split_once('|').unwrap_or((inner, inner));
+        parts.push(Err(WikiLink {
+            target: target.trim().to_owned(),
+            label: label.trim().to_owned(),
+        }));
+        rest = &rest[start + 2 + length + 2..];
+    }
+    if !rest.is_empty() {
+        parts.push(Ok(rest));
+    }
+    parts
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The wiki links of a body (outside code), deduplicated, in order.
+pub fn extract_wiki_links(markdown: &str) -> Vec<WikiLink> {
+    let mut seen = HashSet::new();
+    let mut links = Vec::new();
+    let mut in_code = 0usize;
+    for event in parse(markdown) {
+        match event {
+            Event::Start(Tag::CodeBlock(_)) => in_code += 1,
+            Event::End(TagEnd::CodeBlock) => in_code = in_code.saturating_sub(1),
+            Event::Text(text) if in_code == 0 => {
+                for part in split_wiki_links(&text) {
+                    if let Err(link) = part
+                        && seen.insert(link.target.clone())
+                    {
+                        links.push(link);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    links
+}
+
+/// Renders markdown (CommonMark + GFM tables, strikethrough, task lists, footnotes) to
+/// sanitized HTML. `resolve` turns a wiki link into an href, or `None` for a missing page.
+pub fn render_markdown(
+    markdown: &str,
+    resolve: &dyn Fn(&WikiLink) -> Option<String>,
+) -> RenderedHtml {
+    let mut links = Vec::new();
+    let mut seen = HashSet::new();
+    let mut in_code = 0usize;
+    let mut events = Vec::new();
+    for event in parse(markdown) {
+        match event {
+            Event::Start(Tag::CodeBlock(kind)) => {
+                in_code += 1;
+                events.push(Event::Start(Tag::CodeBlock(kind)));
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                in_code = in_code.saturating_sub(1);
+                events.push(Event::End(TagEnd::CodeBlock));
+            }
+            Event::Text(text) if in_code == 0 && text.contains("[[") => {
+                for part in split_wiki_links(&text) {
+                    match part {
+                        Ok(plain) => events.push(Event::Text(plain.to_owned().into())),
+                        Err(link) => {
+                            let html = match resolve(&link) {
+                                Some(href) => format!(
+                                    "<a href=\"{}\" class=\"wikilink\">{}</a>",
+                                    escape(&href),
+                                    escape(&link.label)
+                                ),
+                                None => format!(
+                                    "<span class=\"wikilink-missing\">{}</span>",
+                                    escape(&link.label)
+                                ),
+                            };
+                            events.push(Event::InlineHtml(html.into()));
+                            if seen.insert(link.target.clone()) {
+                                links.push(link);
+                            }
+                        }
+                    }
+                }
+            }
+            other => events.push(other),
+        }
+    }
+    let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
+    html::push_html(&mut unsafe_html, events.into_iter());
+    RenderedHtml {
+        html: sanitize(&unsafe_html),
+        links,
+    }
+}
+
+/// Cleans HTML with an allow-list: no scripts, styles, event handlers, frames, forms, SVG or
+/// MathML; links only to http(s), mailto and in-page anchors, with `rel="noopener noreferrer"`.
+pub fn sanitize(html: &str) -> String {
+    let tags: HashSet<&str> = [
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "code",
+        "del",
+        "div",
+        "em",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "img",
+        "input",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "s",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+        "section",
+        "sup",
+    ]
+    .into_iter()
+    .collect();
+    let mut attributes: HashMap<&str, HashSet<&str>> = HashMap::new();
+    attributes.insert("a", ["href", "title", "id"].into_iter().collect());
+    attributes.insert(
+        "img",
+        ["src", "alt", "title", "width", "height"]
+            .into_iter()
+            .collect(),
+    );
+    attributes.insert(
+        "input",
+        ["type", "checked", "disabled"].into_iter().collect(),
+    );
+    attributes.insert("th", ["align"].into_iter().collect());
+    attributes.insert("td", ["align"].into_iter().collect());
+    attributes.insert("li", ["id"].into_iter().collect());
+    attributes.insert("div", ["id"].into_iter().collect());
+    let mut classes: HashMap<&str, HashSet<&str>> = HashMap::new();
+    classes.insert("a", ["wikilink", "footnote-backref"].into_iter().collect());
+    classes.insert("span", ["wikilink-missing"].into_iter().collect());
+    classes.insert("div", ["footnote-definition"].into_iter().collect());
+    let mut builder = ammonia::Builder::empty();
+    builder
+        .tags(tags)
+        .tag_attributes(attributes)
+        .allowed_classes(classes)
+        .url_schemes(["http", "https", "mailto", "mxc"].into_iter().collect())
+        .url_relative(ammonia::UrlRelative::PassThrough)
+        .link_rel(Some("noopener noreferrer"))
+        .strip_comments(true)
+        .attribute_filter(|element, attribute, value| match (element, attribute) {
+            ("input", "type") if value != "checkbox" => None,
+            ("img", "src") if !(value.starts_with("https://") || value.starts_with("mxc://")) => {
+                None
+            }
+            _ => Some(value.into()),
+        });
+    let cleaned = builder.clean(html).to_string();
+    // Allow code language classes produced by the renderer only.
+    cleaned
+}
+
+/// The text of a markdown body, whitespace collapsed (for search and notices).
+pub fn plain_text(markdown: &str) -> String {
+    let mut text = String::with_capacity(markdown.len());
+    for event in parse(markdown) {
+        match event {
+            Event::Text(part) | Event::Code(part) => {
+                for piece in split_wiki_links(&part) {
+                    match piece {
+                        Ok(plain) => text.push_str(plain),
+                        Err(link) => text.push_str(&link.label),
+                    }
+                }
+            }
+            Event::SoftBreak | Event::HardBreak | Event::End(_) => text.push(' '),
+            _ => {}
+        }
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Lowercase, with accents and ligatures folded ("Œuvre à Noël" → "oeuvre a noel").
+pub fn fold_accents(text: &str) -> String {
+    let mut folded = String::with_capacity(text.len());
+    for c in text.chars().flat_map(char::to_lowercase) {
+        match c {
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => folded.push('a'),
+            'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => folded.push('c'),
+            'ď' | 'đ' => folded.push('d'),
+            'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' => folded.push('e'),
+            'ĝ' | 'ğ' | 'ġ' | 'ģ' => folded.push('g'),
+            'ĥ' | 'ħ' => folded.push('h'),
+            'ì' | 'í' | 'î' | 'ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' | 'ı' => folded.push('i'),
+            'ĵ' => folded.push('j'),
+            'ķ' => folded.push('k'),
+            'ĺ' | 'ļ' | 'ľ' | 'ŀ' | 'ł' => folded.push('l'),
+            'ñ' | 'ń' | 'ņ' | 'ň' => folded.push('n'),
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ŏ' | 'ő' => folded.push('o'),
+            'ŕ' | 'ŗ' | 'ř' => folded.push('r'),
+            'ś' | 'ŝ' | 'ş' | 'š' => folded.push('s'),
+            'ţ' | 'ť' | 'ŧ' => folded.push('t'),
+            'ù' | 'ú' | 'û' | 'ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' => folded.push('u'),
+            'ŵ' => folded.push('w'),
+            'ý' | 'ÿ' | 'ŷ' => folded.push('y'),
+            'ź' | 'ż' | 'ž' => folded.push('z'),
+            'œ' => folded.push_str("oe"),
+            'æ' => folded.push_str("ae"),
+            'ß' => folded.push_str("ss"),
+            other => folded.push(other),
+        }
+    }
+    folded
+}
+
+/// A URL-friendly name: folded, alphanumerics joined by `-`, at most 80 characters, never empty.
+pub fn slugify(title: &str) -> String {
+    let mut slug = String::new();
+    for c in fold_accents(title).chars() {
+        if c.is_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    let slug: String = slug.trim_end_matches('-').chars().take(80).collect();
+    let slug = slug.trim_end_matches('-').to_owned();
+    if slug.is_empty() {
+        "page".to_owned()
+    } else {
+        slug
+    }
+}
