@@ -236,6 +236,25 @@ impl TestUser {
         .map(|_| ())
     }
 
+    /// Invites `user` to a room.
+    pub async fn invite(&self, room_id: &str, user: &str) -> Result<()> {
+        let path = format!("/rooms/{}/invite", encode(room_id));
+        self.post("inviting", &path, json!({"user_id": user}))
+            .await
+            .map(|_| ())
+    }
+
+    /// Leaves a room.
+    pub async fn leave(&self, room_id: &str) -> Result<()> {
+        self.post(
+            "leaving a room",
+            &format!("/rooms/{}/leave", encode(room_id)),
+            json!({}),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// The users joined to a room.
     pub async fn joined_members(&self, room_id: &str) -> Result<Vec<String>> {
         let value = self

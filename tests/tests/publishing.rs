@@ -1,0 +1,390 @@
+//! The Publishing issue's checks, against a real Synapse and the real `parvis` binary.
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use parvis_tests::{Database, Stack, TestUser, http_client, wait_for};
+use serde_json::{Value, json};
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Calls the Parvis API as `user`, signed in with their Matrix access token.
+async fn api(
+    stack: &Stack,
+    user: &TestUser,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let url = format!("{}{path}", stack.parvis.url());
+    let client = http_client();
+    let request = match method {
+        "GET" => client.get(url),
+        "POST" => client.post(url),
+        "PUT" => client.put(url),
+        other => panic!("{other}"),
+    };
+    let request = request.bearer_auth(user.access_token());
+    let request = match body {
+        Some(body) => request.json(&body),
+        None => request,
+    };
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Waits until `GET path` as `user` answers 200 and `check` accepts the body.
+async fn wait_api(
+    stack: &Stack,
+    user: &TestUser,
+    path: &str,
+    check: impl Fn(&Value) -> bool,
+) -> Value {
+    let check = &check;
+    wait_for(&format!("GET {path}"), TIMEOUT, || async move {
+        let (status, body) = api(stack, user, "GET", path, None).await;
+        (status == 200 && check(&body)).then_some(body)
+    })
+    .await
+    .unwrap()
+}
+
+/// A community with a wiki, owned by `alice`, who has joined every room. Returns (space, wiki room).
+async fn community(stack: &Stack, alice: &TestUser) -> (String, String) {
+    let response = http_client()
+        .post(format!("{}/api/v1/communities", stack.parvis.url()))
+        .bearer_auth(&stack.parvis.tokens().admin_token)
+        .json(&json!({"name": "Projet Alpha", "owner": alice.user_id(), "tools": ["wiki"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.unwrap();
+    let space = created["space_id"].as_str().unwrap().to_owned();
+    let wiki = created["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|room| room[0] == "wiki")
+        .unwrap()[1]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    alice.join(&space).await.unwrap();
+    for room in created["rooms"].as_array().unwrap() {
+        alice.join(room[1].as_str().unwrap()).await.unwrap();
+    }
+    (space, wiki)
+}
+
+/// Invites `user` to the space and the wiki, and joins them.
+async fn add_member(alice: &TestUser, user: &TestUser, space: &str, wiki: &str) {
+    for room in [space, wiki] {
+        alice.invite(room, user.user_id()).await.unwrap();
+        user.join(room).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn wiki_on_sqlite() {
+    wiki_pages_revisions_permissions_search_and_rebuild(Database::Sqlite).await;
+}
+
+#[tokio::test]
+async fn wiki_on_postgres() {
+    wiki_pages_revisions_permissions_search_and_rebuild(Database::Postgres).await;
+}
+
+async fn wiki_pages_revisions_permissions_search_and_rebuild(database: Database) {
+    let mut stack = Stack::start(database).await.unwrap();
+    let alice = stack.register_user("alice").await.unwrap();
+    let bob = stack.register_user("bob").await.unwrap();
+    let carol = stack.register_user("carol").await.unwrap();
+    let (space, wiki) = community(&stack, &alice).await;
+    add_member(&alice, &bob, &space, &wiki).await;
+    add_member(&alice, &carol, &space, &wiki).await;
+    // Carol is a reader in the wiki.
+    let mut levels = alice
+        .state_event(&wiki, "m.room.power_levels", "")
+        .await
+        .unwrap()
+        .unwrap();
+    levels["users"][carol.user_id()] = json!(-1);
+    alice
+        .send_state(&wiki, "m.room.power_levels", "", levels)
+        .await
+        .unwrap();
+
+    let pages = format!("/api/v1/communities/{space}/wiki");
+    wait_api(&stack, &alice, &pages, |_| true).await;
+
+    // Alice writes a page; Bob reads it through the API and through the room state.
+    let (status, created) = api(&stack, &alice, "POST", &pages, Some(json!({
+        "title": "Événement annuel", "body": "Premier texte.\n\nVoir [[Accueil]].", "tags": ["rh"],
+    })))
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let page_path = format!("{pages}/{id}");
+    let page = wait_api(&stack, &bob, &page_path, |_| true).await;
+    assert_eq!(page["title"], "Événement annuel");
+    assert_eq!(page["slug"], "evenement-annuel");
+    assert_eq!(page["author"], alice.user_id());
+    assert!(
+        page["html"]
+            .as_str()
+            .unwrap()
+            .contains("<p>Premier texte.</p>")
+    );
+    let state = bob
+        .state_event(&wiki, "org.parvis.wiki.page", &id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(state["title"], "Événement annuel");
+
+    // Two more revisions, a diff of the third against the first, and a restore of the first.
+    for body in [
+        "Deuxième texte.\n\nVoir [[Accueil]].",
+        "Troisième texte.\n\nVoir [[Accueil]].",
+    ] {
+        let (status, answer) = api(
+            &stack,
+            &alice,
+            "PUT",
+            &page_path,
+            Some(json!({"title": "Événement annuel", "body": body})),
+        )
+        .await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    let revisions = wait_api(&stack, &bob, &format!("{page_path}/revisions"), |list| {
+        list.as_array().is_some_and(|l| l.len() == 3)
+    })
+    .await;
+    let first = revisions[0]["event_id"].as_str().unwrap().to_owned();
+    let third = revisions[2]["event_id"].as_str().unwrap().to_owned();
+    let (status, diff) = api(
+        &stack,
+        &bob,
+        "GET",
+        &format!(
+            "{page_path}/diff?from={}&to={}",
+            urlencode(&first),
+            urlencode(&third)
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{diff}");
+    assert!(
+        diff.as_array()
+            .unwrap()
+            .contains(&json!({"op": "removed", "text": "Premier texte."})),
+        "{diff}"
+    );
+    assert!(
+        diff.as_array()
+            .unwrap()
+            .contains(&json!({"op": "added", "text": "Troisième texte."})),
+        "{diff}"
+    );
+    let (status, answer) = api(
+        &stack,
+        &bob,
+        "POST",
+        &format!("{page_path}/restore"),
+        Some(json!({"event_id": first})),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let restored = wait_api(&stack, &alice, &page_path, |page| {
+        page["html"]
+            .as_str()
+            .is_some_and(|h| h.contains("Premier texte."))
+    })
+    .await;
+    assert_eq!(restored["event_id"], answer["event_id"]);
+    let revisions = wait_api(&stack, &alice, &format!("{page_path}/revisions"), |list| {
+        list.as_array().is_some_and(|l| l.len() == 4)
+    })
+    .await;
+    assert_eq!(
+        revisions[3]["sender"],
+        bob.user_id(),
+        "the restore is Bob's own revision"
+    );
+
+    // Carol, a reader, cannot write: Parvis says why, and the homeserver refuses too.
+    let (status, refused) = api(
+        &stack,
+        &carol,
+        "POST",
+        &pages,
+        Some(json!({"title": "Intrus", "body": "x"})),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["errcode"].as_str()),
+        (403, Some("M_FORBIDDEN"))
+    );
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("readers only read"),
+        "{refused}"
+    );
+    let direct = carol
+        .send_state(
+            &wiki,
+            "org.parvis.wiki.page",
+            "intrus",
+            json!({"title": "Intrus", "slug": "intrus", "body": "x"}),
+        )
+        .await;
+    assert!(direct.unwrap_err().to_string().contains("403"));
+
+    // Hostile markdown is rendered harmless.
+    let payloads = [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "[x](javascript:alert(1))",
+        "<svg onload=alert(1)>",
+        "<a href=\"JaVaScRiPt:alert(1)\">x</a>",
+        "![x](data:text/html;base64,PHNjcmlwdD4=)",
+        "<iframe src=https://evil.example>",
+        "<style>body{}</style>",
+        "<scr<script>ipt>alert(1)</script>",
+        "[[<script>alert(1)</script>]]",
+    ];
+    let (status, hostile) = api(
+        &stack,
+        &alice,
+        "POST",
+        &pages,
+        Some(json!({"title": "Hostile", "body": payloads.join("\n\n")})),
+    )
+    .await;
+    assert_eq!(status, 201, "{hostile}");
+    let hostile = wait_api(
+        &stack,
+        &bob,
+        &format!("{pages}/{}", hostile["id"].as_str().unwrap()),
+        |_| true,
+    )
+    .await;
+    let html = hostile["html"].as_str().unwrap().to_lowercase();
+    for forbidden in [
+        "<script",
+        "onerror",
+        "onload",
+        "javascript:",
+        "data:",
+        "<svg",
+        "<iframe",
+        "<style",
+    ] {
+        assert!(!html.contains(forbidden), "{forbidden} survived in {html}");
+    }
+
+    // Backlinks: a page named "Accueil" lists the page that links to it.
+    let (_, home) = api(
+        &stack,
+        &alice,
+        "POST",
+        &pages,
+        Some(json!({"title": "Accueil", "body": "Bienvenue. Un événement arrive."})),
+    )
+    .await;
+    let home = wait_api(
+        &stack,
+        &bob,
+        &format!("{pages}/{}", home["id"].as_str().unwrap()),
+        |_| true,
+    )
+    .await;
+    assert!(
+        home["backlinks"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(["wiki_page", id])),
+        "{home}"
+    );
+
+    // Search folds accents both ways and ranks a title hit above a body hit.
+    let search = |user: &TestUser, words: &str| {
+        let path = format!(
+            "/api/v1/search?q={}&community={}",
+            urlencode(words),
+            urlencode(&space)
+        );
+        let user = user.clone();
+        let stack = &stack;
+        async move { api(stack, &user, "GET", &path, None).await }
+    };
+    for words in ["evenement", "événement", "EVENEMENT"] {
+        let (status, hits) = search(&bob, words).await;
+        assert_eq!(status, 200, "{hits}");
+        let ids: Vec<&str> = hits
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|hit| hit["object_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            ids.first(),
+            Some(&id.as_str()),
+            "title hit first for {words}: {hits}"
+        );
+        assert!(ids.len() >= 2, "the body hit is found too: {hits}");
+        assert!(hits[0]["snippet"].is_string());
+    }
+
+    // Bob leaves the wiki: his searches no longer return its pages.
+    bob.leave(&wiki).await.unwrap();
+    wait_for("Bob's search to forget the wiki", TIMEOUT, || async {
+        let (_, hits) = search(&bob, "evenement").await;
+        hits.as_array()?.is_empty().then_some(())
+    })
+    .await
+    .unwrap();
+    let (status, _) = api(&stack, &bob, "GET", &page_path, None).await;
+    assert_eq!(status, 403);
+
+    // A rebuild from the homeserver reproduces pages, revisions, links and memberships exactly.
+    let live = settled_digest(&stack).await;
+    stack.parvis.stop().await;
+    let fresh = stack.scratch_sqlite_url("rebuilt");
+    stack.parvis.rebuild_index(Some(&fresh)).await.unwrap();
+    assert_eq!(stack.parvis.digest(Some(&fresh)).await.unwrap(), live);
+    stack.stop().await;
+}
+
+async fn settled_digest(stack: &Stack) -> String {
+    let mut last = String::new();
+    let mut stable_since = tokio::time::Instant::now();
+    loop {
+        let digest = stack.parvis.digest(None).await.unwrap();
+        if digest != last {
+            last = digest;
+            stable_since = tokio::time::Instant::now();
+        } else if stable_since.elapsed() >= Duration::from_secs(3) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
