@@ -12,8 +12,9 @@ use ruma::{
     OwnedEventId, OwnedRoomId, OwnedServerName, OwnedTransactionId, OwnedUserId, RoomId,
     RoomVersionId,
     api::client::{
-        discovery::get_capabilities, membership::joined_rooms, message::send_message_event,
-        room::get_room_event, state::get_state_events, state::send_state_event,
+        authenticated_media::get_content, discovery::get_capabilities, membership::joined_rooms,
+        message::send_message_event, room::get_room_event, state::get_state_events,
+        state::send_state_event,
     },
     events::{
         reaction::ReactionEventContent,
@@ -21,13 +22,16 @@ use ruma::{
         room::message::{Relation, RoomMessageEventContent},
     },
 };
+use sha2::Digest;
 use tokio::sync::{Notify, OnceCell};
 
 use crate::{
     command::{self, Command, CreateCommunity},
     community::{CommunityBlueprint, RoomVersionFacts},
+    events::MediaBody,
     events::RoomPurpose,
     projection::{Identity, Job, RevisionRow},
+    publishing::publication::PublicationKind,
     store::{Index, IndexStore, StoreError, now_ms},
 };
 
@@ -170,6 +174,16 @@ impl Bot {
                 }
             }
             Job::ReconcileRoom { room_id } => self.reconcile_room(room_id).await,
+            Job::FetchBody {
+                room_id,
+                kind,
+                object_id,
+                event_id,
+                url,
+            } => {
+                self.fetch_body(room_id, kind, object_id, event_id, url)
+                    .await
+            }
             Job::ReconcileAll => self.reconcile_all(|_, _| {}).await.map(|_| ()),
         }
     }
@@ -223,12 +237,86 @@ impl Bot {
             .any(|event| event.event_type == "m.room.create" && event.sender == self.identity.bot);
         if created_by_parvis {
             for event in &events {
-                if RevisionRow::from_event(event).is_some() {
+                if let Some(revision) = RevisionRow::from_event(event) {
                     self.fetch_revision_history(room_id, event.unsigned.replaces_state.clone())
                         .await?;
+                    // A rebuild runs no job queue: read media bodies now.
+                    if let Some(url) = revision
+                        .content
+                        .get("body_media")
+                        .and_then(|m| m.get("url"))
+                        .and_then(|u| u.as_str())
+                    {
+                        self.fetch_body(
+                            room_id,
+                            revision.kind.as_str(),
+                            &revision.object_id,
+                            &revision.event_id,
+                            url,
+                        )
+                        .await?;
+                    }
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Reads a body kept in the media repository (checking its size and SHA-256 against the
+    /// event) into the index, if the revision is still current.
+    pub async fn fetch_body(
+        &self,
+        room_id: &RoomId,
+        kind: &str,
+        object_id: &str,
+        event_id: &str,
+        url: &str,
+    ) -> Result<(), JobError> {
+        let Some(kind) = PublicationKind::parse(kind) else {
+            return Ok(());
+        };
+        let Some(revision) = self
+            .index
+            .revisions(room_id.as_str(), kind, object_id)
+            .await?
+            .into_iter()
+            .find(|r| r.event_id == event_id)
+        else {
+            return Ok(());
+        };
+        let media: Option<MediaBody> = revision
+            .content
+            .get("body_media")
+            .cloned()
+            .and_then(|value| serde_json::from_value(value).ok());
+        let Some(media) = media.filter(|media| media.url.as_str() == url) else {
+            return Ok(());
+        };
+        let Ok((server, media_id)) = media.url.parts() else {
+            tracing::warn!(%url, "not an mxc:// URI; body left empty");
+            return Ok(());
+        };
+        let request = get_content::v1::Request::new(media_id.to_owned(), server.to_owned());
+        let file = match self.intents.bot().send(request).await {
+            Ok(response) => response.file,
+            Err(error) if matches!(error.errcode(), Some("M_NOT_FOUND")) => {
+                tracing::warn!(%url, "body not found in the media repository");
+                return Ok(());
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let digest = hex::encode(sha2::Sha256::digest(&file));
+        if file.len() as u64 != media.size || !digest.eq_ignore_ascii_case(&media.sha256) {
+            tracing::warn!(%url, "body does not match the size and SHA-256 its event gives; left empty");
+            return Ok(());
+        }
+        let Ok(body) = String::from_utf8(file) else {
+            tracing::warn!(%url, "body is not UTF-8 text; left empty");
+            return Ok(());
+        };
+        self.index
+            .set_publication_body(room_id.as_str(), kind, object_id, event_id, &body)
+            .await?;
         Ok(())
     }
 

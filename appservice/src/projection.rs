@@ -152,7 +152,7 @@ pub struct CommunityRoomRow {
 
 /// Slow work an event calls for, run after the transaction is acknowledged.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "job", rename_all = "snake_case")]
 pub enum Job {
     /// Answer a `!parvis` command.
     Command {
@@ -176,6 +176,19 @@ pub enum Job {
     ReconcileRoom {
         /// The room.
         room_id: OwnedRoomId,
+    },
+    /// Read a body kept in the media repository into the index.
+    FetchBody {
+        /// Room of the object.
+        room_id: OwnedRoomId,
+        /// Its kind (`wiki_page`…).
+        kind: String,
+        /// Its ID.
+        object_id: String,
+        /// The revision whose body this is (a newer one makes the job moot).
+        event_id: String,
+        /// `mxc://` URI of the body.
+        url: String,
     },
     /// Reconcile every room the bot is joined to, and forget the rooms it is no longer in
     /// (repairs events the homeserver lost, e.g. queued transactions across its restart).
@@ -512,18 +525,34 @@ pub fn derived_changes(
                 origin_server_ts: sent,
                 content: &row.content,
             });
-            changes.extend(change.map(|change| match change {
-                PublicationChange::Put(row) => IndexChange::PutPublication(row),
-                PublicationChange::Remove {
+            match change {
+                Some(PublicationChange::Put(publication)) => {
+                    if let (Some(url), true) =
+                        (&publication.body_media, publication.body.is_empty())
+                    {
+                        changes.push(IndexChange::Enqueue(Job::FetchBody {
+                            room_id: row.room_id.clone(),
+                            kind: publication.kind.as_str().to_owned(),
+                            object_id: publication.object_id.clone(),
+                            event_id: publication.event_id.clone(),
+                            url: url.clone(),
+                        }));
+                    }
+                    changes.push(IndexChange::PutPublication(publication));
+                }
+                Some(PublicationChange::Remove {
                     room_id,
                     kind,
                     object_id,
-                } => IndexChange::RemovePublication {
-                    room_id,
-                    kind,
-                    object_id,
-                },
-            }));
+                }) => {
+                    changes.push(IndexChange::RemovePublication {
+                        room_id,
+                        kind,
+                        object_id,
+                    });
+                }
+                None => {}
+            }
         }
         _ => {}
     }

@@ -314,6 +314,45 @@ async fn wiki_pages_revisions_permissions_search_and_rebuild(database: Database)
         "{home}"
     );
 
+    // A 500 KiB page goes through the media repository and comes back intact.
+    let big: String = (0..14_000)
+        .map(|line| format!("Ligne {line:05} du très long compte rendu.\n"))
+        .collect();
+    assert!(big.len() > 500 * 1024);
+    let (status, created_big) = api(
+        &stack,
+        &alice,
+        "POST",
+        &pages,
+        Some(json!({"title": "Compte rendu intégral", "body": big})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created_big}");
+    let big_page = wait_api(
+        &stack,
+        &bob,
+        &format!("{pages}/{}", created_big["id"].as_str().unwrap()),
+        |page| page["body"].as_str().is_some_and(|body| !body.is_empty()),
+    )
+    .await;
+    assert_eq!(big_page["body"].as_str().unwrap(), big);
+    assert!(
+        big_page["body_media"]
+            .as_str()
+            .unwrap()
+            .starts_with("mxc://")
+    );
+    let event = bob
+        .state_event(
+            &wiki,
+            "org.parvis.wiki.page",
+            created_big["id"].as_str().unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(event["body"], "", "the event itself stays small");
+
     // Search folds accents both ways and ranks a title hit above a body hit.
     let search = |user: &TestUser, words: &str| {
         let path = format!(

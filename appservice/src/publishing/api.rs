@@ -14,11 +14,14 @@ use axum::{
 };
 use parvis_homeserver_bridge::MatrixErrorBody;
 use ruma::{
-    OwnedRoomId, RoomVersionId, api::client::state::send_state_event, events::AnyStateEventContent,
+    OwnedRoomId, RoomVersionId,
+    api::client::{media::create_content, state::send_state_event},
+    events::AnyStateEventContent,
     serde::Raw,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
 
 use super::{
     diff::{DiffLine, diff_lines},
@@ -292,6 +295,40 @@ async fn write(
     let room = tool_room(state, space, purpose).await?;
     require_writer(state, room.as_str(), &user.user_id, kind.event_type()).await?;
     content.remove("requested_by");
+    content.remove("body_media");
+    let long_body = content
+        .get("body")
+        .and_then(Value::as_str)
+        .filter(|body| body.len() > crate::events::MAX_INLINE_BODY_BYTES)
+        .map(str::to_owned);
+    if let Some(body) = long_body
+        && matches!(kind, PublicationKind::WikiPage | PublicationKind::BlogPost)
+    {
+        // Over the event size limit: the body goes to the media repository, uploaded as the user.
+        let bytes = body.into_bytes();
+        let media = json!({
+            "size": bytes.len(),
+            "sha256": hex::encode(Sha256::digest(&bytes)),
+        });
+        let mut upload = create_content::v3::Request::new(bytes);
+        upload.content_type = Some("text/markdown; charset=utf-8".to_owned());
+        upload.filename = Some(format!("{id}.md"));
+        let uploaded = state
+            .client
+            .send_with_user_token(upload, &user.access_token)
+            .await
+            .map_err(|error| {
+                MatrixErrorBody::new(
+                    StatusCode::BAD_GATEWAY,
+                    "ORG.PARVIS_HOMESERVER",
+                    format!("cannot store the body: {error}"),
+                )
+            })?;
+        let mut media = media;
+        media["url"] = json!(uploaded.content_uri);
+        content.insert("body".to_owned(), json!(""));
+        content.insert("body_media".to_owned(), media);
+    }
     if matches!(
         kind,
         PublicationKind::WikiPage | PublicationKind::BlogPost | PublicationKind::Guide

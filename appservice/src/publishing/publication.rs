@@ -244,14 +244,19 @@ pub fn publication_change(event: PublishingEvent<'_>) -> Option<PublicationChang
     if sent_by_parvis && let Some(requester) = requested_by {
         row.author = requester.to_string();
     }
-    let mut links: Vec<String> = render::extract_wiki_links(&row.body)
+    row.links = link_targets(&row.body);
+    Some(PublicationChange::Put(Box::new(row)))
+}
+
+/// The slugs a body links to, sorted and deduplicated.
+pub fn link_targets(body: &str) -> Vec<String> {
+    let mut links: Vec<String> = render::extract_wiki_links(body)
         .into_iter()
         .map(|link| render::slugify(&link.target))
         .collect();
     links.sort();
     links.dedup();
-    row.links = links;
-    Some(PublicationChange::Put(Box::new(row)))
+    links
 }
 
 #[cfg(test)]

@@ -844,6 +844,26 @@ macro_rules! index_store {
                 Ok(())
             }
 
+            async fn set_publication_body(
+                &self,
+                room_id: &str,
+                kind: PublicationKind,
+                object_id: &str,
+                event_id: &str,
+                body: &str,
+            ) -> Result<()> {
+                let Some(mut row) = self.publication(room_id, kind, object_id).await? else { return Ok(()) };
+                if row.event_id != event_id {
+                    return Ok(());
+                }
+                row.body = body.to_owned();
+                row.links = crate::publishing::publication::link_targets(body);
+                let mut tx = self.pool.begin().await?;
+                Self::put_publication(&mut tx, &row).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn backlinks(&self, room_id: &str, slug: &str) -> Result<Vec<(String, String)>> {
                 let sources: Vec<String> = sqlx::query_scalar(
                     "SELECT from_id FROM publication_links WHERE room_id = $1 AND target_slug = $2 ORDER BY from_id",

@@ -214,6 +214,17 @@ pub trait IndexStore: Send + Sync {
     fn put_revisions(&self, revisions: Vec<RevisionRow>)
     -> impl Future<Output = Result<()>> + Send;
 
+    /// Sets the body of an object read from the media repository, if `event_id` is still its
+    /// current revision (re-deriving its search text and links).
+    fn set_publication_body(
+        &self,
+        room_id: &str,
+        kind: PublicationKind,
+        object_id: &str,
+        event_id: &str,
+        body: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+
     /// Objects of the room whose body links to `slug`: `(kind, object_id)`.
     fn backlinks(
         &self,
@@ -346,6 +357,16 @@ impl IndexStore for Index {
     }
     async fn put_revisions(&self, revisions: Vec<RevisionRow>) -> Result<()> {
         delegate!(self, index => index.put_revisions(revisions))
+    }
+    async fn set_publication_body(
+        &self,
+        room_id: &str,
+        kind: PublicationKind,
+        object_id: &str,
+        event_id: &str,
+        body: &str,
+    ) -> Result<()> {
+        delegate!(self, index => index.set_publication_body(room_id, kind, object_id, event_id, body))
     }
     async fn backlinks(&self, room_id: &str, slug: &str) -> Result<Vec<(String, String)>> {
         delegate!(self, index => index.backlinks(room_id, slug))
