@@ -28,10 +28,11 @@ use tokio::sync::{Notify, OnceCell};
 use crate::{
     command::{self, Command, CreateCommunity},
     community::{CommunityBlueprint, RoomVersionFacts},
-    events::MediaBody,
-    events::RoomPurpose,
+    events::{MediaBody, RoomPurpose, WikiPageEventContent},
     projection::{Identity, Job, RevisionRow},
+    publishing::permission::check_writer,
     publishing::publication::PublicationKind,
+    store::SearchQuery,
     store::{Index, IndexStore, StoreError, now_ms},
 };
 
@@ -174,6 +175,7 @@ impl Bot {
                 }
             }
             Job::ReconcileRoom { room_id } => self.reconcile_room(room_id).await,
+            Job::Announce { room_id, event_id } => self.announce(room_id, event_id).await,
             Job::FetchBody {
                 room_id,
                 kind,
@@ -260,6 +262,62 @@ impl Bot {
             }
         }
         Ok(())
+    }
+
+    /// Posts a notice about a revision of a published object: who did what, with a link.
+    async fn announce(
+        &self,
+        room_id: &OwnedRoomId,
+        event_id: &OwnedEventId,
+    ) -> Result<(), JobError> {
+        let Some(text) = self.announcement(room_id, event_id).await? else {
+            return Ok(());
+        };
+        let content = RoomMessageEventContent::notice_plain(text);
+        let request = send_message_event::v3::Request::new(
+            room_id.clone(),
+            derived_txn_id(event_id, "announce"),
+            &content,
+        )
+        .map_err(|e| ClientError::Request(e.to_string()))?;
+        self.intents.bot().send(request).await?;
+        Ok(())
+    }
+
+    async fn announcement(
+        &self,
+        room_id: &OwnedRoomId,
+        event_id: &OwnedEventId,
+    ) -> Result<Option<String>, JobError> {
+        let Some(revision) = self.index.revision(event_id.as_str()).await? else {
+            return Ok(None);
+        };
+        let kind = revision.kind;
+        let title_field = if kind == PublicationKind::FaqEntry {
+            "question"
+        } else {
+            "title"
+        };
+        let title = revision
+            .content
+            .get(title_field)
+            .and_then(|title| title.as_str())
+            .unwrap_or("?");
+        let what = match kind {
+            PublicationKind::WikiPage => "the wiki page",
+            PublicationKind::BlogPost => "the blog post",
+            PublicationKind::FaqEntry => "the FAQ entry",
+            PublicationKind::Guide => "the guide",
+        };
+        let verb = if revision.replaces.is_some() {
+            "edited"
+        } else {
+            "created"
+        };
+        Ok(Some(format!(
+            "📄 {} {verb} {what} “{title}” — https://matrix.to/#/{room_id}/{event_id}",
+            revision.sender
+        )))
     }
 
     /// Reads a body kept in the media repository (checking its size and SHA-256 against the
@@ -393,12 +451,146 @@ impl Bot {
                     }
                 }
             }
+            Ok(Some(Command::WikiNew { title, body })) => {
+                self.wiki_new(room_id, event_id, sender, &title, &body)
+                    .await?
+            }
+            Ok(Some(Command::Search { words })) => {
+                (self.search_for(room_id, sender, &words).await?, true)
+            }
             Err(error) => (format!("❌ {error}"), false),
         };
         self.reply(room_id, event_id, &text).await?;
         self.react(room_id, event_id, if success { "✅" } else { "❌" })
             .await?;
         Ok(())
+    }
+
+    /// The community a room belongs to (the space itself or one of its rooms).
+    async fn community_of(
+        &self,
+        room_id: &RoomId,
+    ) -> Result<Option<crate::store::CommunitySummary>, JobError> {
+        Ok(self
+            .index
+            .communities()
+            .await?
+            .into_iter()
+            .find(|community| {
+                community.space_id == room_id
+                    || community.rooms.iter().any(|(room, _)| room == room_id)
+            }))
+    }
+
+    /// `!parvis wiki new`: writes the page as the bot, on behalf of a sender who may write it.
+    async fn wiki_new(
+        &self,
+        room_id: &OwnedRoomId,
+        event_id: &OwnedEventId,
+        sender: &OwnedUserId,
+        title: &str,
+        body: &str,
+    ) -> Result<(String, bool), JobError> {
+        let Some(community) = self.community_of(room_id).await? else {
+            return Ok((
+                "❌ Send this command in a room of the community whose wiki it is for.".to_owned(),
+                false,
+            ));
+        };
+        let Some((wiki, _)) = community
+            .rooms
+            .iter()
+            .find(|(_, purpose)| purpose == RoomPurpose::Wiki.as_str())
+        else {
+            return Ok((
+                format!("❌ The community “{}” has no wiki.", community.name),
+                false,
+            ));
+        };
+        // The bot may write anything; it writes only what the sender could write themselves.
+        let event_type = PublicationKind::WikiPage.event_type();
+        if let Err(refusal) =
+            check_writer(&self.index, wiki.as_str(), sender.as_str(), event_type).await?
+        {
+            return Ok((format!("❌ {refusal}"), false));
+        }
+        let mut slug = crate::publishing::render::slugify(title);
+        // The page ID comes from the command, so a retried job rewrites the same page.
+        let id = derived_txn_id(event_id, "wiki-page")
+            .as_str()
+            .replace('-', "")[..12]
+            .to_owned();
+        let pages = self
+            .index
+            .publications(wiki.as_str(), PublicationKind::WikiPage)
+            .await?;
+        if pages
+            .iter()
+            .any(|page| page.slug == slug && page.object_id != id)
+        {
+            slug = format!("{slug}-{}", &id[..6]);
+        }
+        let content = WikiPageEventContent {
+            title: title.to_owned(),
+            slug,
+            body: body.to_owned(),
+            body_media: None,
+            parent: None,
+            tags: Vec::new(),
+            requested_by: Some(sender.clone()),
+        };
+        let request = send_state_event::v3::Request::new(wiki.clone(), &id, &content)
+            .map_err(|e| ClientError::Request(e.to_string()))?;
+        let sent = self.intents.bot().send(request).await?;
+        Ok((
+            format!(
+                "✅ Wiki page “{title}” written: https://matrix.to/#/{wiki}/{}",
+                sent.event_id
+            ),
+            true,
+        ))
+    }
+
+    /// `!parvis search`: what the sender may read, in this room's community when it is one.
+    async fn search_for(
+        &self,
+        room_id: &OwnedRoomId,
+        sender: &OwnedUserId,
+        words: &str,
+    ) -> Result<String, JobError> {
+        let community = self
+            .community_of(room_id)
+            .await?
+            .map(|community| community.space_id.to_string());
+        let query = SearchQuery {
+            text: words.to_owned(),
+            user_id: sender.to_string(),
+            community,
+            limit: 5,
+            ..Default::default()
+        };
+        let hits = self.index.search(&query).await?;
+        if hits.is_empty() {
+            return Ok(format!(
+                "🔎 Nothing found for “{words}” in what you can read."
+            ));
+        }
+        let mut text = format!("🔎 {} result(s) for “{words}”:", hits.len());
+        for (rank, hit) in hits.iter().enumerate() {
+            let kind = match PublicationKind::parse(&hit.kind) {
+                Some(PublicationKind::WikiPage) => "wiki page",
+                Some(PublicationKind::BlogPost) => "blog post",
+                Some(PublicationKind::FaqEntry) => "FAQ",
+                _ => "guide",
+            };
+            text.push_str(&format!(
+                "\n{}. {} ({kind}) — https://matrix.to/#/{}",
+                rank + 1,
+                hit.title,
+                hit.room_id
+            ));
+        }
+        Ok(text)
     }
 
     /// Creates a community owned by `owner`: its space, then each room, linked both ways.

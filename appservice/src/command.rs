@@ -16,6 +16,18 @@ pub enum Command {
     Help,
     /// `!parvis community create "Name" [--description "…"] [--tools wiki,blog,…]`.
     CreateCommunity(CreateCommunity),
+    /// `!parvis wiki new "Title" [text…]`: a wiki page in this room's community.
+    WikiNew {
+        /// The page title.
+        title: String,
+        /// Its first text (markdown), possibly empty.
+        body: String,
+    },
+    /// `!parvis search words…`: search what the sender may read.
+    Search {
+        /// The words.
+        words: String,
+    },
 }
 
 /// Arguments of `!parvis community create`.
@@ -51,6 +63,8 @@ pub enum CommandError {
     Invalid(String),
 }
 
+const WIKI_USAGE: &str = "!parvis wiki new \"Title\" [text]";
+const SEARCH_USAGE: &str = "!parvis search words…";
 const CREATE_USAGE: &str =
     "!parvis community create \"Name\" [--description \"…\"] [--tools wiki,blog,…]";
 
@@ -67,6 +81,8 @@ pub fn help_text() -> String {
          • !parvis help — this help.\n\
          • {CREATE_USAGE} — create a community: a space with a home room, a discussion room and one room \
          per tool; you are invited and made owner. Tools: {} (all by default).\n\
+         • {WIKI_USAGE} — in a room of a community: write a wiki page (members and above).\n\
+         • {SEARCH_USAGE} — search the wiki pages, posts and FAQ you can read (this community's, when sent in one).\n\
          \n\
          Quote names with spaces: \"Projet Alpha\" or « Projet Alpha ».",
         tools.join(", ")
@@ -97,6 +113,37 @@ pub fn parse(body: &str) -> Result<Option<Command>, CommandError> {
                 usage: CREATE_USAGE,
             }),
         },
+        Some("wiki") => match words.next() {
+            Some("new") => {
+                let title = words.next().ok_or(CommandError::Missing {
+                    what: "the page title",
+                    usage: WIKI_USAGE,
+                })?;
+                validate_name(title)?;
+                let body: Vec<&str> = words.collect();
+                Ok(Some(Command::WikiNew {
+                    title: title.to_owned(),
+                    body: body.join(" "),
+                }))
+            }
+            Some(other) => Err(CommandError::Unknown(format!("wiki {other}"))),
+            None => Err(CommandError::Missing {
+                what: "a wiki command",
+                usage: WIKI_USAGE,
+            }),
+        },
+        Some("search") => {
+            let words: Vec<&str> = words.collect();
+            if words.is_empty() {
+                return Err(CommandError::Missing {
+                    what: "the words to search",
+                    usage: SEARCH_USAGE,
+                });
+            }
+            Ok(Some(Command::Search {
+                words: words.join(" "),
+            }))
+        }
         Some(other) => Err(CommandError::Unknown(other.to_owned())),
     }
 }
@@ -312,6 +359,32 @@ mod tests {
             parse("!parvis community create X --tools none"),
             Ok(Some(create("X", vec![])))
         );
+    }
+
+    #[test]
+    fn wiki_and_search() {
+        assert_eq!(
+            parse(r#"!parvis wiki new "Réunion du lundi" Ordre du jour"#),
+            Ok(Some(Command::WikiNew {
+                title: "Réunion du lundi".to_owned(),
+                body: "Ordre du jour".to_owned()
+            }))
+        );
+        assert_eq!(
+            parse("!parvis search événement annuel"),
+            Ok(Some(Command::Search {
+                words: "événement annuel".to_owned()
+            }))
+        );
+        assert!(matches!(
+            parse("!parvis search"),
+            Err(CommandError::Missing { .. })
+        ));
+        assert!(matches!(
+            parse("!parvis wiki new"),
+            Err(CommandError::Missing { .. })
+        ));
+        assert!(help_text().contains("!parvis wiki new") && help_text().contains("!parvis search"));
     }
 
     #[test]

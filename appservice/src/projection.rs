@@ -177,6 +177,13 @@ pub enum Job {
         /// The room.
         room_id: OwnedRoomId,
     },
+    /// Post a notice about a new revision of a published object, for clients without widgets.
+    Announce {
+        /// The room.
+        room_id: OwnedRoomId,
+        /// The revision's state event.
+        event_id: OwnedEventId,
+    },
     /// Read a body kept in the media repository into the index.
     FetchBody {
         /// Room of the object.
@@ -392,6 +399,15 @@ fn plan_event(
         if created_by(context, &event.room_id, &identity.bot)
             && let Some(revision) = RevisionRow::from_event(event)
         {
+            // People using clients without widgets see the activity as a notice.
+            if !identity.is_appservice_user(&event.sender)
+                && !context.superseded.contains(&event.event_id)
+            {
+                changes.push(IndexChange::Enqueue(Job::Announce {
+                    room_id: event.room_id.clone(),
+                    event_id: event.event_id.clone(),
+                }));
+            }
             changes.push(IndexChange::PutRevision(revision));
         }
         if context.superseded.contains(&event.event_id) {

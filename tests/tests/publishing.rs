@@ -382,6 +382,67 @@ async fn wiki_pages_revisions_permissions_search_and_rebuild(database: Database)
         assert!(hits[0]["snippet"].is_string());
     }
 
+    // Clients without widgets: notices tell the room, and bot commands do the basic actions.
+    let bot = stack.bot_user_id();
+    let notice = bob
+        .wait_for_event(&wiki, TIMEOUT, |event| {
+            event["sender"] == bot.as_str()
+                && event["content"]["body"]
+                    .as_str()
+                    .is_some_and(|b| b.contains("created the wiki page “Événement annuel”"))
+        })
+        .await
+        .unwrap();
+    assert_eq!(notice["content"]["msgtype"], "m.notice");
+    let reply_to = |user: &TestUser, room: &str, text: &'static str| {
+        let (user, room, bot) = (user.clone(), room.to_owned(), bot.clone());
+        async move {
+            let command = user.send_text(&room, text).await.unwrap();
+            let reply = user
+                .wait_for_event(&room, TIMEOUT, |event| {
+                    event["sender"] == bot.as_str()
+                        && event["content"]["m.relates_to"]["m.in_reply_to"]["event_id"]
+                            == command.as_str()
+                })
+                .await
+                .unwrap();
+            reply["content"]["body"].as_str().unwrap().to_owned()
+        }
+    };
+    // Carol, a reader of the wiki, can talk in the space, but the bot will not write for her.
+    let refused = reply_to(&carol, &space, r#"!parvis wiki new "Intrus" texte"#).await;
+    assert!(
+        refused.starts_with("❌") && refused.contains("readers only read"),
+        "{refused}"
+    );
+    let written = reply_to(
+        &bob,
+        &wiki,
+        r#"!parvis wiki new "Ordre du jour" Points à traiter"#,
+    )
+    .await;
+    assert!(written.starts_with("✅"), "{written}");
+    let listed = wait_api(&stack, &alice, &pages, |list| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["title"] == "Ordre du jour")
+    })
+    .await;
+    let agenda = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["title"] == "Ordre du jour")
+        .unwrap();
+    assert_eq!(
+        agenda["author"],
+        bob.user_id(),
+        "the bot wrote it for Bob, and says so"
+    );
+    let found = reply_to(&bob, &wiki, "!parvis search evenement").await;
+    assert!(found.contains("Événement annuel"), "{found}");
+
     // Bob leaves the wiki: his searches no longer return its pages.
     bob.leave(&wiki).await.unwrap();
     wait_for("Bob's search to forget the wiki", TIMEOUT, || async {

@@ -14,7 +14,7 @@ use axum::{
 };
 use parvis_homeserver_bridge::MatrixErrorBody;
 use ruma::{
-    OwnedRoomId, RoomVersionId,
+    OwnedRoomId,
     api::client::{media::create_content, state::send_state_event},
     events::AnyStateEventContent,
     serde::Raw,
@@ -25,6 +25,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     diff::{DiffLine, diff_lines},
+    permission::{check_member, check_writer},
     publication::{
         PublicationChange, PublicationKind, PublicationRow, PublishingEvent, publication_change,
     },
@@ -32,7 +33,6 @@ use super::{
 };
 use crate::{
     api::{ApiState, authenticate},
-    community::{RoomVersionFacts, may_send},
     events::RoomPurpose,
     projection::RevisionRow,
     store::{IndexStore, SearchHit, SearchQuery},
@@ -101,18 +101,10 @@ async fn require_member(
     room_id: &str,
     user_id: &str,
 ) -> Result<(), MatrixErrorBody> {
-    match state
-        .index
-        .membership(room_id, user_id)
+    check_member(&state.index, room_id, user_id)
         .await
         .map_err(internal)?
-        .as_deref()
-    {
-        Some("join") => Ok(()),
-        _ => Err(MatrixErrorBody::forbidden(format!(
-            "{user_id} is not a member of this room ({room_id}): join it first"
-        ))),
-    }
+        .map_err(|refusal| MatrixErrorBody::forbidden(refusal.to_string()))
 }
 
 async fn require_writer(
@@ -121,43 +113,10 @@ async fn require_writer(
     user_id: &str,
     event_type: &str,
 ) -> Result<(), MatrixErrorBody> {
-    require_member(state, room_id, user_id).await?;
-    let levels = state
-        .index
-        .state_content(room_id, "m.room.power_levels", "")
+    check_writer(&state.index, room_id, user_id, event_type)
         .await
-        .map_err(internal)?;
-    let create = state
-        .index
-        .state_content(room_id, "m.room.create", "")
-        .await
-        .map_err(internal)?;
-    let (creator, version) = match &create {
-        Some((sender, content)) => (
-            sender.as_str(),
-            content
-                .get("room_version")
-                .and_then(Value::as_str)
-                .and_then(|v| RoomVersionId::try_from(v).ok())
-                .unwrap_or(RoomVersionId::V1),
-        ),
-        None => ("", RoomVersionId::V12),
-    };
-    let facts = RoomVersionFacts::of(&version);
-    if may_send(
-        levels.as_ref().map(|(_, content)| content),
-        &[creator],
-        facts.privileged_creators,
-        user_id,
-        event_type,
-        true,
-    ) {
-        Ok(())
-    } else {
-        Err(MatrixErrorBody::forbidden(format!(
-            "{user_id} may not write `{event_type}` here: the community's power levels give this to members (power level 0) or above, and readers only read"
-        )))
-    }
+        .map_err(internal)?
+        .map_err(|refusal| MatrixErrorBody::forbidden(refusal.to_string()))
 }
 
 /// A published object as the API returns it.

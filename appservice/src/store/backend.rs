@@ -827,6 +827,28 @@ macro_rules! index_store {
                     .collect()
             }
 
+            async fn revision(&self, event_id: &str) -> Result<Option<RevisionRow>> {
+                let row = sqlx::query(
+                    "SELECT event_id, room_id, kind, object_id, sender, origin_server_ts, replaces, content \
+                     FROM publication_revisions WHERE event_id = $1",
+                )
+                .bind(event_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let kind: String = row.try_get(2)?;
+                Ok(Some(RevisionRow {
+                    event_id: row.try_get(0)?,
+                    room_id: row.try_get(1)?,
+                    kind: PublicationKind::parse(&kind).ok_or_else(|| corrupt(format!("revision kind {kind}")))?,
+                    object_id: row.try_get(3)?,
+                    sender: row.try_get(4)?,
+                    origin_server_ts: row.try_get(5)?,
+                    replaces: row.try_get(6)?,
+                    content: parse_content(&row.try_get::<String, _>(7)?)?,
+                }))
+            }
+
             async fn has_revision(&self, event_id: &str) -> Result<bool> {
                 let found: Option<String> = sqlx::query_scalar("SELECT event_id FROM publication_revisions WHERE event_id = $1")
                     .bind(event_id)

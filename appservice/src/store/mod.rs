@@ -207,6 +207,9 @@ pub trait IndexStore: Send + Sync {
         object_id: &str,
     ) -> impl Future<Output = Result<Vec<RevisionRow>>> + Send;
 
+    /// One revision, by its event ID.
+    fn revision(&self, event_id: &str) -> impl Future<Output = Result<Option<RevisionRow>>> + Send;
+
     /// Whether a revision is recorded.
     fn has_revision(&self, event_id: &str) -> impl Future<Output = Result<bool>> + Send;
 
@@ -351,6 +354,9 @@ impl IndexStore for Index {
         object_id: &str,
     ) -> Result<Vec<RevisionRow>> {
         delegate!(self, index => index.revisions(room_id, kind, object_id))
+    }
+    async fn revision(&self, event_id: &str) -> Result<Option<RevisionRow>> {
+        delegate!(self, index => index.revision(event_id))
     }
     async fn has_revision(&self, event_id: &str) -> Result<bool> {
         delegate!(self, index => index.has_revision(event_id))
