@@ -20,6 +20,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::publishing::api::ErrorBody;
 use crate::{
     bot::{Bot, CreatedCommunity},
     command::{self, CreateCommunity},
@@ -112,10 +113,55 @@ pub async fn authenticate(
     })
 }
 
+/// The OpenAPI description of the REST API, generated from the handlers and types.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "Parvis", description = "Collaboration communities on Matrix. Sign in with your Matrix access token (`Authorization: Bearer`)."),
+    paths(
+        health, create_community, list_communities,
+        crate::publishing::api::list, crate::publishing::api::read, crate::publishing::api::create,
+        crate::publishing::api::update, crate::publishing::api::revisions, crate::publishing::api::diff,
+        crate::publishing::api::restore, crate::publishing::api::search,
+    ),
+    modifiers(&SecuritySchemes)
+)]
+pub struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let bearer = |description: &str| {
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(description))
+                    .build(),
+            )
+        };
+        components.add_security_scheme(
+            "matrix_token",
+            bearer("The user's Matrix access token, checked with their homeserver."),
+        );
+        components.add_security_scheme(
+            "admin_token",
+            bearer("The `api.admin_token` of the configuration."),
+        );
+    }
+}
+
+/// `GET /api/v1/openapi.json` — this API's OpenAPI description.
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(<ApiDoc as utoipa::OpenApi>::openapi())
+}
+
 /// The REST routes.
 pub fn api_router(state: Arc<ApiState>) -> Router {
     Router::new()
         .route("/health", get(health))
+        .route("/api/v1/openapi.json", get(openapi))
         .route(
             "/api/v1/communities",
             get(list_communities).post(create_community),
@@ -125,6 +171,7 @@ pub fn api_router(state: Arc<ApiState>) -> Router {
 }
 
 /// `GET /health` — answers 200 when Parvis is up and its index readable.
+#[utoipa::path(get, path = "/health", responses((status = 200, description = "`{\"status\": \"ok\"}`", body = Object)))]
 async fn health(State(state): State<Arc<ApiState>>) -> Result<Json<Value>, MatrixErrorBody> {
     state
         .index
@@ -163,7 +210,7 @@ fn require_admin(state: &ApiState, headers: &HeaderMap) -> Result<(), MatrixErro
 }
 
 /// Body of `POST /api/v1/communities`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCommunityBody {
     /// The community's name.
@@ -174,10 +221,13 @@ pub struct CreateCommunityBody {
     /// Tools to enable (all when absent).
     pub tools: Option<Vec<String>>,
     /// The user who becomes owner.
+    #[schema(value_type = String)]
     pub owner: OwnedUserId,
 }
 
 /// `POST /api/v1/communities` — creates a community for `owner` (admin token).
+#[utoipa::path(post, path = "/api/v1/communities", request_body = CreateCommunityBody, security(("admin_token" = [])),
+    responses((status = 201, body = CreatedCommunity), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 async fn create_community(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
@@ -218,6 +268,8 @@ async fn create_community(
 }
 
 /// `GET /api/v1/communities` — the communities in the index (admin token).
+#[utoipa::path(get, path = "/api/v1/communities", security(("admin_token" = [])),
+    responses((status = 200, body = Vec<CommunitySummary>), (status = 401, body = ErrorBody)))]
 async fn list_communities(
     State(state): State<Arc<ApiState>>,
     headers: HeaderMap,
@@ -229,4 +281,49 @@ async fn list_communities(
         .await
         .map_err(|e| MatrixErrorBody::internal(e.to_string()))?;
     Ok(Json(communities))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openapi_describes_every_route_and_schema() {
+        let doc = serde_json::to_value(<ApiDoc as utoipa::OpenApi>::openapi()).unwrap();
+        for path in [
+            "/health",
+            "/api/v1/communities",
+            "/api/v1/communities/{space}/{tool}",
+            "/api/v1/communities/{space}/{tool}/{id}",
+            "/api/v1/communities/{space}/{tool}/{id}/revisions",
+            "/api/v1/communities/{space}/{tool}/{id}/diff",
+            "/api/v1/communities/{space}/{tool}/{id}/restore",
+            "/api/v1/search",
+        ] {
+            assert!(doc["paths"][path].is_object(), "{path} missing");
+        }
+        for schema in [
+            "PublicationRow",
+            "PublicationView",
+            "SearchHit",
+            "RevisionView",
+            "DiffLine",
+            "ErrorBody",
+            "CommunitySummary",
+        ] {
+            assert!(
+                doc["components"]["schemas"][schema].is_object(),
+                "{schema} missing"
+            );
+        }
+        assert_eq!(
+            doc["components"]["securitySchemes"]["matrix_token"]["scheme"],
+            "bearer"
+        );
+        assert_eq!(
+            doc["paths"]["/api/v1/search"]["get"]["parameters"][0]["name"],
+            "q"
+        );
+    }
 }

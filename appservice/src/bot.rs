@@ -57,11 +57,13 @@ impl JobError {
 }
 
 /// A community the bot created.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct CreatedCommunity {
     /// The space.
+    #[schema(value_type = String)]
     pub space_id: OwnedRoomId,
-    /// Its rooms, in listing order.
+    /// Its rooms, in listing order: `[purpose, room ID]`.
+    #[schema(value_type = Vec<Vec<String>>)]
     pub rooms: Vec<(RoomPurpose, OwnedRoomId)>,
 }
 

@@ -51,12 +51,13 @@ async fn wait_api(
     .unwrap()
 }
 
-/// A community with a wiki, owned by `alice`, who has joined every room. Returns (space, wiki room).
-async fn community(stack: &Stack, alice: &TestUser) -> (String, String) {
+/// A community with a wiki, a blog and a FAQ, owned by `alice`, who has joined every room.
+/// Returns (space, wiki room, all rooms).
+async fn community(stack: &Stack, alice: &TestUser) -> (String, String, Vec<String>) {
     let response = http_client()
         .post(format!("{}/api/v1/communities", stack.parvis.url()))
         .bearer_auth(&stack.parvis.tokens().admin_token)
-        .json(&json!({"name": "Projet Alpha", "owner": alice.user_id(), "tools": ["wiki"]}))
+        .json(&json!({"name": "Projet Alpha", "owner": alice.user_id(), "tools": ["wiki", "blog", "faq"]}))
         .send()
         .await
         .unwrap();
@@ -73,15 +74,21 @@ async fn community(stack: &Stack, alice: &TestUser) -> (String, String) {
         .unwrap()
         .to_owned();
     alice.join(&space).await.unwrap();
-    for room in created["rooms"].as_array().unwrap() {
-        alice.join(room[1].as_str().unwrap()).await.unwrap();
+    let rooms: Vec<String> = created["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|room| room[1].as_str().unwrap().to_owned())
+        .collect();
+    for room in &rooms {
+        alice.join(room).await.unwrap();
     }
-    (space, wiki)
+    (space, wiki, rooms)
 }
 
-/// Invites `user` to the space and the wiki, and joins them.
-async fn add_member(alice: &TestUser, user: &TestUser, space: &str, wiki: &str) {
-    for room in [space, wiki] {
+/// Invites `user` to the space and its rooms, and joins them.
+async fn add_member(alice: &TestUser, user: &TestUser, space: &str, rooms: &[String]) {
+    for room in std::iter::once(space).chain(rooms.iter().map(String::as_str)) {
         alice.invite(room, user.user_id()).await.unwrap();
         user.join(room).await.unwrap();
     }
@@ -102,9 +109,9 @@ async fn wiki_pages_revisions_permissions_search_and_rebuild(database: Database)
     let alice = stack.register_user("alice").await.unwrap();
     let bob = stack.register_user("bob").await.unwrap();
     let carol = stack.register_user("carol").await.unwrap();
-    let (space, wiki) = community(&stack, &alice).await;
-    add_member(&alice, &bob, &space, &wiki).await;
-    add_member(&alice, &carol, &space, &wiki).await;
+    let (space, wiki, rooms) = community(&stack, &alice).await;
+    add_member(&alice, &bob, &space, &rooms).await;
+    add_member(&alice, &carol, &space, &rooms).await;
     // Carol is a reader in the wiki.
     let mut levels = alice
         .state_event(&wiki, "m.room.power_levels", "")
@@ -381,6 +388,53 @@ async fn wiki_pages_revisions_permissions_search_and_rebuild(database: Database)
         assert!(ids.len() >= 2, "the body hit is found too: {hits}");
         assert!(hits[0]["snippet"].is_string());
     }
+
+    // FAQ entries are for moderators and above; blog drafts are seen by their author only.
+    let faq = format!("/api/v1/communities/{space}/faq");
+    let (status, _) = api(&stack, &alice, "POST", &faq, Some(json!({"question": "Où trouver le planning ?", "answer": "Dans le *calendrier*.", "category": "Organisation"}))).await;
+    assert_eq!(status, 201);
+    let (status, refused) = api(
+        &stack,
+        &bob,
+        "POST",
+        &faq,
+        Some(json!({"question": "Q ?", "answer": "R"})),
+    )
+    .await;
+    assert_eq!(status, 403, "{refused}");
+    let entries = wait_api(&stack, &bob, &faq, |list| {
+        list.as_array().is_some_and(|l| l.len() == 1)
+    })
+    .await;
+    assert_eq!(entries[0]["category"], "Organisation");
+    let blog = format!("/api/v1/communities/{space}/blog");
+    let (status, draft) = api(
+        &stack,
+        &alice,
+        "POST",
+        &blog,
+        Some(json!({"title": "Lancement", "body": "Bientôt.", "status": "draft"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{draft}");
+    let post = format!("{blog}/{}", draft["id"].as_str().unwrap());
+    wait_api(&stack, &alice, &post, |_| true).await;
+    let (_, posts) = api(&stack, &bob, "GET", &blog, None).await;
+    assert_eq!(posts, json!([]), "Bob does not see Alice's draft");
+    let (status, _) = api(&stack, &alice, "PUT", &post, Some(json!({"title": "Lancement", "body": "C'est parti.", "status": "published", "published_at": 1}))).await;
+    assert_eq!(status, 200);
+    wait_api(&stack, &bob, &post, |post| post["status"] == "published").await;
+
+    // The API describes itself.
+    let openapi: Value = http_client()
+        .get(format!("{}/api/v1/openapi.json", stack.parvis.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(openapi["paths"]["/api/v1/search"].is_object());
 
     // Clients without widgets: notices tell the room, and bot commands do the basic actions.
     let bot = stack.bot_user_id();

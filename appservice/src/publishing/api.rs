@@ -38,6 +38,16 @@ use crate::{
     store::{IndexStore, SearchHit, SearchQuery},
 };
 
+/// The Matrix-style error body every failing call returns.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    /// Matrix error code, e.g. `M_FORBIDDEN`.
+    errcode: String,
+    /// What went wrong, for a person.
+    error: String,
+}
+
 /// The publishing routes.
 pub fn publishing_router(state: Arc<ApiState>) -> Router {
     Router::new()
@@ -120,7 +130,7 @@ async fn require_writer(
 }
 
 /// A published object as the API returns it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PublicationView {
     /// The object.
     #[serde(flatten)]
@@ -128,16 +138,19 @@ pub struct PublicationView {
     /// Its body rendered to sanitized HTML, wiki links resolved.
     pub html: String,
     /// Objects linking to it: `[kind, id]`.
+    #[schema(value_type = Vec<Vec<String>>)]
     pub backlinks: Vec<(String, String)>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 struct ListQuery {
+    /// Most objects returned.
     #[serde(default)]
     limit: Option<usize>,
 }
 
 /// `GET /api/v1/communities/{space}/{tool}` — the tool's objects.
+#[utoipa::path(get, path = "/api/v1/communities/{space}/{tool}", params(("space" = String, Path, description = "The community's space ID"), ("tool" = String, Path, description = "wiki, blog, faq or guides"), ListQuery), security(("matrix_token" = [])), responses((status = 200, body = Vec<PublicationRow>), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not a member, or may not write", body = ErrorBody), (status = 404, description = "No such community, tool or object", body = ErrorBody)))]
 async fn list(
     State(state): State<Arc<ApiState>>,
     Path((space, tool)): Path<(String, String)>,
@@ -209,6 +222,7 @@ async fn render_body(
 }
 
 /// `GET /api/v1/communities/{space}/{tool}/{id}` — one object, rendered, with its backlinks.
+#[utoipa::path(get, path = "/api/v1/communities/{space}/{tool}/{id}", params(("space" = String, Path, description = "The community's space ID"), ("tool" = String, Path, description = "wiki, blog, faq or guides"), ("id" = String, Path, description = "The object's ID")), security(("matrix_token" = [])), responses((status = 200, body = PublicationView), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not a member, or may not write", body = ErrorBody), (status = 404, description = "No such community, tool or object", body = ErrorBody)))]
 async fn read(
     State(state): State<Arc<ApiState>>,
     Path((space, tool, id)): Path<(String, String, String)>,
@@ -384,6 +398,7 @@ async fn write(
 }
 
 /// `POST /api/v1/communities/{space}/{tool}` — creates an object (body: its event content).
+#[utoipa::path(post, path = "/api/v1/communities/{space}/{tool}", params(("space" = String, Path, description = "The community's space ID"), ("tool" = String, Path, description = "wiki, blog, faq or guides")), request_body(content = Object, description = "The event content: see org.parvis.wiki.page, org.parvis.blog.post, org.parvis.faq.entry, org.parvis.guide"), security(("matrix_token" = [])), responses((status = 201, description = "Sent as the user: `{room_id, id, event_id}`", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not a member, or may not write", body = ErrorBody), (status = 404, description = "No such community, tool or object", body = ErrorBody)))]
 async fn create(
     State(state): State<Arc<ApiState>>,
     Path((space, tool)): Path<(String, String)>,
@@ -398,6 +413,7 @@ async fn create(
 }
 
 /// `PUT /api/v1/communities/{space}/{tool}/{id}` — a new revision of an object.
+#[utoipa::path(put, path = "/api/v1/communities/{space}/{tool}/{id}", params(("space" = String, Path, description = "The community's space ID"), ("tool" = String, Path, description = "wiki, blog, faq or guides"), ("id" = String, Path, description = "The object's ID")), request_body(content = Object, description = "The new event content"), security(("matrix_token" = [])), responses((status = 200, description = "Sent as the user: `{room_id, id, event_id}`", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not a member, or may not write", body = ErrorBody), (status = 404, description = "No such community, tool or object", body = ErrorBody)))]
 async fn update(
     State(state): State<Arc<ApiState>>,
     Path((space, tool, id)): Path<(String, String, String)>,
@@ -411,7 +427,7 @@ async fn update(
 }
 
 /// A revision as listed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RevisionView {
     /// Its state event.
     pub event_id: String,
@@ -422,6 +438,7 @@ pub struct RevisionView {
     /// The revision it replaced.
     pub replaces: Option<String>,
     /// Its content.
+    #[schema(value_type = Object)]
     pub content: Map<String, Value>,
 }
 
@@ -438,6 +455,7 @@ impl From<RevisionRow> for RevisionView {
 }
 
 /// `GET /api/v1/communities/{space}/{tool}/{id}/revisions` — every revision, oldest first.
+#[utoipa::path(get, path = "/api/v1/communities/{space}/{tool}/{id}/revisions", params(("space" = String, Path, description = "The community's space ID"), ("tool" = String, Path, description = "wiki, blog, faq or guides"), ("id" = String, Path, description = "The object's ID")), security(("matrix_token" = [])), responses((status = 200, body = Vec<RevisionView>), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not a member, or may not write", body = ErrorBody), (status = 404, description = "No such community, tool or object", body = ErrorBody)))]
 async fn revisions(
     State(state): State<Arc<ApiState>>,
     Path((space, tool, id)): Path<(String, String, String)>,
@@ -466,13 +484,16 @@ fn body_of(kind: PublicationKind, content: &Map<String, Value>) -> String {
         .to_owned()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 struct DiffQuery {
+    /// The older revision's event ID.
     from: String,
+    /// The newer revision's event ID.
     to: String,
 }
 
 /// `GET /api/v1/communities/{space}/{tool}/{id}/diff?from=$a&to=$b` — line diff of two revisions' bodies.
+#[utoipa::path(get, path = "/api/v1/communities/{space}/{tool}/{id}/diff", params(("space" = String, Path, description = "The community's space ID"), ("tool" = String, Path, description = "wiki, blog, faq or guides"), ("id" = String, Path, description = "The object's ID"), DiffQuery), security(("matrix_token" = [])), responses((status = 200, body = Vec<DiffLine>), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not a member, or may not write", body = ErrorBody), (status = 404, description = "No such community, tool or object", body = ErrorBody)))]
 async fn diff(
     State(state): State<Arc<ApiState>>,
     Path((space, tool, id)): Path<(String, String, String)>,
@@ -497,13 +518,16 @@ async fn diff(
     Ok(Json(diff_lines(&find(&query.from)?, &find(&query.to)?)))
 }
 
-#[derive(Deserialize)]
-struct RestoreBody {
+/// Body of a restore.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RestoreBody {
+    /// The revision to make current again.
     event_id: String,
 }
 
 /// `POST /api/v1/communities/{space}/{tool}/{id}/restore` — makes an earlier revision current
 /// again, as a new revision.
+#[utoipa::path(post, path = "/api/v1/communities/{space}/{tool}/{id}/restore", params(("space" = String, Path, description = "The community's space ID"), ("tool" = String, Path, description = "wiki, blog, faq or guides"), ("id" = String, Path, description = "The object's ID")), request_body = RestoreBody, security(("matrix_token" = [])), responses((status = 200, description = "Sent as the user: `{room_id, id, event_id}`", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not a member, or may not write", body = ErrorBody), (status = 404, description = "No such community, tool or object", body = ErrorBody)))]
 async fn restore(
     State(state): State<Arc<ApiState>>,
     Path((space, tool, id)): Path<(String, String, String)>,
@@ -534,18 +558,25 @@ async fn restore(
     write(&state, &space, kind, purpose, &id, revision.content, &user).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 struct SearchParams {
+    /// The words searched.
     q: String,
+    /// Only this community (its space ID).
     community: Option<String>,
+    /// Only this kind: `wiki_page`, `blog_post`, `faq_entry`, `guide`.
     kind: Option<String>,
+    /// Only objects with this tag.
     tag: Option<String>,
+    /// Only objects by this author.
     author: Option<String>,
+    /// Most results (default 20, at most 200).
     limit: Option<i64>,
 }
 
 /// `GET /api/v1/search?q=…[&community=&kind=&tag=&author=&limit=]` — full-text search over what
 /// the signed-in user may read.
+#[utoipa::path(get, path = "/api/v1/search", params(SearchParams), security(("matrix_token" = [])), responses((status = 200, body = Vec<SearchHit>), (status = 401, description = "Not signed in", body = ErrorBody)))]
 async fn search(
     State(state): State<Arc<ApiState>>,
     Query(params): Query<SearchParams>,

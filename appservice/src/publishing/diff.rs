@@ -4,7 +4,7 @@ use serde::Serialize;
 use similar::{ChangeTag, TextDiff};
 
 /// One line of a diff.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "op", content = "text", rename_all = "snake_case")]
 pub enum DiffLine {
     /// In both.

@@ -14,7 +14,7 @@ use crate::{
 };
 
 /// The kinds of published objects, each one custom state event type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PublicationKind {
     /// `org.parvis.wiki.page`
@@ -66,7 +66,7 @@ impl PublicationKind {
 }
 
 /// The current version of a published object, as indexed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PublicationRow {
     /// Its room.
     pub room_id: String,

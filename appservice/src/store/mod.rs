@@ -57,9 +57,10 @@ pub struct QueuedJob {
 }
 
 /// A community as the index knows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CommunitySummary {
     /// Its space.
+    #[schema(value_type = String)]
     pub space_id: OwnedRoomId,
     /// Name.
     pub name: String,
@@ -69,7 +70,8 @@ pub struct CommunitySummary {
     pub tools: Vec<String>,
     /// Who asked for it.
     pub requested_by: String,
-    /// Its rooms and what each is for.
+    /// Its rooms and what each is for: `[room ID, purpose]`.
+    #[schema(value_type = Vec<Vec<String>>)]
     pub rooms: Vec<(OwnedRoomId, String)>,
 }
 
@@ -93,7 +95,7 @@ pub struct SearchQuery {
 }
 
 /// One search result.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SearchHit {
     /// Room.
     pub room_id: String,
