@@ -122,6 +122,7 @@ pub async fn authenticate(
         crate::publishing::api::list, crate::publishing::api::read, crate::publishing::api::create,
         crate::publishing::api::update, crate::publishing::api::revisions, crate::publishing::api::diff,
         crate::publishing::api::restore, crate::publishing::api::search,
+        crate::publishing::api::comments, crate::publishing::api::comment,
     ),
     modifiers(&SecuritySchemes)
 )]
@@ -299,6 +300,7 @@ mod tests {
             "/api/v1/communities/{space}/{tool}/{id}/revisions",
             "/api/v1/communities/{space}/{tool}/{id}/diff",
             "/api/v1/communities/{space}/{tool}/{id}/restore",
+            "/api/v1/communities/{space}/{tool}/{id}/comments",
             "/api/v1/search",
         ] {
             assert!(doc["paths"][path].is_object(), "{path} missing");

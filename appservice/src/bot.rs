@@ -13,11 +13,12 @@ use ruma::{
     RoomVersionId,
     api::client::{
         authenticated_media::get_content, discovery::get_capabilities, membership::joined_rooms,
-        message::send_message_event, room::get_room_event, state::get_state_events,
-        state::send_state_event,
+        message::send_message_event, relations::get_relating_events_with_rel_type,
+        room::get_room_event, state::get_state_events, state::send_state_event,
     },
     events::{
         reaction::ReactionEventContent,
+        relation::RelationType,
         relation::{Annotation, InReplyTo, Reply},
         room::message::{Relation, RoomMessageEventContent},
     },
@@ -29,7 +30,7 @@ use crate::{
     command::{self, Command, CreateCommunity},
     community::{CommunityBlueprint, RoomVersionFacts},
     events::{MediaBody, RoomPurpose, WikiPageEventContent},
-    projection::{Identity, Job, RevisionRow},
+    projection::{CommentRow, Identity, Job, RevisionRow},
     publishing::permission::check_writer,
     publishing::publication::PublicationKind,
     store::SearchQuery,
@@ -244,6 +245,7 @@ impl Bot {
                 if let Some(revision) = RevisionRow::from_event(event) {
                     self.fetch_revision_history(room_id, event.unsigned.replaces_state.clone())
                         .await?;
+                    self.fetch_comments(room_id, &revision).await?;
                     // A rebuild runs no job queue: read media bodies now.
                     if let Some(url) = revision
                         .content
@@ -377,6 +379,60 @@ impl Bot {
         self.index
             .set_publication_body(room_id.as_str(), kind, object_id, event_id, &body)
             .await?;
+        Ok(())
+    }
+
+    /// Reads the comments (thread messages) on every revision of the object `revision` is one of.
+    async fn fetch_comments(
+        &self,
+        room_id: &RoomId,
+        revision: &RevisionRow,
+    ) -> Result<(), JobError> {
+        let revisions = self
+            .index
+            .revisions(room_id.as_str(), revision.kind, &revision.object_id)
+            .await?;
+        let mut comments = Vec::new();
+        for root in revisions {
+            let Ok(root_id) = OwnedEventId::try_from(root.event_id.as_str()) else {
+                continue;
+            };
+            let mut from = None;
+            loop {
+                let mut request = get_relating_events_with_rel_type::v1::Request::new(
+                    room_id.to_owned(),
+                    root_id.clone(),
+                    RelationType::Thread,
+                );
+                request.from = from.take();
+                let response = match self.intents.bot().send(request).await {
+                    Ok(response) => response,
+                    Err(error)
+                        if matches!(error.errcode(), Some("M_NOT_FOUND" | "M_FORBIDDEN")) =>
+                    {
+                        break;
+                    }
+                    Err(error) => return Err(error.into()),
+                };
+                let chunk: Vec<_> = response
+                    .chunk
+                    .into_iter()
+                    .map(|event| event.cast())
+                    .collect();
+                comments.extend(
+                    crate::ingest::room_events(&chunk)
+                        .iter()
+                        .filter_map(CommentRow::from_event),
+                );
+                match response.next_batch {
+                    Some(next) => from = Some(next),
+                    None => break,
+                }
+            }
+        }
+        if !comments.is_empty() {
+            self.index.put_comments(comments).await?;
+        }
         Ok(())
     }
 

@@ -251,10 +251,57 @@ pub enum IndexChange {
     },
     /// Record a revision of a published object.
     PutRevision(RevisionRow),
+    /// Record a comment (a thread message whose root is a revision).
+    PutComment(CommentRow),
+    /// A comment was redacted.
+    RemoveComment(OwnedEventId),
     /// A revision was redacted: its content is gone.
     RedactRevision(OwnedEventId),
     /// Queue slow work.
     Enqueue(Job),
+}
+
+/// A comment on a published object: a message in the thread of one of its revisions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct CommentRow {
+    /// The message.
+    pub event_id: String,
+    /// Its room.
+    pub room_id: String,
+    /// The revision whose thread it is in.
+    pub thread_root: String,
+    /// Its author.
+    pub sender: String,
+    /// Its text.
+    pub body: String,
+    /// When it was sent.
+    pub origin_server_ts: i64,
+}
+
+impl CommentRow {
+    /// The comment a message would be, if it is in a thread (the caller checks the root).
+    pub fn from_event(event: &RoomEvent) -> Option<Self> {
+        if event.event_type != "m.room.message" || event.state_key.is_some() {
+            return None;
+        }
+        let relation = event.content.get("m.relates_to")?;
+        if relation.get("rel_type").and_then(Value::as_str) != Some("m.thread") {
+            return None;
+        }
+        Some(Self {
+            event_id: event.event_id.to_string(),
+            room_id: event.room_id.to_string(),
+            thread_root: relation.get("event_id").and_then(Value::as_str)?.to_owned(),
+            sender: event.sender.to_string(),
+            body: event
+                .content
+                .get("body")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            origin_server_ts: i64::from(event.origin_server_ts.get()),
+        })
+    }
 }
 
 /// One revision of a published object: one of its state events.
@@ -308,6 +355,8 @@ pub struct ProjectionContext {
     pub superseded: HashSet<OwnedEventId>,
     /// Current state rows of the events the batch redacts.
     pub redaction_targets: HashMap<OwnedEventId, StateRow>,
+    /// The batch's thread roots that are revisions of published objects.
+    pub revision_roots: HashSet<String>,
 }
 
 /// Who Parvis is, for the planner.
@@ -408,6 +457,7 @@ fn plan_event(
                     event_id: event.event_id.clone(),
                 }));
             }
+            context.revision_roots.insert(revision.event_id.clone());
             changes.push(IndexChange::PutRevision(revision));
         }
         if context.superseded.contains(&event.event_id) {
@@ -444,6 +494,9 @@ fn plan_event(
             changes,
         );
     } else if let Some(target) = event.redacted_event() {
+        // Redacted history: a revision keeps no content, a comment disappears.
+        changes.push(IndexChange::RedactRevision(target.clone()));
+        changes.push(IndexChange::RemoveComment(target.clone()));
         let Some(mut row) = context.redaction_targets.get(&target).cloned() else {
             return;
         };
@@ -454,6 +507,11 @@ fn plan_event(
         row.content = redacted_content(&row.event_type, row.content, version.as_ref());
         put_state(identity, context, row, None, changes);
     } else {
+        if let Some(comment) = CommentRow::from_event(event)
+            && context.revision_roots.contains(&comment.thread_root)
+        {
+            changes.push(IndexChange::PutComment(comment));
+        }
         plan_command(identity, event, changes);
     }
 }

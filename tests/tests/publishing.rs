@@ -224,6 +224,36 @@ async fn wiki_pages_revisions_permissions_search_and_rebuild(database: Database)
         "the restore is Bob's own revision"
     );
 
+    // Comments are thread messages on the page's current revision, readable by any client.
+    let (status, comment) = api(
+        &stack,
+        &bob,
+        "POST",
+        &format!("{page_path}/comments"),
+        Some(json!({"body": "Merci pour ce texte !"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{comment}");
+    let comments = wait_api(&stack, &alice, &format!("{page_path}/comments"), |list| {
+        list.as_array().is_some_and(|l| l.len() == 1)
+    })
+    .await;
+    assert_eq!(
+        (comments[0]["sender"].as_str(), comments[0]["body"].as_str()),
+        (Some(bob.user_id()), Some("Merci pour ce texte !"))
+    );
+    let message = alice
+        .wait_for_event(&wiki, TIMEOUT, |event| {
+            event["event_id"] == comment["event_id"]
+        })
+        .await
+        .unwrap();
+    assert_eq!(message["content"]["m.relates_to"]["rel_type"], "m.thread");
+    assert_eq!(
+        message["content"]["m.relates_to"]["event_id"],
+        restored["event_id"]
+    );
+
     // Carol, a reader, cannot write: Parvis says why, and the homeserver refuses too.
     let (status, refused) = api(
         &stack,

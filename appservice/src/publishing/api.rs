@@ -14,9 +14,13 @@ use axum::{
 };
 use parvis_homeserver_bridge::MatrixErrorBody;
 use ruma::{
-    OwnedRoomId,
-    api::client::{media::create_content, state::send_state_event},
+    OwnedEventId, OwnedRoomId, OwnedTransactionId,
+    api::client::{media::create_content, message::send_message_event, state::send_state_event},
     events::AnyStateEventContent,
+    events::{
+        relation::Thread,
+        room::message::{Relation, RoomMessageEventContent},
+    },
     serde::Raw,
 };
 use serde::{Deserialize, Serialize};
@@ -25,7 +29,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     diff::{DiffLine, diff_lines},
-    permission::{check_member, check_writer},
+    permission::{check_member, check_sender, check_writer},
     publication::{
         PublicationChange, PublicationKind, PublicationRow, PublishingEvent, publication_change,
     },
@@ -34,7 +38,7 @@ use super::{
 use crate::{
     api::{ApiState, authenticate},
     events::RoomPurpose,
-    projection::RevisionRow,
+    projection::{CommentRow, RevisionRow},
     store::{IndexStore, SearchHit, SearchQuery},
 };
 
@@ -65,6 +69,10 @@ pub fn publishing_router(state: Arc<ApiState>) -> Router {
         .route(
             "/api/v1/communities/{space}/{tool}/{id}/restore",
             post(restore),
+        )
+        .route(
+            "/api/v1/communities/{space}/{tool}/{id}/comments",
+            get(comments).post(comment),
         )
         .with_state(state)
 }
@@ -556,6 +564,79 @@ async fn restore(
         ));
     }
     write(&state, &space, kind, purpose, &id, revision.content, &user).await
+}
+
+/// `GET /api/v1/communities/{space}/{tool}/{id}/comments` — the comments on an object (on any
+/// of its revisions), oldest first.
+#[utoipa::path(get, path = "/api/v1/communities/{space}/{tool}/{id}/comments", params(("space" = String, Path, description = "The community's space ID"), ("tool" = String, Path, description = "wiki, blog, faq or guides"), ("id" = String, Path, description = "The object's ID")), security(("matrix_token" = [])), responses((status = 200, body = Vec<CommentRow>), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not a member, or may not write", body = ErrorBody), (status = 404, description = "No such community, tool or object", body = ErrorBody)))]
+async fn comments(
+    State(state): State<Arc<ApiState>>,
+    Path((space, tool, id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<CommentRow>>, MatrixErrorBody> {
+    let user = authenticate(&state, &headers).await?;
+    let (room, kind, _) = load(&state, &space, &tool, &id, &user.user_id).await?;
+    Ok(Json(
+        state
+            .index
+            .comments(room.as_str(), kind, &id)
+            .await
+            .map_err(internal)?,
+    ))
+}
+
+/// Body of a comment.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CommentBody {
+    /// The comment's text.
+    pub body: String,
+}
+
+/// `POST /api/v1/communities/{space}/{tool}/{id}/comments` — comments on an object: a message, sent
+/// as the user, in the thread of the object's current revision, so any Matrix client shows it.
+#[utoipa::path(post, path = "/api/v1/communities/{space}/{tool}/{id}/comments", params(("space" = String, Path, description = "The community's space ID"), ("tool" = String, Path, description = "wiki, blog, faq or guides"), ("id" = String, Path, description = "The object's ID")), request_body = CommentBody, security(("matrix_token" = [])), responses((status = 201, description = "`{event_id}`", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not a member, or may not write", body = ErrorBody), (status = 404, description = "No such community, tool or object", body = ErrorBody)))]
+async fn comment(
+    State(state): State<Arc<ApiState>>,
+    Path((space, tool, id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    Json(body): Json<CommentBody>,
+) -> Result<(StatusCode, Json<Value>), MatrixErrorBody> {
+    let user = authenticate(&state, &headers).await?;
+    let (room, _, publication) = load(&state, &space, &tool, &id, &user.user_id).await?;
+    if body.body.trim().is_empty() {
+        return Err(MatrixErrorBody::new(
+            StatusCode::BAD_REQUEST,
+            "M_INVALID_PARAM",
+            "the comment is empty",
+        ));
+    }
+    check_sender(&state.index, room.as_str(), &user.user_id, "m.room.message")
+        .await
+        .map_err(internal)?
+        .map_err(|refusal| MatrixErrorBody::forbidden(refusal.to_string()))?;
+    let root = OwnedEventId::try_from(publication.event_id.as_str()).map_err(internal)?;
+    let mut content = RoomMessageEventContent::text_plain(body.body);
+    content.relates_to = Some(Relation::Thread(Thread::plain(root.clone(), root)));
+    let txn_id: OwnedTransactionId = uuid::Uuid::new_v4().to_string().into();
+    let request = send_message_event::v3::Request::new(room, txn_id, &content).map_err(internal)?;
+    let response = state
+        .client
+        .send_with_user_token(request, &user.access_token)
+        .await
+        .map_err(|error| match error.errcode() {
+            Some("M_FORBIDDEN") => {
+                MatrixErrorBody::forbidden(format!("the homeserver refused the comment: {error}"))
+            }
+            _ => MatrixErrorBody::new(
+                StatusCode::BAD_GATEWAY,
+                "ORG.PARVIS_HOMESERVER",
+                error.to_string(),
+            ),
+        })?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"event_id": response.event_id})),
+    ))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

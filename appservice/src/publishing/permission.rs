@@ -55,6 +55,26 @@ pub async fn check_writer(
     user_id: &str,
     event_type: &str,
 ) -> Result<Result<(), Refusal>, StoreError> {
+    check(index, room_id, user_id, event_type, true).await
+}
+
+/// Checks that `user_id` is joined to `room_id` and may send the message event `event_type` there.
+pub async fn check_sender(
+    index: &Index,
+    room_id: &str,
+    user_id: &str,
+    event_type: &str,
+) -> Result<Result<(), Refusal>, StoreError> {
+    check(index, room_id, user_id, event_type, false).await
+}
+
+async fn check(
+    index: &Index,
+    room_id: &str,
+    user_id: &str,
+    event_type: &str,
+    is_state: bool,
+) -> Result<Result<(), Refusal>, StoreError> {
     if let Err(refusal) = check_member(index, room_id, user_id).await? {
         return Ok(Err(refusal));
     }
@@ -80,7 +100,7 @@ pub async fn check_writer(
         facts.privileged_creators,
         user_id,
         event_type,
-        true,
+        is_state,
     );
     Ok(if allowed {
         Ok(())

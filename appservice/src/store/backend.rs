@@ -15,8 +15,8 @@ use super::{
 };
 use crate::{
     projection::{
-        Identity, IndexChange, Job, JsonObject, ProjectionContext, RevisionRow, RoomEvent,
-        StateRow, TrackedRoom, plan_snapshot, plan_transaction,
+        CommentRow, Identity, IndexChange, Job, JsonObject, ProjectionContext, RevisionRow,
+        RoomEvent, StateRow, TrackedRoom, plan_snapshot, plan_transaction,
     },
     publishing::publication::{PublicationKind, PublicationRow},
 };
@@ -114,6 +114,11 @@ const DIGESTED_PUBLISHING_TABLES: &[(&str, &str, Option<usize>)] = &[
         "SELECT event_id, room_id, kind, object_id, sender, origin_server_ts, replaces, content \
          FROM publication_revisions ORDER BY event_id",
         Some(7),
+    ),
+    (
+        "comments",
+        "SELECT event_id, room_id, thread_root, sender, body, origin_server_ts FROM comments ORDER BY event_id",
+        None,
     ),
     (
         "publication_links",
@@ -271,6 +276,18 @@ macro_rules! index_store {
                     }
                 }
 
+                let roots: Vec<String> =
+                    events.iter().filter_map(CommentRow::from_event).map(|comment| comment.thread_root).collect();
+                if !roots.is_empty() {
+                    let mut query = QueryBuilder::<$db>::new("SELECT event_id FROM publication_revisions WHERE event_id IN (");
+                    let mut list = query.separated(", ");
+                    roots.iter().for_each(|id| { list.push_bind(id.as_str()); });
+                    query.push(")");
+                    for row in query.build().fetch_all(&mut **tx).await? {
+                        context.revision_roots.insert(row.try_get(0)?);
+                    }
+                }
+
                 let targets: Vec<OwnedEventId> = events.iter().filter_map(RoomEvent::redacted_event).collect();
                 if !targets.is_empty() {
                     let mut query = QueryBuilder::<$db>::new(
@@ -385,6 +402,7 @@ macro_rules! index_store {
                             "DELETE FROM publications WHERE room_id = $1",
                             "DELETE FROM publication_links WHERE room_id = $1",
                             "DELETE FROM publication_revisions WHERE room_id = $1",
+                            "DELETE FROM comments WHERE room_id = $1",
                             "DELETE FROM rooms WHERE room_id = $1",
                         ] {
                             sqlx::query(sql).bind(room_id.as_str()).execute(&mut **tx).await?;
@@ -448,6 +466,13 @@ macro_rules! index_store {
                             .await?;
                     }
                     IndexChange::PutRevision(revision) => Self::insert_revision(&mut **tx, &revision).await?,
+                    IndexChange::PutComment(comment) => Self::insert_comment(&mut **tx, &comment).await?,
+                    IndexChange::RemoveComment(event_id) => {
+                        sqlx::query("DELETE FROM comments WHERE event_id = $1")
+                            .bind(event_id.as_str())
+                            .execute(&mut **tx)
+                            .await?;
+                    }
                     IndexChange::RedactRevision(event_id) => {
                         sqlx::query("UPDATE publication_revisions SET content = '{}' WHERE event_id = $1")
                             .bind(event_id.as_str())
@@ -531,6 +556,22 @@ macro_rules! index_store {
                 Ok(())
             }
 
+            async fn insert_comment<'e, E: sqlx::Executor<'e, Database = $db>>(executor: E, comment: &CommentRow) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO comments (event_id, room_id, thread_root, sender, body, origin_server_ts) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING",
+                )
+                .bind(&comment.event_id)
+                .bind(&comment.room_id)
+                .bind(&comment.thread_root)
+                .bind(&comment.sender)
+                .bind(&comment.body)
+                .bind(comment.origin_server_ts)
+                .execute(executor)
+                .await?;
+                Ok(())
+            }
+
             async fn insert_job<'e, E: sqlx::Executor<'e, Database = $db>>(executor: E, job: &Job) -> Result<()> {
                 let payload = serde_json::to_string(job).map_err(corrupt)?;
                 sqlx::query("INSERT INTO jobs (payload, attempts, not_before) VALUES ($1, 0, $2)")
@@ -609,6 +650,7 @@ macro_rules! index_store {
                     "DELETE FROM publications",
                     "DELETE FROM publication_links",
                     "DELETE FROM publication_revisions",
+                    "DELETE FROM comments",
                 ] {
                     sqlx::query(sql).execute(&mut *tx).await?;
                 }
@@ -847,6 +889,40 @@ macro_rules! index_store {
                     replaces: row.try_get(6)?,
                     content: parse_content(&row.try_get::<String, _>(7)?)?,
                 }))
+            }
+
+            async fn comments(&self, room_id: &str, kind: PublicationKind, object_id: &str) -> Result<Vec<CommentRow>> {
+                let rows = sqlx::query(
+                    "SELECT c.event_id, c.thread_root, c.sender, c.body, c.origin_server_ts FROM comments c \
+                     JOIN publication_revisions r ON r.event_id = c.thread_root \
+                     WHERE r.room_id = $1 AND r.kind = $2 AND r.object_id = $3 ORDER BY c.origin_server_ts, c.event_id",
+                )
+                .bind(room_id)
+                .bind(kind.as_str())
+                .bind(object_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|row| {
+                        Ok(CommentRow {
+                            event_id: row.try_get(0)?,
+                            room_id: room_id.to_owned(),
+                            thread_root: row.try_get(1)?,
+                            sender: row.try_get(2)?,
+                            body: row.try_get(3)?,
+                            origin_server_ts: row.try_get(4)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn put_comments(&self, comments: Vec<CommentRow>) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
+                for comment in &comments {
+                    Self::insert_comment(&mut *tx, comment).await?;
+                }
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn has_revision(&self, event_id: &str) -> Result<bool> {

@@ -8,7 +8,7 @@ use ruma::OwnedRoomId;
 use serde::Serialize;
 
 use crate::{
-    projection::{Identity, Job, RevisionRow, RoomEvent},
+    projection::{CommentRow, Identity, Job, RevisionRow, RoomEvent},
     publishing::publication::{PublicationKind, PublicationRow},
 };
 
@@ -212,6 +212,17 @@ pub trait IndexStore: Send + Sync {
     /// One revision, by its event ID.
     fn revision(&self, event_id: &str) -> impl Future<Output = Result<Option<RevisionRow>>> + Send;
 
+    /// The comments on an object (on any of its revisions), oldest first.
+    fn comments(
+        &self,
+        room_id: &str,
+        kind: PublicationKind,
+        object_id: &str,
+    ) -> impl Future<Output = Result<Vec<CommentRow>>> + Send;
+
+    /// Records comments fetched from the homeserver's history.
+    fn put_comments(&self, comments: Vec<CommentRow>) -> impl Future<Output = Result<()>> + Send;
+
     /// Whether a revision is recorded.
     fn has_revision(&self, event_id: &str) -> impl Future<Output = Result<bool>> + Send;
 
@@ -359,6 +370,17 @@ impl IndexStore for Index {
     }
     async fn revision(&self, event_id: &str) -> Result<Option<RevisionRow>> {
         delegate!(self, index => index.revision(event_id))
+    }
+    async fn comments(
+        &self,
+        room_id: &str,
+        kind: PublicationKind,
+        object_id: &str,
+    ) -> Result<Vec<CommentRow>> {
+        delegate!(self, index => index.comments(room_id, kind, object_id))
+    }
+    async fn put_comments(&self, comments: Vec<CommentRow>) -> Result<()> {
+        delegate!(self, index => index.put_comments(comments))
     }
     async fn has_revision(&self, event_id: &str) -> Result<bool> {
         delegate!(self, index => index.has_revision(event_id))
