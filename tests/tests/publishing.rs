@@ -351,6 +351,23 @@ async fn wiki_pages_revisions_permissions_search_and_rebuild(database: Database)
         "{home}"
     );
 
+    // A guide orders pages into a reading path.
+    let guides = format!("/api/v1/communities/{space}/guides");
+    let (status, guide) = api(&stack, &alice, "POST", &guides, Some(json!({
+        "title": "Bien démarrer", "description": "Par où commencer.", "pages": [home["object_id"], id],
+    })))
+    .await;
+    assert_eq!(status, 201, "{guide}");
+    let guide = wait_api(
+        &stack,
+        &bob,
+        &format!("{guides}/{}", guide["id"].as_str().unwrap()),
+        |_| true,
+    )
+    .await;
+    assert_eq!(guide["pages"], json!([home["object_id"], id]));
+    assert_eq!(guide["slug"], "bien-demarrer");
+
     // A 500 KiB page goes through the media repository and comes back intact.
     let big: String = (0..14_000)
         .map(|line| format!("Ligne {line:05} du très long compte rendu.\n"))

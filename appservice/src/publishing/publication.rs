@@ -90,9 +90,11 @@ pub struct PublicationRow {
     pub parent: Option<String>,
     /// Tags.
     pub tags: Vec<String>,
+    /// For guides: the wiki page IDs, in reading order.
+    pub pages: Vec<String>,
     /// FAQ category.
     pub category: String,
-    /// FAQ order; for guides, the number of pages.
+    /// FAQ order (0 for the other kinds).
     pub position: i64,
     /// `draft`/`published` for blog posts, `published` for the others.
     pub status: String,
@@ -183,6 +185,7 @@ pub fn publication_change(event: PublishingEvent<'_>) -> Option<PublicationChang
         body_media: None,
         parent: None,
         tags: Vec::new(),
+        pages: Vec::new(),
         category: String::new(),
         position: 0,
         status: "published".to_owned(),
@@ -236,8 +239,7 @@ pub fn publication_change(event: PublishingEvent<'_>) -> Option<PublicationChang
             row.title = guide.title;
             row.slug = guide.slug;
             row.body = guide.description;
-            row.position = i64::try_from(guide.pages.len()).unwrap_or(i64::MAX);
-            row.tags = guide.pages;
+            row.pages = guide.pages;
             guide.requested_by
         }
     };

@@ -238,11 +238,18 @@ pub fn sanitize(html: &str) -> String {
             ("img", "src") if !(value.starts_with("https://") || value.starts_with("mxc://")) => {
                 None
             }
+            // Relative links only within the page (wiki links are `#/wiki/…`).
+            ("a", "href")
+                if !(value.starts_with('#')
+                    || value.starts_with("https://")
+                    || value.starts_with("http://")
+                    || value.starts_with("mailto:")) =>
+            {
+                None
+            }
             _ => Some(value.into()),
         });
-    let cleaned = builder.clean(html).to_string();
-    // Allow code language classes produced by the renderer only.
-    cleaned
+    builder.clean(html).to_string()
 }
 
 /// The text of a markdown body, whitespace collapsed (for search and notices).
@@ -314,5 +321,174 @@ pub fn slugify(title: &str) -> String {
         "page".to_owned()
     } else {
         slug
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(markdown: &str) -> String {
+        render_markdown(markdown, &|link| {
+            (link.target == "Accueil").then(|| "#/wiki/home".to_owned())
+        })
+        .html
+    }
+
+    /// Decodes the character references an attacker could use to hide a scheme.
+    fn decoded(html: &str) -> String {
+        let mut text = html.to_lowercase();
+        for (entity, c) in [
+            ("&#106;", "j"),
+            ("&#x6a;", "j"),
+            ("&colon;", ":"),
+            ("&#58;", ":"),
+            ("&#x3a;", ":"),
+            ("&tab;", ""),
+        ] {
+            text = text.replace(entity, c);
+        }
+        text
+    }
+
+    const XSS: &[&str] = &[
+        "<script>alert(1)</script>",
+        "<SCRIPT>alert(1)</SCRIPT>",
+        "<ScRiPt src=https://evil.example/x.js></ScRiPt>",
+        "<img src=x onerror=alert(1)>",
+        "<img src=\"https://ok.example/a.png\" onload=\"alert(1)\">",
+        "<svg onload=alert(1)>",
+        "<svg><script>alert(1)</script></svg>",
+        "<math><mtext><script>alert(1)</script></mtext></math>",
+        "<iframe src=\"https://evil.example\"></iframe>",
+        "<object data=\"https://evil.example/x.swf\"></object>",
+        "<embed src=\"https://evil.example/x.swf\">",
+        "<form action=\"javascript:alert(1)\"><button>x</button></form>",
+        "<a href=\"javascript:alert(1)\">x</a>",
+        "<a href=\"JaVaScRiPt:alert(1)\">x</a>",
+        "<a href=\"&#106;avascript:alert(1)\">x</a>",
+        "<a href=\"java\tscript:alert(1)\">x</a>",
+        "<a href=\"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\">x</a>",
+        "<a href=\"vbscript:msgbox(1)\">x</a>",
+        "<img src=\"data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=\">",
+        "<style>body { background: red }</style>",
+        "<p style=\"background:url(javascript:alert(1))\">x</p>",
+        "<base href=\"https://evil.example/\">",
+        "<meta http-equiv=\"refresh\" content=\"0;url=https://evil.example\">",
+        "<link rel=\"stylesheet\" href=\"https://evil.example/x.css\">",
+        "<scr<script>ipt>alert(1)</script>",
+        "<<script>alert(1)//<</script>",
+        "<img src=x onerror=alert(1)//",
+        "<div onclick=alert(1)>click</div>",
+        "<body onload=alert(1)>",
+        "<input onfocus=alert(1) autofocus>",
+        "<details open ontoggle=alert(1)>",
+        "<video><source onerror=alert(1)></video>",
+        "<a href=x onmouseover=alert(1)>x</a>",
+        "[x](javascript:alert(1))",
+        "[x](JAVASCRIPT:alert(1))",
+        "![x](javascript:alert(1))",
+        "![x](data:text/html;base64,PHNjcmlwdD4=)",
+        "<javascript:alert(1)>",
+        "[x][ref]\n\n[ref]: javascript:alert(1)",
+        "| a |\n|---|\n| <script>alert(1)</script> |",
+        "[[<script>alert(1)</script>]]",
+        "[[Accueil|<img src=x onerror=alert(1)>]]",
+        "<!-- <script>alert(1)</script> -->",
+        "<a href=\"\u{0}javascript:alert(1)\">x</a>",
+        "<template><script>alert(1)</script></template>",
+        "<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\"></noscript>",
+    ];
+
+    #[test]
+    fn no_xss_payload_survives() {
+        for payload in XSS {
+            let html = decoded(&render(payload));
+            for forbidden in [
+                "<script",
+                "<svg",
+                "<math",
+                "<iframe",
+                "<object",
+                "<embed",
+                "<style",
+                "<base",
+                "<meta",
+                "<link",
+                "<form",
+                "<template",
+            ] {
+                assert!(
+                    !html.contains(forbidden),
+                    "{forbidden} survived {payload:?}: {html}"
+                );
+            }
+            // Event handlers can only live inside tags; escaped text (`&lt;img onerror=…`) is harmless.
+            let tags = html
+                .split('<')
+                .skip(1)
+                .map(|rest| rest.split('>').next().unwrap_or(rest));
+            for tag in tags {
+                for scheme in ["javascript:", "vbscript:", "data:", "style="] {
+                    assert!(
+                        !tag.contains(scheme),
+                        "{scheme} survived in a tag, from {payload:?}: {html}"
+                    );
+                }
+                let has_handler = tag
+                    .split(|c: char| c.is_whitespace() || c == '/')
+                    .any(|attribute| attribute.starts_with("on") && attribute.contains('='));
+                assert!(
+                    !has_handler,
+                    "an event handler survived {payload:?}: {html}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn markdown_features_and_links() {
+        let html = render(
+            "# Titre\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n- [x] fait\n\n~~barré~~ [site](https://example.org)",
+        );
+        assert!(
+            html.contains("<h1>Titre</h1>")
+                && html.contains("<table>")
+                && html.contains("<del>barré</del>"),
+            "{html}"
+        );
+        assert!(html.contains("rel=\"noopener noreferrer\""), "{html}");
+        assert!(html.contains("type=\"checkbox\""), "{html}");
+        let html = render("Voir [[Accueil]] et [[Inconnue|cette page]].");
+        assert!(
+            html.contains("<a href=\"#/wiki/home\" class=\"wikilink\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("<span class=\"wikilink-missing\">cette page</span>"),
+            "{html}"
+        );
+        assert!(render("`[[Accueil]]`").contains("<code>[[Accueil]]</code>"));
+        let links = extract_wiki_links("[[A]] [[B|b]] [[A]]\n\n```\n[[C]]\n```");
+        assert_eq!(
+            links.iter().map(|l| l.target.as_str()).collect::<Vec<_>>(),
+            ["A", "B"]
+        );
+    }
+
+    #[test]
+    fn folding_slugs_and_plain_text() {
+        assert_eq!(fold_accents("Événement"), "evenement");
+        assert_eq!(fold_accents("Œuvre à Noël"), "oeuvre a noel");
+        assert_eq!(
+            slugify("Réunion du lundi — ordre du jour !"),
+            "reunion-du-lundi-ordre-du-jour"
+        );
+        assert_eq!(slugify("!!!"), "page");
+        assert_eq!(slugify(&"a".repeat(200)).len(), 80);
+        assert_eq!(
+            plain_text("# Titre\n\nUn *texte* avec [[Accueil|un lien]]."),
+            "Titre Un texte avec un lien."
+        );
     }
 }

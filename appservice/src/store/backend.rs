@@ -105,8 +105,8 @@ const DIGESTED_PUBLISHING_TABLES: &[(&str, &str, Option<usize>)] = &[
     ),
     (
         "publications",
-        "SELECT room_id, kind, object_id, event_id, author, title, slug, body, body_media, parent, tags, category, \
-         position, status, updated_at FROM publications ORDER BY room_id, kind, object_id",
+        "SELECT room_id, kind, object_id, event_id, author, title, slug, body, body_media, parent, tags, pages, \
+         category, position, status, updated_at FROM publications ORDER BY room_id, kind, object_id",
         None,
     ),
     (
@@ -128,7 +128,7 @@ const DIGESTED_PUBLISHING_TABLES: &[(&str, &str, Option<usize>)] = &[
 ];
 
 const PUBLICATION_COLUMNS: &str = "SELECT room_id, object_id, event_id, author, title, slug, body, body_media, parent, tags, \
-     category, position, status, updated_at FROM publications";
+     category, position, status, updated_at, pages FROM publications";
 
 fn publication_from_row<R: Row>(row: &R, kind: PublicationKind) -> Result<PublicationRow>
 where
@@ -158,8 +158,16 @@ where
         position: row.try_get(11)?,
         status: row.try_get(12)?,
         updated_at: row.try_get(13)?,
+        pages: split_list(&row.try_get::<String, _>(14)?),
         links: Vec::new(),
     })
+}
+
+fn split_list(list: &str) -> Vec<String> {
+    list.split(',')
+        .filter(|item| !item.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Links are recorded by source `kind/object_id`: IDs are only unique per kind.
@@ -492,11 +500,11 @@ macro_rules! index_store {
             async fn put_publication(tx: &mut sqlx::Transaction<'_, $db>, row: &PublicationRow) -> Result<()> {
                 sqlx::query(
                     "INSERT INTO publications (room_id, kind, object_id, event_id, author, title, slug, body, body_media, \
-                     parent, tags, category, position, status, updated_at, plain_body, search_title, search_body) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+                     parent, tags, pages, category, position, status, updated_at, plain_body, search_title, search_body) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
                      ON CONFLICT (room_id, kind, object_id) DO UPDATE SET event_id = excluded.event_id, \
                      author = excluded.author, title = excluded.title, slug = excluded.slug, body = excluded.body, \
-                     body_media = excluded.body_media, parent = excluded.parent, tags = excluded.tags, \
+                     body_media = excluded.body_media, parent = excluded.parent, tags = excluded.tags, pages = excluded.pages, \
                      category = excluded.category, position = excluded.position, status = excluded.status, \
                      updated_at = excluded.updated_at, plain_body = excluded.plain_body, \
                      search_title = excluded.search_title, search_body = excluded.search_body",
@@ -512,6 +520,7 @@ macro_rules! index_store {
                 .bind(row.body_media.as_deref())
                 .bind(row.parent.as_deref())
                 .bind(row.tags.join(","))
+                .bind(row.pages.join(","))
                 .bind(&row.category)
                 .bind(row.position)
                 .bind(&row.status)
