@@ -14,7 +14,10 @@ use axum::{
     http::{HeaderMap, StatusCode},
     routing::get,
 };
-use parvis_homeserver_bridge::{HomeserverClient, MatrixErrorBody, transaction::token_matches};
+use parvis_homeserver_bridge::{
+    HomeserverClient, MatrixErrorBody, OpenIdError, OpenIdToken, OpenIdVerifier,
+    transaction::token_matches,
+};
 use ruma::{OwnedUserId, api::client::account::whoami};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -44,15 +47,41 @@ pub struct ApiState {
     pub admin_token: Option<String>,
     /// Access tokens verified recently: SHA-256 of the token → user and expiry.
     pub sessions: Mutex<HashMap<[u8; 32], (String, Instant)>>,
+    /// Widget sessions (from OpenID tokens): SHA-256 of the session token → user and expiry.
+    pub widget_sessions: Mutex<HashMap<[u8; 32], (String, Instant)>>,
+    /// Verifies widgets' OpenID tokens.
+    pub openid: OpenIdVerifier,
+    /// What `GET /api/v1/info` tells the web app.
+    pub info: Value,
 }
 
-/// A user signed in with their Matrix access token.
+/// Prefix of widget session tokens, to tell them from Matrix access tokens.
+const WIDGET_SESSION_PREFIX: &str = "pvs_";
+/// How long a widget session lasts; the widget exchanges a new OpenID token after.
+const WIDGET_SESSION_TTL: Duration = Duration::from_secs(3600);
+
+/// A signed-in user: with their Matrix access token (standalone web app, any client), or a
+/// widget session obtained with an OpenID token.
 #[derive(Clone, Debug)]
 pub struct SignedInUser {
     /// Their user ID, as the homeserver says.
     pub user_id: String,
-    /// Their access token, to act as them.
-    pub access_token: String,
+    /// Their access token, to act as them; `None` in a widget session (the widget writes
+    /// through Element's widget API).
+    pub access_token: Option<String>,
+}
+
+impl SignedInUser {
+    /// The access token to write as the user, or the answer explaining how to write instead.
+    pub fn write_token(&self) -> Result<&str, MatrixErrorBody> {
+        self.access_token.as_deref().ok_or_else(|| {
+            MatrixErrorBody::new(
+                StatusCode::FORBIDDEN,
+                "ORG.PARVIS_WIDGET_SESSION",
+                "a widget session cannot write through Parvis: send the event through the widget API, as yourself",
+            )
+        })
+    }
 }
 
 /// Verifies the caller's Matrix access token (`Authorization: Bearer`) with the homeserver
@@ -73,13 +102,30 @@ pub async fn authenticate(
             )
         })?;
     let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+    if token.starts_with(WIDGET_SESSION_PREFIX) {
+        let sessions = state
+            .widget_sessions
+            .lock()
+            .map_err(|_| MatrixErrorBody::internal("session store poisoned"))?;
+        return match sessions.get(&key) {
+            Some((user_id, expiry)) if *expiry > Instant::now() => Ok(SignedInUser {
+                user_id: user_id.clone(),
+                access_token: None,
+            }),
+            _ => Err(MatrixErrorBody::new(
+                StatusCode::UNAUTHORIZED,
+                "M_UNKNOWN_TOKEN",
+                "this widget session has expired: exchange a new OpenID token",
+            )),
+        };
+    }
     if let Ok(sessions) = state.sessions.lock()
         && let Some((user_id, expiry)) = sessions.get(&key)
         && *expiry > Instant::now()
     {
         return Ok(SignedInUser {
             user_id: user_id.clone(),
-            access_token: token.to_owned(),
+            access_token: Some(token.to_owned()),
         });
     }
     let user_id = match state
@@ -109,8 +155,111 @@ pub async fn authenticate(
     }
     Ok(SignedInUser {
         user_id,
-        access_token: token.to_owned(),
+        access_token: Some(token.to_owned()),
     })
+}
+
+/// `POST /api/v1/auth/openid` — exchanges a widget's OpenID token for a session token, after
+/// checking it with the user's homeserver.
+#[utoipa::path(post, path = "/api/v1/auth/openid", request_body(content = Object, description = "The OpenID token from `requestOpenIDConnectToken`: `{access_token, token_type, matrix_server_name, expires_in}`"),
+    responses((status = 200, description = "`{session_token, user_id, expires_in}`", body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn openid_login(
+    State(state): State<Arc<ApiState>>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, MatrixErrorBody> {
+    let value: Value = serde_json::from_slice(&body)
+        .map_err(|e| MatrixErrorBody::not_json(format!("the body is not JSON: {e}")))?;
+    let token: OpenIdToken = serde_json::from_value(value)
+        .map_err(|e| MatrixErrorBody::bad_json(format!("not an OpenID token: {e}")))?;
+    let user_id = state
+        .openid
+        .verify(&token)
+        .await
+        .map_err(|error| match error {
+            OpenIdError::Rejected(_) => MatrixErrorBody::new(
+                StatusCode::UNAUTHORIZED,
+                "M_UNKNOWN_TOKEN",
+                error.to_string(),
+            ),
+            OpenIdError::WrongServer { .. } | OpenIdError::PrivateAddress(_) => {
+                MatrixErrorBody::forbidden(error.to_string())
+            }
+            OpenIdError::Unreachable { .. } => MatrixErrorBody::new(
+                StatusCode::BAD_GATEWAY,
+                "ORG.PARVIS_HOMESERVER",
+                error.to_string(),
+            ),
+        })?;
+    let session = format!("{WIDGET_SESSION_PREFIX}{}", parvis_config::random_token());
+    let key: [u8; 32] = Sha256::digest(session.as_bytes()).into();
+    let mut sessions = state
+        .widget_sessions
+        .lock()
+        .map_err(|_| MatrixErrorBody::internal("session store poisoned"))?;
+    sessions.retain(|_, (_, expiry)| *expiry > Instant::now());
+    sessions.insert(
+        key,
+        (user_id.to_string(), Instant::now() + WIDGET_SESSION_TTL),
+    );
+    Ok(Json(
+        json!({"session_token": session, "user_id": user_id, "expires_in": WIDGET_SESSION_TTL.as_secs()}),
+    ))
+}
+
+/// `GET /api/v1/info` — what the web app needs before signing in.
+#[utoipa::path(get, path = "/api/v1/info", responses((status = 200, description = "`{server_name, homeserver_url, version}`", body = Object)))]
+async fn info(State(state): State<Arc<ApiState>>) -> Json<Value> {
+    Json(state.info.clone())
+}
+
+/// `GET /api/v1/communities/mine` — the communities whose space the signed-in user has joined.
+#[utoipa::path(get, path = "/api/v1/communities/mine", security(("matrix_token" = [])),
+    responses((status = 200, body = Vec<CommunitySummary>), (status = 401, body = ErrorBody)))]
+async fn my_communities(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<CommunitySummary>>, MatrixErrorBody> {
+    let user = authenticate(&state, &headers).await?;
+    let mut mine = Vec::new();
+    for community in state
+        .index
+        .communities()
+        .await
+        .map_err(|e| MatrixErrorBody::internal(e.to_string()))?
+    {
+        let membership = state
+            .index
+            .membership(community.space_id.as_str(), &user.user_id)
+            .await;
+        if membership
+            .map_err(|e| MatrixErrorBody::internal(e.to_string()))?
+            .as_deref()
+            == Some("join")
+        {
+            mine.push(community);
+        }
+    }
+    Ok(Json(mine))
+}
+
+/// Body of a render request.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct RenderBody {
+    /// Markdown to render.
+    pub markdown: String,
+}
+
+/// `POST /api/v1/render` — markdown to sanitized HTML, as pages are rendered (live preview).
+#[utoipa::path(post, path = "/api/v1/render", request_body = RenderBody, security(("matrix_token" = [])),
+    responses((status = 200, description = "`{html}`", body = Object), (status = 401, body = ErrorBody)))]
+async fn render(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    Json(body): Json<RenderBody>,
+) -> Result<Json<Value>, MatrixErrorBody> {
+    authenticate(&state, &headers).await?;
+    let rendered = crate::publishing::render::render_markdown(&body.markdown, &|_| None);
+    Ok(Json(json!({"html": rendered.html})))
 }
 
 /// The OpenAPI description of the REST API, generated from the handlers and types.
@@ -118,7 +267,7 @@ pub async fn authenticate(
 #[openapi(
     info(title = "Parvis", description = "Collaboration communities on Matrix. Sign in with your Matrix access token (`Authorization: Bearer`)."),
     paths(
-        health, create_community, list_communities,
+        health, info, openid_login, my_communities, render, create_community, list_communities,
         crate::publishing::api::list, crate::publishing::api::read, crate::publishing::api::create,
         crate::publishing::api::update, crate::publishing::api::revisions, crate::publishing::api::diff,
         crate::publishing::api::restore, crate::publishing::api::search,
@@ -163,6 +312,10 @@ pub fn api_router(state: Arc<ApiState>) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/info", get(info))
+        .route("/api/v1/auth/openid", axum::routing::post(openid_login))
+        .route("/api/v1/communities/mine", get(my_communities))
+        .route("/api/v1/render", axum::routing::post(render))
         .route(
             "/api/v1/communities",
             get(list_communities).post(create_community),

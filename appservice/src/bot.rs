@@ -77,6 +77,7 @@ pub struct Bot {
     server_name: OwnedServerName,
     jobs_waiting: Arc<Notify>,
     default_room_version: OnceCell<RoomVersionId>,
+    web_url: String,
 }
 
 impl Bot {
@@ -87,6 +88,7 @@ impl Bot {
         identity: Identity,
         server_name: OwnedServerName,
         jobs_waiting: Arc<Notify>,
+        web_url: String,
     ) -> Self {
         Self {
             intents,
@@ -95,6 +97,7 @@ impl Bot {
             server_name,
             jobs_waiting,
             default_room_version: OnceCell::new(),
+            web_url,
         }
     }
 
@@ -666,6 +669,7 @@ impl Bot {
             bot: self.identity.bot.clone(),
             server_name: self.server_name.clone(),
             room_version: RoomVersionFacts::of(&self.default_room_version().await?),
+            web_url: self.web_url.clone(),
         };
         let space_id = bot.send(blueprint.space_request()).await?.room_id;
         bot.mark_joined(&space_id);

@@ -19,7 +19,10 @@ use ruma::{
     serde::Raw,
 };
 
-use crate::events::{CommunityEventContent, CommunityRoomEventContent, RoomPurpose};
+use crate::events::{
+    CommunityEventContent, CommunityRoomEventContent, RoomPurpose, WidgetEventContent,
+    WidgetLayoutEventContent, WidgetPlacement,
+};
 
 /// A member's role in a community, carried by their power level in every room of it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -135,6 +138,8 @@ pub struct CommunityBlueprint {
     pub server_name: OwnedServerName,
     /// Facts of the room version the homeserver will use.
     pub room_version: RoomVersionFacts,
+    /// Where browsers reach Parvis's web pages (for the tool widgets), without trailing slash.
+    pub web_url: String,
 }
 
 impl CommunityBlueprint {
@@ -221,6 +226,38 @@ impl CommunityBlueprint {
             InitialStateEvent::with_empty_state_key(RoomJoinRulesEventContent::new(join_rule))
                 .to_raw_any(),
         );
+        // Element shows the tool's page as a widget pinned at the top of the room.
+        if let Some(tool) = widget_route(purpose) {
+            let id = format!("parvis_{}", purpose.as_str());
+            let widget = WidgetEventContent {
+                id: id.clone(),
+                widget_type: "m.custom".to_owned(),
+                url: format!(
+                    "{}/widgets/index.html#/c/{space}{}{tool}?widgetId=$matrix_widget_id&userId=$matrix_user_id&roomId=$matrix_room_id&displayName=$matrix_display_name",
+                    self.web_url,
+                    if tool.is_empty() { "" } else { "/" },
+                ),
+                name: purpose.title().to_owned(),
+                data: Default::default(),
+                creator_user_id: self.bot.clone(),
+                wait_for_iframe_load: true,
+            };
+            let placement = WidgetPlacement {
+                container: "top".to_owned(),
+                index: 0,
+                width: 100,
+                height: 60,
+            };
+            let layout = WidgetLayoutEventContent {
+                widgets: [(id.clone(), placement)].into(),
+            };
+            request
+                .initial_state
+                .push(InitialStateEvent::new(id, widget).to_raw_any());
+            request
+                .initial_state
+                .push(InitialStateEvent::with_empty_state_key(layout).to_raw_any());
+        }
         request
     }
 
@@ -249,6 +286,17 @@ impl CommunityBlueprint {
         request.invite = vec![self.owner.clone()];
         request.power_level_content_override = Raw::new(&self.power_levels()).ok().map(Raw::cast);
         request
+    }
+}
+
+/// The web app's route of a room's tool, when it has a page.
+fn widget_route(purpose: RoomPurpose) -> Option<&'static str> {
+    match purpose {
+        RoomPurpose::Home => Some(""),
+        RoomPurpose::Wiki => Some("wiki"),
+        RoomPurpose::Blog => Some("blog"),
+        RoomPurpose::Faq => Some("faq"),
+        _ => None,
     }
 }
 
@@ -312,6 +360,7 @@ mod tests {
             bot: owned_user_id!("@parvis:hs"),
             server_name: owned_server_name!("hs"),
             room_version: RoomVersionFacts::of(&version),
+            web_url: "https://parvis.example".to_owned(),
         }
     }
 
@@ -388,6 +437,28 @@ mod tests {
         assert_eq!(
             room["content"],
             json!({"community": "!space:hs", "purpose": "wiki"})
+        );
+        let widget = state
+            .iter()
+            .find(|e| e["type"] == "im.vector.modular.widgets")
+            .unwrap();
+        assert_eq!(widget["state_key"], "parvis_wiki");
+        let url = widget["content"]["url"].as_str().unwrap();
+        assert!(
+            url.starts_with("https://parvis.example/widgets/index.html#/c/!space:hs/wiki?"),
+            "{url}"
+        );
+        assert!(
+            url.contains("userId=$matrix_user_id&roomId=$matrix_room_id"),
+            "{url}"
+        );
+        let layout = state
+            .iter()
+            .find(|e| e["type"] == "io.element.widgets.layout")
+            .unwrap();
+        assert_eq!(
+            layout["content"]["widgets"]["parvis_wiki"]["container"],
+            "top"
         );
     }
 

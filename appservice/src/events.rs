@@ -244,6 +244,53 @@ pub struct GuideEventContent {
     pub requested_by: Option<OwnedUserId>,
 }
 
+/// `im.vector.modular.widgets`: a widget in a room, in the shape Element reads (Element's own
+/// event type, not Parvis's), state key = the widget's ID. Parvis adds one to each tool room.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, EventContent)]
+#[ruma_event(type = "im.vector.modular.widgets", kind = State, state_key_type = String)]
+pub struct WidgetEventContent {
+    /// The widget's ID (same as the state key).
+    pub id: String,
+    /// Widget type; `m.custom` for an application's own page.
+    #[serde(rename = "type")]
+    pub widget_type: String,
+    /// Its URL, with template variables (`$matrix_user_id`, `$matrix_room_id`…) Element fills in.
+    pub url: String,
+    /// The name shown in Element.
+    pub name: String,
+    /// Free data (Element shows `data.title` under the name).
+    #[serde(default)]
+    pub data: serde_json::Map<String, serde_json::Value>,
+    /// Who added it.
+    #[serde(rename = "creatorUserId")]
+    pub creator_user_id: OwnedUserId,
+    /// Whether Element waits for the page's load event before showing it.
+    #[serde(rename = "waitForIframeLoad", default)]
+    pub wait_for_iframe_load: bool,
+}
+
+/// `io.element.widgets.layout`: where Element places a room's widgets (Element's event type),
+/// state key `""`. Parvis pins its tool widget to the top of the room.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, EventContent)]
+#[ruma_event(type = "io.element.widgets.layout", kind = State, state_key_type = EmptyStateKey)]
+pub struct WidgetLayoutEventContent {
+    /// Placement per widget ID.
+    pub widgets: std::collections::BTreeMap<String, WidgetPlacement>,
+}
+
+/// Where one widget goes.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct WidgetPlacement {
+    /// `top` (pinned above the timeline) or `right`.
+    pub container: String,
+    /// Order among the container's widgets.
+    pub index: u32,
+    /// Width, in percent of the container.
+    pub width: u32,
+    /// Height, in percent of the room's view.
+    pub height: u32,
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -341,6 +388,23 @@ mod tests {
             to_value(from_value::<GuideEventContent>(guide.clone()).unwrap()).unwrap(),
             guide
         );
+    }
+
+    #[test]
+    fn widget_events_round_trip() {
+        let widget = json!({
+            "id": "parvis_wiki", "type": "m.custom", "url": "https://p.example/widgets/index.html#/c/!s:hs/wiki?userId=$matrix_user_id",
+            "name": "Wiki", "data": {}, "creatorUserId": "@parvis:hs", "waitForIframeLoad": true,
+        });
+        let content: WidgetEventContent = from_value(widget.clone()).unwrap();
+        assert_eq!(to_value(&content).unwrap(), widget);
+        assert_eq!(
+            content.event_type().to_string(),
+            "im.vector.modular.widgets"
+        );
+        let layout = json!({"widgets": {"parvis_wiki": {"container": "top", "index": 0, "width": 100, "height": 60}}});
+        let content: WidgetLayoutEventContent = from_value(layout.clone()).unwrap();
+        assert_eq!(to_value(&content).unwrap(), layout);
     }
 
     #[test]

@@ -19,3 +19,4 @@ pub mod publishing;
 pub mod rebuild;
 pub mod server;
 pub mod store;
+pub mod web;

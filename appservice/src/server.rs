@@ -75,6 +75,7 @@ impl Services {
             identity.clone(),
             config.homeserver.server_name.clone(),
             jobs_waiting.clone(),
+            config.public_url(),
         ));
         Ok(Self {
             config,
@@ -131,9 +132,29 @@ impl Application {
             index: index.clone(),
             admin_token: config.api.admin_token.clone(),
             sessions: Default::default(),
+            widget_sessions: Default::default(),
+            openid: parvis_homeserver_bridge::OpenIdVerifier::new(
+                config.homeserver.server_name.clone(),
+                &config.homeserver.url,
+                config.web.openid_allow_private,
+            ),
+            info: serde_json::json!({
+                "server_name": config.homeserver.server_name,
+                "homeserver_url": config.homeserver.url.as_str().trim_end_matches('/'),
+                "version": env!("CARGO_PKG_VERSION"),
+            }),
         });
         let router = appservice_router(appservice)
             .merge(api_router(api))
+            .merge(crate::web::web_router(crate::web::WebAssets {
+                dir: config.web.assets_dir.clone().into(),
+                homeserver_url: config
+                    .homeserver
+                    .url
+                    .as_str()
+                    .trim_end_matches('/')
+                    .to_owned(),
+            }))
             .layer(tower_http::trace::TraceLayer::new_for_http());
 
         let stop = Arc::new(Notify::new());

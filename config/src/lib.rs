@@ -185,6 +185,20 @@ config_section! {
 }
 
 config_section! {
+    /// The web pages (Element widgets and the standalone web app).
+    pub struct WebConfig in "web" {
+        /// URL at which browsers reach Parvis, used in the widgets Parvis adds to rooms.
+        /// Unset, `appservice.url` is used.
+        pub public_url: Option<String> = None, example = "https://parvis.example.org";
+        /// Directory of the built web front end (`npm run build` in `widgets/`).
+        pub assets_dir: String = "widgets/dist".to_owned();
+        /// Accept OpenID tokens from homeservers at private or loopback addresses (a
+        /// single-machine setup or tests). The configured homeserver is always accepted.
+        pub openid_allow_private: bool = false;
+    }
+}
+
+config_section! {
     /// The index's upkeep.
     pub struct IndexConfig in "index" {
         /// Seconds between reconciles of every room with the homeserver's state; 0 disables
@@ -260,6 +274,8 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// See [`ApiConfig`].
     pub api: ApiConfig,
+    /// See [`WebConfig`].
+    pub web: WebConfig,
     /// See [`IndexConfig`].
     pub index: IndexConfig,
     /// See [`LogConfig`].
@@ -273,6 +289,7 @@ impl Config {
         AppserviceConfig::DOC,
         DatabaseConfig::DOC,
         ApiConfig::DOC,
+        WebConfig::DOC,
         IndexConfig::DOC,
         LogConfig::DOC,
     ];
@@ -325,6 +342,11 @@ impl Config {
         let appservice = &self.appservice;
         if appservice.id.trim().is_empty() {
             return invalid("appservice.id", "must not be empty");
+        }
+        if let Some(url) = &self.web.public_url
+            && !Url::parse(url).is_ok_and(|url| matches!(url.scheme(), "http" | "https"))
+        {
+            return invalid("web.public_url", "must be an http:// or https:// URL");
         }
         for (key, token) in [
             ("appservice.as_token", &appservice.as_token),
@@ -428,6 +450,17 @@ impl Config {
             self.appservice.bot_localpart, self.homeserver.server_name
         ))
         .expect("a validated configuration has a valid bot user ID")
+    }
+
+    /// The URL at which browsers reach Parvis (`web.public_url`, else `appservice.url`),
+    /// without a trailing slash.
+    pub fn public_url(&self) -> String {
+        let url = self
+            .web
+            .public_url
+            .clone()
+            .unwrap_or_else(|| self.appservice.url.to_string());
+        url.trim_end_matches('/').to_owned()
     }
 
     /// Whether the index is on PostgreSQL (`database.url` is `postgres://` or `postgresql://`).

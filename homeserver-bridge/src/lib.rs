@@ -15,10 +15,12 @@ pub mod appservice_api;
 pub mod client;
 pub mod error;
 pub mod intent;
+pub mod openid;
 pub mod transaction;
 
 pub use appservice_api::{AppserviceApi, TransactionSink, appservice_router};
 pub use client::{ClientError, HomeserverClient};
 pub use error::MatrixErrorBody;
 pub use intent::{Intent, Intents};
+pub use openid::{OpenIdError, OpenIdToken, OpenIdVerifier};
 pub use transaction::{Transaction, TransactionRejection};

@@ -236,6 +236,13 @@ impl TestUser {
         .map(|_| ())
     }
 
+    /// An OpenID token for the user (what a widget gets from `requestOpenIDConnectToken`).
+    pub async fn openid_token(&self) -> Result<Value> {
+        let path = format!("/user/{}/openid/request_token", encode(&self.user_id));
+        self.post("requesting an OpenID token", &path, json!({}))
+            .await
+    }
+
     /// Invites `user` to a room.
     pub async fn invite(&self, room_id: &str, user: &str) -> Result<()> {
         let path = format!("/rooms/{}/invite", encode(room_id));

@@ -296,7 +296,7 @@ async fn write(
         upload.filename = Some(format!("{id}.md"));
         let uploaded = state
             .client
-            .send_with_user_token(upload, &user.access_token)
+            .send_with_user_token(upload, user.write_token()?)
             .await
             .map_err(|error| {
                 MatrixErrorBody::new(
@@ -388,7 +388,7 @@ async fn write(
     );
     let response = state
         .client
-        .send_with_user_token(request, &user.access_token)
+        .send_with_user_token(request, user.write_token()?)
         .await
         .map_err(|error| match error.errcode() {
             Some("M_FORBIDDEN") => {
@@ -621,7 +621,7 @@ async fn comment(
     let request = send_message_event::v3::Request::new(room, txn_id, &content).map_err(internal)?;
     let response = state
         .client
-        .send_with_user_token(request, &user.access_token)
+        .send_with_user_token(request, user.write_token()?)
         .await
         .map_err(|error| match error.errcode() {
             Some("M_FORBIDDEN") => {

@@ -1,0 +1,202 @@
+//! The web front end (Element widgets and the standalone app), served by Parvis itself under
+//! `/widgets/`, from the directory `npm run build` writes (`web.assets_dir`).
+//!
+//! Hashed assets (`assets/…`) are cached for a year; pages are revalidated every time. Pages
+//! carry a Content-Security-Policy allowing only Parvis's own scripts, and framing by any
+//! origin (Element may run anywhere).
+
+use std::{path::PathBuf, sync::Arc};
+
+use axum::{
+    Router,
+    body::Body,
+    extract::{Path, State},
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+
+/// Where the assets are, and what the policy allows the pages to connect to.
+#[derive(Clone, Debug)]
+pub struct WebAssets {
+    /// The built front end.
+    pub dir: PathBuf,
+    /// The homeserver the standalone app signs in at.
+    pub homeserver_url: String,
+}
+
+/// The `/widgets/` routes.
+pub fn web_router(assets: WebAssets) -> Router {
+    Router::new()
+        .route("/widgets", get(index))
+        .route("/widgets/", get(index))
+        .route("/widgets/{*path}", get(asset))
+        .with_state(Arc::new(assets))
+}
+
+async fn index(State(assets): State<Arc<WebAssets>>) -> Response {
+    serve(&assets, "index.html").await
+}
+
+/// `GET /widgets/{path}`
+async fn asset(State(assets): State<Arc<WebAssets>>, Path(path): Path<String>) -> Response {
+    serve(&assets, &path).await
+}
+
+/// The MIME type of a file, by extension.
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or_default() {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" | "map" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "woff2" => "font/woff2",
+        "txt" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The Content-Security-Policy of the pages.
+pub fn content_security_policy(homeserver_url: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: https:; \
+         connect-src 'self' {homeserver_url} https:; frame-src 'self'; frame-ancestors *; base-uri 'none'; \
+         form-action 'self'; object-src 'none'"
+    )
+}
+
+async fn serve(assets: &WebAssets, path: &str) -> Response {
+    // Only plain relative paths inside the directory.
+    let safe = !path.is_empty()
+        && path
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != ".." && !part.contains('\\'));
+    if !safe {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
+    let bytes = match tokio::fs::read(assets.dir.join(path)).await {
+        Ok(bytes) => bytes,
+        Err(_) if !assets.dir.join("index.html").exists() => {
+            return (
+                StatusCode::NOT_FOUND,
+                "the web front end is not built: run `npm ci && npm run build` in widgets/ (or set web.assets_dir)",
+            )
+                .into_response();
+        }
+        Err(_) => return (StatusCode::NOT_FOUND, "not found").into_response(),
+    };
+    let mut response = Response::new(Body::from(bytes));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(path)),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    let cache = if path.starts_with("assets/") {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if path.ends_with(".html")
+        && let Ok(policy) = HeaderValue::from_str(&content_security_policy(&assets.homeserver_url))
+    {
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    response
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn get(router: &Router, path: &str) -> Response {
+        router
+            .clone()
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn pages_assets_and_traversal() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("assets")).unwrap();
+        std::fs::write(dir.path().join("index.html"), "<!doctype html>").unwrap();
+        std::fs::write(dir.path().join("assets/app-1234.js"), "console.log(1)").unwrap();
+        std::fs::write(dir.path().parent().unwrap().join("secret.txt"), "secret").ok();
+        let router = web_router(WebAssets {
+            dir: dir.path().to_owned(),
+            homeserver_url: "https://hs.example".to_owned(),
+        });
+
+        let page = get(&router, "/widgets/").await;
+        assert_eq!(page.status(), StatusCode::OK);
+        assert_eq!(page.headers()[header::CACHE_CONTROL], "no-cache");
+        let policy = page.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(
+            policy.contains("script-src 'self'")
+                && policy.contains("connect-src 'self' https://hs.example")
+        );
+
+        let script = get(&router, "/widgets/assets/app-1234.js").await;
+        assert_eq!(
+            script.headers()[header::CONTENT_TYPE],
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(
+            script.headers()[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+        assert!(
+            script
+                .headers()
+                .get(header::CONTENT_SECURITY_POLICY)
+                .is_none()
+        );
+
+        for path in [
+            "/widgets/../secret.txt",
+            "/widgets/%2e%2e/secret.txt",
+            "/widgets/assets//app-1234.js",
+            "/widgets/nothing.js",
+        ] {
+            assert_eq!(
+                get(&router, path).await.status(),
+                StatusCode::NOT_FOUND,
+                "{path}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn unbuilt_front_end_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let router = web_router(WebAssets {
+            dir: dir.path().join("dist"),
+            homeserver_url: String::new(),
+        });
+        let response = get(&router, "/widgets/").await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert!(String::from_utf8_lossy(&body).contains("npm run build"));
+    }
+}
