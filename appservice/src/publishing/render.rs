@@ -305,6 +305,49 @@ pub fn fold_accents(text: &str) -> String {
     folded
 }
 
+/// An extract of `text` around the first word matching one of `words` (accent-folded, as
+/// prefixes), HTML-escaped, matches wrapped in `<mark>`; the start of the text when nothing matches.
+pub fn snippet(text: &str, words: &[String], length: usize) -> String {
+    let escape = |word: &str| {
+        word.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    let matches = |token: &str| {
+        fold_accents(token)
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|piece| {
+                !piece.is_empty()
+                    && words
+                        .iter()
+                        .any(|word| !word.is_empty() && piece.starts_with(word.as_str()))
+            })
+    };
+    let first = tokens.iter().position(|token| matches(token)).unwrap_or(0);
+    let start = first.saturating_sub(length / 3);
+    let end = (start + length).min(tokens.len());
+    let mut html = String::new();
+    if start > 0 {
+        html.push_str("… ");
+    }
+    for (i, token) in tokens[start..end].iter().enumerate() {
+        if i > 0 {
+            html.push(' ');
+        }
+        if matches(token) {
+            html.push_str(&format!("<mark>{}</mark>", escape(token)));
+        } else {
+            html.push_str(&escape(token));
+        }
+    }
+    if end < tokens.len() {
+        html.push_str(" …");
+    }
+    html
+}
+
 /// A URL-friendly name: folded, alphanumerics joined by `-`, at most 80 characters, never empty.
 pub fn slugify(title: &str) -> String {
     let mut slug = String::new();
@@ -473,6 +516,25 @@ mod tests {
         assert_eq!(
             links.iter().map(|l| l.target.as_str()).collect::<Vec<_>>(),
             ["A", "B"]
+        );
+    }
+
+    #[test]
+    fn snippets_mark_matches_and_escape() {
+        let text = "Le comité a validé l'Événement <annuel> de la préfecture, avec budget.";
+        let html = snippet(text, &["evenement".to_owned()], 6);
+        assert!(
+            html.contains("<mark>l'Événement</mark>") || html.contains("<mark>Événement</mark>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("&lt;annuel&gt;") && !html.contains("<annuel>"),
+            "{html}"
+        );
+        assert!(html.starts_with("… ") && html.ends_with(" …"), "{html}");
+        assert_eq!(
+            snippet("un deux trois", &["zzz".to_owned()], 2),
+            "un deux …"
         );
     }
 

@@ -78,20 +78,53 @@ fn parse_content(text: &str) -> Result<JsonObject> {
     serde_json::from_str(text).map_err(|e| corrupt(format!("state content: {e}")))
 }
 
-/// Coalesces state rows by key, keeping the last (a multi-row upsert may touch a row once).
-fn last_per_key(rows: Vec<StateRow>) -> Vec<StateRow> {
-    let mut position: HashMap<(OwnedRoomId, String, String), usize> = HashMap::new();
-    let mut kept: Vec<Option<StateRow>> = Vec::with_capacity(rows.len());
-    for row in rows {
-        let key = (
-            row.room_id.clone(),
-            row.event_type.clone(),
-            row.state_key.clone(),
-        );
-        if let Some(previous) = position.insert(key, kept.len()) {
+/// Changes waiting to be written together.
+#[derive(Default)]
+struct Pending {
+    state: Vec<StateRow>,
+    superseded: Vec<OwnedEventId>,
+    publications: Vec<PublicationRow>,
+    revisions: Vec<RevisionRow>,
+    comments: Vec<CommentRow>,
+    memberships: Vec<(String, String, String)>,
+    jobs: Vec<Job>,
+}
+
+impl Pending {
+    /// Takes a batchable change, or gives it back. `Ok` says how many jobs it queued.
+    fn push(&mut self, change: IndexChange) -> Result<usize, Box<IndexChange>> {
+        match change {
+            IndexChange::PutState(row) => self.state.push(row),
+            IndexChange::Superseded(id) => self.superseded.push(id),
+            IndexChange::PutPublication(row) => self.publications.push(*row),
+            IndexChange::PutRevision(revision) => self.revisions.push(revision),
+            IndexChange::PutComment(comment) => self.comments.push(comment),
+            IndexChange::PutMembership {
+                room_id,
+                user_id,
+                membership,
+            } => self
+                .memberships
+                .push((room_id.to_string(), user_id, membership)),
+            IndexChange::Enqueue(job) => {
+                self.jobs.push(job);
+                return Ok(1);
+            }
+            other => return Err(Box::new(other)),
+        }
+        Ok(0)
+    }
+}
+
+/// Keeps the last item per key, in order (a multi-row upsert may touch a row only once).
+fn last_by<T, K: std::hash::Hash + Eq>(items: Vec<T>, key: impl Fn(&T) -> K) -> Vec<T> {
+    let mut position: HashMap<K, usize> = HashMap::new();
+    let mut kept: Vec<Option<T>> = Vec::with_capacity(items.len());
+    for item in items {
+        if let Some(previous) = position.insert(key(&item), kept.len()) {
             kept[previous] = None;
         }
-        kept.push(Some(row));
+        kept.push(Some(item));
     }
     kept.into_iter().flatten().collect()
 }
@@ -175,24 +208,6 @@ fn link_source(kind: PublicationKind, object_id: &str) -> String {
     format!("{}/{object_id}", kind.as_str())
 }
 
-/// Search snippets come with matches between U+0002 and U+0003: escape the text for HTML, then
-/// turn those into `<mark>`.
-fn highlight(snippet: &str) -> String {
-    let mut html = String::with_capacity(snippet.len() + 16);
-    for c in snippet.chars() {
-        match c {
-            '&' => html.push_str("&amp;"),
-            '<' => html.push_str("&lt;"),
-            '>' => html.push_str("&gt;"),
-            '"' => html.push_str("&quot;"),
-            '\u{2}' => html.push_str("<mark>"),
-            '\u{3}' => html.push_str("</mark>"),
-            c => html.push(c),
-        }
-    }
-    html
-}
-
 /// The words of a search, as an FTS5 query: each word quoted (no query syntax from users),
 /// all required.
 fn sqlite_match_query(text: &str) -> String {
@@ -225,9 +240,11 @@ macro_rules! search_filters {
     };
 }
 
+// Both searches return `id, room_id, kind, object_id, title, slug, author, updated_at, score`
+// (lower score is better) and leave the snippet to Rust: computing it in SQL for every match,
+// before the LIMIT, is what made frequent words slow.
 const SQLITE_SEARCH: &str = concat!(
-    "SELECT p.room_id, p.kind, p.object_id, p.title, p.slug, p.author, p.updated_at, \
-     snippet(publication_search, -1, char(2), char(3), '…', 16), \
+    "SELECT p.id, p.room_id, p.kind, p.object_id, p.title, p.slug, p.author, p.updated_at, \
      bm25(publication_search, 10.0, 1.0) AS score \
      FROM publication_search JOIN publications p ON p.id = publication_search.rowid \
      WHERE publication_search MATCH $1 ",
@@ -236,8 +253,7 @@ const SQLITE_SEARCH: &str = concat!(
 );
 
 const POSTGRES_SEARCH: &str = concat!(
-    "SELECT p.room_id, p.kind, p.object_id, p.title, p.slug, p.author, p.updated_at, \
-     ts_headline('simple', p.search_body, query.q, 'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxWords=24, MinWords=8'), \
+    "SELECT p.id, p.room_id, p.kind, p.object_id, p.title, p.slug, p.author, p.updated_at, \
      (-ts_rank(p.search, query.q))::float8 AS score \
      FROM publications p, (SELECT plainto_tsquery('french', $1) || plainto_tsquery('english', $1) AS q) query \
      WHERE p.search @@ query.q ",
@@ -321,33 +337,178 @@ macro_rules! index_store {
 
             async fn apply(tx: &mut sqlx::Transaction<'_, $db>, changes: Vec<IndexChange>) -> Result<usize> {
                 let mut jobs = 0;
-                let mut pending_state = Vec::new();
-                let mut pending_superseded = Vec::new();
+                let mut pending = Pending::default();
                 for change in changes {
-                    match change {
-                        IndexChange::PutState(row) => {
-                            pending_state.push(row);
-                            continue;
-                        }
-                        IndexChange::Superseded(id) => {
-                            pending_superseded.push(id);
-                            continue;
-                        }
-                        other => {
+                    match pending.push(change) {
+                        Ok(queued) => jobs += queued,
+                        Err(other) => {
                             // Keep the order of changes: flush batched rows before anything else.
-                            Self::flush_state(tx, std::mem::take(&mut pending_state)).await?;
-                            Self::flush_superseded(tx, std::mem::take(&mut pending_superseded)).await?;
-                            jobs += Self::apply_one(tx, other).await?;
+                            Self::flush(tx, std::mem::take(&mut pending)).await?;
+                            jobs += Self::apply_one(tx, *other).await?;
                         }
                     }
                 }
-                Self::flush_state(tx, pending_state).await?;
-                Self::flush_superseded(tx, pending_superseded).await?;
+                Self::flush(tx, pending).await?;
                 Ok(jobs)
             }
 
+            async fn flush_one(tx: &mut sqlx::Transaction<'_, $db>, change: IndexChange) -> Result<usize> {
+                let mut pending = Pending::default();
+                let jobs = pending.push(change).unwrap_or(0);
+                Self::flush(tx, pending).await?;
+                Ok(jobs)
+            }
+
+            /// Writes batched changes, one multi-row statement per table and chunk: each
+            /// statement is a round trip to the database, which dominates small writes.
+            async fn flush(tx: &mut sqlx::Transaction<'_, $db>, pending: Pending) -> Result<()> {
+                Self::flush_state(tx, pending.state).await?;
+                Self::flush_superseded(tx, pending.superseded).await?;
+                Self::flush_publications(tx, pending.publications).await?;
+                for chunk in pending.revisions.chunks(ROWS_PER_STATEMENT) {
+                    let contents: Vec<String> = chunk
+                        .iter()
+                        .map(|revision| serde_json::to_string(&revision.content))
+                        .collect::<Result<_, _>>()
+                        .map_err(corrupt)?;
+                    let mut query = QueryBuilder::<$db>::new(
+                        "INSERT INTO publication_revisions (event_id, room_id, kind, object_id, sender, origin_server_ts, replaces, content) ",
+                    );
+                    query.push_values(chunk.iter().zip(&contents), |mut values, (revision, content)| {
+                        values
+                            .push_bind(&revision.event_id)
+                            .push_bind(&revision.room_id)
+                            .push_bind(revision.kind.as_str())
+                            .push_bind(&revision.object_id)
+                            .push_bind(&revision.sender)
+                            .push_bind(revision.origin_server_ts)
+                            .push_bind(revision.replaces.as_deref())
+                            .push_bind(content);
+                    });
+                    query.push(" ON CONFLICT (event_id) DO NOTHING");
+                    query.build().execute(&mut **tx).await?;
+                }
+                for chunk in pending.comments.chunks(ROWS_PER_STATEMENT) {
+                    let mut query = QueryBuilder::<$db>::new(
+                        "INSERT INTO comments (event_id, room_id, thread_root, sender, body, origin_server_ts) ",
+                    );
+                    query.push_values(chunk, |mut values, comment| {
+                        values
+                            .push_bind(&comment.event_id)
+                            .push_bind(&comment.room_id)
+                            .push_bind(&comment.thread_root)
+                            .push_bind(&comment.sender)
+                            .push_bind(&comment.body)
+                            .push_bind(comment.origin_server_ts);
+                    });
+                    query.push(" ON CONFLICT (event_id) DO NOTHING");
+                    query.build().execute(&mut **tx).await?;
+                }
+                let memberships = last_by(pending.memberships, |(room, user, _)| (room.clone(), user.clone()));
+                for chunk in memberships.chunks(ROWS_PER_STATEMENT) {
+                    let mut query = QueryBuilder::<$db>::new("INSERT INTO room_members (room_id, user_id, membership) ");
+                    query.push_values(chunk, |mut values, (room, user, membership)| {
+                        values.push_bind(room).push_bind(user).push_bind(membership);
+                    });
+                    query.push(" ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership");
+                    query.build().execute(&mut **tx).await?;
+                }
+                let now = now_ms();
+                for chunk in pending.jobs.chunks(ROWS_PER_STATEMENT) {
+                    let payloads: Vec<String> =
+                        chunk.iter().map(serde_json::to_string).collect::<Result<_, _>>().map_err(corrupt)?;
+                    let mut query = QueryBuilder::<$db>::new("INSERT INTO jobs (payload, attempts, not_before) ");
+                    query.push_values(&payloads, |mut values, payload| {
+                        values.push_bind(payload).push_bind(0i64).push_bind(now);
+                    });
+                    query.build().execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+
+            async fn flush_publications(tx: &mut sqlx::Transaction<'_, $db>, rows: Vec<PublicationRow>) -> Result<()> {
+                let rows = last_by(rows, |row| (row.room_id.clone(), row.kind, row.object_id.clone()));
+                // 19 values a row: 500 rows stay under SQLite's bound-parameter limit.
+                for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                    let derived: Vec<[String; 5]> = chunk
+                        .iter()
+                        .map(|row| {
+                            let plain = crate::publishing::render::plain_text(&row.body);
+                            let search_body = crate::publishing::render::fold_accents(&plain);
+                            [row.tags.join(","), row.pages.join(","), plain, row.search_title(), search_body]
+                        })
+                        .collect();
+                    let mut query = QueryBuilder::<$db>::new(
+                        "INSERT INTO publications (room_id, kind, object_id, event_id, author, title, slug, body, body_media, \
+                         parent, tags, pages, category, position, status, updated_at, plain_body, search_title, search_body) ",
+                    );
+                    query.push_values(chunk.iter().zip(&derived), |mut values, (row, [tags, pages, plain, title, body])| {
+                        values
+                            .push_bind(&row.room_id)
+                            .push_bind(row.kind.as_str())
+                            .push_bind(&row.object_id)
+                            .push_bind(&row.event_id)
+                            .push_bind(&row.author)
+                            .push_bind(&row.title)
+                            .push_bind(&row.slug)
+                            .push_bind(&row.body)
+                            .push_bind(row.body_media.as_deref())
+                            .push_bind(row.parent.as_deref())
+                            .push_bind(tags)
+                            .push_bind(pages)
+                            .push_bind(&row.category)
+                            .push_bind(row.position)
+                            .push_bind(&row.status)
+                            .push_bind(row.updated_at)
+                            .push_bind(plain)
+                            .push_bind(title)
+                            .push_bind(body);
+                    });
+                    query.push(
+                        " ON CONFLICT (room_id, kind, object_id) DO UPDATE SET event_id = excluded.event_id, \
+                         author = excluded.author, title = excluded.title, slug = excluded.slug, body = excluded.body, \
+                         body_media = excluded.body_media, parent = excluded.parent, tags = excluded.tags, \
+                         pages = excluded.pages, category = excluded.category, position = excluded.position, \
+                         status = excluded.status, updated_at = excluded.updated_at, plain_body = excluded.plain_body, \
+                         search_title = excluded.search_title, search_body = excluded.search_body",
+                    );
+                    query.build().execute(&mut **tx).await?;
+                    // Links: replace those of every object written.
+                    let mut query =
+                        QueryBuilder::<$db>::new("DELETE FROM publication_links WHERE (room_id, from_id) IN (VALUES ");
+                    let mut list = query.separated(", ");
+                    for row in chunk {
+                        list.push("(");
+                        list.push_bind_unseparated(row.room_id.clone());
+                        list.push_unseparated(", ");
+                        list.push_bind_unseparated(link_source(row.kind, &row.object_id));
+                        list.push_unseparated(")");
+                    }
+                    query.push(")");
+                    query.build().execute(&mut **tx).await?;
+                    let links: Vec<(&str, String, &str)> = chunk
+                        .iter()
+                        .flat_map(|row| {
+                            row.links
+                                .iter()
+                                .map(move |target| (row.room_id.as_str(), link_source(row.kind, &row.object_id), target.as_str()))
+                        })
+                        .collect();
+                    for links in links.chunks(ROWS_PER_STATEMENT) {
+                        let mut query =
+                            QueryBuilder::<$db>::new("INSERT INTO publication_links (room_id, from_id, target_slug) ");
+                        query.push_values(links, |mut values, (room, source, target)| {
+                            values.push_bind(*room).push_bind(source).push_bind(*target);
+                        });
+                        query.push(" ON CONFLICT DO NOTHING");
+                        query.build().execute(&mut **tx).await?;
+                    }
+                }
+                Ok(())
+            }
+
             async fn flush_state(tx: &mut sqlx::Transaction<'_, $db>, rows: Vec<StateRow>) -> Result<()> {
-                let rows = last_per_key(rows);
+                let rows = last_by(rows, |row| (row.room_id.clone(), row.event_type.clone(), row.state_key.clone()));
                 for chunk in rows.chunks(ROWS_PER_STATEMENT) {
                     let mut contents = Vec::with_capacity(chunk.len());
                     for row in chunk {
@@ -448,18 +609,6 @@ macro_rules! index_store {
                     IndexChange::RemoveCommunityRoom(room_id) => {
                         sqlx::query("DELETE FROM community_rooms WHERE room_id = $1").bind(room_id.as_str()).execute(&mut **tx).await?;
                     }
-                    IndexChange::PutMembership { room_id, user_id, membership } => {
-                        sqlx::query(
-                            "INSERT INTO room_members (room_id, user_id, membership) VALUES ($1, $2, $3) \
-                             ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership",
-                        )
-                        .bind(room_id.as_str())
-                        .bind(user_id)
-                        .bind(membership)
-                        .execute(&mut **tx)
-                        .await?;
-                    }
-                    IndexChange::PutPublication(row) => Self::put_publication(tx, &row).await?,
                     IndexChange::RemovePublication { room_id, kind, object_id } => {
                         sqlx::query("DELETE FROM publications WHERE room_id = $1 AND kind = $2 AND object_id = $3")
                             .bind(&room_id)
@@ -473,8 +622,6 @@ macro_rules! index_store {
                             .execute(&mut **tx)
                             .await?;
                     }
-                    IndexChange::PutRevision(revision) => Self::insert_revision(&mut **tx, &revision).await?,
-                    IndexChange::PutComment(comment) => Self::insert_comment(&mut **tx, &comment).await?,
                     IndexChange::RemoveComment(event_id) => {
                         sqlx::query("DELETE FROM comments WHERE event_id = $1")
                             .bind(event_id.as_str())
@@ -487,98 +634,10 @@ macro_rules! index_store {
                             .execute(&mut **tx)
                             .await?;
                     }
-                    IndexChange::Enqueue(job) => {
-                        Self::insert_job(&mut **tx, &job).await?;
-                        return Ok(1);
-                    }
-                    IndexChange::PutState(row) => Self::flush_state(tx, vec![row]).await?,
-                    IndexChange::Superseded(id) => Self::flush_superseded(tx, vec![id]).await?,
+                    // Batched by `apply`; one arriving here alone goes through the same path.
+                    batched => return Self::flush_one(tx, batched).await,
                 }
                 Ok(0)
-            }
-
-            async fn put_publication(tx: &mut sqlx::Transaction<'_, $db>, row: &PublicationRow) -> Result<()> {
-                sqlx::query(
-                    "INSERT INTO publications (room_id, kind, object_id, event_id, author, title, slug, body, body_media, \
-                     parent, tags, pages, category, position, status, updated_at, plain_body, search_title, search_body) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
-                     ON CONFLICT (room_id, kind, object_id) DO UPDATE SET event_id = excluded.event_id, \
-                     author = excluded.author, title = excluded.title, slug = excluded.slug, body = excluded.body, \
-                     body_media = excluded.body_media, parent = excluded.parent, tags = excluded.tags, pages = excluded.pages, \
-                     category = excluded.category, position = excluded.position, status = excluded.status, \
-                     updated_at = excluded.updated_at, plain_body = excluded.plain_body, \
-                     search_title = excluded.search_title, search_body = excluded.search_body",
-                )
-                .bind(&row.room_id)
-                .bind(row.kind.as_str())
-                .bind(&row.object_id)
-                .bind(&row.event_id)
-                .bind(&row.author)
-                .bind(&row.title)
-                .bind(&row.slug)
-                .bind(&row.body)
-                .bind(row.body_media.as_deref())
-                .bind(row.parent.as_deref())
-                .bind(row.tags.join(","))
-                .bind(row.pages.join(","))
-                .bind(&row.category)
-                .bind(row.position)
-                .bind(&row.status)
-                .bind(row.updated_at)
-                .bind(crate::publishing::render::plain_text(&row.body))
-                .bind(row.search_title())
-                .bind(row.search_body())
-                .execute(&mut **tx)
-                .await?;
-                let source = link_source(row.kind, &row.object_id);
-                sqlx::query("DELETE FROM publication_links WHERE room_id = $1 AND from_id = $2")
-                    .bind(&row.room_id)
-                    .bind(&source)
-                    .execute(&mut **tx)
-                    .await?;
-                if !row.links.is_empty() {
-                    let mut query = QueryBuilder::<$db>::new("INSERT INTO publication_links (room_id, from_id, target_slug) ");
-                    query.push_values(&row.links, |mut values, target| {
-                        values.push_bind(&row.room_id).push_bind(&source).push_bind(target);
-                    });
-                    query.push(" ON CONFLICT DO NOTHING");
-                    query.build().execute(&mut **tx).await?;
-                }
-                Ok(())
-            }
-
-            async fn insert_revision<'e, E: sqlx::Executor<'e, Database = $db>>(executor: E, revision: &RevisionRow) -> Result<()> {
-                sqlx::query(
-                    "INSERT INTO publication_revisions (event_id, room_id, kind, object_id, sender, origin_server_ts, replaces, content) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING",
-                )
-                .bind(&revision.event_id)
-                .bind(&revision.room_id)
-                .bind(revision.kind.as_str())
-                .bind(&revision.object_id)
-                .bind(&revision.sender)
-                .bind(revision.origin_server_ts)
-                .bind(revision.replaces.as_deref())
-                .bind(serde_json::to_string(&revision.content).map_err(corrupt)?)
-                .execute(executor)
-                .await?;
-                Ok(())
-            }
-
-            async fn insert_comment<'e, E: sqlx::Executor<'e, Database = $db>>(executor: E, comment: &CommentRow) -> Result<()> {
-                sqlx::query(
-                    "INSERT INTO comments (event_id, room_id, thread_root, sender, body, origin_server_ts) \
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING",
-                )
-                .bind(&comment.event_id)
-                .bind(&comment.room_id)
-                .bind(&comment.thread_root)
-                .bind(&comment.sender)
-                .bind(&comment.body)
-                .bind(comment.origin_server_ts)
-                .execute(executor)
-                .await?;
-                Ok(())
             }
 
             async fn insert_job<'e, E: sqlx::Executor<'e, Database = $db>>(executor: E, job: &Job) -> Result<()> {
@@ -927,9 +986,7 @@ macro_rules! index_store {
 
             async fn put_comments(&self, comments: Vec<CommentRow>) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
-                for comment in &comments {
-                    Self::insert_comment(&mut *tx, comment).await?;
-                }
+                Self::flush(&mut tx, Pending { comments, ..Default::default() }).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -944,9 +1001,7 @@ macro_rules! index_store {
 
             async fn put_revisions(&self, revisions: Vec<RevisionRow>) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
-                for revision in &revisions {
-                    Self::insert_revision(&mut *tx, revision).await?;
-                }
+                Self::flush(&mut tx, Pending { revisions, ..Default::default() }).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -966,7 +1021,7 @@ macro_rules! index_store {
                 row.body = body.to_owned();
                 row.links = crate::publishing::publication::link_targets(body);
                 let mut tx = self.pool.begin().await?;
-                Self::put_publication(&mut tx, &row).await?;
+                Self::flush_publications(&mut tx, vec![row]).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -986,6 +1041,7 @@ macro_rules! index_store {
             }
 
             async fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>> {
+                let query_text = query.text.clone();
                 let text = $match_query(&query.text);
                 if text.is_empty() {
                     return Ok(Vec::new());
@@ -1000,22 +1056,45 @@ macro_rules! index_store {
                     .bind(query.limit.clamp(1, 200))
                     .fetch_all(&self.pool)
                     .await?;
-                rows.into_iter()
-                    .map(|row| {
-                        let score: f64 = row.try_get(8)?;
-                        Ok(SearchHit {
-                            room_id: row.try_get(0)?,
-                            kind: row.try_get(1)?,
-                            object_id: row.try_get(2)?,
-                            title: row.try_get(3)?,
-                            slug: row.try_get(4)?,
-                            author: row.try_get(5)?,
-                            updated_at: row.try_get(6)?,
-                            snippet: highlight(&row.try_get::<String, _>(7)?),
-                            score: -score,
-                        })
-                    })
-                    .collect()
+                let mut hits = Vec::with_capacity(rows.len());
+                let mut ids = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let score: f64 = row.try_get(8)?;
+                    ids.push(row.try_get::<i64, _>(0)?);
+                    hits.push(SearchHit {
+                        room_id: row.try_get(1)?,
+                        kind: row.try_get(2)?,
+                        object_id: row.try_get(3)?,
+                        title: row.try_get(4)?,
+                        slug: row.try_get(5)?,
+                        author: row.try_get(6)?,
+                        updated_at: row.try_get(7)?,
+                        snippet: String::new(),
+                        score: -score,
+                    });
+                }
+                if ids.is_empty() {
+                    return Ok(hits);
+                }
+                // Snippets only for the results returned.
+                let mut query = QueryBuilder::<$db>::new("SELECT id, plain_body FROM publications WHERE id IN (");
+                let mut list = query.separated(", ");
+                ids.iter().for_each(|id| { list.push_bind(*id); });
+                query.push(")");
+                let bodies: HashMap<i64, String> = query
+                    .build()
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(|row| Ok((row.try_get::<i64, _>(0)?, row.try_get::<String, _>(1)?)))
+                    .collect::<Result<_>>()?;
+                let words: Vec<String> = postgres_match_query(&query_text).split(' ').map(str::to_owned).collect();
+                for (hit, id) in hits.iter_mut().zip(&ids) {
+                    if let Some(body) = bodies.get(id) {
+                        hit.snippet = crate::publishing::render::snippet(body, &words, 24);
+                    }
+                }
+                Ok(hits)
             }
 
             async fn prune_processed(&self, before_ms: i64) -> Result<u64> {
