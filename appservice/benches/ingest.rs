@@ -18,8 +18,10 @@ use serde_json::{Value, json};
 const EVENTS_PER_TRANSACTION: usize = 100;
 
 /// A transaction as Synapse sends it under load: mostly messages in a few community rooms,
-/// some custom state updates and membership changes.
-fn transaction(batch: usize) -> Vec<u8> {
+/// state updates and membership changes. With `pages`, the state updates are wiki page
+/// revisions (each also indexed for search, with its revision and a notice job); without, they
+/// are room topics.
+fn transaction(batch: usize, pages: bool) -> Vec<u8> {
     let events: Vec<Value> = (0..EVENTS_PER_TRANSACTION)
         .map(|i| {
             let n = batch * EVENTS_PER_TRANSACTION + i;
@@ -31,6 +33,11 @@ fn transaction(batch: usize) -> Vec<u8> {
             });
             let mut event = base;
             match i % 10 {
+                0 | 1 if !pages => {
+                    event["type"] = json!("m.room.topic");
+                    event["state_key"] = json!("");
+                    event["content"] = json!({"topic": format!("Ordre du jour {n}: ").repeat(12)});
+                }
                 0 | 1 => {
                     event["type"] = json!("org.parvis.wiki.page");
                     event["state_key"] = json!(format!("page{}", n % 500));
@@ -78,6 +85,11 @@ async fn track_rooms(index: &Index) {
 }
 
 fn bench_backend(c: &mut Criterion, name: &str, url: &str) {
+    bench_mix(c, name, url, false);
+    bench_mix(c, name, url, true);
+}
+
+fn bench_mix(c: &mut Criterion, name: &str, url: &str, pages: bool) {
     let runtime = tokio::runtime::Runtime::new().unwrap_or_else(|e| panic!("{e}"));
     let index = runtime.block_on(async {
         let index = Index::connect(url, 4)
@@ -92,11 +104,16 @@ fn bench_backend(c: &mut Criterion, name: &str, url: &str) {
     let mut group = c.benchmark_group("ingest");
     group.throughput(Throughput::Elements(EVENTS_PER_TRANSACTION as u64));
     group.measurement_time(Duration::from_secs(10));
-    group.bench_function(format!("{name}/transaction_of_100_events"), |b| {
+    let mix = if pages {
+        "with_wiki_pages"
+    } else {
+        "chat_and_state"
+    };
+    group.bench_function(format!("{name}/{mix}/transaction_of_100_events"), |b| {
         b.to_async(&runtime).iter_batched(
             || {
                 batch += 1;
-                transaction(batch)
+                transaction(batch, pages)
             },
             |body| {
                 let (index, identity) = (&index, &identity);

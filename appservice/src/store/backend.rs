@@ -41,7 +41,12 @@ impl SqliteIndex {
             // With a write-ahead log, NORMAL loses no committed transaction on a process crash
             // (only, at worst, the last ones on a power cut), and spares an fsync per commit.
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // A 64 MiB page cache and memory-mapped reads: the index's pages stay in memory
+            // instead of being copied in from the file for every write.
+            .pragma("cache_size", "-65536")
+            .pragma("mmap_size", "268435456")
+            .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections.max(1))
             .connect_with(options)
@@ -262,7 +267,7 @@ const POSTGRES_SEARCH: &str = concat!(
 );
 
 macro_rules! index_store {
-    ($store:ty, $db:ty, $search_sql:expr, $match_query:path) => {
+    ($store:ty, $db:ty, $search_sql:expr, $match_query:path, $folds_search:expr) => {
         impl $store {
             async fn load_context(
                 tx: &mut sqlx::Transaction<'_, $db>,
@@ -434,8 +439,14 @@ macro_rules! index_store {
                         .iter()
                         .map(|row| {
                             let plain = crate::publishing::render::plain_text(&row.body);
-                            let search_body = crate::publishing::render::fold_accents(&plain);
-                            [row.tags.join(","), row.pages.join(","), plain, row.search_title(), search_body]
+                            // Only PostgreSQL's tsvector reads the folded copies; SQLite's FTS5
+                            // tokenizer folds accents itself.
+                            let (search_title, search_body) = if $folds_search {
+                                (row.search_title(), crate::publishing::render::fold_accents(&plain))
+                            } else {
+                                (String::new(), String::new())
+                            };
+                            [row.tags.join(","), row.pages.join(","), plain, search_title, search_body]
                         })
                         .collect();
                     let mut query = QueryBuilder::<$db>::new(
@@ -1105,10 +1116,17 @@ macro_rules! index_store {
     };
 }
 
-index_store!(SqliteIndex, sqlx::Sqlite, SQLITE_SEARCH, sqlite_match_query);
+index_store!(
+    SqliteIndex,
+    sqlx::Sqlite,
+    SQLITE_SEARCH,
+    sqlite_match_query,
+    false
+);
 index_store!(
     PostgresIndex,
     sqlx::Postgres,
     POSTGRES_SEARCH,
-    postgres_match_query
+    postgres_match_query,
+    true
 );
