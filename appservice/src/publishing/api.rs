@@ -89,6 +89,23 @@ fn tool_kind(tool: &str) -> Result<(PublicationKind, RoomPurpose), MatrixErrorBo
     }
 }
 
+/// The answer when the homeserver refuses what Parvis sent as the user: 403 when it is a
+/// permission, 502 otherwise.
+fn refused(
+    what: &'static str,
+) -> impl Fn(parvis_homeserver_bridge::ClientError) -> MatrixErrorBody {
+    move |error| match error.errcode() {
+        Some("M_FORBIDDEN") => {
+            MatrixErrorBody::forbidden(format!("the homeserver refused the {what}: {error}"))
+        }
+        _ => MatrixErrorBody::new(
+            StatusCode::BAD_GATEWAY,
+            "ORG.PARVIS_HOMESERVER",
+            error.to_string(),
+        ),
+    }
+}
+
 fn internal(error: impl std::fmt::Display) -> MatrixErrorBody {
     MatrixErrorBody::internal(error.to_string())
 }
@@ -390,16 +407,7 @@ async fn write(
         .client
         .send_with_user_token(request, user.write_token()?)
         .await
-        .map_err(|error| match error.errcode() {
-            Some("M_FORBIDDEN") => {
-                MatrixErrorBody::forbidden(format!("the homeserver refused the change: {error}"))
-            }
-            _ => MatrixErrorBody::new(
-                StatusCode::BAD_GATEWAY,
-                "ORG.PARVIS_HOMESERVER",
-                error.to_string(),
-            ),
-        })?;
+        .map_err(refused("change"))?;
     Ok(Json(
         json!({"room_id": room, "id": id, "event_id": response.event_id}),
     ))
@@ -623,16 +631,7 @@ async fn comment(
         .client
         .send_with_user_token(request, user.write_token()?)
         .await
-        .map_err(|error| match error.errcode() {
-            Some("M_FORBIDDEN") => {
-                MatrixErrorBody::forbidden(format!("the homeserver refused the comment: {error}"))
-            }
-            _ => MatrixErrorBody::new(
-                StatusCode::BAD_GATEWAY,
-                "ORG.PARVIS_HOMESERVER",
-                error.to_string(),
-            ),
-        })?;
+        .map_err(refused("comment"))?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"event_id": response.event_id})),

@@ -208,6 +208,28 @@ fn split_list(list: &str) -> Vec<String> {
         .collect()
 }
 
+/// A revision from `event_id, room_id, kind, object_id, sender, origin_server_ts, replaces, content`.
+fn revision_from_row<R: Row>(row: &R) -> Result<RevisionRow>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let kind: String = row.try_get(2)?;
+    Ok(RevisionRow {
+        event_id: row.try_get(0)?,
+        room_id: row.try_get(1)?,
+        kind: PublicationKind::parse(&kind)
+            .ok_or_else(|| corrupt(format!("revision kind {kind}")))?,
+        object_id: row.try_get(3)?,
+        sender: row.try_get(4)?,
+        origin_server_ts: row.try_get(5)?,
+        replaces: row.try_get(6)?,
+        content: parse_content(&row.try_get::<String, _>(7)?)?,
+    })
+}
+
 /// Links are recorded by source `kind/object_id`: IDs are only unique per kind.
 fn link_source(kind: PublicationKind, object_id: &str) -> String {
     format!("{}/{object_id}", kind.as_str())
@@ -924,28 +946,16 @@ macro_rules! index_store {
 
             async fn revisions(&self, room_id: &str, kind: PublicationKind, object_id: &str) -> Result<Vec<RevisionRow>> {
                 let rows = sqlx::query(
-                    "SELECT event_id, sender, origin_server_ts, replaces, content FROM publication_revisions \
-                     WHERE room_id = $1 AND kind = $2 AND object_id = $3 ORDER BY origin_server_ts, event_id",
+                    "SELECT event_id, room_id, kind, object_id, sender, origin_server_ts, replaces, content \
+                     FROM publication_revisions WHERE room_id = $1 AND kind = $2 AND object_id = $3 \
+                     ORDER BY origin_server_ts, event_id",
                 )
                 .bind(room_id)
                 .bind(kind.as_str())
                 .bind(object_id)
                 .fetch_all(&self.pool)
                 .await?;
-                rows.into_iter()
-                    .map(|row| {
-                        Ok(RevisionRow {
-                            event_id: row.try_get(0)?,
-                            room_id: room_id.to_owned(),
-                            kind,
-                            object_id: object_id.to_owned(),
-                            sender: row.try_get(1)?,
-                            origin_server_ts: row.try_get(2)?,
-                            replaces: row.try_get(3)?,
-                            content: parse_content(&row.try_get::<String, _>(4)?)?,
-                        })
-                    })
-                    .collect()
+                rows.iter().map(revision_from_row).collect()
             }
 
             async fn revision(&self, event_id: &str) -> Result<Option<RevisionRow>> {
@@ -956,18 +966,7 @@ macro_rules! index_store {
                 .bind(event_id)
                 .fetch_optional(&self.pool)
                 .await?;
-                let Some(row) = row else { return Ok(None) };
-                let kind: String = row.try_get(2)?;
-                Ok(Some(RevisionRow {
-                    event_id: row.try_get(0)?,
-                    room_id: row.try_get(1)?,
-                    kind: PublicationKind::parse(&kind).ok_or_else(|| corrupt(format!("revision kind {kind}")))?,
-                    object_id: row.try_get(3)?,
-                    sender: row.try_get(4)?,
-                    origin_server_ts: row.try_get(5)?,
-                    replaces: row.try_get(6)?,
-                    content: parse_content(&row.try_get::<String, _>(7)?)?,
-                }))
+                row.as_ref().map(revision_from_row).transpose()
             }
 
             async fn comments(&self, room_id: &str, kind: PublicationKind, object_id: &str) -> Result<Vec<CommentRow>> {
