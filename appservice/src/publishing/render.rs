@@ -1,15 +1,23 @@
 //! Markdown in, sanitized HTML out; wiki links; the text forms used by search.
+//!
+//! Rendering is two passes. pulldown-cmark turns markdown (CommonMark with the GFM tables,
+//! strikethrough, task lists and autolinks, plus footnotes) into HTML, and on the way this
+//! module turns `[[wiki links]]` and bare URLs into links. Markdown lets authors write raw HTML,
+//! so the result then goes through [`sanitize`], an ammonia allow-list. Nothing here does I/O:
+//! the caller resolves wiki links through a callback and records the links returned.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
-use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
+use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd, html};
 
 /// A `[[target]]` or `[[target|label]]` link written in a body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WikiLink {
     /// The page as written (title or slug), trimmed.
     pub target: String,
-    /// The text shown.
+    /// The text shown (the target when no label is given).
     pub label: String,
 }
 
@@ -18,7 +26,7 @@ pub struct WikiLink {
 pub struct RenderedHtml {
     /// Sanitized HTML.
     pub html: String,
-    /// The wiki links found, deduplicated, in order.
+    /// The wiki links found, deduplicated by target, in order of first appearance.
     pub links: Vec<WikiLink>,
 }
 
@@ -44,8 +52,50 @@ fn options() -> Options {
         | Options::ENABLE_FOOTNOTES
 }
 
-/// Splits text into plain runs and wiki links.
-fn split_wiki_links(text: &str) -> Vec<Result<&str, WikiLink>> {
+/// Where a text event sits. Wiki links and bare URLs are links only outside code; inside a
+/// link or an image they are kept as text, since anchors cannot nest.
+#[derive(Default)]
+struct Nesting {
+    code: usize,
+    link: usize,
+}
+
+impl Nesting {
+    fn track(&mut self, event: &Event<'_>) {
+        match event {
+            Event::Start(Tag::CodeBlock(_)) => self.code += 1,
+            Event::End(TagEnd::CodeBlock) => self.code = self.code.saturating_sub(1),
+            Event::Start(Tag::Link { .. } | Tag::Image { .. }) => self.link += 1,
+            Event::End(TagEnd::Link | TagEnd::Image) => self.link = self.link.saturating_sub(1),
+            _ => {}
+        }
+    }
+}
+
+/// The wiki links met so far, deduplicated by target.
+#[derive(Default)]
+struct FoundLinks {
+    seen: HashSet<String>,
+    links: Vec<WikiLink>,
+}
+
+impl FoundLinks {
+    fn insert(&mut self, link: WikiLink) {
+        if self.seen.insert(link.target.clone()) {
+            self.links.push(link);
+        }
+    }
+}
+
+/// A piece of a text run.
+enum Segment<'a> {
+    Plain(&'a str),
+    Wiki(WikiLink),
+}
+
+/// Splits text into plain runs and wiki links. `[[` without a closing `]]`, an empty target
+/// and a nested `[` leave the brackets as text.
+fn split_wiki_links(text: &str) -> Vec<Segment<'_>> {
     let mut parts = Vec::new();
     let mut rest = text;
     while let Some(start) = rest.find("[[") {
@@ -53,23 +103,25 @@ fn split_wiki_links(text: &str) -> Vec<Result<&str, WikiLink>> {
             break;
         };
         let inner = &rest[start + 2..start + 2 + length];
-        if inner.contains('[') || inner.trim().is_empty() {
-            parts.push(Ok(&rest[..start + 2]));
-            rest = &rest[start + 2..];
+        let (target, label) = inner.split_once('|').unwrap_or((inner, inner));
+        let (target, label) = (target.trim(), label.trim());
+        if inner.contains('[') || target.is_empty() {
+            // Not a link: keep the first bracket as text and look again from the second.
+            parts.push(Segment::Plain(&rest[..start + 1]));
+            rest = &rest[start + 1..];
             continue;
         }
         if start > 0 {
-            parts.push(Ok(&rest[..start]));
+            parts.push(Segment::Plain(&rest[..start]));
         }
-        let (target, label) = inner.split_once('|').unwrap_or((inner, inner));
-        parts.push(Err(WikiLink {
-            target: target.trim().to_owned(),
-            label: label.trim().to_owned(),
+        parts.push(Segment::Wiki(WikiLink {
+            target: target.to_owned(),
+            label: if label.is_empty() { target } else { label }.to_owned(),
         }));
         rest = &rest[start + 2 + length + 2..];
     }
     if !rest.is_empty() {
-        parts.push(Ok(rest));
+        parts.push(Segment::Plain(rest));
     }
     parts
 }
@@ -81,70 +133,57 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The wiki links of a body (outside code), deduplicated, in order.
+/// The wiki links of a body (outside code), deduplicated by target, in order: the same
+/// links [`render_markdown`] returns, without rendering.
 pub fn extract_wiki_links(markdown: &str) -> Vec<WikiLink> {
-    let mut seen = HashSet::new();
-    let mut links = Vec::new();
-    let mut in_code = 0usize;
+    let mut found = FoundLinks::default();
+    let mut nesting = Nesting::default();
     for event in parse(markdown) {
-        match event {
-            Event::Start(Tag::CodeBlock(_)) => in_code += 1,
-            Event::End(TagEnd::CodeBlock) => in_code = in_code.saturating_sub(1),
-            Event::Text(text) if in_code == 0 => {
-                for part in split_wiki_links(&text) {
-                    if let Err(link) = part
-                        && seen.insert(link.target.clone())
-                    {
-                        links.push(link);
-                    }
+        nesting.track(&event);
+        if let Event::Text(text) = &event
+            && nesting.code == 0
+        {
+            for segment in split_wiki_links(text) {
+                if let Segment::Wiki(link) = segment {
+                    found.insert(link);
                 }
             }
-            _ => {}
         }
     }
-    links
+    found.links
 }
 
-/// Renders markdown (CommonMark + GFM tables, strikethrough, task lists, footnotes) to
-/// sanitized HTML. `resolve` turns a wiki link into an href, or `None` for a missing page.
+/// Renders markdown (CommonMark, GFM tables, strikethrough, task lists and autolinks,
+/// footnotes) to sanitized HTML.
+///
+/// `links` turns a wiki link into an href (such as `#/wiki/{page_id}`), or `None` for a page
+/// that does not exist, shown as `<span class="wikilink-missing">`. The href goes through the
+/// sanitizer like any other, so it must be an in-page anchor or an http(s) URL.
 pub fn render_markdown(
     markdown: &str,
-    resolve: &dyn Fn(&WikiLink) -> Option<String>,
+    links: &dyn Fn(&WikiLink) -> Option<String>,
 ) -> RenderedHtml {
-    let mut links = Vec::new();
-    let mut seen = HashSet::new();
-    let mut in_code = 0usize;
+    let mut found = FoundLinks::default();
+    let mut nesting = Nesting::default();
     let mut events = Vec::new();
     for event in parse(markdown) {
+        nesting.track(&event);
         match event {
-            Event::Start(Tag::CodeBlock(kind)) => {
-                in_code += 1;
-                events.push(Event::Start(Tag::CodeBlock(kind)));
-            }
-            Event::End(TagEnd::CodeBlock) => {
-                in_code = in_code.saturating_sub(1);
-                events.push(Event::End(TagEnd::CodeBlock));
-            }
-            Event::Text(text) if in_code == 0 && text.contains("[[") => {
-                for part in split_wiki_links(&text) {
-                    match part {
-                        Ok(plain) => events.push(Event::Text(plain.to_owned().into())),
-                        Err(link) => {
-                            let html = match resolve(&link) {
-                                Some(href) => format!(
-                                    "<a href=\"{}\" class=\"wikilink\">{}</a>",
-                                    escape(&href),
-                                    escape(&link.label)
-                                ),
-                                None => format!(
-                                    "<span class=\"wikilink-missing\">{}</span>",
-                                    escape(&link.label)
-                                ),
-                            };
-                            events.push(Event::InlineHtml(html.into()));
-                            if seen.insert(link.target.clone()) {
-                                links.push(link);
+            Event::Text(text) if nesting.code == 0 => {
+                for segment in split_wiki_links(&text) {
+                    match segment {
+                        Segment::Plain(plain) if nesting.link == 0 => {
+                            push_autolinked(plain, &mut events);
+                        }
+                        Segment::Plain(plain) => events.push(Event::Text(plain.to_owned().into())),
+                        Segment::Wiki(link) => {
+                            if nesting.link == 0 {
+                                let html = wiki_link_html(&link, links(&link));
+                                events.push(Event::InlineHtml(html.into()));
+                            } else {
+                                events.push(Event::Text(link.label.clone().into()));
                             }
+                            found.insert(link);
                         }
                     }
                 }
@@ -155,14 +194,183 @@ pub fn render_markdown(
     let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(&mut unsafe_html, events.into_iter());
     RenderedHtml {
-        html: sanitize(&unsafe_html),
-        links,
+        html: sanitize(&table_alignment_as_attribute(unsafe_html)),
+        links: found.links,
     }
 }
 
-/// Cleans HTML with an allow-list: no scripts, styles, event handlers, frames, forms, SVG or
-/// MathML; links only to http(s), mailto and in-page anchors, with `rel="noopener noreferrer"`.
-pub fn sanitize(html: &str) -> String {
+fn wiki_link_html(link: &WikiLink, href: Option<String>) -> String {
+    match href {
+        Some(href) => format!(
+            "<a href=\"{}\" class=\"wikilink\">{}</a>",
+            escape(&href),
+            escape(&link.label)
+        ),
+        None => format!(
+            "<span class=\"wikilink-missing\">{}</span>",
+            escape(&link.label)
+        ),
+    }
+}
+
+/// Pushes a text run, with its bare URLs (`https://…`, `http://…`, `www.…`) as links: the GFM
+/// "autolinks (extension)", which pulldown-cmark does not implement.
+fn push_autolinked<'a>(text: &str, events: &mut Vec<Event<'a>>) {
+    let mut rest = text;
+    while let Some((start, end)) = find_bare_url(rest) {
+        if start > 0 {
+            events.push(Event::Text(rest[..start].to_owned().into()));
+        }
+        let url = &rest[start..end];
+        let href = if url.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("www.")) {
+            format!("https://{url}")
+        } else {
+            url.to_owned()
+        };
+        events.push(Event::Start(Tag::Link {
+            link_type: LinkType::Autolink,
+            dest_url: href.into(),
+            title: "".into(),
+            id: "".into(),
+        }));
+        events.push(Event::Text(url.to_owned().into()));
+        events.push(Event::End(TagEnd::Link));
+        rest = &rest[end..];
+    }
+    if !rest.is_empty() {
+        events.push(Event::Text(rest.to_owned().into()));
+    }
+}
+
+/// The byte range of the first bare URL in `text`, following GFM: it starts a word (after
+/// whitespace or `*_~("'`), runs to whitespace or `<`, and loses trailing punctuation and
+/// unbalanced closing parentheses.
+fn find_bare_url(text: &str) -> Option<(usize, usize)> {
+    // ASCII lowercasing keeps byte offsets.
+    let lower = text.to_ascii_lowercase();
+    let mut from = 0;
+    while from < text.len() {
+        let (start, prefix) = ["https://", "http://", "www."]
+            .into_iter()
+            .filter_map(|prefix| lower[from..].find(prefix).map(|i| (from + i, prefix)))
+            .min_by_key(|&(start, _)| start)?;
+        let starts_word = text[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| c.is_whitespace() || "*_~(\"'".contains(c));
+        let run = text[start..]
+            .find(|c: char| c.is_whitespace() || c == '<')
+            .unwrap_or(text.len() - start);
+        let end = start + trimmed_url_length(&text[start..start + run]);
+        // Trimming may eat into the prefix ("www." alone), hence `get`.
+        let host_starts_well = text
+            .get(start + prefix.len()..end)
+            .and_then(|host| host.chars().next())
+            .is_some_and(char::is_alphanumeric);
+        if starts_word && host_starts_well {
+            return Some((start, end));
+        }
+        from = start + prefix.len();
+    }
+    None
+}
+
+fn trimmed_url_length(candidate: &str) -> usize {
+    let mut url = candidate;
+    while let Some(last) = url.chars().next_back() {
+        let unbalanced = last == ')' && url.matches(')').count() > url.matches('(').count();
+        if "?!.,:;*_~'\"".contains(last) || unbalanced {
+            url = &url[..url.len() - last.len_utf8()];
+        } else {
+            break;
+        }
+    }
+    url.len()
+}
+
+/// pulldown-cmark aligns table cells with `style`, which the sanitizer refuses (styles can
+/// load URLs); its exact output is rewritten to the `align` attribute instead.
+fn table_alignment_as_attribute(html: String) -> String {
+    if !html.contains(" style=\"text-align: ") {
+        return html;
+    }
+    let mut html = html;
+    for cell in ["th", "td"] {
+        for side in ["left", "center", "right"] {
+            html = html.replace(
+                &format!("<{cell} style=\"text-align: {side}\">"),
+                &format!("<{cell} align=\"{side}\">"),
+            );
+        }
+    }
+    html
+}
+
+/// Prefix of every `id` in rendered HTML, so authors cannot clobber the page's own globals
+/// and elements (`<a id="config">` would shadow `window.config`); in-page links follow it.
+const ID_PREFIX: &str = "user-content-";
+
+/// The classes allowed on an element: the ones this module and pulldown-cmark write.
+fn allowed_class(element: &str, class: &str) -> bool {
+    match element {
+        // `language-rust`, `language-c++`, `language-c#`, `language-objective-c`…
+        "code" => class.strip_prefix("language-").is_some_and(|language| {
+            !language.is_empty()
+                && language
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_+#.".contains(c))
+        }),
+        "a" => class == "wikilink",
+        "span" => class == "wikilink-missing",
+        "div" => class == "footnote-definition",
+        "sup" => matches!(class, "footnote-reference" | "footnote-definition-label"),
+        _ => false,
+    }
+}
+
+fn starts_with_ignore_case(value: &str, prefix: &str) -> bool {
+    value
+        .get(..prefix.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+}
+
+/// Second line of defence after ammonia's scheme allow-list: what each URL may point to.
+fn filter_attribute<'v>(element: &str, attribute: &str, value: &'v str) -> Option<Cow<'v, str>> {
+    match (element, attribute) {
+        (_, "class") => {
+            let classes: Vec<&str> = value
+                .split_ascii_whitespace()
+                .filter(|class| allowed_class(element, class))
+                .collect();
+            (!classes.is_empty()).then(|| Cow::Owned(classes.join(" ")))
+        }
+        // Raw `<input>` too ends up a disabled checkbox (forced by the builder).
+        ("input", "type") => (value == "checkbox").then_some(Cow::Borrowed(value)),
+        ("img", "src") => ["https://", "mxc://"]
+            .iter()
+            .any(|scheme| starts_with_ignore_case(value, scheme))
+            .then_some(Cow::Borrowed(value)),
+        ("a", "href") => {
+            if let Some(fragment) = value.strip_prefix('#') {
+                // `#/…` is a route of the web app (wiki links); any other fragment targets an
+                // element of the page, whose id carries the prefix.
+                if fragment.starts_with('/') || fragment.starts_with(ID_PREFIX) {
+                    Some(Cow::Borrowed(value))
+                } else {
+                    Some(Cow::Owned(format!("#{ID_PREFIX}{fragment}")))
+                }
+            } else {
+                ["https://", "http://", "mailto:"]
+                    .iter()
+                    .any(|scheme| starts_with_ignore_case(value, scheme))
+                    .then_some(Cow::Borrowed(value))
+            }
+        }
+        _ => Some(Cow::Borrowed(value)),
+    }
+}
+
+static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let tags: HashSet<&str> = [
         "a",
         "abbr",
@@ -183,6 +391,7 @@ pub fn sanitize(html: &str) -> String {
         "i",
         "img",
         "input",
+        "kbd",
         "li",
         "ol",
         "p",
@@ -199,99 +408,107 @@ pub fn sanitize(html: &str) -> String {
         "thead",
         "tr",
         "ul",
-        "section",
-        "sup",
     ]
     .into_iter()
     .collect();
-    let mut attributes: HashMap<&str, HashSet<&str>> = HashMap::new();
-    attributes.insert("a", ["href", "title", "id"].into_iter().collect());
-    attributes.insert(
-        "img",
-        ["src", "alt", "title", "width", "height"]
-            .into_iter()
-            .collect(),
-    );
-    attributes.insert(
-        "input",
-        ["type", "checked", "disabled"].into_iter().collect(),
-    );
-    attributes.insert("th", ["align"].into_iter().collect());
-    attributes.insert("td", ["align"].into_iter().collect());
-    attributes.insert("li", ["id"].into_iter().collect());
-    attributes.insert("div", ["id"].into_iter().collect());
-    let mut classes: HashMap<&str, HashSet<&str>> = HashMap::new();
-    classes.insert("a", ["wikilink", "footnote-backref"].into_iter().collect());
-    classes.insert("span", ["wikilink-missing"].into_iter().collect());
-    classes.insert("div", ["footnote-definition"].into_iter().collect());
+    let attributes: HashMap<&str, HashSet<&str>> = [
+        ("a", &["href", "title", "id", "class"][..]),
+        ("img", &["src", "alt", "title", "width", "height"]),
+        ("input", &["type", "checked", "disabled"]),
+        ("th", &["align"]),
+        ("td", &["align"]),
+        ("li", &["id"]),
+        ("div", &["id", "class"]),
+        ("code", &["class"]),
+        ("span", &["class"]),
+        ("sup", &["class"]),
+    ]
+    .into_iter()
+    .map(|(tag, names)| (tag, names.iter().copied().collect()))
+    .collect();
+    // Elements whose content goes with them, rather than being kept as text.
+    let dropped_with_content: HashSet<&str> = [
+        "script", "style", "template", "noscript", "iframe", "object", "svg", "math", "title",
+        "textarea", "select", "noembed", "noframes", "xmp",
+    ]
+    .into_iter()
+    .collect();
     let mut builder = ammonia::Builder::empty();
     builder
         .tags(tags)
+        .clean_content_tags(dropped_with_content)
+        .generic_attributes(HashSet::new())
         .tag_attributes(attributes)
-        .allowed_classes(classes)
+        .set_tag_attribute_value("input", "type", "checkbox")
+        .set_tag_attribute_value("input", "disabled", "")
         .url_schemes(["http", "https", "mailto", "mxc"].into_iter().collect())
         .url_relative(ammonia::UrlRelative::PassThrough)
         .link_rel(Some("noopener noreferrer"))
+        .id_prefix(Some(ID_PREFIX))
         .strip_comments(true)
-        .attribute_filter(|element, attribute, value| match (element, attribute) {
-            ("input", "type") if value != "checkbox" => None,
-            ("img", "src") if !(value.starts_with("https://") || value.starts_with("mxc://")) => {
-                None
-            }
-            // Relative links only within the page (wiki links are `#/wiki/…`).
-            ("a", "href")
-                if !(value.starts_with('#')
-                    || value.starts_with("https://")
-                    || value.starts_with("http://")
-                    || value.starts_with("mailto:")) =>
-            {
-                None
-            }
-            _ => Some(value.into()),
-        });
-    builder.clean(html).to_string()
+        .attribute_filter(filter_attribute);
+    builder
+});
+
+/// Cleans HTML with an allow-list: no scripts, styles, event handlers, frames, forms, SVG or
+/// MathML; links only to http(s), mailto and in-page anchors, with `rel="noopener noreferrer"`;
+/// images only from https and mxc; classes only those the renderer writes; ids prefixed.
+pub fn sanitize(html: &str) -> String {
+    SANITIZER.clean(html).to_string()
 }
 
-/// The text of a markdown body, whitespace collapsed (for search and notices).
+/// The text of a markdown body, whitespace collapsed (for search and notices): inline code
+/// and code blocks kept, wiki links as their label, raw HTML dropped.
 pub fn plain_text(markdown: &str) -> String {
     let mut text = String::with_capacity(markdown.len());
     for event in parse(markdown) {
         match event {
             Event::Text(part) | Event::Code(part) => {
-                for piece in split_wiki_links(&part) {
-                    match piece {
-                        Ok(plain) => text.push_str(plain),
-                        Err(link) => text.push_str(&link.label),
+                for segment in split_wiki_links(&part) {
+                    match segment {
+                        Segment::Plain(plain) => text.push_str(plain),
+                        Segment::Wiki(link) => text.push_str(&link.label),
                     }
                 }
             }
-            Event::SoftBreak | Event::HardBreak | Event::End(_) => text.push(' '),
+            // Inline ends join (`*a*b` is one word); block ends and breaks separate.
+            Event::End(
+                TagEnd::Emphasis
+                | TagEnd::Strong
+                | TagEnd::Strikethrough
+                | TagEnd::Superscript
+                | TagEnd::Subscript
+                | TagEnd::Link
+                | TagEnd::Image,
+            ) => {}
+            Event::SoftBreak | Event::HardBreak | Event::Rule | Event::End(_) => text.push(' '),
             _ => {}
         }
     }
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Lowercase, with accents and ligatures folded ("Œuvre à Noël" → "oeuvre a noel").
+/// Lowercase, with accents and ligatures folded ("Œuvre à Noël" → "oeuvre a noel"): Latin-1,
+/// Latin Extended-A, the Romanian comma letters, and combining accents of decomposed text.
 pub fn fold_accents(text: &str) -> String {
     let mut folded = String::with_capacity(text.len());
     for c in text.chars().flat_map(char::to_lowercase) {
         match c {
             'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => folded.push('a'),
             'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => folded.push('c'),
-            'ď' | 'đ' => folded.push('d'),
+            'ď' | 'đ' | 'ð' => folded.push('d'),
             'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' => folded.push('e'),
             'ĝ' | 'ğ' | 'ġ' | 'ģ' => folded.push('g'),
             'ĥ' | 'ħ' => folded.push('h'),
             'ì' | 'í' | 'î' | 'ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' | 'ı' => folded.push('i'),
             'ĵ' => folded.push('j'),
-            'ķ' => folded.push('k'),
+            'ķ' | 'ĸ' => folded.push('k'),
             'ĺ' | 'ļ' | 'ľ' | 'ŀ' | 'ł' => folded.push('l'),
-            'ñ' | 'ń' | 'ņ' | 'ň' => folded.push('n'),
+            'ñ' | 'ń' | 'ņ' | 'ň' | 'ŉ' | 'ŋ' => folded.push('n'),
             'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ŏ' | 'ő' => folded.push('o'),
             'ŕ' | 'ŗ' | 'ř' => folded.push('r'),
-            'ś' | 'ŝ' | 'ş' | 'š' => folded.push('s'),
-            'ţ' | 'ť' | 'ŧ' => folded.push('t'),
+            'ś' | 'ŝ' | 'ş' | 'š' | 'ș' | 'ſ' => folded.push('s'),
+            'ţ' | 'ť' | 'ŧ' | 'ț' => folded.push('t'),
             'ù' | 'ú' | 'û' | 'ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' => folded.push('u'),
             'ŵ' => folded.push('w'),
             'ý' | 'ÿ' | 'ŷ' => folded.push('y'),
@@ -299,6 +516,10 @@ pub fn fold_accents(text: &str) -> String {
             'œ' => folded.push_str("oe"),
             'æ' => folded.push_str("ae"),
             'ß' => folded.push_str("ss"),
+            'ĳ' => folded.push_str("ij"),
+            'þ' => folded.push_str("th"),
+            // Combining diacritical marks: decomposed "e\u{301}" folds like "é".
+            '\u{300}'..='\u{36f}' => {}
             other => folded.push(other),
         }
     }
@@ -348,7 +569,8 @@ pub fn snippet(text: &str, words: &[String], length: usize) -> String {
     html
 }
 
-/// A URL-friendly name: folded, alphanumerics joined by `-`, at most 80 characters, never empty.
+/// A URL-friendly name: folded, alphanumerics joined by `-`, at most 80 characters, never empty
+/// (`"page"` when nothing is left).
 pub fn slugify(title: &str) -> String {
     let mut slug = String::new();
     for c in fold_accents(title).chars() {
@@ -368,6 +590,7 @@ pub fn slugify(title: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -378,145 +601,674 @@ mod tests {
         .html
     }
 
-    /// Decodes the character references an attacker could use to hide a scheme.
-    fn decoded(html: &str) -> String {
-        let mut text = html.to_lowercase();
-        for (entity, c) in [
-            ("&#106;", "j"),
-            ("&#x6a;", "j"),
-            ("&colon;", ":"),
-            ("&#58;", ":"),
-            ("&#x3a;", ":"),
-            ("&tab;", ""),
-        ] {
-            text = text.replace(entity, c);
-        }
-        text
+    /// A resolver that trusts the author: whatever the target says becomes the href.
+    fn render_echoing_targets(markdown: &str) -> String {
+        render_markdown(markdown, &|link| Some(link.target.clone())).html
     }
 
+    /// Decodes the character references a browser would decode in an attribute value.
+    fn decode_entities(value: &str) -> String {
+        let mut decoded = String::with_capacity(value.len());
+        let mut rest = value;
+        while let Some(at) = rest.find('&') {
+            decoded.push_str(&rest[..at]);
+            rest = &rest[at + 1..];
+            let (c, used) = if let Some(hex) = rest.strip_prefix("#x").or(rest.strip_prefix("#X")) {
+                let digits = hex.len()
+                    - hex
+                        .trim_start_matches(|c: char| c.is_ascii_hexdigit())
+                        .len();
+                let c = u32::from_str_radix(&hex[..digits], 16)
+                    .ok()
+                    .and_then(char::from_u32);
+                (c, 2 + digits)
+            } else if let Some(decimal) = rest.strip_prefix('#') {
+                let digits = decimal.len()
+                    - decimal
+                        .trim_start_matches(|c: char| c.is_ascii_digit())
+                        .len();
+                (
+                    decimal[..digits].parse().ok().and_then(char::from_u32),
+                    1 + digits,
+                )
+            } else {
+                let length = rest.len() - rest.trim_start_matches(char::is_alphanumeric).len();
+                let c = match &rest[..length] {
+                    "amp" => Some('&'),
+                    "lt" => Some('<'),
+                    "gt" => Some('>'),
+                    "quot" => Some('"'),
+                    "apos" => Some('\''),
+                    "colon" => Some(':'),
+                    "Tab" | "tab" => Some('\t'),
+                    "NewLine" | "newline" => Some('\n'),
+                    "nbsp" => Some('\u{a0}'),
+                    "sol" => Some('/'),
+                    "lpar" => Some('('),
+                    "rpar" => Some(')'),
+                    _ => None,
+                };
+                (c, length)
+            };
+            match c {
+                Some(c) => {
+                    decoded.push(c);
+                    rest = rest[used..].strip_prefix(';').unwrap_or(&rest[used..]);
+                }
+                None => decoded.push('&'),
+            }
+        }
+        decoded.push_str(rest);
+        decoded
+    }
+
+    /// A tag of the sanitized output, with its attribute values entity-decoded.
+    #[derive(Debug)]
+    struct OutputTag {
+        name: String,
+        attributes: Vec<(String, String)>,
+    }
+
+    impl OutputTag {
+        fn attribute(&self, name: &str) -> Option<&str> {
+            self.attributes
+                .iter()
+                .find(|(attribute, _)| attribute == name)
+                .map(|(_, value)| value.as_str())
+        }
+    }
+
+    /// The tags of sanitized output. The serializer escapes `<` in text, so every `<` opens a
+    /// tag; attribute values are always double-quoted.
+    fn output_tags(html: &str) -> Vec<OutputTag> {
+        let mut tags = Vec::new();
+        let mut rest = html;
+        while let Some(at) = rest.find('<') {
+            rest = &rest[at + 1..];
+            let name_length = rest
+                .find(|c: char| c.is_whitespace() || c == '>')
+                .unwrap_or(rest.len());
+            let name = rest[..name_length].trim_end_matches('/').to_lowercase();
+            rest = &rest[name_length..];
+            let mut attributes = Vec::new();
+            loop {
+                rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '/');
+                if rest.is_empty() || rest.starts_with('>') {
+                    break;
+                }
+                let length = rest
+                    .find(|c: char| c.is_whitespace() || "=>/".contains(c))
+                    .unwrap_or(rest.len());
+                let attribute = rest[..length].to_lowercase();
+                rest = &rest[length..];
+                let mut value = String::new();
+                if let Some(after) = rest.strip_prefix('=') {
+                    let quote = after.chars().next().filter(|c| *c == '"' || *c == '\'');
+                    let (raw, remaining) = match quote {
+                        Some(quote) => {
+                            let body = &after[1..];
+                            let end = body.find(quote).unwrap_or(body.len());
+                            (&body[..end], &body[(end + 1).min(body.len())..])
+                        }
+                        None => {
+                            let end = after
+                                .find(|c: char| c.is_whitespace() || c == '>')
+                                .unwrap_or(after.len());
+                            (&after[..end], &after[end..])
+                        }
+                    };
+                    value = decode_entities(raw);
+                    rest = remaining;
+                }
+                attributes.push((attribute, value));
+            }
+            tags.push(OutputTag { name, attributes });
+        }
+        tags
+    }
+
+    /// What a browser reads as the scheme: lowercase, without whitespace and control characters.
+    fn scheme_view(value: &str) -> String {
+        value
+            .chars()
+            .filter(|c| !c.is_whitespace() && !c.is_control())
+            .collect::<String>()
+            .to_lowercase()
+    }
+
+    const ALLOWED_TAGS: &[&str] = &[
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "code",
+        "del",
+        "div",
+        "em",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "img",
+        "input",
+        "kbd",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "s",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    ];
+    const ALLOWED_ATTRIBUTES: &[&str] = &[
+        "href", "src", "alt", "title", "id", "class", "type", "checked", "disabled", "rel",
+        "align", "width", "height",
+    ];
+    const FORBIDDEN_TAGS: &[&str] = &[
+        "<script",
+        "<svg",
+        "<math",
+        "<iframe",
+        "<object",
+        "<embed",
+        "<style",
+        "<base",
+        "<meta",
+        "<link",
+        "<form",
+        "<template",
+        "<frame",
+        "<applet",
+        "<button",
+        "<textarea",
+        "<select",
+    ];
+
+    /// Panics when sanitized output could run script or load something unexpected.
+    fn assert_harmless(html: &str, source: &str) {
+        let lower = html.to_lowercase();
+        for forbidden in FORBIDDEN_TAGS {
+            assert!(
+                !lower.contains(forbidden),
+                "{forbidden} survived {source:?}: {html}"
+            );
+        }
+        assert!(
+            !html.contains("<!--"),
+            "a comment survived {source:?}: {html}"
+        );
+        for tag in output_tags(html) {
+            let name = tag.name.trim_start_matches('/');
+            assert!(
+                ALLOWED_TAGS.contains(&name),
+                "<{name}> is not allowed, from {source:?}: {html}"
+            );
+            for (attribute, value) in &tag.attributes {
+                assert!(
+                    !attribute.starts_with("on"),
+                    "an event handler survived {source:?}: {html}"
+                );
+                assert!(
+                    ALLOWED_ATTRIBUTES.contains(&attribute.as_str()),
+                    "{attribute} is not allowed, from {source:?}: {html}"
+                );
+                let scheme = scheme_view(value);
+                for bad in ["javascript:", "vbscript:", "data:", "livescript:"] {
+                    assert!(
+                        !scheme.contains(bad),
+                        "{bad} survived in {attribute}, from {source:?}: {html}"
+                    );
+                }
+            }
+            if let Some(href) = tag.attribute("href") {
+                let href = scheme_view(href);
+                assert!(
+                    ["http://", "https://", "mailto:", "#"]
+                        .iter()
+                        .any(|scheme| href.starts_with(scheme)),
+                    "href {href:?} from {source:?}: {html}"
+                );
+            }
+            if let Some(src) = tag.attribute("src") {
+                let src = scheme_view(src);
+                assert!(
+                    src.starts_with("https://") || src.starts_with("mxc://"),
+                    "src {src:?} from {source:?}: {html}"
+                );
+            }
+            if name == "a" && !tag.name.starts_with('/') {
+                assert_eq!(tag.attribute("rel"), Some("noopener noreferrer"), "{html}");
+            }
+            if name == "input" {
+                assert_eq!(tag.attribute("type"), Some("checkbox"), "{html}");
+                assert_eq!(tag.attribute("disabled"), Some(""), "{html}");
+            }
+            if let Some(id) = tag.attribute("id") {
+                assert!(
+                    id.starts_with(ID_PREFIX),
+                    "id {id:?} from {source:?}: {html}"
+                );
+            }
+            if let Some(class) = tag.attribute("class") {
+                for class in class.split_whitespace() {
+                    assert!(
+                        allowed_class(name, class),
+                        "class {class:?} on <{name}>: {html}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Payloads from the usual XSS cheat sheets, in raw HTML and in markdown.
     const XSS: &[&str] = &[
+        // Script elements.
         "<script>alert(1)</script>",
         "<SCRIPT>alert(1)</SCRIPT>",
         "<ScRiPt src=https://evil.example/x.js></ScRiPt>",
-        "<img src=x onerror=alert(1)>",
-        "<img src=\"https://ok.example/a.png\" onload=\"alert(1)\">",
-        "<svg onload=alert(1)>",
-        "<svg><script>alert(1)</script></svg>",
-        "<math><mtext><script>alert(1)</script></mtext></math>",
-        "<iframe src=\"https://evil.example\"></iframe>",
-        "<object data=\"https://evil.example/x.swf\"></object>",
-        "<embed src=\"https://evil.example/x.swf\">",
-        "<form action=\"javascript:alert(1)\"><button>x</button></form>",
-        "<a href=\"javascript:alert(1)\">x</a>",
-        "<a href=\"JaVaScRiPt:alert(1)\">x</a>",
-        "<a href=\"&#106;avascript:alert(1)\">x</a>",
-        "<a href=\"java\tscript:alert(1)\">x</a>",
-        "<a href=\"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\">x</a>",
-        "<a href=\"vbscript:msgbox(1)\">x</a>",
-        "<img src=\"data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=\">",
-        "<style>body { background: red }</style>",
-        "<p style=\"background:url(javascript:alert(1))\">x</p>",
-        "<base href=\"https://evil.example/\">",
-        "<meta http-equiv=\"refresh\" content=\"0;url=https://evil.example\">",
-        "<link rel=\"stylesheet\" href=\"https://evil.example/x.css\">",
+        "<script src=//evil.example/x.js></script>",
         "<scr<script>ipt>alert(1)</script>",
         "<<script>alert(1)//<</script>",
+        "<scr\0ipt>alert(1)</scr\0ipt>",
+        "\0<script>alert(1)</script>",
+        "<script\n>alert(1)</script\n>",
+        "<?xml version=\"1.0\"?><script>alert(1)</script>",
+        "<!DOCTYPE html><html><head><script>alert(1)</script></head></html>",
+        "<![CDATA[<script>alert(1)</script>]]>",
+        "<!-- <script>alert(1)</script> -->",
+        "<!--><script>alert(1)</script>-->",
+        "<template><script>alert(1)</script></template>",
+        "<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\"></noscript>",
+        "<textarea><script>alert(1)</script></textarea>",
+        "<title><script>alert(1)</script></title>",
+        "<xmp><script>alert(1)</script></xmp>",
+        "<plaintext><script>alert(1)</script>",
+        "<select><option><script>alert(1)</script></option></select>",
+        "<noembed><img src=x onerror=alert(1)></noembed>",
+        // Event handlers.
+        "<img src=x onerror=alert(1)>",
+        "<IMG SRC=x ONERROR=alert(1)>",
         "<img src=x onerror=alert(1)//",
+        "<img src=\"x\"/onerror=\"alert(1)\">",
+        "<img src=`x` onerror=alert(1)>",
+        "<img \"\"\"><script>alert(1)</script>\">",
+        "<img src=\"https://ok.example/a.png\" onload=\"alert(1)\">",
+        "<img src=\"mxc://evil.example/x\" onerror=alert(1)>",
         "<div onclick=alert(1)>click</div>",
         "<body onload=alert(1)>",
         "<input onfocus=alert(1) autofocus>",
+        "<input type=\"text\" value=\"x\" onfocus=\"alert(1)\" autofocus>",
+        "<input type=\"image\" src=\"javascript:alert(1)\">",
         "<details open ontoggle=alert(1)>",
+        "<details><summary>x</summary><img src=x onerror=alert(1)></details>",
         "<video><source onerror=alert(1)></video>",
+        "<audio src=x onerror=alert(1)>",
         "<a href=x onmouseover=alert(1)>x</a>",
+        "<a href=\"mailto:x@example.org\" onclick=\"alert(1)\">m</a>",
+        "<marquee onstart=alert(1)>x</marquee>",
+        "<x onclick=alert(1)>x</x>",
+        "<th style=\"text-align: left\" onclick=alert(1)>x</th>",
+        // SVG and MathML.
+        "<svg onload=alert(1)>",
+        "<svg/onload=alert(1)>",
+        "<svg><script>alert(1)</script></svg>",
+        "<svg><a xlink:href=\"javascript:alert(1)\"><text>x</text></a></svg>",
+        "<svg><animate onbegin=alert(1) attributeName=x dur=1s>",
+        "<math><mtext><script>alert(1)</script></mtext></math>",
+        "<math href=\"javascript:alert(1)\">x</math>",
+        "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+        // Frames, objects, forms, document-level elements.
+        "<iframe src=\"https://evil.example\"></iframe>",
+        "<iframe srcdoc=\"<script>alert(1)</script>\"></iframe>",
+        "<iframe src=\"javascript:alert(1)\">",
+        "<frameset><frame src=\"javascript:alert(1)\"></frameset>",
+        "<object data=\"https://evil.example/x.swf\"></object>",
+        "<object type=\"text/html\" data=\"data:text/html,<script>alert(1)</script>\"></object>",
+        "<embed src=\"https://evil.example/x.swf\">",
+        "<embed src=\"javascript:alert(1)\">",
+        "<applet code=\"x.class\"></applet>",
+        "<form action=\"javascript:alert(1)\"><button>x</button></form>",
+        "<button formaction=\"javascript:alert(1)\">x</button>",
+        "<isindex action=javascript:alert(1) type=image>",
+        "<base href=\"https://evil.example/\">",
+        "<meta http-equiv=\"refresh\" content=\"0;url=https://evil.example\">",
+        "<meta http-equiv=\"refresh\" content=\"0;url=javascript:alert(1)\">",
+        "<link rel=\"stylesheet\" href=\"https://evil.example/x.css\">",
+        "<link rel=\"import\" href=\"data:text/html,<script>alert(1)</script>\">",
+        // Styles.
+        "<style>body { background: red }</style>",
+        "<STYLE>@import 'https://evil.example/x.css';</STYLE>",
+        "<p style=\"background:url(javascript:alert(1))\">x</p>",
+        "<div style=\"width: expression(alert(1))\">x</div>",
+        "<td style=\"text-align: center; background:url(javascript:alert(1))\">x</td>",
+        "<img src=\"https://ok.example/a.png\" style=\"position:fixed;top:0\">",
+        // Dangerous URLs in raw HTML.
+        "<a href=\"javascript:alert(1)\">x</a>",
+        "<a href=\"JaVaScRiPt:alert(1)\">x</a>",
+        "<a href=\" javascript:alert(1)\">x</a>",
+        "<a href=\"&#106;avascript:alert(1)\">x</a>",
+        "<a href=\"&#x6A;&#x61;&#x76;&#x61;&#x73;&#x63;&#x72;&#x69;&#x70;&#x74;&#x3A;alert(1)\">x</a>",
+        "<a href=\"&#0000106&#0000097vascript:alert(1)\">x</a>",
+        "<a href=javascript&colon;alert(1)>x</a>",
+        "<a href=\"java\tscript:alert(1)\">x</a>",
+        "<a href=\"jav&#x09;ascript:alert(1)\">x</a>",
+        "<a href=\"java\0script:alert(1)\">x</a>",
+        "<a href=\"\u{0}javascript:alert(1)\">x</a>",
+        "<a href=\"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==\">x</a>",
+        "<a href=\"data:text/html,<script>alert(1)</script>\">x</a>",
+        "<a href=\"vbscript:msgbox(1)\">x</a>",
+        "<a href=\"//evil.example/\">x</a>",
+        "<a xlink:href=\"javascript:alert(1)\">x</a>",
+        "<a href=\"https://ok.example\" target=\"_blank\">x</a>",
+        "<IMG SRC=JaVaScRiPt:alert(1)>",
+        "<img src=\"data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=\">",
+        "<img srcset=\"javascript:alert(1) 1x\">",
+        "<table background=\"javascript:alert(1)\"><tr><td>x</td></tr></table>",
+        "<div id=\"__proto__\" name=\"config\">x</div>",
+        "<code class=\"language-x onclick=alert(1)\">x</code>",
+        // Markdown links, images, autolinks and references.
         "[x](javascript:alert(1))",
         "[x](JAVASCRIPT:alert(1))",
+        "[x](<javascript:alert(1)>)",
+        "[x]( javascript:alert(1) )",
+        "[x](java&#115;cript:alert(1))",
+        "[x](&#106;avascript:alert(1))",
+        "[x](vbscript:msgbox(1))",
+        "[x](data:text/html;base64,PHNjcmlwdD4=)",
+        "[x](https://ok.example\"onmouseover=\"alert(1))",
+        "[x](https://ok.example \"t\" onmouseover=alert(1))",
         "![x](javascript:alert(1))",
         "![x](data:text/html;base64,PHNjcmlwdD4=)",
+        "![x](https://ok.example/a.png\"onerror=\"alert(1))",
+        "![<img src=x onerror=alert(1)>](https://ok.example/a.png)",
         "<javascript:alert(1)>",
+        "<https://ok.example/\"onmouseover=\"alert(1)>",
         "[x][ref]\n\n[ref]: javascript:alert(1)",
+        "[ref]\n\n[ref]: data:text/html,<script>alert(1)</script>",
+        "www.ok.example/\"onmouseover=\"alert(1)",
+        "https://ok.example/<script>alert(1)</script>",
+        "```javascript:alert(1)\nx\n```",
+        "```\" onmouseover=\"alert(1)\nx\n```",
+        "`<script>alert(1)</script>`",
+        "    <script>alert(1)</script>",
+        // Markdown structures around HTML.
         "| a |\n|---|\n| <script>alert(1)</script> |",
+        "| <img src=x onerror=alert(1)> |\n|---|\n| x |",
+        "- [ ] <img src=x onerror=alert(1)>",
+        "# <img src=x onerror=alert(1)>",
+        "> <iframe src=javascript:alert(1)>",
+        "[^1]\n\n[^1]: <script>alert(1)</script>",
+        "x[^\"onmouseover=\"alert(1)]\n\n[^\"onmouseover=\"alert(1)]: x",
+        // Wiki links.
         "[[<script>alert(1)</script>]]",
         "[[Accueil|<img src=x onerror=alert(1)>]]",
-        "<!-- <script>alert(1)</script> -->",
-        "<a href=\"\u{0}javascript:alert(1)\">x</a>",
-        "<template><script>alert(1)</script></template>",
-        "<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\"></noscript>",
+        "[[Accueil|x\" onmouseover=\"alert(1)]]",
+        "[[javascript:alert(1)]]",
+        "[[ JaVaScRiPt:alert(1) | x ]]",
+        "[[data:text/html,<script>alert(1)</script>|x]]",
+        "[[vbscript:msgbox(1)]]",
+        "[x [[javascript:alert(1)]]](https://ok.example)",
     ];
 
     #[test]
-    fn no_xss_payload_survives() {
+    fn no_xss_payload_survives_in_any_context() {
+        assert!(XSS.len() >= 40);
         for payload in XSS {
-            let html = decoded(&render(payload));
-            for forbidden in [
-                "<script",
-                "<svg",
-                "<math",
-                "<iframe",
-                "<object",
-                "<embed",
-                "<style",
-                "<base",
-                "<meta",
-                "<link",
-                "<form",
-                "<template",
+            for context in [
+                payload.to_string(),
+                format!("> {payload}"),
+                format!("- {payload}"),
+                format!("| h |\n|---|\n| {payload} |"),
+                format!("Du *texte {payload}* et [[Accueil]]\n\nfin"),
+                format!("<div>\n\n{payload}\n\n</div>"),
             ] {
-                assert!(
-                    !html.contains(forbidden),
-                    "{forbidden} survived {payload:?}: {html}"
-                );
-            }
-            // Event handlers can only live inside tags; escaped text (`&lt;img onerror=…`) is harmless.
-            let tags = html
-                .split('<')
-                .skip(1)
-                .map(|rest| rest.split('>').next().unwrap_or(rest));
-            for tag in tags {
-                for scheme in ["javascript:", "vbscript:", "data:", "style="] {
-                    assert!(
-                        !tag.contains(scheme),
-                        "{scheme} survived in a tag, from {payload:?}: {html}"
-                    );
-                }
-                let has_handler = tag
-                    .split(|c: char| c.is_whitespace() || c == '/')
-                    .any(|attribute| attribute.starts_with("on") && attribute.contains('='));
-                assert!(
-                    !has_handler,
-                    "an event handler survived {payload:?}: {html}"
-                );
+                assert_harmless(&render(&context), &context);
+                assert_harmless(&render_echoing_targets(&context), &context);
             }
         }
     }
 
     #[test]
-    fn markdown_features_and_links() {
-        let html = render(
-            "# Titre\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n- [x] fait\n\n~~barré~~ [site](https://example.org)",
-        );
+    fn the_checker_catches_what_it_should() {
+        let caught =
+            |html: &str| std::panic::catch_unwind(|| assert_harmless(html, "self test")).is_err();
+        assert!(caught("<script>x</script>"));
+        assert!(caught(
+            "<a href=\"&#106;avascript:x\" rel=\"noopener noreferrer\">x</a>"
+        ));
+        assert!(caught(
+            "<a href=\"java&#x09;script:x\" rel=\"noopener noreferrer\">x</a>"
+        ));
+        assert!(caught("<p onclick=\"x\">x</p>"));
+        assert!(caught("<p title=\"a > b\" style=\"x\">x</p>"));
+        assert!(caught("<img src=\"data:image/png;base64,x\">"));
+        assert!(caught("<a href=\"https://x\">no rel</a>"));
+        assert!(!caught(
+            "<p title=\"a > b\">&lt;script&gt; javascript:alert(1)</p><a href=\"https://x\" rel=\"noopener noreferrer\">x</a>"
+        ));
+    }
+
+    #[test]
+    fn tables_keep_alignment_as_attribute() {
+        let html = render("| a | b | c | d |\n|:--|:-:|--:|---|\n| 1 | **2** | 3 | 4 |");
+        for expected in [
+            "<table>",
+            "<th align=\"left\">a</th>",
+            "<th align=\"center\">b</th>",
+            "<td align=\"center\"><strong>2</strong></td>",
+            "<td align=\"right\">3</td>",
+            "<td>4</td>",
+        ] {
+            assert!(html.contains(expected), "{expected} missing: {html}");
+        }
+        assert!(!html.contains("style"), "{html}");
+    }
+
+    #[test]
+    fn task_lists_are_disabled_checkboxes() {
+        let html = render("- [ ] à faire\n- [x] fait");
+        let inputs: Vec<OutputTag> = output_tags(&html)
+            .into_iter()
+            .filter(|tag| tag.name == "input")
+            .collect();
+        assert_eq!(inputs.len(), 2, "{html}");
         assert!(
-            html.contains("<h1>Titre</h1>")
-                && html.contains("<table>")
-                && html.contains("<del>barré</del>"),
-            "{html}"
+            inputs
+                .iter()
+                .all(|input| input.attribute("type") == Some("checkbox")
+                    && input.attribute("disabled").is_some())
         );
-        assert!(html.contains("rel=\"noopener noreferrer\""), "{html}");
-        assert!(html.contains("type=\"checkbox\""), "{html}");
-        let html = render("Voir [[Accueil]] et [[Inconnue|cette page]].");
-        assert!(
-            html.contains("<a href=\"#/wiki/home\" class=\"wikilink\""),
-            "{html}"
-        );
-        assert!(
-            html.contains("<span class=\"wikilink-missing\">cette page</span>"),
-            "{html}"
-        );
-        assert!(render("`[[Accueil]]`").contains("<code>[[Accueil]]</code>"));
-        let links = extract_wiki_links("[[A]] [[B|b]] [[A]]\n\n```\n[[C]]\n```");
+        assert_eq!(inputs[0].attribute("checked"), None);
+        assert_eq!(inputs[1].attribute("checked"), Some(""));
+        // A raw `<input>` can only be a disabled checkbox too.
+        let html = render("<input type=\"text\" value=\"x\" name=\"q\">");
+        let tags = output_tags(&html);
+        let input = tags.iter().find(|tag| tag.name == "input").unwrap();
+        assert_eq!(input.attribute("type"), Some("checkbox"), "{html}");
+        assert_eq!(input.attribute("disabled"), Some(""), "{html}");
+        assert_eq!(input.attributes.len(), 2, "{html}");
+    }
+
+    #[test]
+    fn code_keeps_only_language_classes() {
         assert_eq!(
-            links.iter().map(|l| l.target.as_str()).collect::<Vec<_>>(),
-            ["A", "B"]
+            render("```rust\nfn main() {}\n```"),
+            "<pre><code class=\"language-rust\">fn main() {}\n</code></pre>\n"
         );
+        assert!(render("```c++\nx\n```").contains("<code class=\"language-c++\">"));
+        assert!(render("```\nx\n```").contains("<pre><code>x"));
+        assert_eq!(
+            render("<code class=\"language-js evil hidden\">x</code>"),
+            "<p><code class=\"language-js\">x</code></p>\n"
+        );
+        assert_eq!(
+            render("<code class=\"evil\">x</code>"),
+            "<p><code>x</code></p>\n"
+        );
+        assert_eq!(render("<p class=\"hidden\">x</p>"), "<p>x</p>");
+        assert_eq!(
+            render("<span class=\"wikilink-missing big\">x</span>"),
+            "<p><span class=\"wikilink-missing\">x</span></p>\n"
+        );
+        // Wiki links and URLs inside code stay text.
+        assert_eq!(
+            render("`[[Accueil]] https://example.org`"),
+            "<p><code>[[Accueil]] https://example.org</code></p>\n"
+        );
+        assert!(render("```\n[[Accueil]]\n```").contains("<code>[[Accueil]]\n</code>"));
+    }
+
+    #[test]
+    fn links_get_rel_lose_target_and_keep_allowed_schemes() {
+        assert_eq!(
+            render("[site](https://example.org)"),
+            "<p><a href=\"https://example.org\" rel=\"noopener noreferrer\">site</a></p>\n"
+        );
+        assert_eq!(
+            render("<a href=\"https://example.org\" target=\"_blank\" rel=\"opener\">x</a>"),
+            "<p><a href=\"https://example.org\" rel=\"noopener noreferrer\">x</a></p>\n"
+        );
+        assert!(render("[m](mailto:a@example.org)").contains("href=\"mailto:a@example.org\""));
+        assert!(render("[up](HTTPS://EXAMPLE.ORG)").contains("href=\"HTTPS://EXAMPLE.ORG\""));
+        assert!(render("[old](http://example.org)").contains("href=\"http://example.org\""));
+        for dropped in [
+            "[r](other/page)",
+            "[r](/root)",
+            "[r](//host/x)",
+            "[m](mxc://s/x)",
+            "[f](ftp://x)",
+        ] {
+            assert!(
+                !render(dropped).contains("href"),
+                "{dropped}: {}",
+                render(dropped)
+            );
+        }
+        assert!(
+            render("![i](https://example.org/a.png)").contains("src=\"https://example.org/a.png\"")
+        );
+        assert!(render("![i](mxc://example.org/abc)").contains("src=\"mxc://example.org/abc\""));
+        for dropped in [
+            "![i](http://example.org/a.png)",
+            "![i](a.png)",
+            "![i](//x/a.png)",
+        ] {
+            assert!(
+                !render(dropped).contains("src"),
+                "{dropped}: {}",
+                render(dropped)
+            );
+        }
+    }
+
+    #[test]
+    fn bare_urls_become_links() {
+        assert_eq!(
+            render("Voir https://example.org/a_(b). Et www.example.com, ou (http://x.org)?"),
+            "<p>Voir <a href=\"https://example.org/a_(b)\" rel=\"noopener noreferrer\">https://example.org/a_(b)</a>. \
+             Et <a href=\"https://www.example.com\" rel=\"noopener noreferrer\">www.example.com</a>, \
+             ou (<a href=\"http://x.org\" rel=\"noopener noreferrer\">http://x.org</a>)?</p>\n"
+        );
+        assert_eq!(
+            render("<https://example.org>"),
+            "<p><a href=\"https://example.org\" rel=\"noopener noreferrer\">https://example.org</a></p>\n"
+        );
+        for not_a_link in [
+            "foohttps://x.org",
+            "https://",
+            "www.",
+            "https://-x",
+            "a www. b",
+        ] {
+            assert!(
+                !render(not_a_link).contains("<a"),
+                "{not_a_link}: {}",
+                render(not_a_link)
+            );
+        }
+        // No anchor inside an anchor.
+        assert_eq!(
+            render("[voir https://a.org](https://b.org)"),
+            "<p><a href=\"https://b.org\" rel=\"noopener noreferrer\">voir https://a.org</a></p>\n"
+        );
+    }
+
+    #[test]
+    fn wiki_links_are_resolved_or_marked_missing_and_listed() {
+        let rendered = render_markdown(
+            "Voir [[Accueil]] et [[Inconnue|cette page]], [[ Accueil | encore ]], [[Q&R]].",
+            &|link| (link.target == "Accueil").then(|| "#/wiki/home".to_owned()),
+        );
+        assert_eq!(
+            rendered.html,
+            "<p>Voir <a href=\"#/wiki/home\" class=\"wikilink\" rel=\"noopener noreferrer\">Accueil</a> \
+             et <span class=\"wikilink-missing\">cette page</span>, \
+             <a href=\"#/wiki/home\" class=\"wikilink\" rel=\"noopener noreferrer\">encore</a>, \
+             <span class=\"wikilink-missing\">Q&amp;R</span>.</p>\n"
+        );
+        let targets =
+            |links: &[WikiLink]| links.iter().map(|l| l.target.clone()).collect::<Vec<_>>();
+        assert_eq!(targets(&rendered.links), ["Accueil", "Inconnue", "Q&R"]);
+        assert_eq!(rendered.links[1].label, "cette page");
+
+        let body = "[[A]] [[B|b]] [[A]] `[[X]]`\n\n```\n[[C]]\n```\n\n\
+                    [[D|]] [[ |E]] [[[F]]] [[g [[H]] [voir [[I]]](https://x.org) *[[J]]*";
+        let links = extract_wiki_links(body);
+        assert_eq!(targets(&links), ["A", "B", "D", "F", "H", "I", "J"]);
+        assert_eq!(links[2].label, "D");
+        assert_eq!(render_markdown(body, &|_| None).links, links);
+        // Inside a link the label stays text.
+        let html = render("[voir [[Accueil|la page]]](https://x.org)");
+        assert_eq!(
+            html,
+            "<p><a href=\"https://x.org\" rel=\"noopener noreferrer\">voir la page</a></p>\n"
+        );
+        // An unclosed link is text.
+        assert_eq!(render("[[Accueil"), "<p>[[Accueil</p>\n");
+    }
+
+    #[test]
+    fn ids_are_prefixed_and_in_page_links_follow() {
+        let html = render("Texte[^1].\n\n[^1]: La note.");
+        assert!(
+            html.contains("<a href=\"#user-content-1\" rel=\"noopener noreferrer\">1</a>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<div class=\"footnote-definition\" id=\"user-content-1\">"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<sup class=\"footnote-reference\">"),
+            "{html}"
+        );
+        assert_eq!(
+            render("<a id=\"config\" href=\"#config\">x</a>"),
+            "<p><a id=\"user-content-config\" href=\"#user-content-config\" rel=\"noopener noreferrer\">x</a></p>\n"
+        );
+        assert!(render("[[Accueil]]").contains("href=\"#/wiki/home\""));
+    }
+
+    #[test]
+    fn comments_and_unknown_markup_leave_their_text_only() {
+        assert_eq!(render("a <!-- secret --> b"), "<p>a  b</p>\n");
+        assert_eq!(render("<center>x</center>"), "x");
+        assert_eq!(render("<style>p{}</style>x"), "x");
+        assert_eq!(render("<svg><text>dessin</text></svg>y"), "<p>y</p>\n");
     }
 
     #[test]
@@ -539,18 +1291,55 @@ mod tests {
     }
 
     #[test]
-    fn folding_slugs_and_plain_text() {
+    fn folding_handles_french_and_european_letters() {
         assert_eq!(fold_accents("Événement"), "evenement");
         assert_eq!(fold_accents("Œuvre à Noël"), "oeuvre a noel");
+        assert_eq!(fold_accents("ÇA GARÇON Ægir"), "ca garcon aegir");
+        assert_eq!(
+            fold_accents("Straße Łódź Šťastný Ærøskøbing"),
+            "strasse lodz stastny aeroskobing"
+        );
+        assert_eq!(
+            fold_accents("Țară Ștefan Ĳssel Þór Ðe"),
+            "tara stefan ijssel thor de"
+        );
+        // Decomposed accents (e + U+0301) fold like composed ones.
+        assert_eq!(fold_accents("E\u{301}te\u{301}"), "ete");
+        assert_eq!(fold_accents("日本 Москва"), "日本 москва");
+    }
+
+    #[test]
+    fn slugs_are_folded_short_and_never_empty() {
         assert_eq!(
             slugify("Réunion du lundi — ordre du jour !"),
             "reunion-du-lundi-ordre-du-jour"
         );
+        assert_eq!(slugify("  Œuvre à Noël  "), "oeuvre-a-noel");
+        assert_eq!(slugify("C'est l'été, 2024/25"), "c-est-l-ete-2024-25");
         assert_eq!(slugify("!!!"), "page");
+        assert_eq!(slugify(""), "page");
         assert_eq!(slugify(&"a".repeat(200)).len(), 80);
+        // Cut at 80 characters, never ending on a dash.
+        let slug = slugify(&format!("{} b", "a".repeat(79)));
+        assert_eq!(slug, "a".repeat(79));
+    }
+
+    #[test]
+    fn plain_text_keeps_words_together_and_blocks_apart() {
         assert_eq!(
             plain_text("# Titre\n\nUn *texte* avec [[Accueil|un lien]]."),
             "Titre Un texte avec un lien."
+        );
+        assert_eq!(plain_text("*in*visible **gr**as"), "invisible gras");
+        assert_eq!(
+            plain_text(
+                "- un\n- deux\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n`code` <b>x</b>\n\n---\nfin"
+            ),
+            "un deux a b 1 2 code x fin"
+        );
+        assert_eq!(
+            plain_text("[lien](https://example.org) ![image](https://x/a.png)"),
+            "lien image"
         );
     }
 }
