@@ -10,7 +10,7 @@ use std::{
 
 use axum::{
     Json, Router,
-    extract::State,
+    extract::{Path, State},
     http::{HeaderMap, StatusCode},
     routing::get,
 };
@@ -19,16 +19,20 @@ use parvis_homeserver_bridge::{
     transaction::token_matches,
 };
 use ruma::{OwnedUserId, api::client::account::whoami};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::publishing::api::ErrorBody;
+use crate::publishing::{
+    api::ErrorBody,
+    permission::{RoomPowers, check_member},
+    publication::PublicationKind,
+};
 use crate::{
     bot::{Bot, CreatedCommunity},
     command::{self, CreateCommunity},
     events::RoomPurpose,
-    store::{CommunitySummary, Index, IndexStore},
+    store::{CommunitySummary, Index, IndexStore, StoreError},
 };
 
 /// How long a verified access token is trusted before it is checked again with the homeserver.
@@ -242,6 +246,145 @@ async fn my_communities(
     Ok(Json(mine))
 }
 
+/// A member of a community, as its space shows them.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CommunityMember {
+    /// Their user ID.
+    pub user_id: String,
+    /// Their display name in the space, if they set one.
+    pub display_name: Option<String>,
+    /// Their role: `owner`, `moderator`, `member` or `reader`.
+    pub role: &'static str,
+    /// Their power level in the space (`null` for a creator with unlimited power).
+    pub power_level: Option<i64>,
+}
+
+/// Something that changed recently in a community: a published object's latest revision.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CommunityActivity {
+    /// Its room.
+    pub room_id: String,
+    /// Its kind.
+    pub kind: PublicationKind,
+    /// Its ID.
+    pub object_id: String,
+    /// Its title (the question, for FAQ entries).
+    pub title: String,
+    /// Who wrote the latest revision.
+    pub author: String,
+    /// When, in milliseconds since the epoch.
+    pub updated_at: i64,
+}
+
+/// `GET /api/v1/communities/{space}`: a community, its members and roles, recent activity.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CommunityOverview {
+    /// The community.
+    #[serde(flatten)]
+    pub community: CommunitySummary,
+    /// Who has joined its space, owners first, then by user ID.
+    pub members: Vec<CommunityMember>,
+    /// The last changes to published objects the user may read, newest first.
+    pub activity: Vec<CommunityActivity>,
+}
+
+/// How many changes the overview lists.
+const ACTIVITY_LEN: usize = 20;
+
+/// `GET /api/v1/communities/{space}` — for members of its space only.
+#[utoipa::path(get, path = "/api/v1/communities/{space}", security(("matrix_token" = [])),
+    params(("space" = String, Path, description = "The community's space ID")),
+    responses((status = 200, body = CommunityOverview), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn community_overview(
+    State(state): State<Arc<ApiState>>,
+    Path(space): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<CommunityOverview>, MatrixErrorBody> {
+    let user = authenticate(&state, &headers).await?;
+    let internal = |e: StoreError| MatrixErrorBody::internal(e.to_string());
+    let community = state
+        .index
+        .communities()
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .find(|community| community.space_id == space)
+        .ok_or_else(|| MatrixErrorBody::not_found(format!("no community {space}")))?;
+    check_member(&state.index, &space, &user.user_id)
+        .await
+        .map_err(internal)?
+        .map_err(|refusal| MatrixErrorBody::forbidden(refusal.to_string()))?;
+
+    let powers = RoomPowers::load(&state.index, &space)
+        .await
+        .map_err(internal)?;
+    let mut members: Vec<CommunityMember> = state
+        .index
+        .state_events(&space, "m.room.member")
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .filter(|(_, _, content)| content.get("membership").and_then(Value::as_str) == Some("join"))
+        .map(|(user_id, _, content)| CommunityMember {
+            display_name: content
+                .get("displayname")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            role: powers.role_of(&user_id).as_str(),
+            power_level: powers.level_of(&user_id),
+            user_id,
+        })
+        .collect();
+    members.sort_by(|a, b| {
+        (b.power_level.is_none(), b.power_level)
+            .cmp(&(a.power_level.is_none(), a.power_level))
+            .then_with(|| a.user_id.cmp(&b.user_id))
+    });
+
+    let mut activity = Vec::new();
+    for (room_id, _) in &community.rooms {
+        // Only rooms the user has joined, as everywhere else.
+        if check_member(&state.index, room_id.as_str(), &user.user_id)
+            .await
+            .map_err(internal)?
+            .is_err()
+        {
+            continue;
+        }
+        for kind in PublicationKind::ALL {
+            for item in state
+                .index
+                .publications(room_id.as_str(), kind)
+                .await
+                .map_err(internal)?
+            {
+                if item.status == "published" || item.author == user.user_id {
+                    activity.push(CommunityActivity {
+                        room_id: item.room_id,
+                        kind: item.kind,
+                        object_id: item.object_id,
+                        title: item.title,
+                        author: item.author,
+                        updated_at: item.updated_at,
+                    });
+                }
+            }
+        }
+    }
+    activity.sort_by(|a, b| {
+        b.updated_at
+            .cmp(&a.updated_at)
+            .then_with(|| a.object_id.cmp(&b.object_id))
+    });
+    activity.truncate(ACTIVITY_LEN);
+    Ok(Json(CommunityOverview {
+        community,
+        members,
+        activity,
+    }))
+}
+
 /// Body of a render request.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RenderBody {
@@ -267,7 +410,7 @@ async fn render(
 #[openapi(
     info(title = "Parvis", description = "Collaboration communities on Matrix. Sign in with your Matrix access token (`Authorization: Bearer`)."),
     paths(
-        health, info, openid_login, my_communities, render, create_community, list_communities,
+        health, info, openid_login, my_communities, community_overview, render, create_community, list_communities,
         crate::publishing::api::list, crate::publishing::api::read, crate::publishing::api::create,
         crate::publishing::api::update, crate::publishing::api::revisions, crate::publishing::api::diff,
         crate::publishing::api::restore, crate::publishing::api::search,
@@ -315,6 +458,7 @@ pub fn api_router(state: Arc<ApiState>) -> Router {
         .route("/api/v1/info", get(info))
         .route("/api/v1/auth/openid", axum::routing::post(openid_login))
         .route("/api/v1/communities/mine", get(my_communities))
+        .route("/api/v1/communities/{space}", get(community_overview))
         .route("/api/v1/render", axum::routing::post(render))
         .route(
             "/api/v1/communities",

@@ -48,6 +48,16 @@ impl Role {
         }
     }
 
+    /// Its name in the API and the web app.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reader => "reader",
+            Self::Member => "member",
+            Self::Moderator => "moderator",
+            Self::Owner => "owner",
+        }
+    }
+
     /// The role a power level gives.
     pub fn from_power_level(level: i64) -> Self {
         match level {
@@ -300,6 +310,36 @@ fn widget_route(purpose: RoomPurpose) -> Option<&'static str> {
     }
 }
 
+/// The power level of `user` in a room, by its `m.room.power_levels` content and its creators;
+/// `None` for a creator of a room version where creators have unlimited power (room version 12).
+pub fn power_level_of(
+    power_levels: Option<&serde_json::Map<String, serde_json::Value>>,
+    creators: &[&str],
+    privileged_creators: bool,
+    user: &str,
+) -> Option<i64> {
+    if privileged_creators && creators.contains(&user) {
+        return None;
+    }
+    let Some(levels) = power_levels else {
+        // No power levels: the creator has 100, everyone else 0.
+        return Some(if creators.contains(&user) { 100 } else { 0 });
+    };
+    Some(
+        power_number(levels.get("users").and_then(|users| users.get(user)))
+            .or_else(|| power_number(levels.get("users_default")))
+            .unwrap_or(0),
+    )
+}
+
+/// A power level as the spec allows it: a number, or (older rooms) a string of one.
+fn power_number(value: Option<&serde_json::Value>) -> Option<i64> {
+    value.and_then(|v| {
+        v.as_i64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+    })
+}
+
 /// Whether `user` may send `event_type` (a state event when `is_state`) in a room, by its
 /// `m.room.power_levels` content and its creators (who have unlimited power from room version 12).
 /// The same rule the homeserver applies, so Parvis refuses what the homeserver would.
@@ -311,33 +351,24 @@ pub fn may_send(
     event_type: &str,
     is_state: bool,
 ) -> bool {
-    if privileged_creators && creators.contains(&user) {
+    let Some(user_level) = power_level_of(power_levels, creators, privileged_creators, user) else {
         return true;
-    }
-    let Some(levels) = power_levels else {
-        // No power levels: the creator has 100, everyone else 0; state needs 0 for messages, 50 for state.
-        let level = if creators.contains(&user) { 100 } else { 0 };
-        return level >= if is_state { 50 } else { 0 };
     };
-    let number = |value: Option<&serde_json::Value>| {
-        value.and_then(|v| {
-            v.as_i64()
-                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-        })
+    let defaults = |key: &str, fallback: i64| {
+        power_levels
+            .and_then(|levels| power_number(levels.get(key)))
+            .unwrap_or(fallback)
     };
-    let user_level = number(levels.get("users").and_then(|users| users.get(user)))
-        .or_else(|| number(levels.get("users_default")))
-        .unwrap_or(0);
-    let required = number(
-        levels
-            .get("events")
+    let required = power_number(
+        power_levels
+            .and_then(|levels| levels.get("events"))
             .and_then(|events| events.get(event_type)),
     )
     .unwrap_or_else(|| {
         if is_state {
-            number(levels.get("state_default")).unwrap_or(50)
+            defaults("state_default", 50)
         } else {
-            number(levels.get("events_default")).unwrap_or(0)
+            defaults("events_default", 0)
         }
     });
     user_level >= required

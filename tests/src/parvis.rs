@@ -63,6 +63,11 @@ fn token() -> String {
     )
 }
 
+/// The built web front end (`npm run build` in `widgets/`), which Parvis serves at `/widgets/`.
+pub fn widgets_dist() -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../widgets/dist")
+}
+
 impl ParvisProcess {
     /// Writes `dir/parvis.toml` for a Parvis on a free port beside the homeserver at
     /// `homeserver_url` (`server_name`), indexing into `database_url`.
@@ -88,9 +93,13 @@ impl ParvisProcess {
              as_token = \"{}\"\nhs_token = \"{}\"\n\n\
              [database]\nurl = \"{database_url}\"\n\n\
              [api]\nadmin_token = \"{}\"\n\n\
+             [web]\nassets_dir = \"{}\"\n\n\
              [index]\nreconcile_interval_secs = 300\n\n\
              [log]\nfilter = \"info,parvis=debug,parvis_homeserver_bridge=debug\"\n",
-            tokens.as_token, tokens.hs_token, tokens.admin_token
+            tokens.as_token,
+            tokens.hs_token,
+            tokens.admin_token,
+            widgets_dist().display()
         );
         std::fs::create_dir_all(dir).map_err(io("creating the Parvis directory"))?;
         let config_path = dir.join("parvis.toml");

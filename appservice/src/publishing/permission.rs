@@ -6,7 +6,8 @@ use ruma::RoomVersionId;
 use serde_json::Value;
 
 use crate::{
-    community::{RoomVersionFacts, may_send},
+    community::{Role, RoomVersionFacts, may_send, power_level_of},
+    projection::JsonObject,
     store::{Index, IndexStore, StoreError},
 };
 
@@ -78,30 +79,9 @@ async fn check(
     if let Err(refusal) = check_member(index, room_id, user_id).await? {
         return Ok(Err(refusal));
     }
-    let levels = index
-        .state_content(room_id, "m.room.power_levels", "")
-        .await?;
-    let create = index.state_content(room_id, "m.room.create", "").await?;
-    let (creator, version) = match &create {
-        Some((sender, content)) => (
-            sender.as_str(),
-            content
-                .get("room_version")
-                .and_then(Value::as_str)
-                .and_then(|v| RoomVersionId::try_from(v).ok())
-                .unwrap_or(RoomVersionId::V1),
-        ),
-        None => ("", RoomVersionId::V12),
-    };
-    let facts = RoomVersionFacts::of(&version);
-    let allowed = may_send(
-        levels.as_ref().map(|(_, content)| content),
-        &[creator],
-        facts.privileged_creators,
-        user_id,
-        event_type,
-        is_state,
-    );
+    let allowed = RoomPowers::load(index, room_id)
+        .await?
+        .may_send(user_id, event_type, is_state);
     Ok(if allowed {
         Ok(())
     } else {
@@ -110,4 +90,86 @@ async fn check(
             event_type: event_type.to_owned(),
         })
     })
+}
+
+/// A room's power levels and creators, as indexed: who may do what there.
+#[derive(Clone, Debug, Default)]
+pub struct RoomPowers {
+    levels: Option<JsonObject>,
+    creators: Vec<String>,
+    privileged_creators: bool,
+}
+
+impl RoomPowers {
+    /// Reads them from the index.
+    pub async fn load(index: &Index, room_id: &str) -> Result<Self, StoreError> {
+        let levels = index
+            .state_content(room_id, "m.room.power_levels", "")
+            .await?
+            .map(|(_, content)| content);
+        let create = index.state_content(room_id, "m.room.create", "").await?;
+        let Some((creator, content)) = create else {
+            return Ok(Self {
+                levels,
+                creators: Vec::new(),
+                privileged_creators: true,
+            });
+        };
+        let version = content
+            .get("room_version")
+            .and_then(Value::as_str)
+            .and_then(|v| RoomVersionId::try_from(v).ok())
+            .unwrap_or(RoomVersionId::V1);
+        let facts = RoomVersionFacts::of(&version);
+        let mut creators = vec![creator];
+        if facts.privileged_creators {
+            // Room version 12: `additional_creators` have the creator's unlimited power too.
+            creators.extend(
+                content
+                    .get("additional_creators")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned),
+            );
+        }
+        Ok(Self {
+            levels,
+            creators,
+            privileged_creators: facts.privileged_creators,
+        })
+    }
+
+    fn creators(&self) -> Vec<&str> {
+        self.creators.iter().map(String::as_str).collect()
+    }
+
+    /// The power level of `user`; `None` for a creator with unlimited power.
+    pub fn level_of(&self, user: &str) -> Option<i64> {
+        power_level_of(
+            self.levels.as_ref(),
+            &self.creators(),
+            self.privileged_creators,
+            user,
+        )
+    }
+
+    /// The community role of `user` in this room.
+    pub fn role_of(&self, user: &str) -> Role {
+        self.level_of(user)
+            .map_or(Role::Owner, Role::from_power_level)
+    }
+
+    /// Whether `user` may send `event_type` here.
+    pub fn may_send(&self, user: &str, event_type: &str, is_state: bool) -> bool {
+        may_send(
+            self.levels.as_ref(),
+            &self.creators(),
+            self.privileged_creators,
+            user,
+            event_type,
+            is_state,
+        )
+    }
 }

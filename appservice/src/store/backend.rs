@@ -915,6 +915,17 @@ macro_rules! index_store {
                 row.map(|row| Ok((row.try_get(0)?, parse_content(&row.try_get::<String, _>(1)?)?))).transpose()
             }
 
+            async fn state_events(&self, room_id: &str, event_type: &str) -> Result<Vec<(String, String, JsonObject)>> {
+                let rows = sqlx::query("SELECT state_key, sender, content FROM room_state WHERE room_id = $1 AND event_type = $2 ORDER BY state_key")
+                    .bind(room_id)
+                    .bind(event_type)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, parse_content(&row.try_get::<String, _>(2)?)?)))
+                    .collect()
+            }
+
             async fn publications(&self, room_id: &str, kind: PublicationKind) -> Result<Vec<PublicationRow>> {
                 let sql = format!("{PUBLICATION_COLUMNS} WHERE room_id = $1 AND kind = $2 ORDER BY position, title, object_id");
                 let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(room_id).bind(kind.as_str()).fetch_all(&self.pool).await?;

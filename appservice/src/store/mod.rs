@@ -186,6 +186,14 @@ pub trait IndexStore: Send + Sync {
         state_key: &str,
     ) -> impl Future<Output = Result<Option<(String, crate::projection::JsonObject)>>> + Send;
 
+    /// Every current state event of `event_type` in a room: state key, sender and content,
+    /// by state key (the members of a room, with `m.room.member`).
+    fn state_events(
+        &self,
+        room_id: &str,
+        event_type: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String, crate::projection::JsonObject)>>> + Send;
+
     /// The published objects of a kind in a room, by title.
     fn publications(
         &self,
@@ -344,6 +352,13 @@ impl IndexStore for Index {
         state_key: &str,
     ) -> Result<Option<(String, crate::projection::JsonObject)>> {
         delegate!(self, index => index.state_content(room_id, event_type, state_key))
+    }
+    async fn state_events(
+        &self,
+        room_id: &str,
+        event_type: &str,
+    ) -> Result<Vec<(String, String, crate::projection::JsonObject)>> {
+        delegate!(self, index => index.state_events(room_id, event_type))
     }
     async fn publications(
         &self,

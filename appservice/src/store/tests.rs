@@ -391,6 +391,51 @@ async fn prune_forgets_old_processed_events<S: IndexStore>(store: S) {
     assert_eq!(store.prune_processed(now_ms() + 1000).await.unwrap(), 4);
 }
 
+async fn state_events_list_the_current_state_of_a_type<S: IndexStore>(store: S) {
+    let mut events = community_space("!space:hs");
+    events.push(replacing(
+        event(
+            "$accept",
+            "!space:hs",
+            "@alice:hs",
+            "m.room.member",
+            Some("@alice:hs"),
+            json!({"membership": "join", "displayname": "Alice"}),
+        ),
+        "$invite!space:hs",
+    ));
+    store.ingest(&identity(), &events).await.unwrap();
+    let members = store
+        .state_events("!space:hs", "m.room.member")
+        .await
+        .unwrap();
+    let summary: Vec<(&str, &str, Option<&str>)> = members
+        .iter()
+        .map(|(key, sender, content)| {
+            (
+                key.as_str(),
+                sender.as_str(),
+                content.get("membership").and_then(Value::as_str),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("@alice:hs", "@alice:hs", Some("join")),
+            ("@parvis:hs", "@parvis:hs", Some("join")),
+        ]
+    );
+    assert_eq!(members[0].2["displayname"], json!("Alice"));
+    assert!(
+        store
+            .state_events("!other:hs", "m.room.member")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 macro_rules! conformance {
     ($backend:ident, $open:expr) => {
         mod $backend {
@@ -407,6 +452,7 @@ macro_rules! conformance {
                 commands_are_queued_but_not_the_bots_own,
                 failed_jobs_are_retried_later_then_parked,
                 prune_forgets_old_processed_events,
+                state_events_list_the_current_state_of_a_type,
             );
         }
     };

@@ -69,6 +69,47 @@ async fn demo_communities(parvis: &ParvisProcess, user: &TestUser) -> Vec<Value>
         .unwrap_or_default()
 }
 
+/// Joins the demo user to the community's space and rooms (accepting Parvis's invitations), and
+/// writes a first wiki page, so the web app opens on something. Both are skipped when done.
+async fn open_community(parvis: &ParvisProcess, user: &TestUser, community: &Value) {
+    let space = community["space_id"].as_str().unwrap_or_default();
+    let rooms = community["rooms"].as_array().cloned().unwrap_or_default();
+    for room in std::iter::once(space).chain(rooms.iter().filter_map(|room| room[0].as_str())) {
+        if let Err(error) = user.join(room).await {
+            eprintln!("could not join {room}: {error}");
+        }
+    }
+    let wiki = format!(
+        "{}/api/v1/communities/{}/wiki",
+        parvis.url(),
+        space.replace('!', "%21").replace(':', "%3A")
+    );
+    let pages: Value = match http_client()
+        .get(&wiki)
+        .bearer_auth(user.access_token())
+        .send()
+        .await
+    {
+        Ok(response) => response.json().await.unwrap_or_default(),
+        Err(_) => return,
+    };
+    if pages.as_array().is_some_and(Vec::is_empty) {
+        let _ = http_client()
+            .post(&wiki)
+            .bearer_auth(user.access_token())
+            .json(&json!({
+                "title": "Bienvenue",
+                "body": "# Bienvenue dans la communauté\n\nCe wiki est fait d'événements Matrix : \
+                         chaque modification est une version, visible par tous les membres.\n\n\
+                         - Modifiez cette page, comparez les versions, restaurez-en une.\n\
+                         - Commentez : les réponses arrivent dans le fil du salon.\n",
+                "tags": ["démo"],
+            }))
+            .send()
+            .await;
+    }
+}
+
 async fn run() -> Result<()> {
     let dir = PathBuf::from(".parvis-demo");
     std::fs::create_dir_all(&dir).map_err(|source| HarnessError::Io {
@@ -111,6 +152,9 @@ async fn run() -> Result<()> {
         .await?;
     }
     let communities = demo_communities(&parvis, &user).await;
+    for community in &communities {
+        open_community(&parvis, &user, community).await;
+    }
 
     println!();
     println!("Parvis demo is running.");
@@ -120,6 +164,10 @@ async fn run() -> Result<()> {
         user.user_id()
     );
     println!("  Parvis:      {}   (bot {bot})", parvis.url());
+    println!(
+        "  Web app:     {}/widgets/index.html   (sign in as {DEMO_USER} / {DEMO_PASSWORD})",
+        parvis.url()
+    );
     for community in &communities {
         println!(
             "  Community:   {} — space {} with {} rooms",

@@ -1,0 +1,226 @@
+//! The web front end in a real browser (Debian's Chromium, driven by `widgets/e2e/run.mjs` with
+//! playwright-core) against a real Synapse and Parvis: a wiki page created, edited twice,
+//! restored, commented and found through the widget inside a test host playing Element's side
+//! of the widget API, then read and extended in the standalone app after a password login.
+//! Everything the browser wrote is then checked here through the client-server API, as a
+//! second member of the community.
+//!
+//! Needs Node.js, `npm ci` and `npm run build` in `widgets/`, and `/usr/bin/chromium` (or
+//! `CHROMIUM`): `scripts/test` provides them. Screenshots are written to `target/screenshots/`.
+
+#![allow(clippy::unwrap_used)]
+
+use std::{path::Path, process::Stdio, time::Duration};
+
+use parvis_tests::{Database, Stack, TestUser, http_client, parvis::widgets_dist, wait_for};
+use serde_json::{Value, json};
+
+fn repository() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+/// The space and its rooms by purpose, created by Parvis for `owner`, who joins them all.
+async fn community(stack: &Stack, owner: &TestUser) -> (String, Vec<(String, String)>) {
+    let response = http_client()
+        .post(format!("{}/api/v1/communities", stack.parvis.url()))
+        .bearer_auth(&stack.parvis.tokens().admin_token)
+        .json(&json!({"name": "Continuité d'activité", "description": "Préparer la continuité des services.",
+            "owner": owner.user_id(), "tools": ["wiki", "blog", "faq"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.unwrap();
+    let space = created["space_id"].as_str().unwrap().to_owned();
+    let rooms: Vec<(String, String)> = created["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|room| {
+            (
+                room[0].as_str().unwrap().to_owned(),
+                room[1].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    owner.join(&space).await.unwrap();
+    for (_, room) in &rooms {
+        owner.join(room).await.unwrap();
+    }
+    (space, rooms)
+}
+
+#[tokio::test]
+async fn wiki_in_the_widget_and_the_standalone_app() {
+    assert!(
+        widgets_dist().join("index.html").is_file(),
+        "the web front end is not built: run `npm ci && npm run build` in widgets/ (scripts/test does)"
+    );
+    let stack = Stack::start(Database::Sqlite).await.unwrap();
+    let alice = stack.register_user("alice").await.unwrap();
+    let bob = stack.register_user("bob").await.unwrap();
+    let (space, rooms) = community(&stack, &alice).await;
+    let wiki = rooms
+        .iter()
+        .find(|(purpose, _)| purpose == "wiki")
+        .unwrap()
+        .1
+        .clone();
+    for room in std::iter::once(&space).chain(rooms.iter().map(|(_, room)| room)) {
+        alice.invite(room, bob.user_id()).await.unwrap();
+        bob.join(room).await.unwrap();
+    }
+    // Parvis has indexed the community and Alice's membership before the browser starts.
+    wait_for("the community indexed", Duration::from_secs(30), || {
+        let (stack, token, space) = (&stack, alice.access_token().to_owned(), space.clone());
+        async move {
+            let response = http_client()
+                .get(format!("{}/api/v1/communities/mine", stack.parvis.url()))
+                .bearer_auth(token)
+                .send()
+                .await
+                .ok()?;
+            let list: Value = response.json().await.ok()?;
+            list.as_array()?
+                .iter()
+                .any(|c| c["space_id"] == space.as_str())
+                .then_some(())
+        }
+    })
+    .await
+    .unwrap();
+
+    let shots = repository().join("target/screenshots");
+    let output = tokio::process::Command::new("node")
+        .arg(repository().join("widgets/e2e/run.mjs"))
+        .current_dir(repository().join("widgets"))
+        .env("PARVIS_URL", stack.parvis.url())
+        .env("HS_URL", stack.synapse.base_url())
+        .env("SPACE_ID", &space)
+        .env("WIKI_ROOM", &wiki)
+        .env("ALICE_ID", alice.user_id())
+        .env("ALICE_TOKEN", alice.access_token())
+        .env("ALICE_LOCALPART", "alice")
+        .env("ALICE_PASSWORD", "password")
+        .env("SHOTS_DIR", &shots)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(300), output)
+        .await
+        .expect("the browser test took over 5 minutes")
+        .expect("node could not be started: install Node.js (scripts/test expects it)");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the browser scenario failed:\n{stderr}\n--- Parvis log ---\n{}",
+        parvis_tests::log_tail(&stack.parvis.log_path(), 60)
+    );
+    let report: Value = serde_json::from_str(
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .last()
+            .unwrap(),
+    )
+    .unwrap();
+    let page_id = report["pageId"].as_str().unwrap();
+    let texts = &report["texts"];
+
+    // The widget asked Element for exactly what it writes.
+    let capabilities: Vec<&str> = report["capabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        capabilities.contains(&"org.matrix.msc2762.send.state_event:org.parvis.wiki.page"),
+        "{capabilities:?}"
+    );
+    assert!(capabilities.contains(&"org.matrix.msc2762.send.event:m.room.message"));
+
+    // Bob reads the page in the room state: the first revision's text, written by Alice.
+    let current = bob
+        .state_event(&wiki, "org.parvis.wiki.page", page_id)
+        .await
+        .unwrap()
+        .expect("the page is in the room state");
+    assert_eq!(current["title"], texts["TITLE"]);
+    assert!(
+        current["body"]
+            .as_str()
+            .unwrap()
+            .starts_with(texts["V1"].as_str().unwrap())
+    );
+    let timeline = bob.messages(&wiki, 100).await.unwrap();
+    let revisions: Vec<&Value> = timeline
+        .iter()
+        .filter(|event| event["type"] == "org.parvis.wiki.page" && event["state_key"] == page_id)
+        .collect();
+    assert_eq!(revisions.len(), 4, "create, two edits, restore");
+    assert!(
+        revisions
+            .iter()
+            .all(|event| event["sender"] == alice.user_id()),
+        "every revision is authored by Alice herself"
+    );
+    // Newest first: the restore, the second edit, the first edit, the creation.
+    let bodies: Vec<&str> = revisions
+        .iter()
+        .map(|event| event["content"]["body"].as_str().unwrap())
+        .collect();
+    assert!(bodies[1].starts_with(texts["V3"].as_str().unwrap()));
+    assert!(bodies[2].starts_with(texts["V2"].as_str().unwrap()));
+    assert_eq!(bodies[0], bodies[3]);
+
+    // The comment is a message from Alice in the thread of the restored revision.
+    let restore_event = revisions[0]["event_id"].as_str().unwrap();
+    let comment = timeline
+        .iter()
+        .find(|event| event["type"] == "m.room.message" && event["sender"] == alice.user_id())
+        .expect("Alice's comment is in the room");
+    assert_eq!(comment["content"]["body"], texts["COMMENT"]);
+    assert_eq!(comment["content"]["m.relates_to"]["rel_type"], "m.thread");
+    assert_eq!(
+        comment["content"]["m.relates_to"]["event_id"],
+        restore_event
+    );
+
+    // The sub-page written in the standalone app is Alice's too, under the first page.
+    let annex_id = report["annexId"].as_str().unwrap();
+    let annex = bob
+        .state_event(&wiki, "org.parvis.wiki.page", annex_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(annex["title"], "Annexe");
+    assert_eq!(annex["parent"], page_id);
+
+    // Bob finds the page through Parvis's search, as the browser did.
+    let hits: Value = http_client()
+        .get(format!(
+            "{}/api/v1/search?q=evenement%20lyon&community={}",
+            stack.parvis.url(),
+            space.replace('!', "%21").replace(':', "%3A")
+        ))
+        .bearer_auth(bob.access_token())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hits[0]["object_id"], page_id, "{hits}");
+
+    for name in [
+        "widget-wiki-read",
+        "widget-search",
+        "standalone-login",
+        "standalone-community-home",
+    ] {
+        for width in ["desktop", "phone"] {
+            assert!(shots.join(format!("{name}-{width}.png")).is_file());
+        }
+    }
+    stack.stop().await;
+}

@@ -1,0 +1,130 @@
+/**
+ * The Element side of the widget API, for the browser tests: reads the Parvis widget from the
+ * room's `im.vector.modular.widgets` state like Element does, frames it on another origin,
+ * approves the capabilities it asks for, sends its events with the user's access token and
+ * hands it real OpenID tokens from the homeserver. Never shipped with the app.
+ */
+import {
+  ClientWidgetApi,
+  type Capability,
+  type IOpenIDUpdate,
+  type ISendEventDetails,
+  OpenIDRequestState,
+  type SimpleObservable,
+  Widget,
+  WidgetDriver,
+} from "matrix-widget-api";
+
+const params = new URLSearchParams(window.location.hash.slice(1));
+const required = (name: string): string => {
+  const value = params.get(name);
+  if (!value) throw new Error(`test host: missing ${name}`);
+  return value;
+};
+const homeserver = required("hs");
+const accessToken = required("token");
+const userId = required("user");
+const roomId = required("room");
+const widgetKey = required("widget");
+const enc = encodeURIComponent;
+
+/** What the test reads back: capabilities asked, events sent. */
+interface HostRecord {
+  capabilities: string[];
+  sent: { type: string; stateKey: string | null; roomId: string; eventId: string }[];
+  openIdRequests: number;
+  ready: boolean;
+  errors: string[];
+}
+const record: HostRecord = { capabilities: [], sent: [], openIdRequests: 0, ready: false, errors: [] };
+(window as unknown as { parvisHost: HostRecord }).parvisHost = record;
+
+async function clientServer<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${homeserver}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${accessToken}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await response.json()) as T & { errcode?: string; error?: string };
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${json.errcode ?? ""} ${json.error ?? ""}`);
+  return json;
+}
+
+let txn = 0;
+
+class TestHostDriver extends WidgetDriver {
+  override async validateCapabilities(requested: Set<Capability>): Promise<Set<Capability>> {
+    record.capabilities.push(...requested);
+    return requested;
+  }
+
+  override async sendEvent(
+    eventType: string,
+    content: unknown,
+    stateKey: string | null = null,
+    targetRoom: string | null = null,
+  ): Promise<ISendEventDetails> {
+    const room = targetRoom ?? roomId;
+    const path =
+      stateKey !== null && stateKey !== undefined
+        ? `/_matrix/client/v3/rooms/${enc(room)}/state/${enc(eventType)}/${enc(stateKey)}`
+        : `/_matrix/client/v3/rooms/${enc(room)}/send/${enc(eventType)}/host-${Date.now()}-${(txn += 1)}`;
+    try {
+      const { event_id } = await clientServer<{ event_id: string }>("PUT", path, content);
+      record.sent.push({ type: eventType, stateKey, roomId: room, eventId: event_id });
+      return { roomId: room, eventId: event_id };
+    } catch (error) {
+      record.errors.push(String(error));
+      throw error;
+    }
+  }
+
+  override askOpenID(observer: SimpleObservable<IOpenIDUpdate>): void {
+    record.openIdRequests += 1;
+    clientServer<Record<string, unknown>>("POST", `/_matrix/client/v3/user/${enc(userId)}/openid/request_token`, {}).then(
+      (token) => observer.update({ state: OpenIDRequestState.Allowed, token }),
+      (error) => {
+        record.errors.push(String(error));
+        observer.update({ state: OpenIDRequestState.Blocked });
+      },
+    );
+  }
+}
+
+async function start(): Promise<void> {
+  const state = await clientServer<{ url: string; type: string; name?: string; data?: Record<string, unknown> }>(
+    "GET",
+    `/_matrix/client/v3/rooms/${enc(roomId)}/state/im.vector.modular.widgets/${enc(widgetKey)}`,
+  );
+  const widget = new Widget({
+    id: widgetKey,
+    creatorUserId: userId,
+    type: state.type,
+    url: state.url,
+    name: state.name,
+    data: state.data,
+    waitForIframeLoad: true,
+  });
+  const url = new URL(
+    widget.getCompleteUrl({ widgetRoomId: roomId, currentUserId: userId, userDisplayName: userId, clientId: "org.parvis.test-host" }),
+  );
+  // What Element adds to every widget URL.
+  url.searchParams.set("widgetId", widget.id);
+  url.searchParams.set("parentUrl", window.location.href);
+  const iframe = document.createElement("iframe");
+  iframe.title = state.name ?? "Parvis";
+  iframe.allow = "clipboard-write";
+  // The API needs the frame's window, so the frame is in the page before its URL is set.
+  document.body.append(iframe);
+  const api = new ClientWidgetApi(widget, iframe, new TestHostDriver());
+  api.on("ready", () => {
+    record.ready = true;
+    (document.getElementById("status") as HTMLElement).textContent = `Test host: ${state.name ?? widget.id} ready`;
+  });
+  iframe.src = url.toString();
+}
+
+start().catch((error) => {
+  record.errors.push(String(error));
+  (document.getElementById("status") as HTMLElement).textContent = `Test host failed: ${error}`;
+});

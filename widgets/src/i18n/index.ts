@@ -1,0 +1,99 @@
+/**
+ * French and English. Every string of the interface is a key of the English catalogue
+ * (`en.ts`); the French one (`fr.ts`) must have exactly the same keys, which the compiler checks.
+ *
+ * The language is the one the user chose (remembered in `localStorage`), else the browser's
+ * first French or English preference, else French (Parvis's users are French public agents).
+ */
+import { en, type MessageKey } from "./en";
+import { fr } from "./fr";
+
+export type { MessageKey } from "./en";
+
+/** The languages of the interface. */
+export type Lang = "fr" | "en";
+
+/** Every language, in the order the switcher lists them. */
+export const LANGS: readonly Lang[] = ["fr", "en"];
+
+/** Where the choice is remembered. */
+export const LANG_STORAGE_KEY = "parvis.lang";
+
+const catalogues: Record<Lang, Record<MessageKey, string>> = { en, fr };
+
+/** Values put into `{name}` placeholders. */
+export type MessageParams = Record<string, string | number>;
+
+/** A message in a language, with `{name}` placeholders filled (unknown placeholders stay). */
+export function translate(lang: Lang, key: MessageKey, params: MessageParams = {}): string {
+  const template = catalogues[lang][key] ?? en[key] ?? key;
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
+    Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : whole,
+  );
+}
+
+/** Whether a string names a language of the interface. */
+export function isLang(value: unknown): value is Lang {
+  return value === "fr" || value === "en";
+}
+
+/** The language to use: a remembered choice first, then the browser's preferences. */
+export function detectLang(stored: string | null, preferences: readonly string[]): Lang {
+  if (isLang(stored)) return stored;
+  for (const preference of preferences) {
+    const primary = preference.toLowerCase().split(/[-_]/)[0];
+    if (isLang(primary)) return primary;
+  }
+  return "fr";
+}
+
+/** Something that can remember the choice (`localStorage`, or a map in tests). */
+export interface LangStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+/** The current language, its messages and formats; tells listeners when it changes. */
+export class I18n {
+  #lang: Lang;
+  readonly #storage: LangStorage | null;
+  readonly #listeners = new Set<(lang: Lang) => void>();
+
+  constructor(lang: Lang, storage: LangStorage | null = null) {
+    this.#lang = lang;
+    this.#storage = storage;
+  }
+
+  get lang(): Lang {
+    return this.#lang;
+  }
+
+  /** A message in the current language. */
+  t = (key: MessageKey, params?: MessageParams): string => translate(this.#lang, key, params);
+
+  /** Switches language and remembers the choice. */
+  setLang(lang: Lang): void {
+    if (lang === this.#lang) return;
+    this.#lang = lang;
+    try {
+      this.#storage?.setItem(LANG_STORAGE_KEY, lang);
+    } catch {
+      // Storage may be refused (private mode, partitioned iframe): the choice lasts this visit.
+    }
+    for (const listener of this.#listeners) listener(lang);
+  }
+
+  /** Calls `listener` after each change; returns the unsubscribe function. */
+  onChange(listener: (lang: Lang) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** A date and time (milliseconds since the epoch), in the current language's format. */
+  dateTime(ms: number): string {
+    return new Intl.DateTimeFormat(this.#lang === "fr" ? "fr-FR" : "en-GB", {
+      dateStyle: "medium",
+      timeStyle: "short",
+    }).format(new Date(ms));
+  }
+}

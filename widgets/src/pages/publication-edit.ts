@@ -1,0 +1,178 @@
+/**
+ * `#/c/{space}/{tool}/new` and `#/c/{space}/{tool}/{id}/edit`: the editor, with a live preview
+ * rendered by the server (the same renderer and sanitizer as the published page). Saving sends
+ * the state event as the user (widget API or the user's own token), then waits for the index.
+ */
+import type { Publication, PublicationView } from "../api/types";
+import type { App, PageContext } from "../app/context";
+import { h, setTrustedHtml } from "../app/dom";
+import { busy, field, pageHeader } from "../app/ui";
+import { adjustRenderedLinks } from "../publishing/links";
+import { flatten, pageTree, subtreeIds } from "../publishing/tree";
+import { parseTags, type EditorValues, type PublicationToolDef } from "../publishing/tools";
+import { links, toolOf, waitForRevision, writeTarget } from "../publishing/workflow";
+
+/** How long typing must pause before the preview is rendered again. */
+const PREVIEW_DELAY_MS = 300;
+
+function emptyValues(parent: string): EditorValues {
+  return { title: "", body: "", tags: [], parent, status: "published", category: "", order: 0 };
+}
+
+export default async function publicationEdit(context: PageContext): Promise<() => void> {
+  const { app, main, params, query, signal } = context;
+  const tool = toolOf(context);
+  const space = params.space as string;
+  const id = params.id;
+  const [view, revisions, wikiPages] = await Promise.all([
+    id ? app.api.read(space, tool.tool, id, signal) : Promise.resolve(null),
+    id ? app.api.revisions(space, tool.tool, id, signal) : Promise.resolve([]),
+    tool.fields.includes("parent") ? app.api.list(space, tool.tool, signal) : Promise.resolve([] as Publication[]),
+  ]);
+  const values: EditorValues = view ? tool.valuesOf(view) : emptyValues(query.get("parent") ?? "");
+  const heading = view ? app.t("edit.title", { title: view.title || app.t("common.untitled") }) : app.t(tool.labels.create);
+  app.setTitle(heading, app.t(tool.labels.name));
+  main.append(pageHeader(heading));
+
+  const controls = editorControls(app, tool, values, wikiPages, id);
+  const preview = h("div", { class: "rendered preview", id: "preview", "aria-live": "off" });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let previewed = "";
+  const renderPreview = async () => {
+    const markdown = controls.body.value;
+    if (markdown === previewed) return;
+    previewed = markdown;
+    try {
+      const { html } = await app.api.render(markdown, signal);
+      if (signal.aborted || markdown !== controls.body.value) return;
+      setTrustedHtml(preview, html);
+      adjustRenderedLinks(preview, space);
+    } catch {
+      previewed = "";
+      preview.replaceChildren(h("p", { class: "hint" }, app.t("edit.previewFailed")));
+    }
+  };
+  controls.body.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => void renderPreview(), PREVIEW_DELAY_MS);
+  });
+
+  const status = h("div", { class: "form-status", "aria-live": "polite" });
+  const form: HTMLFormElement = h(
+    "form",
+    {
+      class: "editor",
+      onsubmit: async (event: Event) => {
+        event.preventDefault();
+        const next = controls.values();
+        if (!next.title.trim()) {
+          controls.title.focus();
+          return;
+        }
+        await busy(form, status, app, async () => {
+          const target = await writeTarget(app, space, tool, view?.room_id);
+          const base = revisions[revisions.length - 1]?.content;
+          const content = tool.contentOf(next, { slug: view?.slug, base, now: Date.now() });
+          const written = id
+            ? await app.writer.update(target, id, content)
+            : await app.writer.create(target, content);
+          status.replaceChildren(h("p", null, app.t("edit.saved")));
+          const seen = await waitForRevision(app, space, tool, written.id, written.eventId, signal);
+          if (signal.aborted) return;
+          app.announce(seen ? app.t("edit.savedDone") : app.t("edit.pending"));
+          app.navigate(links.read(tool, space, written.id));
+        });
+      },
+    },
+    controls.fields,
+    h(
+      "div",
+      { class: "editor-body" },
+      h("div", { class: "editor-source" }, field(app.t(tool.labels.body), controls.body, app.t("edit.markdownHint"))),
+      h(
+        "section",
+        { class: "editor-preview", "aria-labelledby": "preview-title" },
+        h("h2", { id: "preview-title" }, app.t("edit.preview")),
+        preview,
+      ),
+    ),
+    status,
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "submit", "data-action": "save" }, app.t("edit.save")),
+      h("a", { class: "button secondary", href: id ? links.read(tool, space, id) : links.list(tool, space) }, app.t("edit.cancel")),
+    ),
+  );
+  main.append(form);
+  void renderPreview();
+  controls.title.focus();
+  return () => clearTimeout(timer);
+}
+
+interface EditorControls {
+  fields: HTMLElement[];
+  title: HTMLInputElement;
+  body: HTMLTextAreaElement;
+  values(): EditorValues;
+}
+
+function editorControls(
+  app: App,
+  tool: PublicationToolDef,
+  values: EditorValues,
+  wikiPages: Publication[],
+  id: string | undefined,
+): EditorControls {
+  const title = h("input", { type: "text", name: "title", required: true, value: values.title, maxlength: 200 });
+  const body = h("textarea", { name: "body", rows: 18, spellcheck: "true" });
+  body.value = values.body;
+  const tags = h("input", { type: "text", name: "tags", value: values.tags.join(", ") });
+  const category = h("input", { type: "text", name: "category", value: values.category });
+  const order = h("input", { type: "number", name: "order", value: values.order, step: 1 });
+  const status = h(
+    "select",
+    { name: "status" },
+    h("option", { value: "published", selected: values.status === "published" }, app.t("blog.published")),
+    h("option", { value: "draft", selected: values.status === "draft" }, app.t("blog.draft")),
+  );
+  // A page cannot be put under itself or one of its own descendants.
+  const excluded = id ? subtreeIds(wikiPages, id) : new Set<string>();
+  const parent = h(
+    "select",
+    { name: "parent" },
+    h("option", { value: "" }, app.t("edit.noParent")),
+    flatten(pageTree(wikiPages.filter((page: Publication | PublicationView) => !excluded.has(page.object_id)))).map(
+      ({ item, depth }) =>
+        h(
+          "option",
+          { value: item.object_id, selected: item.object_id === values.parent },
+          `${"\u2003".repeat(depth)}${item.title || app.t("common.untitled")}`,
+        ),
+    ),
+  );
+
+  const fields: HTMLElement[] = [];
+  for (const name of tool.fields) {
+    if (name === "title") fields.push(field(app.t(tool.labels.title), title));
+    if (name === "tags") fields.push(field(app.t("field.tags"), tags, app.t("edit.tagsHint")));
+    if (name === "parent") fields.push(field(app.t("field.parent"), parent));
+    if (name === "status") fields.push(field(app.t("field.status"), status));
+    if (name === "category") fields.push(field(app.t("field.category"), category));
+    if (name === "order") fields.push(field(app.t("field.order"), order));
+  }
+  return {
+    fields: [h("div", { class: "editor-fields" }, fields)],
+    title,
+    body,
+    values: () => ({
+      title: title.value,
+      body: body.value,
+      tags: parseTags(tags.value),
+      parent: parent.value,
+      status: status.value === "draft" ? "draft" : "published",
+      category: category.value,
+      order: Number.parseInt(order.value, 10) || 0,
+    }),
+  };
+}

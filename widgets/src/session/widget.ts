@@ -1,0 +1,131 @@
+/**
+ * Widget mode: the app runs in Element's iframe and talks to Element through the widget API
+ * (`matrix-widget-api`). It proves who the user is with an OpenID token, exchanged once for a
+ * Parvis session token (renewed when it expires), and writes as the user through Element.
+ */
+import { WidgetApi, WidgetApiToWidgetAction, type IOpenIDCredentials } from "matrix-widget-api";
+import type { ApiClient } from "../api/client";
+import { ApiError } from "../api/client";
+import type { OpenIdToken } from "../api/types";
+import type { WidgetParams } from "./params";
+
+/** The state events the widget writes (one per publishing tool). */
+export const STATE_EVENT_TYPES = [
+  "org.parvis.wiki.page",
+  "org.parvis.blog.post",
+  "org.parvis.faq.entry",
+  "org.parvis.guide",
+] as const;
+
+/** The room events the widget sends: comments are `m.room.message` in a thread. */
+export const ROOM_EVENT_TYPES = ["m.room.message"] as const;
+
+/** The capabilities asked of Element, as strings (MSC2762 event capabilities). */
+export function requestedCapabilities(): string[] {
+  return [
+    ...STATE_EVENT_TYPES.map((type) => `org.matrix.msc2762.send.state_event:${type}`),
+    ...ROOM_EVENT_TYPES.map((type) => `org.matrix.msc2762.send.event:${type}`),
+  ];
+}
+
+/** How long Element may take to negotiate capabilities before the app says so. */
+const READY_TIMEOUT_MS = 30_000;
+
+/** The widget's connection to Element and its Parvis session. */
+export class WidgetSession {
+  readonly api: WidgetApi;
+  readonly params: WidgetParams;
+  /** Resolves once Element has answered the capability negotiation. */
+  readonly ready: Promise<void>;
+  #token: string | null = null;
+  #userId: string | null = null;
+  #signingIn: Promise<string> | null = null;
+
+  /**
+   * Starts the widget API at once: Element asks for capabilities as soon as the frame has
+   * loaded (`waitForIframeLoad`), so this must run before the page's load event.
+   */
+  constructor(params: WidgetParams) {
+    this.params = params;
+    this.api = new WidgetApi(params.widgetId, params.parentOrigin);
+    this.api.requestCapabilities(requestedCapabilities());
+    this.ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new ApiError(0, "ORG.PARVIS_WIDGET_TIMEOUT", "Element did not answer the widget")),
+        READY_TIMEOUT_MS,
+      );
+      this.api.once("ready", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    // Element tells widgets its theme and language; the app follows its own settings.
+    this.api.on(`action:${WidgetApiToWidgetAction.ThemeChange}`, (event: CustomEvent) => {
+      event.preventDefault();
+      this.api.transport.reply(event.detail, {});
+    });
+    this.api.start();
+  }
+
+  /** The Parvis session token, once signed in. */
+  get token(): string | null {
+    return this.#token;
+  }
+
+  /** The user, as Parvis verified them. */
+  get userId(): string | null {
+    return this.#userId;
+  }
+
+  /**
+   * Asks Element for an OpenID token (Element may ask the user first), and exchanges it at
+   * `POST /api/v1/auth/openid`. Concurrent callers share one exchange.
+   */
+  signIn(client: ApiClient): Promise<string> {
+    this.#signingIn ??= (async () => {
+      try {
+        await this.ready;
+        let credentials: IOpenIDCredentials;
+        try {
+          credentials = await this.api.requestOpenIDConnectToken();
+        } catch (error) {
+          throw new ApiError(403, "ORG.PARVIS_OPENID_REFUSED", error instanceof Error ? error.message : String(error));
+        }
+        const grant = await client.exchangeOpenId(openIdToken(credentials));
+        this.#token = grant.session_token;
+        this.#userId = grant.user_id;
+        return grant.user_id;
+      } finally {
+        this.#signingIn = null;
+      }
+    })();
+    return this.#signingIn;
+  }
+
+  /**
+   * Arguments for a write to `roomId`: a write to the widget's own room goes without a room
+   * ID; another room needs the timeline capability for it, asked for now (MSC2974).
+   */
+  async roomArgument(roomId: string): Promise<string | undefined> {
+    if (!this.params.roomId || roomId === this.params.roomId) return undefined;
+    const capability = `org.matrix.msc2762.timeline:${roomId}`;
+    if (!this.api.hasCapability(capability)) {
+      this.api.requestCapabilityForRoomTimeline(roomId);
+      await this.api.updateRequestedCapabilities();
+    }
+    return roomId;
+  }
+}
+
+/** The token object `POST /api/v1/auth/openid` takes, from what Element gave. */
+export function openIdToken(credentials: IOpenIDCredentials): OpenIdToken {
+  if (!credentials.access_token || !credentials.matrix_server_name) {
+    throw new ApiError(403, "ORG.PARVIS_OPENID_REFUSED", "Element gave no OpenID token");
+  }
+  return {
+    access_token: credentials.access_token,
+    token_type: credentials.token_type ?? "Bearer",
+    matrix_server_name: credentials.matrix_server_name,
+    expires_in: credentials.expires_in ?? 3600,
+  };
+}
