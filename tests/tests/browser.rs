@@ -224,3 +224,112 @@ async fn wiki_in_the_widget_and_the_standalone_app() {
     }
     stack.stop().await;
 }
+
+/// Front-end figures for BENCHMARKS.md, not a pass/fail test (timings flake in tests): a wiki
+/// of `PARVIS_BENCH_PAGES` (default 1,000) pages written into the room, then `widgets/e2e/bench.mjs`
+/// measures the JavaScript of a first load and the time to interactive of the tree and search.
+///
+/// `cargo test -p parvis-tests --test browser -- --ignored web_performance --nocapture`
+#[tokio::test]
+#[ignore = "a benchmark: run it by name"]
+async fn web_performance() {
+    assert!(
+        widgets_dist().join("index.html").is_file(),
+        "build widgets/ first"
+    );
+    let pages: usize = std::env::var("PARVIS_BENCH_PAGES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1000);
+    let stack = Stack::start(Database::Sqlite).await.unwrap();
+    let alice = stack.register_user("alice").await.unwrap();
+    let (space, rooms) = community(&stack, &alice).await;
+    let wiki = rooms
+        .iter()
+        .find(|(purpose, _)| purpose == "wiki")
+        .unwrap()
+        .1
+        .clone();
+
+    // Pages in a tree: 50 sections of 19 sub-pages (and the rest at the top level).
+    let mut writers = tokio::task::JoinSet::new();
+    for worker in 0..4 {
+        let (alice, wiki) = (alice.clone(), wiki.clone());
+        writers.spawn(async move {
+            for n in (worker..pages).step_by(4) {
+                let parent = (n % 20 != 0).then(|| format!("page{:04}", n - n % 20));
+                let mut content = json!({
+                    "title": format!("Page {n} — continuité des services {}", n % 37),
+                    "slug": format!("page-{n}"),
+                    "body": format!("# Page {n}\n\nProcédure de continuité numéro {n} : \
+                        contacts, astreintes, sauvegardes et reprise d'activité.\n"),
+                    "tags": [format!("section-{}", n / 20)],
+                });
+                if let Some(parent) = parent {
+                    content["parent"] = json!(parent);
+                }
+                alice
+                    .send_state(
+                        &wiki,
+                        "org.parvis.wiki.page",
+                        &format!("page{n:04}"),
+                        content,
+                    )
+                    .await
+                    .unwrap();
+            }
+        });
+    }
+    while let Some(result) = writers.join_next().await {
+        result.unwrap();
+    }
+    wait_for("every page indexed", Duration::from_secs(120), || {
+        let (url, token, space) = (
+            stack.parvis.url(),
+            alice.access_token().to_owned(),
+            space.clone(),
+        );
+        async move {
+            let list: Value = http_client()
+                .get(format!(
+                    "{url}/api/v1/communities/{}/wiki",
+                    space.replace('!', "%21").replace(':', "%3A")
+                ))
+                .bearer_auth(token)
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            (list.as_array()?.len() >= pages).then_some(())
+        }
+    })
+    .await
+    .unwrap();
+
+    let output = tokio::process::Command::new("node")
+        .arg(repository().join("widgets/e2e/bench.mjs"))
+        .current_dir(repository().join("widgets"))
+        .env("PARVIS_URL", stack.parvis.url())
+        .env("HS_URL", stack.synapse.base_url())
+        .env("SPACE_ID", &space)
+        .env("ALICE_ID", alice.user_id())
+        .env("ALICE_TOKEN", alice.access_token())
+        .env("PAGES", pages.to_string())
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!(
+        "web performance: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    stack.stop().await;
+}
