@@ -31,6 +31,7 @@ use crate::publishing::{
 use crate::{
     bot::{Bot, CreatedCommunity},
     command::{self, CreateCommunity},
+    community::Role,
     events::RoomPurpose,
     store::{CommunitySummary, Index, IndexStore, StoreError},
 };
@@ -253,8 +254,8 @@ pub struct CommunityMember {
     pub user_id: String,
     /// Their display name in the space, if they set one.
     pub display_name: Option<String>,
-    /// Their role: `owner`, `moderator`, `member` or `reader`.
-    pub role: &'static str,
+    /// Their role.
+    pub role: Role,
     /// Their power level in the space (`null` for a creator with unlimited power).
     pub power_level: Option<i64>,
 }
@@ -331,7 +332,7 @@ async fn community_overview(
                 .get("displayname")
                 .and_then(Value::as_str)
                 .map(str::to_owned),
-            role: powers.role_of(&user_id).as_str(),
+            role: powers.role_of(&user_id),
             power_level: powers.level_of(&user_id),
             user_id,
         })
@@ -443,6 +444,14 @@ impl utoipa::Modify for SecuritySchemes {
             bearer("The `api.admin_token` of the configuration."),
         );
     }
+}
+
+/// The OpenAPI description as `parvis openapi` writes it: pretty JSON ending with a newline.
+pub fn openapi_document() -> String {
+    let mut text = serde_json::to_string_pretty(&<ApiDoc as utoipa::OpenApi>::openapi())
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    text.push('\n');
+    text
 }
 
 /// `GET /api/v1/openapi.json` — this API's OpenAPI description.
@@ -585,6 +594,18 @@ async fn list_communities(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// The web app's API types are generated from `widgets/openapi.json`: it must be this
+    /// API's description, or the app would be typed against another API.
+    #[test]
+    fn the_web_apps_copy_of_the_openapi_description_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../widgets/openapi.json");
+        let copy = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            copy == openapi_document(),
+            "widgets/openapi.json is stale: run `cargo run -p parvis -- openapi --output widgets/openapi.json`"
+        );
+    }
 
     #[test]
     fn openapi_describes_every_route_and_schema() {

@@ -41,6 +41,13 @@ pub enum CliCommand {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Write the OpenAPI description of the REST API (the web app's types are generated from
+    /// the copy in `widgets/openapi.json`).
+    Openapi {
+        /// File to write (standard output when absent).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
     /// Drop the index and rebuild it from the homeserver.
     RebuildIndex,
     /// Inspect the index.
@@ -122,6 +129,9 @@ fn init_logging(filter: &str) {
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     match &cli.command {
         CliCommand::GenerateConfig { output } => write_output(output.as_deref(), &sample_config()),
+        CliCommand::Openapi { output } => {
+            write_output(output.as_deref(), &crate::api::openapi_document())
+        }
         CliCommand::GenerateRegistration { output } => {
             let mut config =
                 Config::load_unvalidated(cli.config_path().as_deref(), std::env::vars())?;

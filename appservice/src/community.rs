@@ -25,7 +25,10 @@ use crate::events::{
 };
 
 /// A member's role in a community, carried by their power level in every room of it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Role {
     /// May only read: below the level needed to send messages.
     Reader,
@@ -45,16 +48,6 @@ impl Role {
             Self::Member => 0,
             Self::Moderator => 50,
             Self::Owner => 100,
-        }
-    }
-
-    /// Its name in the API and the web app.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Reader => "reader",
-            Self::Member => "member",
-            Self::Moderator => "moderator",
-            Self::Owner => "owner",
         }
     }
 

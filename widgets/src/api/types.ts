@@ -1,15 +1,16 @@
 /**
- * The shapes of the Parvis REST API (`/api/v1/…`), written by hand from the handlers in
- * `appservice/src/api.rs` and `appservice/src/publishing/api.rs` until the OpenAPI description
- * is checked in as `widgets/openapi.json`; `npm run gen:api` then writes `schema.d.ts` from it
- * and these aliases can point at the generated `components["schemas"]` one by one.
+ * The shapes of the Parvis REST API (`/api/v1/…`). Most are the schemas of the OpenAPI
+ * description Parvis generates from its handlers (`widgets/openapi.json`, checked current by a
+ * Rust test; `npm run gen:api` turns it into `schema.d.ts`), so a change of the API that the app
+ * does not follow fails the type check. A few are narrowed where OpenAPI cannot say more (pairs,
+ * free-form objects), and the bodies the API documents as plain objects are written here.
  */
+import type { components } from "./schema";
+
+type Schemas = components["schemas"];
 
 /** Every failing call: `{errcode, error}` (like the Matrix spec). */
-export interface ErrorBody {
-  errcode: string;
-  error: string;
-}
+export type ErrorBody = Schemas["ErrorBody"];
 
 /** `GET /api/v1/info` */
 export interface ServerInfo {
@@ -34,123 +35,41 @@ export interface WidgetSessionGrant {
   expires_in: number;
 }
 
-/** The tools a community may enable (room purposes). */
-export type ToolName = "documents" | "wiki" | "blog" | "faq" | "calendar" | "polls" | "tasks";
-
-/** `GET /api/v1/communities/mine` item. */
-export interface CommunitySummary {
-  space_id: string;
-  name: string;
-  description: string;
-  tools: string[];
-  requested_by: string;
-  /** `[room ID, purpose]`: purpose is `home`, `discussion` or a tool name. */
-  rooms: [string, string][];
-}
+/** `GET /api/v1/communities/mine` item; `rooms` are `[room ID, purpose]` pairs. */
+export type CommunitySummary = Omit<Schemas["CommunitySummary"], "rooms"> & { rooms: [string, string][] };
 
 /** A member of a community (`GET /api/v1/communities/{space}`). */
-export interface CommunityMember {
-  user_id: string;
-  display_name: string | null;
-  role: "owner" | "moderator" | "member" | "reader";
-  /** `null` for a creator with unlimited power. */
-  power_level: number | null;
-}
+export type CommunityMember = Schemas["CommunityMember"];
 
 /** A recent change in a community. */
-export interface CommunityActivity {
-  room_id: string;
-  kind: PublicationKind;
-  object_id: string;
-  title: string;
-  author: string;
-  updated_at: number;
-}
+export type CommunityActivity = Schemas["CommunityActivity"];
 
 /** `GET /api/v1/communities/{space}` */
-export interface CommunityOverview extends CommunitySummary {
-  members: CommunityMember[];
-  activity: CommunityActivity[];
-}
+export type CommunityOverview = Omit<Schemas["CommunityOverview"], "rooms"> & CommunitySummary;
 
 /** The tools of the publishing API, as they appear in its paths. */
 export type PublishingTool = "wiki" | "blog" | "faq" | "guides";
 
 /** `kind` of a published object, as the API and search name it. */
-export type PublicationKind = "wiki_page" | "blog_post" | "faq_entry" | "guide";
+export type PublicationKind = Schemas["PublicationKind"];
 
 /** A published object: list items (with `body` empty) and the base of a read. */
-export interface Publication {
-  room_id: string;
-  kind: PublicationKind;
-  object_id: string;
-  /** The state event of the current revision. */
-  event_id: string;
-  author: string;
-  /** The question, for FAQ entries. */
-  title: string;
-  slug: string;
-  /** Markdown (the answer, for FAQ entries); empty in lists. */
-  body: string;
-  body_media: string | null;
-  parent: string | null;
-  tags: string[];
-  pages: string[];
-  category: string;
-  position: number;
-  /** `draft` or `published`. */
-  status: string;
-  /** Milliseconds since the epoch. */
-  updated_at: number;
-  links: string[];
-}
+export type Publication = Schemas["PublicationRow"];
 
 /** `GET …/{tool}/{id}`: with sanitized HTML and backlinks `[kind, id]`. */
-export interface PublicationView extends Publication {
-  /** Sanitized by the server; wiki links are `#/wiki/{id}`. */
-  html: string;
-  backlinks: [string, string][];
-}
+export type PublicationView = Omit<Schemas["PublicationView"], "backlinks"> & { backlinks: [string, string][] };
 
-/** `GET …/{id}/revisions` item, oldest first. */
-export interface Revision {
-  event_id: string;
-  sender: string;
-  origin_server_ts: number;
-  replaces: string | null;
-  /** The event content; empty when the revision was redacted. */
-  content: Record<string, unknown>;
-}
+/** `GET …/{id}/revisions` item, oldest first; `content` is empty when the revision was redacted. */
+export type Revision = Omit<Schemas["RevisionView"], "content"> & { content: Record<string, unknown> };
 
 /** `GET …/{id}/diff` line. */
-export interface DiffLine {
-  op: "same" | "added" | "removed";
-  text: string;
-}
+export type DiffLine = Schemas["DiffLine"];
 
 /** `GET …/{id}/comments` item. */
-export interface Comment {
-  event_id: string;
-  room_id: string;
-  thread_root: string;
-  sender: string;
-  body: string;
-  origin_server_ts: number;
-}
+export type Comment = Schemas["CommentRow"];
 
-/** `GET /api/v1/search` item. */
-export interface SearchHit {
-  room_id: string;
-  kind: string;
-  object_id: string;
-  title: string;
-  slug: string;
-  author: string;
-  updated_at: number;
-  /** Escaped by the server, matches in `<mark>`. */
-  snippet: string;
-  score: number;
-}
+/** `GET /api/v1/search` item; `snippet` is escaped by the server, matches in `<mark>`. */
+export type SearchHit = Schemas["SearchHit"];
 
 /** `GET /api/v1/search` parameters. */
 export interface SearchParams {

@@ -65,7 +65,7 @@ export function ancestors<T extends Page>(items: readonly T[], id: string): T[] 
     if (!item) break;
     chain.unshift(item);
     seen.add(parent);
-    parent = item.parent;
+    parent = item.parent ?? null;
   }
   return chain;
 }
