@@ -196,6 +196,19 @@ async fn wiki_in_the_widget_and_the_standalone_app() {
     assert_eq!(annex["title"], "Annexe");
     assert_eq!(annex["parent"], page_id);
 
+    // The guide lists both pages in the order chosen in the browser.
+    let guide = bob
+        .state_event(
+            &wiki,
+            "org.parvis.guide",
+            report["guideId"].as_str().unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(guide["title"], "Prise en main");
+    assert_eq!(guide["pages"], json!([annex_id, page_id]));
+
     // Bob finds the page through Parvis's search, as the browser did.
     let hits: Value = http_client()
         .get(format!(

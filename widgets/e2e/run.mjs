@@ -265,11 +265,30 @@ async function standaloneScenario(browser, pageId) {
   const annexId = /\/wiki\/([^/?]+)$/.exec(new URL(page.url()).hash)?.[1];
   await shoot(page, "standalone-wiki-subpage");
 
+  // A guide through both pages, the sub-page first (moved up with the keyboard-usable buttons).
+  await page.getByRole("navigation", { name: "Community" }).getByRole("link", { name: "Guides" }).click();
+  await page.getByRole("link", { name: "New guide" }).click();
+  await page.getByLabel("Title").fill("Prise en main");
+  await page.getByLabel("Introduction").fill("Lire dans cet ordre.");
+  for (const title of [TITLE, "Annexe"]) {
+    await page.getByLabel("Wiki page").selectOption({ label: title });
+    await page.getByRole("button", { name: "Add", exact: true }).click();
+  }
+  await page.getByRole("button", { name: "Up — Annexe" }).click();
+  await page.locator("#preview p", { hasText: "Lire dans cet ordre." }).waitFor({ timeout: TIMEOUT });
+  await shoot(page, "standalone-guide-edit");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("heading", { level: 1, name: "Prise en main" }).waitFor({ timeout: TIMEOUT });
+  const path = await page.locator(".reading-path li").allTextContents();
+  check(JSON.stringify(path) === JSON.stringify(["Annexe", TITLE]), `reading path ${JSON.stringify(path)}`);
+  const guideId = /\/guides\/([^/?]+)$/.exec(new URL(page.url()).hash)?.[1];
+  await shoot(page, "standalone-guide-read");
+
   // Signing out logs the access token out at the homeserver.
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor({ timeout: TIMEOUT });
   await context.close();
-  return { annexId };
+  return { annexId, guideId };
 }
 
 async function main() {

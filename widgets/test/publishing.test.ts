@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { foldAccents, newObjectId, slugify, uniqueSlug } from "../src/publishing/slug";
-import { BLOG, FAQ, parseTags, WIKI } from "../src/publishing/tools";
+import { BLOG, FAQ, GUIDES, parseTags, WIKI } from "../src/publishing/tools";
 import { ancestors, flatten, pageTree, subtreeIds } from "../src/publishing/tree";
 import { rewriteWikiHref } from "../src/publishing/links";
 import { waitUntil } from "../src/publishing/poll";
@@ -35,7 +35,16 @@ describe("slugs, as the server makes them (render.rs tests)", () => {
 });
 
 describe("event contents from the editor", () => {
-  const values = { title: " Plan ", body: "text", tags: ["a"], parent: "p0", status: "draft" as const, category: " RH ", order: 2.7 };
+  const values = {
+    title: " Plan ",
+    body: "text",
+    tags: ["a"],
+    parent: "p0",
+    status: "draft" as const,
+    category: " RH ",
+    order: 2.7,
+    pages: ["p2", "p1"],
+  };
 
   it("wiki: keeps the slug and unknown fields, drops the server's requester and a media body", () => {
     const content = WIKI.contentOf(values, {
@@ -59,6 +68,15 @@ describe("event contents from the editor", () => {
 
   it("faq: question, answer, category and an integer order", () => {
     expect(FAQ.contentOf(values, { now: 0 })).toEqual({ question: "Plan", answer: "text", category: "RH", order: 2 });
+  });
+
+  it("guides: an introduction and the pages in the chosen order", () => {
+    expect(GUIDES.contentOf(values, { slug: "plan", base: { requested_by: "@bot:hs" }, now: 0 })).toEqual({
+      title: "Plan",
+      slug: "plan",
+      description: "text",
+      pages: ["p2", "p1"],
+    });
   });
 
   it("parses tags", () => {

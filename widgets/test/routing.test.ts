@@ -3,7 +3,7 @@ import type { PageContext } from "../src/app/context";
 import { RouteRegistry } from "../src/app/registry";
 import { hashFor, parseHash } from "../src/app/router";
 import { publicationTool } from "../src/publishing/routes";
-import { WIKI, BLOG } from "../src/publishing/tools";
+import { BLOG, GUIDES, WIKI } from "../src/publishing/tools";
 import { apiBaseFor } from "../src/app/app";
 
 const page = () => Promise.resolve({ default: () => undefined });
@@ -41,6 +41,15 @@ describe("hash routing", () => {
     expect(registry.tools().map((tool) => tool.id)).toEqual(["wiki", "blog"]);
     expect(() => registry.addTool(publicationTool(WIKI, 30))).toThrow(/twice/);
     expect(() => registry.addRoute({ pattern: "/c/:space/wiki", name: "other", load: page })).toThrow(/twice/);
+  });
+
+  it("shows a tool that comes with another only when that one is enabled", () => {
+    const registry = new RouteRegistry<PageContext>();
+    registry.addTool(publicationTool(WIKI, 10));
+    registry.addTool(publicationTool(GUIDES, 15));
+    registry.addTool(publicationTool(BLOG, 20));
+    expect(registry.enabledTools(["wiki"]).map((tool) => tool.id)).toEqual(["wiki", "guides"]);
+    expect(registry.enabledTools(["blog"]).map((tool) => tool.id)).toEqual(["blog"]);
   });
 
   it("finds the API next to the pages Parvis serves", () => {

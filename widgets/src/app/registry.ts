@@ -47,6 +47,8 @@ export interface ToolDef<C extends PageContextBase = PageContextBase> {
   order: number;
   /** Its landing route in a community: `/c/:space/wiki`. */
   home: string;
+  /** The community tool it comes with, when it is not one of its own (guides come with the wiki). */
+  requires?: string;
   routes: RouteDef<C>[];
 }
 
@@ -76,6 +78,11 @@ export class RouteRegistry<C extends PageContextBase = PageContextBase> {
     if (this.#tools.has(tool.id)) throw new Error(`tool ${tool.id} registered twice`);
     this.#tools.set(tool.id, tool);
     for (const route of tool.routes) this.addRoute({ ...route, tool: route.tool ?? tool.id });
+  }
+
+  /** The tools a community with these enabled tools shows, in navigation order. */
+  enabledTools(enabled: readonly string[]): ToolDef<C>[] {
+    return this.tools().filter((tool) => enabled.includes(tool.requires ?? tool.id));
   }
 
   /** Tools, in navigation order. */

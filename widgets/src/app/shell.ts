@@ -120,11 +120,8 @@ export function createShell(root: HTMLElement, app: App, onSignOut: (() => Promi
         "ul",
         null,
         item("home", hashFor("/c/:space", { space }), app.t("shell.home")),
-        app.registry
-          .tools()
-          // Until the community is known, every tool is listed; then only the enabled ones.
-          .filter((tool) => !enabled || enabled.includes(tool.id))
-          .map((tool) => item(tool.id, hashFor(tool.home, { space }), app.t(tool.label))),
+        // Until the community is known, every tool is listed; then only the enabled ones.
+        (enabled ? app.registry.enabledTools(enabled) : app.registry.tools()).map((tool) => item(tool.id, hashFor(tool.home, { space }), app.t(tool.label))),
         item("search", hashFor("/c/:space/search", { space }), app.t("shell.search")),
       ),
     );

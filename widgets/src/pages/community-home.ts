@@ -13,7 +13,7 @@ export default async function communityHome({ app, main, params, signal }: PageC
   const community = await app.api.overview(space, signal);
   if (signal.aborted) return;
   app.setTitle(community.name);
-  const tools = app.registry.tools().filter((tool) => community.tools.includes(tool.id));
+  const tools = app.registry.enabledTools(community.tools);
   append(main, [
     pageHeader(community.name),
     community.description ? h("p", { class: "lead" }, community.description) : null,

@@ -16,7 +16,7 @@ import { links, toolOf, waitForRevision, writeTarget } from "../publishing/workf
 const PREVIEW_DELAY_MS = 300;
 
 function emptyValues(parent: string): EditorValues {
-  return { title: "", body: "", tags: [], parent, status: "published", category: "", order: 0 };
+  return { title: "", body: "", tags: [], parent, status: "published", category: "", order: 0, pages: [] };
 }
 
 export default async function publicationEdit(context: PageContext): Promise<() => void> {
@@ -27,7 +27,9 @@ export default async function publicationEdit(context: PageContext): Promise<() 
   const [view, revisions, wikiPages] = await Promise.all([
     id ? app.api.read(space, tool.tool, id, signal) : Promise.resolve(null),
     id ? app.api.revisions(space, tool.tool, id, signal) : Promise.resolve([]),
-    tool.fields.includes("parent") ? app.api.list(space, tool.tool, signal) : Promise.resolve([] as Publication[]),
+    tool.fields.includes("parent") || tool.fields.includes("pages")
+      ? app.api.list(space, "wiki", signal)
+      : Promise.resolve([] as Publication[]),
   ]);
   const values: EditorValues = view ? tool.valuesOf(view) : emptyValues(query.get("parent") ?? "");
   const heading = view ? app.t("edit.title", { title: view.title || app.t("common.untitled") }) : app.t(tool.labels.create);
@@ -152,6 +154,7 @@ function editorControls(
     ),
   );
 
+  const pages = pagesPicker(app, wikiPages, values.pages);
   const fields: HTMLElement[] = [];
   for (const name of tool.fields) {
     if (name === "title") fields.push(field(app.t(tool.labels.title), title));
@@ -160,6 +163,7 @@ function editorControls(
     if (name === "status") fields.push(field(app.t("field.status"), status));
     if (name === "category") fields.push(field(app.t("field.category"), category));
     if (name === "order") fields.push(field(app.t("field.order"), order));
+    if (name === "pages") fields.push(pages.element);
   }
   return {
     fields: [h("div", { class: "editor-fields" }, fields)],
@@ -173,6 +177,93 @@ function editorControls(
       status: status.value === "draft" ? "draft" : "published",
       category: category.value,
       order: Number.parseInt(order.value, 10) || 0,
+      pages: pages.value(),
     }),
   };
+}
+
+/**
+ * The ordered pages of a guide: a list with move up / move down / remove buttons, and a select
+ * to add a page. Buttons, not drag and drop, so it works with a keyboard and a screen reader.
+ */
+function pagesPicker(app: App, wikiPages: Publication[], initial: string[]): { element: HTMLElement; value(): string[] } {
+  const titles = new Map(wikiPages.map((page) => [page.object_id, page.title || app.t("common.untitled")]));
+  let chosen = [...initial];
+  const list = h("ol", { class: "picked-pages", id: "guide-pages" });
+  const add = h(
+    "select",
+    { name: "add-page" },
+    flatten(pageTree(wikiPages)).map(({ item, depth }) =>
+      h("option", { value: item.object_id }, `${"\u2003".repeat(depth)}${titles.get(item.object_id)}`),
+    ),
+  );
+  const draw = (focus?: string) => {
+    list.replaceChildren(
+      ...chosen.map((id, index) => {
+        const title = titles.get(id) ?? app.t("guides.missingPage", { id });
+        const button = (label: string, action: string, disabled: boolean, change: () => void) =>
+          h(
+            "button",
+            {
+              type: "button",
+              class: "secondary",
+              "data-action": action,
+              "aria-label": `${label} — ${title}`,
+              disabled,
+              onclick: () => {
+                change();
+                draw(disabled ? undefined : `${action}-${index}`);
+              },
+            },
+            label,
+          );
+        return h(
+          "li",
+          null,
+          h("span", null, title),
+          h(
+            "span",
+            { class: "revision-actions" },
+            button(app.t("guides.moveUp"), "up", index === 0, () => {
+              [chosen[index - 1], chosen[index]] = [chosen[index] as string, chosen[index - 1] as string];
+            }),
+            button(app.t("guides.moveDown"), "down", index === chosen.length - 1, () => {
+              [chosen[index + 1], chosen[index]] = [chosen[index] as string, chosen[index + 1] as string];
+            }),
+            button(app.t("guides.remove"), "remove", false, () => {
+              chosen = chosen.filter((_, at) => at !== index);
+            }),
+          ),
+        );
+      }),
+    );
+    if (chosen.length === 0) list.append(h("li", { class: "empty" }, app.t("guides.noPages")));
+    if (focus) list.querySelectorAll<HTMLButtonElement>("button:not([disabled])")[0]?.focus();
+  };
+  draw();
+  const element = h(
+    "fieldset",
+    { class: "field pages-picker" },
+    h("legend", null, app.t("field.pages")),
+    list,
+    h(
+      "div",
+      { class: "search-form" },
+      field(app.t("guides.addPage"), add),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "secondary",
+          disabled: wikiPages.length === 0,
+          onclick: () => {
+            if (add.value && !chosen.includes(add.value)) chosen.push(add.value);
+            draw();
+          },
+        },
+        app.t("guides.add"),
+      ),
+    ),
+  );
+  return { element, value: () => [...chosen] };
 }

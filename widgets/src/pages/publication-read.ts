@@ -8,7 +8,7 @@ import { append, h, setTrustedHtml } from "../app/dom";
 import { busy, errorBox, field, pageHeader, person, tagList, time } from "../app/ui";
 import { adjustRenderedLinks } from "../publishing/links";
 import { ancestors } from "../publishing/tree";
-import { toolOfKind, type PublicationToolDef } from "../publishing/tools";
+import { toolOfKind, WIKI, type PublicationToolDef } from "../publishing/tools";
 import { links, toolOf, waitForComment, waitForRevision, writeTarget } from "../publishing/workflow";
 
 export default async function publicationRead(context: PageContext): Promise<void> {
@@ -21,7 +21,7 @@ export default async function publicationRead(context: PageContext): Promise<voi
     app.api.revisions(space, tool.tool, id, signal),
     app.api.comments(space, tool.tool, id, signal),
     // Titles for the breadcrumbs and backlinks of wiki pages.
-    tool.tool === "wiki" ? app.api.list(space, "wiki", signal).catch(() => []) : Promise.resolve([] as Publication[]),
+    tool.room === "wiki" ? app.api.list(space, "wiki", signal).catch(() => []) : Promise.resolve([] as Publication[]),
   ]);
   if (signal.aborted) return;
   const title = view.title || app.t("common.untitled");
@@ -71,10 +71,31 @@ export default async function publicationRead(context: PageContext): Promise<voi
   main.append(article);
 
   append(main, [
+    tool.tool === "guides" ? readingPath(app, space, view, wikiPages) : null,
     backlinksSection(app, space, view, wikiPages),
     revisionsSection(context, tool, view, revisions),
     commentsSection(context, tool, view, comments),
   ]);
+}
+
+/** A guide's pages, in reading order. */
+function readingPath(app: App, space: string, view: PublicationView, wikiPages: Publication[]): HTMLElement {
+  const titles = new Map(wikiPages.map((page) => [page.object_id, page.title]));
+  return h(
+    "section",
+    { class: "reading-path", "aria-labelledby": "path-title" },
+    h("h2", { id: "path-title" }, app.t("guides.readingPath")),
+    view.pages.length === 0
+      ? h("p", { class: "empty" }, app.t("guides.noPages"))
+      : h(
+          "ol",
+          null,
+          view.pages.map((id) => {
+            const title = titles.get(id);
+            return h("li", null, title ? h("a", { href: links.read(WIKI, space, id) }, title) : app.t("guides.missingPage", { id }));
+          }),
+        ),
+  );
 }
 
 function backlinksSection(app: App, space: string, view: PublicationView, wikiPages: Publication[]): HTMLElement | null {

@@ -13,6 +13,7 @@ export function publicationTool(def: PublicationToolDef, order: number): ToolDef
     label: def.labels.name,
     order,
     home: base,
+    requires: def.room === def.tool ? undefined : def.room,
     routes: [
       { pattern: base, name: `${def.tool}.list`, load: () => import("../pages/publication-list") },
       { pattern: `${base}/new`, name: `${def.tool}.new`, load: () => import("../pages/publication-edit") },

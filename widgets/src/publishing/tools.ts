@@ -7,7 +7,7 @@ import type { PublicationKind, PublicationView } from "../api/types";
 import type { MessageKey } from "../i18n";
 
 /** The editor's fields. */
-export type EditorField = "title" | "body" | "tags" | "parent" | "status" | "category" | "order";
+export type EditorField = "title" | "body" | "tags" | "parent" | "status" | "category" | "order" | "pages";
 
 /** What the editor holds. */
 export interface EditorValues {
@@ -19,6 +19,8 @@ export interface EditorValues {
   status: "draft" | "published";
   category: string;
   order: number;
+  /** Wiki page IDs in reading order (guides). */
+  pages: string[];
 }
 
 /** Context of a content being built. */
@@ -34,7 +36,9 @@ export interface ContentContext {
 /** A publishing tool. */
 export interface PublicationToolDef {
   /** Path segment of the API and of the app's routes. */
-  tool: "wiki" | "blog" | "faq";
+  tool: "wiki" | "blog" | "faq" | "guides";
+  /** The community's room for it (its purpose): guides live in the wiki's room. */
+  room: "wiki" | "blog" | "faq";
   kind: PublicationKind;
   /** The state event type, for widget-mode writes. */
   eventType: string;
@@ -85,6 +89,7 @@ function commonValues(view: PublicationView): EditorValues {
     status: view.status === "draft" ? "draft" : "published",
     category: view.category,
     order: view.position,
+    pages: [...view.pages],
   };
 }
 
@@ -102,6 +107,7 @@ function withSlug(content: Record<string, unknown>, context: ContentContext): vo
 /** `org.parvis.wiki.page` */
 export const WIKI: PublicationToolDef = {
   tool: "wiki",
+  room: "wiki",
   kind: "wiki_page",
   eventType: "org.parvis.wiki.page",
   labels: {
@@ -131,6 +137,7 @@ export const WIKI: PublicationToolDef = {
 /** `org.parvis.blog.post` */
 export const BLOG: PublicationToolDef = {
   tool: "blog",
+  room: "blog",
   kind: "blog_post",
   eventType: "org.parvis.blog.post",
   labels: {
@@ -161,6 +168,7 @@ export const BLOG: PublicationToolDef = {
 /** `org.parvis.faq.entry` */
 export const FAQ: PublicationToolDef = {
   tool: "faq",
+  room: "faq",
   kind: "faq_entry",
   eventType: "org.parvis.faq.entry",
   labels: {
@@ -185,11 +193,39 @@ export const FAQ: PublicationToolDef = {
   },
 };
 
+/** `org.parvis.guide`: an ordered reading path through wiki pages, in the wiki's room. */
+export const GUIDES: PublicationToolDef = {
+  tool: "guides",
+  room: "wiki",
+  kind: "guide",
+  eventType: "org.parvis.guide",
+  labels: {
+    name: "tool.guides",
+    create: "guides.new",
+    title: "field.title",
+    body: "field.description",
+    empty: "guides.empty",
+  },
+  fields: ["title", "body", "pages"],
+  hasSlug: true,
+  uniqueSlugs: false,
+  valuesOf: commonValues,
+  contentOf(values, context) {
+    const content = baseOf(context);
+    content.title = values.title.trim();
+    withSlug(content, context);
+    content.description = values.body;
+    content.pages = [...values.pages];
+    return content;
+  },
+};
+
 /** Every publishing tool, by path segment. */
 export const PUBLICATION_TOOLS: Record<PublicationToolDef["tool"], PublicationToolDef> = {
   wiki: WIKI,
   blog: BLOG,
   faq: FAQ,
+  guides: GUIDES,
 };
 
 /** The tool whose objects have this `kind` (search hits, backlinks). */

@@ -37,7 +37,7 @@ export const links = {
 export async function writeTarget(app: App, space: string, tool: PublicationToolDef, knownRoom?: string): Promise<WriteTarget> {
   if (knownRoom) return { space, tool, roomId: knownRoom };
   try {
-    const room = roomOf(await app.community(space), tool.tool);
+    const room = roomOf(await app.community(space), tool.room);
     if (room) return { space, tool, roomId: room };
   } catch (error) {
     if (!(app.identity instanceof WidgetIdentity)) throw error;
