@@ -5,8 +5,13 @@
 //! transaction ID derived from the command's event ID, so the homeserver deduplicates a
 //! repeated answer.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
+use parvis_e2ee::{BotCrypto, CryptoError, EncryptedEvent, Undecryptable};
 use parvis_homeserver_bridge::{ClientError, Intents};
 use ruma::{
     OwnedEventId, OwnedRoomId, OwnedServerName, OwnedTransactionId, OwnedUserId, RoomId,
@@ -17,11 +22,13 @@ use ruma::{
         room::get_room_event, state::get_state_events, state::send_state_event,
     },
     events::{
+        MessageLikeEventContent, MessageLikeEventType,
         reaction::ReactionEventContent,
         relation::RelationType,
         relation::{Annotation, InReplyTo, Reply},
         room::message::{Relation, RoomMessageEventContent},
     },
+    serde::Raw,
 };
 use sha2::Digest;
 use tokio::sync::{Notify, OnceCell};
@@ -46,6 +53,12 @@ pub enum JobError {
     /// The index could not be written.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// End-to-end encryption failed.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// An encrypted message's room key has not arrived (yet).
+    #[error(transparent)]
+    Undecryptable(Undecryptable),
 }
 
 impl JobError {
@@ -53,6 +66,9 @@ impl JobError {
         match self {
             Self::Homeserver(error) => error.is_transient(),
             Self::Store(_) => true,
+            Self::Crypto(error) => error.is_transient(),
+            Self::Undecryptable(Undecryptable::MissingKey(_)) => true,
+            Self::Undecryptable(Undecryptable::Invalid(_)) => false,
         }
     }
 }
@@ -78,6 +94,9 @@ pub struct Bot {
     jobs_waiting: Arc<Notify>,
     default_room_version: OnceCell<RoomVersionId>,
     web_url: String,
+    crypto: Option<Arc<BotCrypto>>,
+    /// Megolm sessions whose senders were told Parvis cannot read them (once each).
+    undecryptable_told: Mutex<HashSet<String>>,
 }
 
 impl Bot {
@@ -89,6 +108,7 @@ impl Bot {
         server_name: OwnedServerName,
         jobs_waiting: Arc<Notify>,
         web_url: String,
+        crypto: Option<Arc<BotCrypto>>,
     ) -> Self {
         Self {
             intents,
@@ -98,7 +118,14 @@ impl Bot {
             jobs_waiting,
             default_room_version: OnceCell::new(),
             web_url,
+            crypto,
+            undecryptable_told: Mutex::new(HashSet::new()),
         }
+    }
+
+    /// The bot's encryption device, when end-to-end encryption is enabled.
+    pub fn crypto(&self) -> Option<&Arc<BotCrypto>> {
+        self.crypto.as_ref()
     }
 
     /// The intents the bot acts through.
@@ -139,7 +166,7 @@ impl Bot {
         let Some(queued) = self.index.next_job(now_ms()).await? else {
             return Ok(false);
         };
-        match self.run(&queued.job).await {
+        match self.run(&queued.job, queued.attempts).await {
             Ok(()) => self.index.complete_job(queued.id).await?,
             Err(error) if error.is_transient() => {
                 // 2 s, 4 s, 8 s… up to 10 minutes.
@@ -159,8 +186,16 @@ impl Bot {
         Ok(true)
     }
 
-    async fn run(&self, job: &Job) -> Result<(), JobError> {
+    async fn run(&self, job: &Job, attempts: i64) -> Result<(), JobError> {
         match job {
+            Job::Decrypt {
+                room_id,
+                event_id,
+                event,
+            } => {
+                self.decrypt_message(room_id, event_id, event, attempts)
+                    .await
+            }
             Job::Command {
                 room_id,
                 event_id,
@@ -281,14 +316,8 @@ impl Bot {
             return Ok(());
         };
         let content = RoomMessageEventContent::notice_plain(text);
-        let request = send_message_event::v3::Request::new(
-            room_id.clone(),
-            derived_txn_id(event_id, "announce"),
-            &content,
-        )
-        .map_err(|e| ClientError::Request(e.to_string()))?;
-        self.intents.bot().send(request).await?;
-        Ok(())
+        self.send_message(room_id, derived_txn_id(event_id, "announce"), &content)
+            .await
     }
 
     async fn announcement(
@@ -712,19 +741,13 @@ impl Bot {
         room_id: &OwnedRoomId,
         event_id: &OwnedEventId,
         text: &str,
-    ) -> Result<(), ClientError> {
+    ) -> Result<(), JobError> {
         let mut content = RoomMessageEventContent::notice_plain(text);
         content.relates_to = Some(Relation::Reply(Reply::new(InReplyTo::new(
             event_id.clone(),
         ))));
-        let request = send_message_event::v3::Request::new(
-            room_id.clone(),
-            derived_txn_id(event_id, "reply"),
-            &content,
-        )
-        .map_err(|e| ClientError::Request(e.to_string()))?;
-        self.intents.bot().send(request).await?;
-        Ok(())
+        self.send_message(room_id, derived_txn_id(event_id, "reply"), &content)
+            .await
     }
 
     async fn react(
@@ -732,18 +755,148 @@ impl Bot {
         room_id: &OwnedRoomId,
         event_id: &OwnedEventId,
         key: &str,
-    ) -> Result<(), ClientError> {
+    ) -> Result<(), JobError> {
         let content = ReactionEventContent::new(Annotation::new(event_id.clone(), key.to_owned()));
-        let request = send_message_event::v3::Request::new(
+        self.send_message(room_id, derived_txn_id(event_id, "reaction"), &content)
+            .await
+    }
+
+    /// Sends a message-like event as the bot: encrypted for the room's members when the room
+    /// is encrypted (never in clear there: without a device, the bot does not answer).
+    async fn send_message(
+        &self,
+        room_id: &OwnedRoomId,
+        txn_id: OwnedTransactionId,
+        content: &impl MessageLikeEventContent,
+    ) -> Result<(), JobError> {
+        let bad = |e: serde_json::Error| ClientError::Request(e.to_string());
+        let encrypted = self
+            .index
+            .state_content(room_id.as_str(), "m.room.encryption", "")
+            .await?
+            .is_some();
+        if !encrypted {
+            let request = send_message_event::v3::Request::new(room_id.clone(), txn_id, content)
+                .map_err(bad)?;
+            self.intents.bot().send(request).await?;
+            return Ok(());
+        }
+        let Some(crypto) = &self.crypto else {
+            tracing::warn!(%room_id, "not answering in an encrypted room: e2ee.enabled is false");
+            return Ok(());
+        };
+        let members: Vec<OwnedUserId> = self
+            .index
+            .state_events(room_id.as_str(), "m.room.member")
+            .await?
+            .into_iter()
+            .filter(|(_, _, content)| {
+                matches!(
+                    content.get("membership").and_then(|m| m.as_str()),
+                    Some("join" | "invite")
+                )
+            })
+            .filter_map(|(user, _, _)| OwnedUserId::try_from(user).ok())
+            .collect();
+        let plain = Raw::new(content).map_err(bad)?.cast_unchecked();
+        let ciphertext = crypto
+            .encrypt(room_id, &members, &content.event_type().to_string(), &plain)
+            .await?;
+        let request = send_message_event::v3::Request::new_raw(
             room_id.clone(),
-            derived_txn_id(event_id, "reaction"),
-            &content,
-        )
-        .map_err(|e| ClientError::Request(e.to_string()))?;
+            txn_id,
+            MessageLikeEventType::RoomEncrypted,
+            ciphertext,
+        );
         self.intents.bot().send(request).await?;
         Ok(())
     }
+
+    /// Decrypts an encrypted message and, when it is a `!parvis` command, answers it (in the
+    /// room, encrypted). Without its room key yet, the job is retried (2 s, 4 s, 8 s…); the
+    /// sender is told once per Megolm session when the key still has not come.
+    async fn decrypt_message(
+        &self,
+        room_id: &OwnedRoomId,
+        event_id: &OwnedEventId,
+        event: &serde_json::Value,
+        attempts: i64,
+    ) -> Result<(), JobError> {
+        let Some(crypto) = &self.crypto else {
+            return Ok(());
+        };
+        let raw: Raw<EncryptedEvent> = match serde_json::value::to_raw_value(event) {
+            Ok(raw) => Raw::from_json(raw),
+            Err(error) => {
+                tracing::warn!(%error, %event_id, "an encrypted event that is not JSON");
+                return Ok(());
+            }
+        };
+        let decrypted = match crypto.decrypt(room_id, &raw).await {
+            Ok(decrypted) => decrypted,
+            Err(Undecryptable::MissingKey(why)) => {
+                if attempts + 1 >= UNDECRYPTABLE_TELL_AFTER {
+                    self.tell_undecryptable(room_id, event_id, event).await?;
+                }
+                return Err(JobError::Undecryptable(Undecryptable::MissingKey(why)));
+            }
+            Err(error @ Undecryptable::Invalid(_)) => {
+                tracing::warn!(%error, %event_id, "an encrypted message Parvis will never read");
+                return Ok(());
+            }
+        };
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(decrypted.json().get()) else {
+            return Ok(());
+        };
+        let content = &message["content"];
+        let is_edit = content["m.relates_to"]["rel_type"] == "m.replace";
+        let body = content["body"].as_str().unwrap_or_default();
+        if message["type"] != "m.room.message"
+            || content["msgtype"] != "m.text"
+            || is_edit
+            || !body.trim_start().starts_with(command::PREFIX)
+        {
+            return Ok(());
+        }
+        let Some(sender) = message["sender"]
+            .as_str()
+            .and_then(|s| OwnedUserId::try_from(s).ok())
+        else {
+            return Ok(());
+        };
+        tracing::info!(%room_id, %event_id, %sender, "answering an encrypted command");
+        self.answer(room_id, event_id, &sender, body).await
+    }
+
+    /// Tells the room, once per Megolm session, that Parvis cannot read its messages.
+    async fn tell_undecryptable(
+        &self,
+        room_id: &OwnedRoomId,
+        event_id: &OwnedEventId,
+        event: &serde_json::Value,
+    ) -> Result<(), JobError> {
+        let session = event["content"]["session_id"]
+            .as_str()
+            .unwrap_or(event_id.as_str())
+            .to_owned();
+        let first = self
+            .undecryptable_told
+            .lock()
+            .map(|mut told| told.insert(session))
+            .unwrap_or(false);
+        if first {
+            let sender = event["sender"].as_str().unwrap_or("?");
+            let text = format!(
+                "🔒 Parvis cannot read the encrypted messages {sender} sent from this session: its room key did not reach Parvis's device. Commands in them were not run; send them again, or check that your client shares keys with unverified devices."
+            );
+            self.reply(room_id, event_id, &text).await?;
+        }
+        Ok(())
+    }
 }
+
+/// After how many failed attempts to decrypt a message its sender is told (≈ 1 minute).
+const UNDECRYPTABLE_TELL_AFTER: i64 = 5;
 
 /// A transaction ID that is the same each time the same answer to the same event is sent, so a
 /// retried job does not post twice; a UUID, so different senders never collide.

@@ -157,7 +157,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         CliCommand::RebuildIndex => {
-            let config = cli.load_config()?;
+            let mut config = cli.load_config()?;
+            // Only the serving Parvis uses the encryption device (one process per crypto store).
+            config.e2ee.enabled = false;
             init_logging("warn");
             let services = Services::connect(config).await?;
             let rooms = rebuild_index(&services.bot, &services.index).await?;
@@ -167,7 +169,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         CliCommand::Index {
             command: IndexCommand::Digest,
         } => {
-            let config = cli.load_config()?;
+            let mut config = cli.load_config()?;
+            config.e2ee.enabled = false;
             let services = Services::connect(config).await?;
             println!("{}", services.index.digest().await?);
             Ok(())

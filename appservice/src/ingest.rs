@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use parvis_e2ee::BotCrypto;
 use parvis_homeserver_bridge::{Transaction, TransactionSink, appservice_api::SinkError};
 use ruma::{
     RoomAliasId, RoomId, UserId,
@@ -26,6 +27,8 @@ pub struct Ingest {
     identity: Identity,
     jobs_waiting: Arc<Notify>,
     pinged: Arc<Notify>,
+    crypto: Option<Arc<BotCrypto>>,
+    crypto_waiting: Arc<Notify>,
 }
 
 impl Ingest {
@@ -36,7 +39,21 @@ impl Ingest {
             identity,
             jobs_waiting,
             pinged: Arc::new(Notify::new()),
+            crypto: None,
+            crypto_waiting: Arc::new(Notify::new()),
         }
+    }
+
+    /// Feeds the crypto parts of each transaction to the bot's device, waking `crypto_waiting`
+    /// so its requests are sent.
+    pub fn with_crypto(
+        mut self,
+        crypto: Option<Arc<BotCrypto>>,
+        crypto_waiting: Arc<Notify>,
+    ) -> Self {
+        self.crypto = crypto;
+        self.crypto_waiting = crypto_waiting;
+        self
     }
 
     /// Notified when the homeserver pings the appservice.
@@ -86,6 +103,19 @@ pub fn state_events(raw: &[Raw<AnyStateEvent>], room_id: &RoomId) -> Vec<RoomEve
 
 impl TransactionSink for Ingest {
     async fn ingest(&self, transaction: Transaction) -> Result<(), SinkError> {
+        // Keys first: a room key in this transaction may be what its messages need, and a
+        // failure here leaves the transaction unacknowledged, to be sent again.
+        if let Some(crypto) = &self.crypto {
+            let keys = crypto
+                .receive_transaction(&transaction)
+                .await
+                .map_err(|error| -> SinkError { Box::new(error) })?;
+            self.crypto_waiting.notify_one();
+            if !keys.is_empty() {
+                tracing::debug!(keys = keys.len(), "room keys received");
+                self.jobs_waiting.notify_one();
+            }
+        }
         let events = room_events(&transaction.events);
         let report = self.index.ingest(&self.identity, &events).await?;
         tracing::debug!(txn_id = %transaction.txn_id, received = events.len(), new = report.new_events, jobs = report.jobs, "transaction stored");

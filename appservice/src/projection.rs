@@ -165,6 +165,16 @@ pub enum Job {
         /// Its body.
         body: String,
     },
+    /// Decrypt an `m.room.encrypted` message (a command, if it holds one); retried until its
+    /// room key arrives.
+    Decrypt {
+        /// Where it was sent.
+        room_id: OwnedRoomId,
+        /// The event.
+        event_id: OwnedEventId,
+        /// The whole encrypted event, as received.
+        event: Value,
+    },
     /// Accept an invitation of the bot.
     JoinRoom {
         /// The room.
@@ -680,7 +690,22 @@ pub fn plan_snapshot(
 }
 
 fn plan_command(identity: &Identity, event: &RoomEvent, changes: &mut Vec<IndexChange>) {
-    if event.event_type != "m.room.message" || identity.is_appservice_user(&event.sender) {
+    if identity.is_appservice_user(&event.sender) {
+        return;
+    }
+    if event.event_type == "m.room.encrypted" && event.state_key.is_none() {
+        // Parvis reads encrypted messages only to find commands; what it cannot read yet it
+        // retries until the room key arrives.
+        if let Ok(raw) = serde_json::to_value(event) {
+            changes.push(IndexChange::Enqueue(Job::Decrypt {
+                room_id: event.room_id.clone(),
+                event_id: event.event_id.clone(),
+                event: raw,
+            }));
+        }
+        return;
+    }
+    if event.event_type != "m.room.message" {
         return;
     }
     if event.content.get("msgtype").and_then(Value::as_str) != Some("m.text") {

@@ -1,8 +1,9 @@
 //! Wiring: builds the application from the configuration and runs it until stopped.
 
-use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+use std::{future::Future, net::SocketAddr, path::Path, sync::Arc, time::Duration};
 
 use parvis_config::Config;
+use parvis_e2ee::BotCrypto;
 use parvis_homeserver_bridge::{
     AppserviceApi, ClientError, HomeserverClient, Intents, appservice_router,
 };
@@ -29,6 +30,9 @@ pub enum ServerError {
     /// The homeserver client.
     #[error("homeserver client: {0}")]
     Homeserver(#[from] ClientError),
+    /// The encryption device's store.
+    #[error("end-to-end encryption: {0}")]
+    Crypto(#[from] parvis_e2ee::CryptoError),
     /// The listening socket.
     #[error("cannot listen on {address}: {source}")]
     Bind {
@@ -68,6 +72,19 @@ impl Services {
             user_prefix: config.appservice.user_prefix.clone(),
         };
         let jobs_waiting = Arc::new(Notify::new());
+        let crypto = if config.e2ee.enabled {
+            Some(Arc::new(
+                BotCrypto::open(
+                    client.clone(),
+                    &identity.bot,
+                    Path::new(&config.e2ee.store_dir),
+                    config.e2ee.store_passphrase.as_deref(),
+                )
+                .await?,
+            ))
+        } else {
+            None
+        };
         let intents = Intents::new(client, identity.bot.clone());
         let bot = Arc::new(Bot::new(
             intents,
@@ -76,6 +93,7 @@ impl Services {
             config.homeserver.server_name.clone(),
             jobs_waiting.clone(),
             config.public_url(),
+            crypto,
         ));
         Ok(Self {
             config,
@@ -121,7 +139,10 @@ impl Application {
             jobs_waiting,
             identity,
         } = self.services;
-        let ingest = Ingest::new(index.clone(), identity, jobs_waiting.clone());
+        let crypto = bot.crypto().cloned();
+        let crypto_waiting = Arc::new(Notify::new());
+        let ingest = Ingest::new(index.clone(), identity, jobs_waiting.clone())
+            .with_crypto(crypto.clone(), crypto_waiting.clone());
         let appservice = Arc::new(AppserviceApi::new(
             config.appservice.hs_token.clone(),
             ingest,
@@ -165,6 +186,7 @@ impl Application {
             Duration::from_secs(config.index.reconcile_interval_secs),
         ));
         let ping = tokio::spawn(ping_homeserver(bot, config.appservice.id.clone()));
+        let device = crypto.map(|crypto| tokio::spawn(run_device(crypto, crypto_waiting)));
 
         tracing::info!(address = %self.listener.local_addr()?, "Parvis is listening");
         let served = axum::serve(self.listener, router)
@@ -173,6 +195,9 @@ impl Application {
         stop.notify_waiters();
         upkeep.abort();
         ping.abort();
+        if let Some(device) = device {
+            device.abort();
+        }
         let _ = worker.await;
         Ok(served?)
     }
@@ -221,6 +246,28 @@ async fn upkeep(index: Index, jobs_waiting: Arc<Notify>, interval: Duration) {
             .await
         {
             tracing::error!(%error, "cannot prune processed events");
+        }
+    }
+}
+
+/// Keeps the bot's encryption device in step with the homeserver: registers it (MSC4190) and
+/// uploads its keys at start, retrying while the homeserver is not up; then sends what the Olm
+/// machine asks for (key queries, one-time keys, to-device messages) after each transaction
+/// that changed something, and every minute.
+async fn run_device(crypto: Arc<BotCrypto>, waiting: Arc<Notify>) {
+    let mut delay = Duration::from_millis(500);
+    while let Err(error) = crypto.register_device().await {
+        tracing::warn!(%error, "the bot's encryption device is not ready; retrying");
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(30));
+    }
+    loop {
+        tokio::select! {
+            _ = waiting.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+        }
+        if let Err(error) = crypto.send_outgoing_requests().await {
+            tracing::warn!(%error, "could not send the encryption device's requests");
         }
     }
 }

@@ -185,6 +185,20 @@ config_section! {
 }
 
 config_section! {
+    /// End-to-end encryption: the bot's device and its keys, to take part in encrypted rooms.
+    pub struct E2eeConfig in "e2ee" {
+        /// Give the bot a device and read and answer in encrypted rooms.
+        pub enabled: bool = true;
+        /// Directory of the crypto store (the device's keys and sessions). Keep it with the
+        /// index, back it up, never share it between two Parvis.
+        pub store_dir: String = "parvis-crypto".to_owned();
+        /// Passphrase the crypto store is encrypted with. Unset, the store is not encrypted at
+        /// rest: protect the directory.
+        pub store_passphrase: Option<String> = None, example = "a long random secret";
+    }
+}
+
+config_section! {
     /// The web pages (Element widgets and the standalone web app).
     pub struct WebConfig in "web" {
         /// URL at which browsers reach Parvis, used in the widgets Parvis adds to rooms.
@@ -276,6 +290,8 @@ pub struct Config {
     pub api: ApiConfig,
     /// See [`WebConfig`].
     pub web: WebConfig,
+    /// See [`E2eeConfig`].
+    pub e2ee: E2eeConfig,
     /// See [`IndexConfig`].
     pub index: IndexConfig,
     /// See [`LogConfig`].
@@ -290,6 +306,7 @@ impl Config {
         DatabaseConfig::DOC,
         ApiConfig::DOC,
         WebConfig::DOC,
+        E2eeConfig::DOC,
         IndexConfig::DOC,
         LogConfig::DOC,
     ];

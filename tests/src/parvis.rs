@@ -94,12 +94,14 @@ impl ParvisProcess {
              [database]\nurl = \"{database_url}\"\n\n\
              [api]\nadmin_token = \"{}\"\n\n\
              [web]\nassets_dir = \"{}\"\n\n\
+             [e2ee]\nstore_dir = \"{}\"\n\n\
              [index]\nreconcile_interval_secs = 300\n\n\
              [log]\nfilter = \"info,parvis=debug,parvis_homeserver_bridge=debug\"\n",
             tokens.as_token,
             tokens.hs_token,
             tokens.admin_token,
-            widgets_dist().display()
+            widgets_dist().display(),
+            dir.join("crypto").display()
         );
         std::fs::create_dir_all(dir).map_err(io("creating the Parvis directory"))?;
         let config_path = dir.join("parvis.toml");

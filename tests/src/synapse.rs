@@ -231,6 +231,11 @@ impl Synapse {
         Ok(())
     }
 
+    /// Synapse's SQLite database file.
+    pub fn database_path(&self) -> PathBuf {
+        self.dir.join("homeserver.db")
+    }
+
     /// Stops and starts Synapse again with the same configuration and database.
     pub async fn restart(&mut self) -> Result<()> {
         self.stop().await?;

@@ -1,0 +1,410 @@
+//! End-to-end encryption for Parvis's bot.
+//!
+//! The bot has a device of its own, created the appservice way (MSC4190: `PUT /devices/{id}`
+//! with the appservice token and `user_id`), and an [`OlmMachine`] (matrix-sdk-crypto, on
+//! vodozemac) whose state lives in a SQLite crypto store beside the index. The machine is fed from
+//! appservice transactions ([`changes`]), and everything it asks to send (key uploads, key
+//! queries, one-time key claims, to-device messages) is sent as the bot's device with identity
+//! assertion. A store that cannot be opened for the recorded device — lost or from another
+//! installation — is set aside and a new device is created, so the bot never runs with keys the
+//! homeserver does not know.
+
+pub mod changes;
+
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use matrix_sdk_crypto::{
+    DecryptionSettings, EncryptionSettings, EncryptionSyncChanges, OlmMachine, TrustRequirement,
+    types::requests::{AnyOutgoingRequest, ToDeviceRequest},
+};
+use matrix_sdk_sqlite::SqliteCryptoStore;
+use parvis_homeserver_bridge::{ClientError, HomeserverClient};
+use ruma::{
+    DeviceId, OwnedDeviceId, OwnedUserId, RoomId, TransactionId, UserId,
+    api::{
+        appservice::event::push_events::v1::Request as Transaction,
+        client::{
+            device::update_device, keys::get_keys, message::send_message_event,
+            to_device::send_event_to_device,
+        },
+    },
+    events::{AnyMessageLikeEventContent, AnyTimelineEvent},
+    serde::Raw,
+};
+use tokio::sync::Mutex;
+
+pub use changes::{DeviceChanges, changes_for};
+pub use matrix_sdk_crypto::store::types::RoomKeyInfo;
+pub use matrix_sdk_crypto::types::events::room::encrypted::EncryptedEvent;
+
+/// Why an encryption operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    /// The crypto store could not be opened or written.
+    #[error("crypto store: {0}")]
+    Store(String),
+    /// The homeserver refused or could not be reached.
+    #[error(transparent)]
+    Homeserver(#[from] ClientError),
+    /// Olm/Megolm failed.
+    #[error("encryption: {0}")]
+    Olm(String),
+}
+
+impl CryptoError {
+    /// Whether trying again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Homeserver(error) => error.is_transient(),
+            Self::Store(_) | Self::Olm(_) => true,
+        }
+    }
+}
+
+/// Why an event could not be decrypted.
+#[derive(Debug, thiserror::Error)]
+pub enum Undecryptable {
+    /// The room key has not arrived (yet): retry when it does.
+    #[error("the room key for this message has not reached Parvis's device: {0}")]
+    MissingKey(String),
+    /// The event cannot ever be decrypted (malformed, or refused by Olm/Megolm).
+    #[error("the message cannot be decrypted: {0}")]
+    Invalid(String),
+}
+
+/// The file, in the store directory, that records which device the store belongs to.
+const DEVICE_FILE: &str = "device_id";
+
+/// The bot's device and its Olm machine.
+#[derive(Debug)]
+pub struct BotCrypto {
+    machine: OlmMachine,
+    client: HomeserverClient,
+    /// Serialises the sending of outgoing requests (the machine hands out the same requests until
+    /// they are marked as sent).
+    sending: Mutex<()>,
+}
+
+impl BotCrypto {
+    /// Opens the crypto store in `dir` for `user_id` with the device recorded there, or a new
+    /// device (`PARVIS` and 8 random letters) for a new store. A store that cannot be opened for
+    /// its device (lost files, another account) is moved aside to `dir.lost-<time>` and a new
+    /// device begins. Local only: [`BotCrypto::register_device`] tells the homeserver.
+    pub async fn open(
+        client: HomeserverClient,
+        user_id: &UserId,
+        dir: &Path,
+        passphrase: Option<&str>,
+    ) -> Result<Self, CryptoError> {
+        let store_error = |e: &dyn std::fmt::Display| CryptoError::Store(e.to_string());
+        let recorded = std::fs::read_to_string(dir.join(DEVICE_FILE))
+            .ok()
+            .map(|id| OwnedDeviceId::from(id.trim()))
+            .filter(|id| !id.as_str().is_empty());
+        let device_id = recorded.unwrap_or_else(new_device_id);
+        let existed = dir.exists();
+        let machine = match Self::open_machine(user_id, &device_id, dir, passphrase).await {
+            Ok(machine) => machine,
+            Err(error) if existed => {
+                let aside = PathBuf::from(format!(
+                    "{}.lost-{}",
+                    dir.display(),
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs())
+                ));
+                tracing::error!(%error, store = %dir.display(), aside = %aside.display(),
+                    "the crypto store cannot be used: moving it aside and creating a new device");
+                std::fs::rename(dir, &aside).map_err(|e| store_error(&e))?;
+                return Box::pin(Self::open(client, user_id, dir, passphrase)).await;
+            }
+            Err(error) => return Err(error),
+        };
+        std::fs::write(dir.join(DEVICE_FILE), device_id.as_str()).map_err(|e| store_error(&e))?;
+        Ok(Self {
+            machine,
+            client,
+            sending: Mutex::new(()),
+        })
+    }
+
+    /// Creates the device at the homeserver the appservice way (MSC4190; an existing device is
+    /// left as it is) and uploads its keys. Idempotent: run at every start.
+    pub async fn register_device(&self) -> Result<(), CryptoError> {
+        let mut request = update_device::v3::Request::new(self.device_id().to_owned());
+        request.display_name = Some("Parvis".to_owned());
+        self.client
+            .send_as(request, Some(self.user_id()), None)
+            .await?;
+        self.send_outgoing_requests().await?;
+        tracing::info!(user_id = %self.user_id(), device_id = %self.device_id(),
+            curve25519 = %self.curve25519_key(), "the bot's encryption device is ready");
+        Ok(())
+    }
+
+    async fn open_machine(
+        user_id: &UserId,
+        device_id: &DeviceId,
+        dir: &Path,
+        passphrase: Option<&str>,
+    ) -> Result<OlmMachine, CryptoError> {
+        let store = SqliteCryptoStore::open(dir, passphrase)
+            .await
+            .map_err(|e| CryptoError::Store(e.to_string()))?;
+        OlmMachine::with_store(user_id, device_id, store, None)
+            .await
+            .map_err(|e| CryptoError::Store(e.to_string()))
+    }
+
+    /// The bot's user ID.
+    pub fn user_id(&self) -> &UserId {
+        self.machine.user_id()
+    }
+
+    /// The bot's device ID.
+    pub fn device_id(&self) -> &DeviceId {
+        self.machine.device_id()
+    }
+
+    /// The device's Curve25519 identity key, base64.
+    pub fn curve25519_key(&self) -> String {
+        self.machine.identity_keys().curve25519.to_base64()
+    }
+
+    /// Feeds the crypto parts of a transaction (to-device messages, device list changes, key
+    /// counts) to the machine. Returns the room keys that arrived, so undecryptable events can
+    /// be retried.
+    pub async fn receive_transaction(
+        &self,
+        transaction: &Transaction,
+    ) -> Result<Vec<RoomKeyInfo>, CryptoError> {
+        let changes = changes_for(transaction, self.user_id(), self.device_id());
+        if changes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (_, keys) = self
+            .machine
+            .receive_sync_changes(
+                EncryptionSyncChanges {
+                    to_device_events: changes.to_device,
+                    changed_devices: &changes.device_lists,
+                    one_time_keys_counts: &changes.one_time_keys_count,
+                    unused_fallback_keys: changes.unused_fallback_keys.as_deref(),
+                    next_batch_token: None,
+                },
+                &decryption_settings(),
+            )
+            .await
+            .map_err(|e| CryptoError::Olm(e.to_string()))?;
+        Ok(keys)
+    }
+
+    /// Sends every request the machine has queued (key upload, key queries, to-device
+    /// messages…) as the bot's device, and hands the answers back to it.
+    pub async fn send_outgoing_requests(&self) -> Result<(), CryptoError> {
+        let _sending = self.sending.lock().await;
+        let requests = self
+            .machine
+            .outgoing_requests()
+            .await
+            .map_err(|e| CryptoError::Store(e.to_string()))?;
+        for request in requests {
+            self.send_request(request.request_id(), request.request())
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn send_request(
+        &self,
+        request_id: &TransactionId,
+        request: &AnyOutgoingRequest,
+    ) -> Result<(), CryptoError> {
+        let (user, device) = (Some(self.user_id()), Some(self.device_id()));
+        let olm = |e: matrix_sdk_crypto::OlmError| CryptoError::Olm(e.to_string());
+        match request {
+            AnyOutgoingRequest::KeysUpload(upload) => {
+                let response = self.client.send_as(upload.clone(), user, device).await?;
+                self.machine
+                    .mark_request_as_sent(request_id, &response)
+                    .await
+                    .map_err(olm)?;
+            }
+            AnyOutgoingRequest::KeysQuery(query) => {
+                let mut get = get_keys::v3::Request::new();
+                get.device_keys = query.device_keys.clone();
+                get.timeout = query.timeout;
+                let response = self.client.send_as(get, user, device).await?;
+                self.machine
+                    .mark_request_as_sent(request_id, &response)
+                    .await
+                    .map_err(olm)?;
+            }
+            AnyOutgoingRequest::KeysClaim(claim) => {
+                let response = self.client.send_as(claim.clone(), user, device).await?;
+                self.machine
+                    .mark_request_as_sent(request_id, &response)
+                    .await
+                    .map_err(olm)?;
+            }
+            AnyOutgoingRequest::ToDeviceRequest(to_device) => {
+                self.send_to_device(to_device).await?;
+            }
+            AnyOutgoingRequest::SignatureUpload(signatures) => {
+                let response = self
+                    .client
+                    .send_as(signatures.clone(), user, device)
+                    .await?;
+                self.machine
+                    .mark_request_as_sent(request_id, &response)
+                    .await
+                    .map_err(olm)?;
+            }
+            AnyOutgoingRequest::RoomMessage(message) => {
+                let request = send_message_event::v3::Request::new(
+                    message.room_id.clone(),
+                    message.txn_id.clone(),
+                    &*message.content,
+                )
+                .map_err(|e| CryptoError::Olm(e.to_string()))?;
+                let response = self.client.send_as(request, user, device).await?;
+                self.machine
+                    .mark_request_as_sent(request_id, &response)
+                    .await
+                    .map_err(olm)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn send_to_device(&self, to_device: &ToDeviceRequest) -> Result<(), CryptoError> {
+        let request = send_event_to_device::v3::Request::new_raw(
+            to_device.event_type.clone(),
+            to_device.txn_id.clone(),
+            to_device.messages.clone(),
+        );
+        let response = self
+            .client
+            .send_as(request, Some(self.user_id()), Some(self.device_id()))
+            .await?;
+        self.machine
+            .mark_request_as_sent(&to_device.txn_id, &response)
+            .await
+            .map_err(|e| CryptoError::Olm(e.to_string()))
+    }
+
+    /// Decrypts a room event (`m.room.encrypted`, full event JSON).
+    pub async fn decrypt(
+        &self,
+        room_id: &RoomId,
+        event: &Raw<EncryptedEvent>,
+    ) -> Result<Raw<AnyTimelineEvent>, Undecryptable> {
+        match self
+            .machine
+            .decrypt_room_event(event, room_id, &decryption_settings())
+            .await
+        {
+            Ok(decrypted) => Ok(decrypted.event),
+            Err(matrix_sdk_crypto::MegolmError::MissingRoomKey(index)) => Err(
+                Undecryptable::MissingKey(format!("missing room key {index:?}")),
+            ),
+            Err(error @ matrix_sdk_crypto::MegolmError::Store(_)) => {
+                Err(Undecryptable::MissingKey(error.to_string()))
+            }
+            Err(error) => Err(Undecryptable::Invalid(error.to_string())),
+        }
+    }
+
+    /// Encrypts a message-like event for a room whose members are `members`: their device
+    /// lists are brought up to date, Olm sessions established where missing, and the room key
+    /// shared with their devices first.
+    pub async fn encrypt(
+        &self,
+        room_id: &RoomId,
+        members: &[OwnedUserId],
+        event_type: &str,
+        content: &Raw<AnyMessageLikeEventContent>,
+    ) -> Result<Raw<AnyMessageLikeEventContent>, CryptoError> {
+        self.prepare_room_key(room_id, members).await?;
+        let result = self
+            .machine
+            .encrypt_room_event_raw(room_id, event_type, content)
+            .await
+            .map_err(|e| CryptoError::Olm(e.to_string()))?;
+        // An `m.room.encrypted` content.
+        Ok(result.content.cast_unchecked())
+    }
+
+    /// Makes sure the room key of `room_id` is shared with every device of `members`.
+    async fn prepare_room_key(
+        &self,
+        room_id: &RoomId,
+        members: &[OwnedUserId],
+    ) -> Result<(), CryptoError> {
+        let olm = |e: &dyn std::fmt::Display| CryptoError::Olm(e.to_string());
+        self.machine
+            .update_tracked_users(members.iter().map(AsRef::as_ref))
+            .await
+            .map_err(|e| olm(&e))?;
+        // Key queries for new or changed users.
+        self.send_outgoing_requests().await?;
+        let _sending = self.sending.lock().await;
+        if let Some((request_id, claim)) = self
+            .machine
+            .get_missing_sessions(members.iter().map(AsRef::as_ref))
+            .await
+            .map_err(|e| olm(&e))?
+        {
+            let response = self
+                .client
+                .send_as(claim, Some(self.user_id()), Some(self.device_id()))
+                .await?;
+            self.machine
+                .mark_request_as_sent(&request_id, &response)
+                .await
+                .map_err(|e| olm(&e))?;
+        }
+        let requests = self
+            .machine
+            .share_room_key(
+                room_id,
+                members.iter().map(AsRef::as_ref),
+                EncryptionSettings::default(),
+            )
+            .await
+            .map_err(|e| olm(&e))?;
+        for request in requests {
+            self.send_to_device(&request).await?;
+        }
+        Ok(())
+    }
+
+    /// The underlying machine, for what this type does not wrap.
+    pub fn machine(&self) -> &OlmMachine {
+        &self.machine
+    }
+}
+
+/// What Parvis requires of a sender's device to read their message: nothing beyond a valid
+/// Megolm session (Parvis is a participant, not a verifier of users' devices).
+fn decryption_settings() -> DecryptionSettings {
+    DecryptionSettings {
+        sender_device_trust_requirement: TrustRequirement::Untrusted,
+    }
+}
+
+/// A new device ID: `PARVIS` and 8 random capital letters.
+fn new_device_id() -> OwnedDeviceId {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    let suffix: String = (0..8)
+        .map(|_| char::from(rng.random_range(b'A'..=b'Z')))
+        .collect();
+    OwnedDeviceId::from(format!("PARVIS{suffix}"))
+}
+
+/// A shared handle.
+pub type SharedBotCrypto = Arc<BotCrypto>;

@@ -1,0 +1,146 @@
+// A real end-to-end encrypted Matrix client for Parvis's tests: matrix-js-sdk with its Rust
+// crypto (@matrix-org/matrix-sdk-crypto-wasm), nothing written by Parvis's authors on the
+// crypto path. Driven line by line on stdin by `tests/tests/e2ee.rs`; every answer is one line
+// on stdout starting with `@@ ` and holding JSON (the SDK's own logs go elsewhere or are
+// ignored).
+//
+// Environment: HS_URL, USER_ID, ACCESS_TOKEN, DEVICE_ID.
+// Commands:
+//   dm <bot user ID>                 create an encrypted direct chat with the bot, wait for it to join
+//   join <room ID>                   join a room
+//   send <room ID> <text…>           send an encrypted text message
+//   wait-reply <room ID> <substring> wait for a decrypted message from someone else containing it
+//   quit
+import { createInterface } from "node:readline";
+
+// matrix-js-sdk targets Node 22; Node 20 lacks this one function it uses.
+if (typeof Promise.withResolvers !== "function") {
+  Promise.withResolvers = function withResolvers() {
+    let resolve;
+    let reject;
+    const promise = new Promise((yes, no) => {
+      resolve = yes;
+      reject = no;
+    });
+    return { promise, resolve, reject };
+  };
+}
+
+const sdk = await import("matrix-js-sdk");
+// Keep stdout for the protocol; the SDK's warnings and errors go to stderr (all of its logs
+// with PARVIS_E2EE_CLIENT_VERBOSE=1).
+const verbose = process.env.PARVIS_E2EE_CLIENT_VERBOSE === "1";
+for (const method of ["log", "info", "debug", "warn", "error"]) {
+  const shown = verbose || method === "warn" || method === "error";
+  console[method] = (...args) => shown && process.stderr.write(`[js-sdk] ${args.map(String).join(" ")}\n`);
+}
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`client: ${name} is not set`);
+  return value;
+};
+
+const userId = env("USER_ID");
+const client = sdk.createClient({
+  baseUrl: env("HS_URL"),
+  userId,
+  accessToken: env("ACCESS_TOKEN"),
+  deviceId: env("DEVICE_ID"),
+});
+await client.initRustCrypto({ useIndexedDB: false });
+const prepared = new Promise((resolve) =>
+  client.on(sdk.ClientEvent.Sync, (state) => {
+    if (state === "PREPARED" || state === "SYNCING") resolve();
+  }),
+);
+await client.startClient({ initialSyncLimit: 20 });
+await prepared;
+
+/** Decrypted messages from others: `{room, sender, type, body, eventId}`. */
+const received = [];
+const waiters = new Set();
+async function take(event) {
+  await client.decryptEventIfNeeded(event);
+  if (event.getSender() === userId || event.isDecryptionFailure()) return;
+  if (event.getType() !== "m.room.message") return;
+  const message = {
+    room: event.getRoomId(),
+    sender: event.getSender(),
+    encrypted: event.isEncrypted(),
+    body: event.getContent().body ?? "",
+    eventId: event.getId(),
+  };
+  received.push(message);
+  for (const waiter of waiters) waiter();
+}
+client.on(sdk.RoomEvent.Timeline, (event) => void take(event));
+client.on(sdk.MatrixEventEvent.Decrypted, (event) => void take(event));
+
+function until(check, what, timeoutMs = 60_000) {
+  return new Promise((resolve, reject) => {
+    const tryIt = () => {
+      const value = check();
+      if (value) {
+        waiters.delete(tryIt);
+        clearTimeout(timer);
+        resolve(value);
+      }
+    };
+    const timer = setTimeout(() => {
+      waiters.delete(tryIt);
+      reject(new Error(`timed out waiting for ${what}`));
+    }, timeoutMs);
+    waiters.add(tryIt);
+    tryIt();
+  });
+}
+
+// Room and membership changes wake the waiters too.
+client.on(sdk.RoomStateEvent.Members, () => waiters.forEach((waiter) => waiter()));
+client.on(sdk.ClientEvent.Room, () => waiters.forEach((waiter) => waiter()));
+
+const commands = {
+  async dm(bot) {
+    const { room_id: room } = await client.createRoom({
+      invite: [bot],
+      is_direct: true,
+      preset: "trusted_private_chat",
+      initial_state: [{ type: "m.room.encryption", state_key: "", content: { algorithm: "m.megolm.v1.aes-sha2" } }],
+    });
+    await until(() => client.getRoom(room)?.getMember(bot)?.membership === "join", `${bot} to join`);
+    return { room };
+  },
+  async join(room) {
+    await client.joinRoom(room);
+    await until(() => client.getRoom(room)?.getMyMembership() === "join", "the join");
+    return { room };
+  },
+  async send(room, ...words) {
+    await until(() => client.getRoom(room), `room ${room} in the sync`);
+    const { event_id: eventId } = await client.sendMessage(room, { msgtype: "m.text", body: words.join(" ") });
+    return { eventId };
+  },
+  async "wait-reply"(room, ...words) {
+    const needle = words.join(" ");
+    return until(() => received.find((m) => m.room === room && m.body.includes(needle)), `a reply containing “${needle}”`);
+  },
+  async quit() {
+    client.stopClient();
+    setTimeout(() => process.exit(0), 100);
+    return {};
+  },
+};
+
+process.stdout.write(`@@ ${JSON.stringify({ ready: true, deviceId: client.getDeviceId() })}\n`);
+for await (const line of createInterface({ input: process.stdin })) {
+  const [name, ...args] = line.trim().split(/\s+/);
+  if (!name) continue;
+  try {
+    const command = commands[name];
+    if (!command) throw new Error(`unknown command ${name}`);
+    process.stdout.write(`@@ ${JSON.stringify({ ok: await command(...args) })}\n`);
+  } catch (error) {
+    process.stdout.write(`@@ ${JSON.stringify({ error: String(error?.stack ?? error) })}\n`);
+  }
+}

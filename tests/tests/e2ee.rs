@@ -1,0 +1,171 @@
+//! End-to-end encryption against a real Synapse and a real E2EE client nobody here wrote:
+//! matrix-js-sdk with its Rust crypto (`tests/e2ee-client/client.mjs`, run with Node.js).
+//! An encrypted `!parvis` command is decrypted by Parvis's own device and answered encrypted;
+//! Synapse's database holds only ciphertext; after a restart Parvis still reads new messages.
+//!
+//! Needs Node.js and `npm install` in `tests/e2ee-client/` (scripts/test does it).
+
+#![allow(clippy::unwrap_used)]
+
+use std::{path::Path, process::Stdio, time::Duration};
+
+use parvis_tests::{Database, Stack, http_client};
+use serde_json::{Value, json};
+use tokio::{
+    io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines},
+    process::{Child, ChildStdin, ChildStdout, Command},
+};
+
+fn client_dir() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/e2ee-client"))
+}
+
+/// A matrix-js-sdk client in a Node.js process, driven line by line.
+struct JsClient {
+    _child: Child,
+    stdin: ChildStdin,
+    stdout: Lines<BufReader<ChildStdout>>,
+}
+
+impl JsClient {
+    /// Logs `localpart` in (a new device) and starts the client with its own crypto.
+    async fn start(homeserver: &str, localpart: &str) -> (Self, String) {
+        let login: Value = http_client()
+            .post(format!("{homeserver}/_matrix/client/v3/login"))
+            .json(&json!({"type": "m.login.password", "identifier": {"type": "m.id.user", "user": localpart}, "password": "password"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let user_id = login["user_id"].as_str().unwrap().to_owned();
+        let mut child = Command::new("node")
+            .arg(client_dir().join("client.mjs"))
+            .current_dir(client_dir())
+            .env("HS_URL", homeserver)
+            .env("USER_ID", &user_id)
+            .env("ACCESS_TOKEN", login["access_token"].as_str().unwrap())
+            .env("DEVICE_ID", login["device_id"].as_str().unwrap())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node is needed (scripts/test installs the client with npm)");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut client = Self {
+            _child: child,
+            stdin,
+            stdout,
+        };
+        let ready = client.answer().await;
+        assert_eq!(ready["ready"], true, "{ready}");
+        (client, user_id)
+    }
+
+    async fn answer(&mut self) -> Value {
+        loop {
+            let line = tokio::time::timeout(Duration::from_secs(120), self.stdout.next_line())
+                .await
+                .expect("the JS client did not answer in 2 minutes")
+                .unwrap()
+                .expect("the JS client exited");
+            if let Some(json) = line.strip_prefix("@@ ") {
+                return serde_json::from_str(json).unwrap();
+            }
+        }
+    }
+
+    /// Runs one command; panics with the client's error.
+    async fn run(&mut self, command: &str) -> Value {
+        self.stdin
+            .write_all(format!("{command}\n").as_bytes())
+            .await
+            .unwrap();
+        let answer = self.answer().await;
+        assert!(
+            answer["error"].is_null(),
+            "`{command}` failed: {}",
+            answer["error"]
+        );
+        answer["ok"].clone()
+    }
+}
+
+/// Every row of every table of Synapse's SQLite database that contains `needle`.
+fn synapse_rows_containing(database: &Path, needle: &str) -> Vec<String> {
+    let bytes = std::fs::read(database).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    let mut found: Vec<String> = text
+        .match_indices(needle)
+        .map(|(at, _)| {
+            text[at.saturating_sub(80)..(at + needle.len() + 40).min(text.len())].to_owned()
+        })
+        .collect();
+    // The write-ahead log holds recent pages too.
+    let wal = database.with_extension("db-wal");
+    if let Ok(bytes) = std::fs::read(&wal) {
+        let text = String::from_utf8_lossy(&bytes);
+        found.extend(
+            text.match_indices(needle)
+                .map(|(at, _)| format!("(wal) …{}", &text[at.saturating_sub(80)..at])),
+        );
+    }
+    found
+}
+
+#[tokio::test]
+async fn encrypted_commands_are_answered_encrypted() {
+    let mut stack = Stack::start(Database::Sqlite).await.unwrap();
+    let homeserver = stack.synapse.base_url();
+    stack.register_user("alice").await.unwrap();
+    let bot = stack.bot_user_id();
+    let (mut alice, _) = JsClient::start(&homeserver, "alice").await;
+
+    // An encrypted direct chat with the bot; the bot joins on its own.
+    let dm = alice.run(&format!("dm {bot}")).await;
+    let room = dm["room"].as_str().unwrap().to_owned();
+
+    // An encrypted command with a marker word: answered, encrypted, by Parvis's device.
+    let marker = "zorglubencrypte";
+    alice
+        .run(&format!("send {room} !parvis search {marker}"))
+        .await;
+    let reply = alice.run(&format!("wait-reply {room} {marker}")).await;
+    assert_eq!(reply["sender"], bot.as_str());
+    assert_eq!(reply["encrypted"], true, "the answer is encrypted: {reply}");
+
+    // Synapse stored ciphertext only: neither the command nor the answer is readable there,
+    // while a message in a room without encryption is (the search does find plaintext).
+    let clear = stack.register_user("carol").await.unwrap();
+    let clear_room = clear.create_dm(&bot).await.unwrap();
+    clear.send_text(&clear_room, "temoinenclair").await.unwrap();
+    let database = stack.synapse.database_path();
+    parvis_tests::wait_for("the clear message on disk", Duration::from_secs(20), || {
+        let found = !synapse_rows_containing(&database, "temoinenclair").is_empty();
+        async move { found.then_some(()) }
+    })
+    .await
+    .unwrap();
+    let leaks = synapse_rows_containing(&database, marker);
+    assert!(
+        leaks.is_empty(),
+        "plaintext in Synapse's database: {leaks:?}"
+    );
+
+    // Restarted, Parvis keeps its device and keys: a new command is read and answered.
+    stack.parvis.stop().await;
+    stack.parvis.start().await.unwrap();
+    alice
+        .run(&format!("send {room} !parvis search apresredemarrage"))
+        .await;
+    let reply = alice
+        .run(&format!("wait-reply {room} apresredemarrage"))
+        .await;
+    assert_eq!(reply["encrypted"], true);
+
+    alice.run("quit").await;
+    stack.stop().await;
+}
