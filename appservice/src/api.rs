@@ -530,6 +530,9 @@ pub struct CreateCommunityBody {
     /// The user who becomes owner.
     #[schema(value_type = String)]
     pub owner: OwnedUserId,
+    /// End-to-end encrypted rooms (as `e2ee.encrypt_new_communities` says when absent).
+    #[serde(default)]
+    pub encrypted: Option<bool>,
 }
 
 /// `POST /api/v1/communities` — creates a community for `owner` (admin token).
@@ -559,6 +562,7 @@ async fn create_community(
         name: body.name,
         description: body.description,
         tools,
+        encrypted: body.encrypted,
     };
     let created = state
         .bot

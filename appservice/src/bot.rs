@@ -95,6 +95,8 @@ pub struct Bot {
     default_room_version: OnceCell<RoomVersionId>,
     web_url: String,
     crypto: Option<Arc<BotCrypto>>,
+    /// Whether communities are encrypted unless asked otherwise.
+    encrypt_new_communities: bool,
     /// Megolm sessions whose senders were told Parvis cannot read them (once each).
     undecryptable_told: Mutex<HashSet<String>>,
 }
@@ -119,8 +121,15 @@ impl Bot {
             default_room_version: OnceCell::new(),
             web_url,
             crypto,
+            encrypt_new_communities: false,
             undecryptable_told: Mutex::new(HashSet::new()),
         }
+    }
+
+    /// Creates communities with encrypted rooms unless asked otherwise.
+    pub fn encrypting_new_communities(mut self, encrypt: bool) -> Self {
+        self.encrypt_new_communities = encrypt;
+        self
     }
 
     /// The bot's encryption device, when end-to-end encryption is enabled.
@@ -522,6 +531,11 @@ impl Bot {
                         ),
                         false,
                     )
+                } else if request.encrypted == Some(true) && self.crypto.is_none() {
+                    (
+                        "❌ End-to-end encryption is disabled on this Parvis (e2ee.enabled): it cannot take part in an encrypted community.".to_owned(),
+                        false,
+                    )
                 } else {
                     match self.create_community(sender, &request).await {
                         Ok(created) => (
@@ -699,6 +713,7 @@ impl Bot {
             server_name: self.server_name.clone(),
             room_version: RoomVersionFacts::of(&self.default_room_version().await?),
             web_url: self.web_url.clone(),
+            encrypted: request.encrypted.unwrap_or(self.encrypt_new_communities),
         };
         let space_id = bot.send(blueprint.space_request()).await?.room_id;
         bot.mark_joined(&space_id);

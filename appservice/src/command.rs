@@ -14,7 +14,7 @@ pub const PREFIX: &str = "!parvis";
 pub enum Command {
     /// `!parvis help`: explain every command.
     Help,
-    /// `!parvis community create "Name" [--description "…"] [--tools wiki,blog,…]`.
+    /// `!parvis community create "Name" [--description "…"] [--tools wiki,blog,…] [--encrypted]`.
     CreateCommunity(CreateCommunity),
     /// `!parvis wiki new "Title" [text…]`: a wiki page in this room's community.
     WikiNew {
@@ -39,6 +39,8 @@ pub struct CreateCommunity {
     pub description: String,
     /// The tools to enable (each gets a room).
     pub tools: Vec<RoomPurpose>,
+    /// End-to-end encrypted rooms (`--encrypted`); `None`: as `e2ee.encrypt_new_communities` says.
+    pub encrypted: Option<bool>,
 }
 
 /// Why a command could not be understood; the message is shown to the user as is.
@@ -66,7 +68,7 @@ pub enum CommandError {
 const WIKI_USAGE: &str = "!parvis wiki new \"Title\" [text]";
 const SEARCH_USAGE: &str = "!parvis search words…";
 const CREATE_USAGE: &str =
-    "!parvis community create \"Name\" [--description \"…\"] [--tools wiki,blog,…]";
+    "!parvis community create \"Name\" [--description \"…\"] [--tools wiki,blog,…] [--encrypted]";
 
 /// The help text, listing every command.
 pub fn help_text() -> String {
@@ -154,8 +156,10 @@ fn parse_create<'a>(
     let mut name = None;
     let mut description = String::new();
     let mut tools = RoomPurpose::TOOLS.to_vec();
+    let mut encrypted = None;
     while let Some(word) = words.next() {
         match word {
+            "--encrypted" => encrypted = Some(true),
             "--description" => {
                 description = words
                     .next()
@@ -194,6 +198,7 @@ fn parse_create<'a>(
         name,
         description,
         tools,
+        encrypted,
     })
 }
 
@@ -303,6 +308,7 @@ mod tests {
             name: name.to_owned(),
             description: String::new(),
             tools,
+            encrypted: None,
         })
     }
 
@@ -343,6 +349,18 @@ mod tests {
     }
 
     #[test]
+    fn create_encrypted() {
+        let Ok(Some(Command::CreateCommunity(request))) =
+            parse(r#"!parvis community create "Secret" --encrypted --tools wiki"#)
+        else {
+            panic!("not a creation");
+        };
+        assert_eq!(request.encrypted, Some(true));
+        assert_eq!(request.tools, vec![RoomPurpose::Wiki]);
+        assert!(help_text().contains("--encrypted"));
+    }
+
+    #[test]
     fn create_with_options() {
         let command = parse(
             r#"!parvis community create "Projet Alpha" --tools wiki,faq,wiki --description "Un projet""#,
@@ -353,6 +371,7 @@ mod tests {
                 name: "Projet Alpha".to_owned(),
                 description: "Un projet".to_owned(),
                 tools: vec![RoomPurpose::Wiki, RoomPurpose::Faq],
+                encrypted: None,
             })))
         );
         assert_eq!(

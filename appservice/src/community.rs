@@ -143,6 +143,9 @@ pub struct CommunityBlueprint {
     pub room_version: RoomVersionFacts,
     /// Where browsers reach Parvis's web pages (for the tool widgets), without trailing slash.
     pub web_url: String,
+    /// Whether the rooms (not the space) are end-to-end encrypted, their Parvis state included
+    /// (MSC4362).
+    pub encrypted: bool,
 }
 
 impl CommunityBlueprint {
@@ -213,6 +216,22 @@ impl CommunityBlueprint {
             })
             .to_raw_any(),
         );
+        if self.encrypted {
+            // Messages and, with MSC4362, state events of Parvis's tools are encrypted. The
+            // room's own settings written here at creation (name, community link, widget) are
+            // not: the homeserver needs them, and the bot writes them before anyone joins.
+            let encryption = serde_json::json!({
+                "type": "m.room.encryption",
+                "state_key": "",
+                "content": {
+                    "algorithm": "m.megolm.v1.aes-sha2",
+                    "io.element.msc4362.encrypt_state_events": true,
+                },
+            });
+            if let Ok(raw) = serde_json::value::to_raw_value(&encryption) {
+                request.initial_state.push(Raw::from_json(raw));
+            }
+        }
         let mut parent = SpaceParentEventContent::new(vec![self.server_name.clone()]);
         parent.canonical = true;
         request
@@ -385,6 +404,7 @@ mod tests {
             server_name: owned_server_name!("hs"),
             room_version: RoomVersionFacts::of(&version),
             web_url: "https://parvis.example".to_owned(),
+            encrypted: false,
         }
     }
 

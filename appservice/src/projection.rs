@@ -222,10 +222,14 @@ pub enum IndexChange {
         /// What is known of it.
         room: TrackedRoom,
     },
-    /// Stop following a room and drop everything indexed from it.
+    /// Stop following a room and drop everything indexed from it — or, before a snapshot
+    /// replaces its current state, everything but its history.
     ForgetRoom {
         /// The room.
         room_id: OwnedRoomId,
+        /// Keep revisions and comments: they are immutable events, and the snapshot re-reads
+        /// them after the state (readers must not see a page without its history meanwhile).
+        keep_history: bool,
     },
     /// Set a room's current state for one `(type, state_key)`.
     PutState(StateRow),
@@ -476,6 +480,7 @@ fn plan_event(
         if is_bot_membership && matches!(event.membership(), Some("leave" | "ban")) {
             changes.push(IndexChange::ForgetRoom {
                 room_id: event.room_id.clone(),
+                keep_history: false,
             });
             context.tracked.remove(&event.room_id);
             return;
@@ -661,6 +666,7 @@ pub fn plan_snapshot(
     let mut changes = vec![
         IndexChange::ForgetRoom {
             room_id: room_id.clone(),
+            keep_history: true,
         },
         IndexChange::TrackRoom {
             room_id: room_id.clone(),

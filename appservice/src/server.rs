@@ -86,15 +86,18 @@ impl Services {
             None
         };
         let intents = Intents::new(client, identity.bot.clone());
-        let bot = Arc::new(Bot::new(
-            intents,
-            index.clone(),
-            identity.clone(),
-            config.homeserver.server_name.clone(),
-            jobs_waiting.clone(),
-            config.public_url(),
-            crypto,
-        ));
+        let bot = Arc::new(
+            Bot::new(
+                intents,
+                index.clone(),
+                identity.clone(),
+                config.homeserver.server_name.clone(),
+                jobs_waiting.clone(),
+                config.public_url(),
+                crypto,
+            )
+            .encrypting_new_communities(config.e2ee.encrypt_new_communities && config.e2ee.enabled),
+        );
         Ok(Self {
             config,
             index,

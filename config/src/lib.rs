@@ -192,6 +192,9 @@ config_section! {
         /// Directory of the crypto store (the device's keys and sessions). Keep it with the
         /// index, back it up, never share it between two Parvis.
         pub store_dir: String = "parvis-crypto".to_owned();
+        /// Create new communities with end-to-end encrypted rooms unless asked otherwise (as
+        /// Tchap does for private rooms); `--encrypted` asks for it case by case.
+        pub encrypt_new_communities: bool = false;
         /// Passphrase the crypto store is encrypted with. Unset, the store is not encrypted at
         /// rest: protect the directory.
         pub store_passphrase: Option<String> = None, example = "a long random secret";

@@ -9,7 +9,9 @@
 //   dm <bot user ID>                 create an encrypted direct chat with the bot, wait for it to join
 //   join <room ID>                   join a room
 //   send <room ID> <text…>           send an encrypted text message
-//   wait-reply <room ID> <substring> wait for a decrypted message from someone else containing it
+//   invite <room ID> <user ID>       invite someone
+//   wait-reply <room ID> <sender> <substring>
+//                                    wait for a decrypted message from `sender` containing it
 //   quit
 import { createInterface } from "node:readline";
 
@@ -96,9 +98,12 @@ function until(check, what, timeoutMs = 60_000) {
   });
 }
 
-// Room and membership changes wake the waiters too.
-client.on(sdk.RoomStateEvent.Members, () => waiters.forEach((waiter) => waiter()));
-client.on(sdk.ClientEvent.Room, () => waiters.forEach((waiter) => waiter()));
+// Room, membership and sync changes wake the waiters too.
+const wake = () => waiters.forEach((waiter) => waiter());
+client.on(sdk.RoomStateEvent.Members, wake);
+client.on(sdk.ClientEvent.Room, wake);
+client.on(sdk.RoomEvent.MyMembership, wake);
+client.on(sdk.ClientEvent.Sync, wake);
 
 const commands = {
   async dm(bot) {
@@ -121,9 +126,16 @@ const commands = {
     const { event_id: eventId } = await client.sendMessage(room, { msgtype: "m.text", body: words.join(" ") });
     return { eventId };
   },
-  async "wait-reply"(room, ...words) {
+  async invite(room, user) {
+    await client.invite(room, user);
+    return { room };
+  },
+  async "wait-reply"(room, sender, ...words) {
     const needle = words.join(" ");
-    return until(() => received.find((m) => m.room === room && m.body.includes(needle)), `a reply containing “${needle}”`);
+    return until(
+      () => received.find((m) => m.room === room && m.sender === sender && m.body.includes(needle)),
+      `a message from ${sender} containing “${needle}”`,
+    );
   },
   async quit() {
     client.stopClient();

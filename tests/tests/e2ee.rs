@@ -133,7 +133,9 @@ async fn encrypted_commands_are_answered_encrypted() {
     alice
         .run(&format!("send {room} !parvis search {marker}"))
         .await;
-    let reply = alice.run(&format!("wait-reply {room} {marker}")).await;
+    let reply = alice
+        .run(&format!("wait-reply {room} {bot} {marker}"))
+        .await;
     assert_eq!(reply["sender"], bot.as_str());
     assert_eq!(reply["encrypted"], true, "the answer is encrypted: {reply}");
 
@@ -162,9 +164,23 @@ async fn encrypted_commands_are_answered_encrypted() {
         .run(&format!("send {room} !parvis search apresredemarrage"))
         .await;
     let reply = alice
-        .run(&format!("wait-reply {room} apresredemarrage"))
+        .run(&format!("wait-reply {room} {bot} apresredemarrage"))
         .await;
     assert_eq!(reply["encrypted"], true);
+
+    // A member who joins later gets the room key of what Parvis posts after they joined.
+    stack.register_user("bob").await.unwrap();
+    let (mut bob, bob_id) = JsClient::start(&homeserver, "bob").await;
+    alice.run(&format!("invite {room} {bob_id}")).await;
+    bob.run(&format!("join {room}")).await;
+    alice
+        .run(&format!("send {room} !parvis search nouveaumembre"))
+        .await;
+    let reply = bob
+        .run(&format!("wait-reply {room} {bot} nouveaumembre"))
+        .await;
+    assert_eq!(reply["encrypted"], true, "{reply}");
+    bob.run("quit").await;
 
     alice.run("quit").await;
     stack.stop().await;

@@ -595,7 +595,11 @@ macro_rules! index_store {
                         .execute(&mut **tx)
                         .await?;
                     }
-                    IndexChange::ForgetRoom { room_id } => {
+                    IndexChange::ForgetRoom { room_id, keep_history } => {
+                        const HISTORY: [&str; 2] = [
+                            "DELETE FROM publication_revisions WHERE room_id = $1",
+                            "DELETE FROM comments WHERE room_id = $1",
+                        ];
                         for sql in [
                             "DELETE FROM room_state WHERE room_id = $1",
                             "DELETE FROM communities WHERE space_id = $1",
@@ -603,10 +607,11 @@ macro_rules! index_store {
                             "DELETE FROM room_members WHERE room_id = $1",
                             "DELETE FROM publications WHERE room_id = $1",
                             "DELETE FROM publication_links WHERE room_id = $1",
-                            "DELETE FROM publication_revisions WHERE room_id = $1",
-                            "DELETE FROM comments WHERE room_id = $1",
                             "DELETE FROM rooms WHERE room_id = $1",
-                        ] {
+                        ]
+                        .into_iter()
+                        .chain(HISTORY.into_iter().filter(|_| !keep_history))
+                        {
                             sqlx::query(sql).bind(room_id.as_str()).execute(&mut **tx).await?;
                         }
                     }
@@ -728,7 +733,7 @@ macro_rules! index_store {
 
             async fn forget_room(&self, room_id: &OwnedRoomId) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
-                Self::apply(&mut tx, vec![IndexChange::ForgetRoom { room_id: room_id.clone() }]).await?;
+                Self::apply(&mut tx, vec![IndexChange::ForgetRoom { room_id: room_id.clone(), keep_history: false }]).await?;
                 tx.commit().await?;
                 Ok(())
             }
