@@ -22,7 +22,7 @@ use ruma::{
         room::get_room_event, state::get_state_events, state::send_state_event,
     },
     events::{
-        MessageLikeEventContent, MessageLikeEventType,
+        MessageLikeEventContent, MessageLikeEventType, StateEventContent, StateEventType,
         reaction::ReactionEventContent,
         relation::RelationType,
         relation::{Annotation, InReplyTo, Reply},
@@ -278,7 +278,18 @@ impl Bot {
             Err(error) if error.errcode() == Some("M_FORBIDDEN") => return Ok(()),
             Err(error) => return Err(error.into()),
         };
-        let events = crate::ingest::state_events(&state, room_id);
+        let mut events = crate::ingest::state_events(&state, room_id);
+        if let Some(crypto) = &self.crypto
+            && !crate::encrypted_state::decrypt_state(crypto, &mut events)
+                .await
+                .is_empty()
+        {
+            // Keep the index as it is until the room keys have come: a snapshot now would drop
+            // the objects still encrypted.
+            return Err(JobError::Undecryptable(Undecryptable::MissingKey(format!(
+                "encrypted state of {room_id}"
+            ))));
+        }
         self.index
             .apply_snapshot(&self.identity, &room_id.to_owned(), &events)
             .await?;
@@ -497,9 +508,14 @@ impl Bot {
                 }
                 Err(error) => return Err(error.into()),
             };
-            let Some(event) = crate::ingest::room_events(std::slice::from_ref(&raw)).pop() else {
+            let Some(mut event) = crate::ingest::room_events(std::slice::from_ref(&raw)).pop()
+            else {
                 break;
             };
+            if let Some(crypto) = &self.crypto {
+                crate::encrypted_state::decrypt_state(crypto, std::slice::from_mut(&mut event))
+                    .await;
+            }
             let Some(revision) = RevisionRow::from_event(&event) else {
                 break;
             };
@@ -643,14 +659,9 @@ impl Bot {
             tags: Vec::new(),
             requested_by: Some(sender.clone()),
         };
-        let request = send_state_event::v3::Request::new(wiki.clone(), &id, &content)
-            .map_err(|e| ClientError::Request(e.to_string()))?;
-        let sent = self.intents.bot().send(request).await?;
+        let event_id = self.send_state(&wiki, &id, &content).await?;
         Ok((
-            format!(
-                "✅ Wiki page “{title}” written: https://matrix.to/#/{wiki}/{}",
-                sent.event_id
-            ),
+            format!("✅ Wiki page “{title}” written: https://matrix.to/#/{wiki}/{event_id}"),
             true,
         ))
     }
@@ -800,19 +811,7 @@ impl Bot {
             tracing::warn!(%room_id, "not answering in an encrypted room: e2ee.enabled is false");
             return Ok(());
         };
-        let members: Vec<OwnedUserId> = self
-            .index
-            .state_events(room_id.as_str(), "m.room.member")
-            .await?
-            .into_iter()
-            .filter(|(_, _, content)| {
-                matches!(
-                    content.get("membership").and_then(|m| m.as_str()),
-                    Some("join" | "invite")
-                )
-            })
-            .filter_map(|(user, _, _)| OwnedUserId::try_from(user).ok())
-            .collect();
+        let members = self.key_recipients(room_id).await?;
         let plain = Raw::new(content).map_err(bad)?.cast_unchecked();
         let ciphertext = crypto
             .encrypt(room_id, &members, &content.event_type().to_string(), &plain)
@@ -825,6 +824,61 @@ impl Bot {
         );
         self.intents.bot().send(request).await?;
         Ok(())
+    }
+
+    /// Who gets the room keys of what the bot sends: joined and invited members.
+    async fn key_recipients(&self, room_id: &RoomId) -> Result<Vec<OwnedUserId>, JobError> {
+        Ok(self
+            .index
+            .state_events(room_id.as_str(), "m.room.member")
+            .await?
+            .into_iter()
+            .filter(|(_, _, content)| {
+                matches!(
+                    content.get("membership").and_then(|m| m.as_str()),
+                    Some("join" | "invite")
+                )
+            })
+            .filter_map(|(user, _, _)| OwnedUserId::try_from(user).ok())
+            .collect())
+    }
+
+    /// Sends a state event as the bot: encrypted (MSC4362) when the room asks for encrypted
+    /// state. Returns its event ID.
+    async fn send_state(
+        &self,
+        room_id: &OwnedRoomId,
+        state_key: &str,
+        content: &impl StateEventContent<StateKey = String>,
+    ) -> Result<OwnedEventId, JobError> {
+        let bad = |e: serde_json::Error| ClientError::Request(e.to_string());
+        let encrypts_state = self
+            .index
+            .state_content(room_id.as_str(), "m.room.encryption", "")
+            .await?
+            .is_some_and(|(_, encryption)| crate::encrypted_state::encrypts_state(&encryption));
+        let request = if encrypts_state {
+            let Some(crypto) = &self.crypto else {
+                return Err(JobError::Crypto(CryptoError::Olm(
+                    "this room encrypts its state and e2ee.enabled is false".to_owned(),
+                )));
+            };
+            let members = self.key_recipients(room_id).await?;
+            let event_type = content.event_type().to_string();
+            let plain = Raw::new(content).map_err(bad)?.cast_unchecked();
+            let encrypted = crypto
+                .encrypt_state(room_id, &members, &event_type, state_key, &plain)
+                .await?;
+            send_state_event::v3::Request::new_raw(
+                room_id.clone(),
+                StateEventType::RoomEncrypted,
+                format!("{event_type}:{state_key}"),
+                encrypted,
+            )
+        } else {
+            send_state_event::v3::Request::new(room_id.clone(), state_key, content).map_err(bad)?
+        };
+        Ok(self.intents.bot().send(request).await?.event_id)
     }
 
     /// Decrypts an encrypted message and, when it is a `!parvis` command, answers it (in the

@@ -157,9 +157,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         CliCommand::RebuildIndex => {
-            let mut config = cli.load_config()?;
-            // Only the serving Parvis uses the encryption device (one process per crypto store).
-            config.e2ee.enabled = false;
+            // The crypto store is read to decrypt encrypted state (MSC4362): stop the serving
+            // Parvis first, as for any rebuild.
+            let config = cli.load_config()?;
             init_logging("warn");
             let services = Services::connect(config).await?;
             let rooms = rebuild_index(&services.bot, &services.index).await?;

@@ -16,7 +16,7 @@ use ruma::{
 use tokio::sync::Notify;
 
 use crate::{
-    projection::{Identity, RoomEvent},
+    projection::{Identity, Job, RoomEvent},
     store::{Index, IndexStore},
 };
 
@@ -116,7 +116,14 @@ impl TransactionSink for Ingest {
                 self.jobs_waiting.notify_one();
             }
         }
-        let events = room_events(&transaction.events);
+        let mut events = room_events(&transaction.events);
+        if let Some(crypto) = &self.crypto {
+            // Encrypted state (MSC4362) is indexed as the state it holds; rooms with state not
+            // readable yet are read again from the homeserver once the key may have come.
+            for room_id in crate::encrypted_state::decrypt_state(crypto, &mut events).await {
+                self.index.enqueue(&Job::ReconcileRoom { room_id }).await?;
+            }
+        }
         let report = self.index.ingest(&self.identity, &events).await?;
         tracing::debug!(txn_id = %transaction.txn_id, received = events.len(), new = report.new_events, jobs = report.jobs, "transaction stored");
         if report.jobs > 0 {

@@ -221,7 +221,9 @@ async fn ping_homeserver(bot: Arc<Bot>, appservice_id: String) {
             Err(error) => {
                 tracing::warn!(%error, "the homeserver did not complete the ping yet; retrying in {delay:?}");
                 tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(30));
+                // Soon after the homeserver is up: messages encrypted before the device exists are
+                // never readable by it.
+                delay = (delay * 2).min(Duration::from_secs(2));
             }
         }
     }

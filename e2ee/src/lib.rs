@@ -31,7 +31,7 @@ use ruma::{
             to_device::send_event_to_device,
         },
     },
-    events::{AnyMessageLikeEventContent, AnyTimelineEvent},
+    events::{AnyMessageLikeEventContent, AnyStateEventContent, AnyTimelineEvent},
     serde::Raw,
 };
 use tokio::sync::Mutex;
@@ -336,6 +336,26 @@ impl BotCrypto {
             .map_err(|e| CryptoError::Olm(e.to_string()))?;
         // An `m.room.encrypted` content.
         Ok(result.content.cast_unchecked())
+    }
+
+    /// Encrypts a state event for a room whose `m.room.encryption` asks for encrypted state
+    /// (MSC4362): the content of an `m.room.encrypted` state event whose state key is
+    /// `{event_type}:{state_key}`.
+    pub async fn encrypt_state(
+        &self,
+        room_id: &RoomId,
+        members: &[OwnedUserId],
+        event_type: &str,
+        state_key: &str,
+        content: &Raw<AnyStateEventContent>,
+    ) -> Result<Raw<AnyStateEventContent>, CryptoError> {
+        self.prepare_room_key(room_id, members).await?;
+        let encrypted = self
+            .machine
+            .encrypt_state_event_raw(room_id, event_type, state_key, content)
+            .await
+            .map_err(|e| CryptoError::Olm(e.to_string()))?;
+        Ok(encrypted.cast_unchecked())
     }
 
     /// Makes sure the room key of `room_id` is shared with every device of `members`.

@@ -10,6 +10,8 @@
 //   join <room ID>                   join a room
 //   send <room ID> <text…>           send an encrypted text message
 //   invite <room ID> <user ID>       invite someone
+//   state <room ID> <type> <key> <JSON content>
+//                                    send a state event (encrypted where the room says so)
 //   wait-reply <room ID> <sender> <substring>
 //                                    wait for a decrypted message from `sender` containing it
 //   quit
@@ -49,6 +51,8 @@ const client = sdk.createClient({
   userId,
   accessToken: env("ACCESS_TOKEN"),
   deviceId: env("DEVICE_ID"),
+  // MSC4362: state events in rooms that ask for it are encrypted too.
+  enableEncryptedStateEvents: true,
 });
 await client.initRustCrypto({ useIndexedDB: false });
 const prepared = new Promise((resolve) =>
@@ -114,6 +118,14 @@ const commands = {
       initial_state: [{ type: "m.room.encryption", state_key: "", content: { algorithm: "m.megolm.v1.aes-sha2" } }],
     });
     await until(() => client.getRoom(room)?.getMember(bot)?.membership === "join", `${bot} to join`);
+    // As a careful user would: talk once the bot's device is published (its keys uploaded).
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const devices = await client.getCrypto().getUserDeviceInfo([bot], true);
+      if ((devices.get(bot)?.size ?? 0) > 0) break;
+      if (Date.now() > deadline) throw new Error(`${bot} has no device`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
     return { room };
   },
   async join(room) {
@@ -124,6 +136,11 @@ const commands = {
   async send(room, ...words) {
     await until(() => client.getRoom(room), `room ${room} in the sync`);
     const { event_id: eventId } = await client.sendMessage(room, { msgtype: "m.text", body: words.join(" ") });
+    return { eventId };
+  },
+  async state(room, type, key, ...json) {
+    await until(() => client.getRoom(room), `room ${room} in the sync`);
+    const { event_id: eventId } = await client.sendStateEvent(room, type, JSON.parse(json.join(" ")), key);
     return { eventId };
   },
   async invite(room, user) {

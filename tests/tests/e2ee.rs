@@ -185,3 +185,150 @@ async fn encrypted_commands_are_answered_encrypted() {
     alice.run("quit").await;
     stack.stop().await;
 }
+
+/// The room of `purpose` in the community `space`, from Parvis's administrative list.
+async fn community_room(stack: &Stack, space: &str, purpose: &str) -> String {
+    let list: Value = http_client()
+        .get(format!("{}/api/v1/communities", stack.parvis.url()))
+        .bearer_auth(&stack.parvis.tokens().admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let community = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["space_id"] == space)
+        .unwrap_or_else(|| panic!("{space} not in {list}"));
+    community["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|room| room[1] == purpose)
+        .unwrap()[0]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn encrypted_state_in_an_encrypted_community() {
+    let stack = Stack::start(Database::Sqlite).await.unwrap();
+    let homeserver = stack.synapse.base_url();
+    let alice_rest = stack.register_user("alice").await.unwrap();
+    let bot = stack.bot_user_id();
+    let (mut alice, _) = JsClient::start(&homeserver, "alice").await;
+    let dm = alice.run(&format!("dm {bot}")).await;
+    let dm = dm["room"].as_str().unwrap().to_owned();
+
+    // An encrypted community, asked for in an encrypted chat.
+    alice
+        .run(&format!(
+            r#"send {dm} !parvis community create "Coffre" --encrypted --tools wiki"#
+        ))
+        .await;
+    let reply = alice.run(&format!("wait-reply {dm} {bot} Coffre")).await;
+    let body = reply["body"].as_str().unwrap();
+    let space = body
+        .split_whitespace()
+        .find(|word| word.starts_with('!'))
+        .unwrap_or_else(|| panic!("no space in {body}"))
+        .trim_end_matches('.')
+        .to_owned();
+    let wiki = community_room(&stack, &space, "wiki").await;
+    alice.run(&format!("join {space}")).await;
+    alice.run(&format!("join {wiki}")).await;
+    let encryption = alice_rest
+        .state_event(&wiki, "m.room.encryption", "")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(encryption["io.element.msc4362.encrypt_state_events"], true);
+
+    // Alice's own client writes a wiki page as encrypted state; Parvis decrypts and indexes it.
+    alice
+        .run(&format!(
+            r#"state {wiki} org.parvis.wiki.page page1 {{"title": "Plan marqueurtitre", "slug": "plan", "body": "Corps marqueurcorps"}}"#
+        ))
+        .await;
+    let page_url = format!(
+        "{}/api/v1/communities/{}/wiki/page1",
+        stack.parvis.url(),
+        space.replace('!', "%21").replace(':', "%3A")
+    );
+    let page = parvis_tests::wait_for(
+        "the encrypted page indexed",
+        Duration::from_secs(60),
+        || {
+            let (url, token) = (page_url.clone(), alice_rest.access_token().to_owned());
+            async move {
+                let response = http_client()
+                    .get(url)
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .ok()?;
+                let page: Value = response.json().await.ok()?;
+                (page["title"] == "Plan marqueurtitre").then_some(page)
+            }
+        },
+    )
+    .await
+    .unwrap();
+    assert!(page["html"].as_str().unwrap().contains("marqueurcorps"));
+    let state = alice_rest.room_state(&wiki).await.unwrap();
+    assert!(
+        state.iter().any(|event| event["type"] == "m.room.encrypted"
+            && event["state_key"] == "org.parvis.wiki.page:page1"),
+        "the page is encrypted state in the room"
+    );
+
+    // The bot writes encrypted state too, for `!parvis wiki new` in the encrypted wiki room.
+    alice
+        .run(&format!(
+            r#"send {wiki} !parvis wiki new "Note marqueurbot" Contenu chiffre"#
+        ))
+        .await;
+    alice
+        .run(&format!("wait-reply {wiki} {bot} marqueurbot"))
+        .await;
+    let state = alice_rest.room_state(&wiki).await.unwrap();
+    let written: Vec<&Value> = state
+        .iter()
+        .filter(|event| {
+            event["sender"] == bot.as_str()
+                && event["type"] == "m.room.encrypted"
+                && event["state_key"]
+                    .as_str()
+                    .is_some_and(|key| key.starts_with("org.parvis.wiki.page:"))
+        })
+        .collect();
+    assert_eq!(written.len(), 1, "the bot's page is encrypted state");
+
+    // Writing through the REST API, which cannot encrypt as the user, is refused.
+    let refused = http_client()
+        .put(&page_url)
+        .bearer_auth(alice_rest.access_token())
+        .json(&json!({"title": "En clair", "body": "non"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let refusal: Value = refused.json().await.unwrap();
+    assert_eq!(refusal["errcode"], "ORG.PARVIS_ENCRYPTED_ROOM");
+
+    // Synapse holds none of it in clear.
+    let database = stack.synapse.database_path();
+    for marker in ["marqueurtitre", "marqueurcorps", "marqueurbot"] {
+        let leaks = synapse_rows_containing(&database, marker);
+        assert!(
+            leaks.is_empty(),
+            "{marker} in Synapse's database: {leaks:?}"
+        );
+    }
+    alice.run("quit").await;
+    stack.stop().await;
+}

@@ -292,6 +292,20 @@ async fn write(
 ) -> Result<Json<Value>, MatrixErrorBody> {
     let room = tool_room(state, space, purpose).await?;
     require_writer(state, room.as_str(), &user.user_id, kind.event_type()).await?;
+    let encrypts_state = state
+        .index
+        .state_content(room.as_str(), "m.room.encryption", "")
+        .await
+        .map_err(internal)?
+        .is_some_and(|(_, encryption)| crate::encrypted_state::encrypts_state(&encryption));
+    if encrypts_state {
+        // Parvis holds no device of the user's: only the user's own client can encrypt as them.
+        return Err(MatrixErrorBody::new(
+            StatusCode::FORBIDDEN,
+            "ORG.PARVIS_ENCRYPTED_ROOM",
+            "this community's rooms are end-to-end encrypted: write from a Matrix client with              encryption (Element, or the Parvis widget inside it), not through the REST API",
+        ));
+    }
     content.remove("requested_by");
     content.remove("body_media");
     let long_body = content
