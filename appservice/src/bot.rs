@@ -659,7 +659,7 @@ impl Bot {
             tags: Vec::new(),
             requested_by: Some(sender.clone()),
         };
-        let event_id = self.send_state(&wiki, &id, &content).await?;
+        let event_id = self.send_state(wiki, &id, &content).await?;
         Ok((
             format!("✅ Wiki page “{title}” written: https://matrix.to/#/{wiki}/{event_id}"),
             true,
