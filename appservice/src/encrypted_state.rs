@@ -5,7 +5,7 @@
 //! index projects the plaintext like any other state; what cannot be decrypted yet is reported,
 //! so the room is reconciled again once the room key has arrived.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use parvis_e2ee::{BotCrypto, EncryptedEvent, Undecryptable};
 use ruma::{OwnedRoomId, serde::Raw};
@@ -43,29 +43,44 @@ struct Inner {
 /// encrypted state it could not decrypt yet (its room key has not arrived).
 pub async fn decrypt_state(crypto: &BotCrypto, events: &mut [RoomEvent]) -> BTreeSet<OwnedRoomId> {
     let mut waiting = BTreeSet::new();
-    for event in events.iter_mut().filter(|event| is_encrypted_state(event)) {
-        let raw: Raw<EncryptedEvent> =
-            match serde_json::to_value(&*event).and_then(|v| serde_json::value::to_raw_value(&v)) {
-                Ok(raw) => Raw::from_json(raw),
-                Err(_) => continue,
-            };
-        match crypto.decrypt(&event.room_id, &raw).await {
-            Ok(plain) => match plain.deserialize_as_unchecked::<Inner>() {
-                Ok(inner) => {
-                    event.event_type = inner.event_type;
-                    event.state_key = Some(inner.state_key);
-                    event.content = inner.content;
+    // Per room, every encrypted state event at once (decrypted on all cores).
+    let mut by_room: BTreeMap<OwnedRoomId, Vec<(usize, Raw<EncryptedEvent>)>> = BTreeMap::new();
+    for (index, event) in events.iter().enumerate() {
+        if !is_encrypted_state(event) {
+            continue;
+        }
+        if let Ok(raw) =
+            serde_json::to_value(event).and_then(|v| serde_json::value::to_raw_value(&v))
+        {
+            by_room
+                .entry(event.room_id.clone())
+                .or_default()
+                .push((index, Raw::from_json(raw)));
+        }
+    }
+    for (room_id, encrypted) in by_room {
+        let (indices, raws): (Vec<usize>, Vec<_>) = encrypted.into_iter().unzip();
+        let results = crypto.decrypt_many(&room_id, raws).await;
+        for (index, result) in indices.into_iter().zip(results) {
+            let event = &mut events[index];
+            match result {
+                Ok(plain) => match plain.deserialize_as_unchecked::<Inner>() {
+                    Ok(inner) => {
+                        event.event_type = inner.event_type;
+                        event.state_key = Some(inner.state_key);
+                        event.content = inner.content;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, event_id = %event.event_id, "decrypted state is not a state event");
+                    }
+                },
+                Err(Undecryptable::MissingKey(why)) => {
+                    tracing::debug!(event_id = %event.event_id, %why, "encrypted state not readable yet");
+                    waiting.insert(room_id.clone());
                 }
-                Err(error) => {
-                    tracing::warn!(%error, event_id = %event.event_id, "decrypted state is not a state event");
+                Err(error @ Undecryptable::Invalid(_)) => {
+                    tracing::warn!(%error, event_id = %event.event_id, "encrypted state Parvis will never read");
                 }
-            },
-            Err(Undecryptable::MissingKey(why)) => {
-                tracing::debug!(event_id = %event.event_id, %why, "encrypted state not readable yet");
-                waiting.insert(event.room_id.clone());
-            }
-            Err(error @ Undecryptable::Invalid(_)) => {
-                tracing::warn!(%error, event_id = %event.event_id, "encrypted state Parvis will never read");
             }
         }
     }

@@ -120,12 +120,13 @@ async fn encrypted_events(room: &RoomId, count: usize) -> (OlmMachine, Vec<Raw<E
     let (receiver, uploaded) = new_device(1).await;
     let mut others = [uploaded];
     introduce(&sender, &mut others).await;
+    // One Megolm session for all the events (by default a session rotates every 100 messages).
+    let one_session = EncryptionSettings {
+        rotation_period_msgs: count as u64 + 1,
+        ..Default::default()
+    };
     let requests = sender
-        .share_room_key(
-            room,
-            std::iter::once(others[0].user.as_ref()),
-            EncryptionSettings::default(),
-        )
+        .share_room_key(room, std::iter::once(others[0].user.as_ref()), one_session)
         .await
         .unwrap();
     let mut to_device = Vec::new();
@@ -193,6 +194,13 @@ fn decrypt(c: &mut Criterion) {
                         .unwrap(),
                 );
             }
+        });
+    });
+    group.bench_function("decrypt 1000 room events, one task per core", |b| {
+        b.to_async(&runtime).iter(|| async {
+            let results = parvis_e2ee::decrypt_many_with(&receiver, &room, events.clone()).await;
+            assert!(results.iter().all(Result::is_ok));
+            black_box(results);
         });
     });
     group.finish();

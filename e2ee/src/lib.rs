@@ -302,20 +302,17 @@ impl BotCrypto {
         room_id: &RoomId,
         event: &Raw<EncryptedEvent>,
     ) -> Result<Raw<AnyTimelineEvent>, Undecryptable> {
-        match self
-            .machine
-            .decrypt_room_event(event, room_id, &decryption_settings())
-            .await
-        {
-            Ok(decrypted) => Ok(decrypted.event),
-            Err(matrix_sdk_crypto::MegolmError::MissingRoomKey(index)) => Err(
-                Undecryptable::MissingKey(format!("missing room key {index:?}")),
-            ),
-            Err(error @ matrix_sdk_crypto::MegolmError::Store(_)) => {
-                Err(Undecryptable::MissingKey(error.to_string()))
-            }
-            Err(error) => Err(Undecryptable::Invalid(error.to_string())),
-        }
+        decrypt_with(&self.machine, room_id, event).await
+    }
+
+    /// Decrypts many events of a room at once, on as many tasks as the machine has cores (an
+    /// Olm machine is shared between tasks). Results are in the order of `events`.
+    pub async fn decrypt_many(
+        &self,
+        room_id: &RoomId,
+        events: Vec<Raw<EncryptedEvent>>,
+    ) -> Vec<Result<Raw<AnyTimelineEvent>, Undecryptable>> {
+        decrypt_many_with(&self.machine, room_id, events).await
     }
 
     /// Encrypts a message-like event for a room whose members are `members`: their device
@@ -406,6 +403,64 @@ impl BotCrypto {
     pub fn machine(&self) -> &OlmMachine {
         &self.machine
     }
+}
+
+/// Decrypts one room event with `machine`.
+async fn decrypt_with(
+    machine: &OlmMachine,
+    room_id: &RoomId,
+    event: &Raw<EncryptedEvent>,
+) -> Result<Raw<AnyTimelineEvent>, Undecryptable> {
+    match machine
+        .decrypt_room_event(event, room_id, &decryption_settings())
+        .await
+    {
+        Ok(decrypted) => Ok(decrypted.event),
+        Err(matrix_sdk_crypto::MegolmError::MissingRoomKey(index)) => Err(
+            Undecryptable::MissingKey(format!("missing room key {index:?}")),
+        ),
+        Err(error @ matrix_sdk_crypto::MegolmError::Store(_)) => {
+            Err(Undecryptable::MissingKey(error.to_string()))
+        }
+        Err(error) => Err(Undecryptable::Invalid(error.to_string())),
+    }
+}
+
+/// Decrypts events of one room on one task per core; results in the order of `events`.
+pub async fn decrypt_many_with(
+    machine: &OlmMachine,
+    room_id: &RoomId,
+    events: Vec<Raw<EncryptedEvent>>,
+) -> Vec<Result<Raw<AnyTimelineEvent>, Undecryptable>> {
+    let tasks = std::thread::available_parallelism().map_or(1, usize::from);
+    if events.len() < 2 || tasks < 2 {
+        let mut results = Vec::with_capacity(events.len());
+        for event in &events {
+            results.push(decrypt_with(machine, room_id, event).await);
+        }
+        return results;
+    }
+    let chunk = events.len().div_ceil(tasks);
+    let mut set = tokio::task::JoinSet::new();
+    for (index, part) in events.chunks(chunk).enumerate() {
+        let (machine, room_id, part) = (machine.clone(), room_id.to_owned(), part.to_vec());
+        set.spawn(async move {
+            let mut results = Vec::with_capacity(part.len());
+            for event in &part {
+                results.push(decrypt_with(&machine, &room_id, event).await);
+            }
+            (index, results)
+        });
+    }
+    let mut parts = Vec::with_capacity(tasks);
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok(part) => parts.push(part),
+            Err(error) => tracing::error!(%error, "a decryption task failed"),
+        }
+    }
+    parts.sort_by_key(|(index, _)| *index);
+    parts.into_iter().flat_map(|(_, results)| results).collect()
 }
 
 /// What Parvis requires of a sender's device to read their message: nothing beyond a valid
