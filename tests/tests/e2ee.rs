@@ -216,7 +216,7 @@ async fn community_room(stack: &Stack, space: &str, purpose: &str) -> String {
 
 #[tokio::test]
 async fn encrypted_state_in_an_encrypted_community() {
-    let stack = Stack::start(Database::Sqlite).await.unwrap();
+    let mut stack = Stack::start(Database::Sqlite).await.unwrap();
     let homeserver = stack.synapse.base_url();
     let alice_rest = stack.register_user("alice").await.unwrap();
     let bot = stack.bot_user_id();
@@ -319,6 +319,22 @@ async fn encrypted_state_in_an_encrypted_community() {
     assert_eq!(refused.status(), 403);
     let refusal: Value = refused.json().await.unwrap();
     assert_eq!(refusal["errcode"], "ORG.PARVIS_ENCRYPTED_ROOM");
+
+    // Restarted after the index was dropped and rebuilt from the rooms, Parvis reads the
+    // encrypted pages again with the keys its device kept.
+    stack.parvis.stop().await;
+    stack.parvis.rebuild_index(None).await.unwrap();
+    stack.parvis.start().await.unwrap();
+    let page: Value = http_client()
+        .get(&page_url)
+        .bearer_auth(alice_rest.access_token())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["title"], "Plan marqueurtitre", "{page}");
 
     // Synapse holds none of it in clear.
     let database = stack.synapse.database_path();
