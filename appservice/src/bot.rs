@@ -67,7 +67,7 @@ impl JobError {
             Self::Homeserver(error) => error.is_transient(),
             Self::Store(_) => true,
             Self::Crypto(error) => error.is_transient(),
-            Self::Undecryptable(Undecryptable::MissingKey(_)) => true,
+            Self::Undecryptable(Undecryptable::MissingKey(_) | Undecryptable::Withheld(_)) => true,
             Self::Undecryptable(Undecryptable::Invalid(_)) => false,
         }
     }
@@ -905,9 +905,16 @@ impl Bot {
             Ok(decrypted) => decrypted,
             Err(Undecryptable::MissingKey(why)) => {
                 if attempts + 1 >= UNDECRYPTABLE_TELL_AFTER {
-                    self.tell_undecryptable(room_id, event_id, event).await?;
+                    self.tell_undecryptable(room_id, event_id, event, None)
+                        .await?;
                 }
                 return Err(JobError::Undecryptable(Undecryptable::MissingKey(why)));
+            }
+            Err(Undecryptable::Withheld(code)) => {
+                // Refused on purpose: say so at once (the key may still be shared later).
+                self.tell_undecryptable(room_id, event_id, event, Some(&code))
+                    .await?;
+                return Err(JobError::Undecryptable(Undecryptable::Withheld(code)));
             }
             Err(error @ Undecryptable::Invalid(_)) => {
                 tracing::warn!(%error, %event_id, "an encrypted message Parvis will never read");
@@ -943,6 +950,7 @@ impl Bot {
         room_id: &OwnedRoomId,
         event_id: &OwnedEventId,
         event: &serde_json::Value,
+        withheld: Option<&str>,
     ) -> Result<(), JobError> {
         let session = event["content"]["session_id"]
             .as_str()
@@ -955,8 +963,14 @@ impl Bot {
             .unwrap_or(false);
         if first {
             let sender = event["sender"].as_str().unwrap_or("?");
+            let why = match withheld {
+                Some(code) => {
+                    format!("your client withheld its room key from Parvis's device ({code})")
+                }
+                None => "its room key did not reach Parvis's device".to_owned(),
+            };
             let text = format!(
-                "🔒 Parvis cannot read the encrypted messages {sender} sent from this session: its room key did not reach Parvis's device. Commands in them were not run; send them again, or check that your client shares keys with unverified devices."
+                "🔒 Parvis cannot read the encrypted messages {sender} sent from this session: {why}. Commands in them were not run; send them again, or let your client share keys with Parvis's device (it is not verified)."
             );
             self.reply(room_id, event_id, &text).await?;
         }

@@ -74,7 +74,7 @@ pub async fn decrypt_state(crypto: &BotCrypto, events: &mut [RoomEvent]) -> BTre
                         tracing::warn!(%error, event_id = %event.event_id, "decrypted state is not a state event");
                     }
                 },
-                Err(Undecryptable::MissingKey(why)) => {
+                Err(why @ (Undecryptable::MissingKey(_) | Undecryptable::Withheld(_))) => {
                     tracing::debug!(event_id = %event.event_id, %why, "encrypted state not readable yet");
                     waiting.insert(room_id.clone());
                 }

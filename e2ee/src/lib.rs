@@ -70,6 +70,10 @@ pub enum Undecryptable {
     /// The room key has not arrived (yet): retry when it does.
     #[error("the room key for this message has not reached Parvis's device: {0}")]
     MissingKey(String),
+    /// The sender's client refused to share the room key with Parvis's device (an
+    /// `m.room_key.withheld` code, e.g. `m.unverified`); it may still share it later.
+    #[error("the sender's client withheld the room key from Parvis's device ({0})")]
+    Withheld(String),
     /// The event cannot ever be decrypted (malformed, or refused by Olm/Megolm).
     #[error("the message cannot be decrypted: {0}")]
     Invalid(String),
@@ -416,9 +420,12 @@ async fn decrypt_with(
         .await
     {
         Ok(decrypted) => Ok(decrypted.event),
-        Err(matrix_sdk_crypto::MegolmError::MissingRoomKey(index)) => Err(
-            Undecryptable::MissingKey(format!("missing room key {index:?}")),
-        ),
+        Err(matrix_sdk_crypto::MegolmError::MissingRoomKey(Some(code))) => {
+            Err(Undecryptable::Withheld(code.to_string()))
+        }
+        Err(matrix_sdk_crypto::MegolmError::MissingRoomKey(None)) => {
+            Err(Undecryptable::MissingKey("no room key yet".to_owned()))
+        }
         Err(error @ matrix_sdk_crypto::MegolmError::Store(_)) => {
             Err(Undecryptable::MissingKey(error.to_string()))
         }

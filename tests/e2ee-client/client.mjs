@@ -10,6 +10,7 @@
 //   join <room ID>                   join a room
 //   send <room ID> <text…>           send an encrypted text message
 //   invite <room ID> <user ID>       invite someone
+//   share-with-unverified yes|no     whether room keys go to unverified devices (yes by default)
 //   state <room ID> <type> <key> <JSON content>
 //                                    send a state event (encrypted where the room says so)
 //   wait-reply <room ID> <sender> <substring>
@@ -142,6 +143,11 @@ const commands = {
     await until(() => client.getRoom(room), `room ${room} in the sync`);
     const { event_id: eventId } = await client.sendStateEvent(room, type, JSON.parse(json.join(" ")), key);
     return { eventId };
+  },
+  async "share-with-unverified"(value) {
+    // "no": like a client set to never send keys to unverified devices (Parvis's is one).
+    client.getCrypto().globalBlacklistUnverifiedDevices = value === "no";
+    return {};
   },
   async invite(room, user) {
     await client.invite(room, user);

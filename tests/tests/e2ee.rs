@@ -182,6 +182,19 @@ async fn encrypted_commands_are_answered_encrypted() {
     assert_eq!(reply["encrypted"], true, "{reply}");
     bob.run("quit").await;
 
+    // A client that withholds its keys from unverified devices: Parvis says it cannot read.
+    alice.run("share-with-unverified no").await;
+    alice
+        .run(&format!("send {room} !parvis search jamaislu"))
+        .await;
+    let told = alice
+        .run(&format!("wait-reply {room} {bot} cannot read"))
+        .await;
+    assert!(
+        told["body"].as_str().unwrap().contains("withheld"),
+        "{told}"
+    );
+
     alice.run("quit").await;
     stack.stop().await;
 }
