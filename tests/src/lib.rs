@@ -115,3 +115,25 @@ pub fn http_client() -> reqwest::Client {
         .build()
         .unwrap_or_else(|error| panic!("cannot build an HTTP client: {error}"))
 }
+
+/// `GET url` with a bearer token: the status and the answer as JSON (`Null` when it is not).
+pub async fn get_json(url: &str, token: &str) -> Result<(u16, serde_json::Value)> {
+    let response = http_client()
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_err(|source| HarnessError::Http {
+            context: format!("GET {url}"),
+            source,
+        })?;
+    let status = response.status().as_u16();
+    Ok((status, response.json().await.unwrap_or_default()))
+}
+
+/// A Matrix ID as one path segment of a Parvis API URL (`!` and `:` escaped).
+pub fn path_segment(id: &str) -> String {
+    id.replace('!', "%21")
+        .replace(':', "%3A")
+        .replace('@', "%40")
+}

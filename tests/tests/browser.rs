@@ -12,7 +12,9 @@
 
 use std::{path::Path, process::Stdio, time::Duration};
 
-use parvis_tests::{Database, Stack, TestUser, http_client, parvis::widgets_dist, wait_for};
+use parvis_tests::{
+    Database, Stack, TestUser, get_json, http_client, parvis::widgets_dist, path_segment, wait_for,
+};
 use serde_json::{Value, json};
 
 fn repository() -> &'static Path {
@@ -210,19 +212,16 @@ async fn wiki_in_the_widget_and_the_standalone_app() {
     assert_eq!(guide["pages"], json!([annex_id, page_id]));
 
     // Bob finds the page through Parvis's search, as the browser did.
-    let hits: Value = http_client()
-        .get(format!(
+    let (_, hits) = get_json(
+        &format!(
             "{}/api/v1/search?q=evenement%20lyon&community={}",
             stack.parvis.url(),
-            space.replace('!', "%21").replace(':', "%3A")
-        ))
-        .bearer_auth(bob.access_token())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+            path_segment(&space)
+        ),
+        bob.access_token(),
+    )
+    .await
+    .unwrap();
     assert_eq!(hits[0]["object_id"], page_id, "{hits}");
 
     for name in [
@@ -303,18 +302,8 @@ async fn web_performance() {
             space.clone(),
         );
         async move {
-            let list: Value = http_client()
-                .get(format!(
-                    "{url}/api/v1/communities/{}/wiki",
-                    space.replace('!', "%21").replace(':', "%3A")
-                ))
-                .bearer_auth(token)
-                .send()
-                .await
-                .ok()?
-                .json()
-                .await
-                .ok()?;
+            let url = format!("{url}/api/v1/communities/{}/wiki", path_segment(&space));
+            let (_, list) = get_json(&url, &token).await.ok()?;
             (list.as_array()?.len() >= pages).then_some(())
         }
     })

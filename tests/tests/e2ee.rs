@@ -270,7 +270,7 @@ async fn encrypted_state_in_an_encrypted_community() {
     let page_url = format!(
         "{}/api/v1/communities/{}/wiki/page1",
         stack.parvis.url(),
-        space.replace('!', "%21").replace(':', "%3A")
+        parvis_tests::path_segment(&space)
     );
     let page = parvis_tests::wait_for(
         "the encrypted page indexed",
@@ -278,13 +278,7 @@ async fn encrypted_state_in_an_encrypted_community() {
         || {
             let (url, token) = (page_url.clone(), alice_rest.access_token().to_owned());
             async move {
-                let response = http_client()
-                    .get(url)
-                    .bearer_auth(token)
-                    .send()
-                    .await
-                    .ok()?;
-                let page: Value = response.json().await.ok()?;
+                let (_, page) = parvis_tests::get_json(&url, &token).await.ok()?;
                 (page["title"] == "Plan marqueurtitre").then_some(page)
             }
         },
@@ -338,13 +332,7 @@ async fn encrypted_state_in_an_encrypted_community() {
     stack.parvis.stop().await;
     stack.parvis.rebuild_index(None).await.unwrap();
     stack.parvis.start().await.unwrap();
-    let page: Value = http_client()
-        .get(&page_url)
-        .bearer_auth(alice_rest.access_token())
-        .send()
-        .await
-        .unwrap()
-        .json()
+    let (_, page) = parvis_tests::get_json(&page_url, alice_rest.access_token())
         .await
         .unwrap();
     assert_eq!(page["title"], "Plan marqueurtitre", "{page}");

@@ -82,7 +82,7 @@ async fn open_community(parvis: &ParvisProcess, user: &TestUser, community: &Val
     let wiki = format!(
         "{}/api/v1/communities/{}/wiki",
         parvis.url(),
-        space.replace('!', "%21").replace(':', "%3A")
+        parvis_tests::path_segment(space)
     );
     let pages: Value = match http_client()
         .get(&wiki)
