@@ -403,10 +403,11 @@ impl Bot {
             .get("body_media")
             .cloned()
             .and_then(|value| serde_json::from_value(value).ok());
-        let Some(media) = media.filter(|media| media.url.as_str() == url) else {
+        let Some(media) = media.filter(|media| media.mxc().is_some_and(|mxc| mxc.as_str() == url))
+        else {
             return Ok(());
         };
-        let Ok((server, media_id)) = media.url.parts() else {
+        let Some(Ok((server, media_id))) = media.mxc().map(|mxc| mxc.parts()) else {
             tracing::warn!(%url, "not an mxc:// URI; body left empty");
             return Ok(());
         };
@@ -418,6 +419,17 @@ impl Bot {
                 return Ok(());
             }
             Err(error) => return Err(error.into()),
+        };
+        // An encrypted attachment (encrypted room): its hash is checked as it is decrypted.
+        let file = match &media.file {
+            Some(encrypted) => match parvis_e2ee::decrypt_attachment(&file, encrypted) {
+                Ok(plain) => plain,
+                Err(error) => {
+                    tracing::warn!(%url, %error, "encrypted body could not be decrypted; left empty");
+                    return Ok(());
+                }
+            },
+            None => file,
         };
         let digest = hex::encode(sha2::Sha256::digest(&file));
         if file.len() as u64 != media.size || !digest.eq_ignore_ascii_case(&media.sha256) {

@@ -5,7 +5,7 @@
 
 use ruma::{
     OwnedMxcUri, OwnedRoomId, OwnedUserId,
-    events::{EmptyStateKey, macros::EventContent},
+    events::{EmptyStateKey, macros::EventContent, room::EncryptedFile},
 };
 use serde::{Deserialize, Serialize};
 
@@ -122,15 +122,43 @@ pub struct CommunityRoomEventContent {
     pub purpose: RoomPurpose,
 }
 
-/// A body stored in the homeserver's media repository because it is over the event size limit.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+/// A body stored in the homeserver's media repository because it is over the event size limit:
+/// in clear (`url`), or, in an encrypted room, as an encrypted attachment (`file`, as `m.file`
+/// messages carry one: the `mxc://` URI of the ciphertext, its AES key, IV and hash).
+#[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct MediaBody {
-    /// The `mxc://` URI of the markdown text (UTF-8, `text/markdown`).
-    pub url: OwnedMxcUri,
+    /// The `mxc://` URI of the markdown text (UTF-8, `text/markdown`), in a room without
+    /// encryption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<OwnedMxcUri>,
+    /// The encrypted attachment holding the text, in an encrypted room.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<Box<EncryptedFile>>,
     /// Its size in bytes.
     pub size: u64,
     /// Its SHA-256, hex, checked when it is read back.
     pub sha256: String,
+}
+
+// ruma's `EncryptedFile` has no `PartialEq`: two bodies are equal when their JSON is.
+impl PartialEq for MediaBody {
+    fn eq(&self, other: &Self) -> bool {
+        self.url == other.url
+            && self.size == other.size
+            && self.sha256 == other.sha256
+            && serde_json::to_value(&self.file).ok() == serde_json::to_value(&other.file).ok()
+    }
+}
+
+impl Eq for MediaBody {}
+
+impl MediaBody {
+    /// The `mxc://` URI to download: the clear text's, or the ciphertext's.
+    pub fn mxc(&self) -> Option<&OwnedMxcUri> {
+        self.url
+            .as_ref()
+            .or(self.file.as_ref().map(|file| &file.url))
+    }
 }
 
 /// Events larger than this keep their body in the media repository (the homeserver refuses
@@ -364,6 +392,18 @@ mod tests {
         let content: WikiPageEventContent = from_value(large.clone()).unwrap();
         assert_eq!(content.body_media.as_ref().unwrap().size, 512_000);
         assert_eq!(to_value(&content).unwrap(), large);
+        // In an encrypted room: an encrypted attachment, as `m.file` carries it.
+        let encrypted = json!({"title": "T", "slug": "t", "body": "", "body_media": {
+            "file": {"v": "v2", "url": "mxc://hs/enc", "iv": "AAAAAAAAAAAAAAAAAAAAAA",
+                     "hashes": {"sha256": "qnGfGLdOLxqVnTvm4XlOUkkb7u1j1n6bJ7CRdHtVZKs"},
+                     "key": {"kty": "oct", "key_ops": ["decrypt", "encrypt"], "alg": "A256CTR",
+                             "k": "qcHVMSgYg-71CauWBezXI5qkaRb0LuIy-Wx5kIaHMIA", "ext": true}},
+            "size": 512000, "sha256": "00"}});
+        let content: WikiPageEventContent = from_value(encrypted.clone()).unwrap();
+        let media = content.body_media.as_ref().unwrap();
+        assert_eq!(media.mxc().unwrap().as_str(), "mxc://hs/enc");
+        assert!(media.url.is_none());
+        assert_eq!(to_value(&content).unwrap(), encrypted);
     }
 
     #[test]

@@ -409,6 +409,24 @@ impl BotCrypto {
     }
 }
 
+/// Decrypts an encrypted attachment (AES-CTR, as `m.file` messages in encrypted rooms carry
+/// them), checking the ciphertext's SHA-256 against the one in `file`.
+pub fn decrypt_attachment(
+    ciphertext: &[u8],
+    file: &ruma::events::room::EncryptedFile,
+) -> Result<Vec<u8>, CryptoError> {
+    use std::io::Read;
+    let mut reader = std::io::Cursor::new(ciphertext);
+    let info = matrix_sdk_crypto::MediaEncryptionInfo::from(file.clone());
+    let mut decryptor = matrix_sdk_crypto::AttachmentDecryptor::new(&mut reader, info)
+        .map_err(|e| CryptoError::Olm(e.to_string()))?;
+    let mut plain = Vec::with_capacity(ciphertext.len());
+    decryptor
+        .read_to_end(&mut plain)
+        .map_err(|e| CryptoError::Olm(e.to_string()))?;
+    Ok(plain)
+}
+
 /// Decrypts one room event with `machine`.
 async fn decrypt_with(
     machine: &OlmMachine,

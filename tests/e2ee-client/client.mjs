@@ -9,6 +9,8 @@
 //   dm <bot user ID>                 create an encrypted direct chat with the bot, wait for it to join
 //   join <room ID>                   join a room
 //   send <room ID> <text…>           send an encrypted text message
+//   big-page <room ID> <page ID> <marker>
+//                                    a wiki page of over 48 KiB: its body an encrypted attachment
 //   invite <room ID> <user ID>       invite someone
 //   share-with-unverified yes|no     whether room keys go to unverified devices (yes by default)
 //   state <room ID> <type> <key> <JSON content>
@@ -16,6 +18,7 @@
 //   wait-reply <room ID> <sender> <substring>
 //                                    wait for a decrypted message from `sender` containing it
 //   quit
+import { webcrypto } from "node:crypto";
 import { createInterface } from "node:readline";
 
 // matrix-js-sdk targets Node 22; Node 20 lacks this one function it uses.
@@ -148,6 +151,39 @@ const commands = {
     // "no": like a client set to never send keys to unverified devices (Parvis's is one).
     client.getCrypto().globalBlacklistUnverifiedDevices = value === "no";
     return {};
+  },
+  async "big-page"(room, id, marker) {
+    // Over the event size limit, the body goes to the media repository — encrypted, as the
+    // spec's encrypted attachments are (AES-CTR 256, SHA-256 of the ciphertext).
+    const paragraph = `${marker} : une procédure longue, détaillée, paragraphe après paragraphe.\n\n`;
+    const text = paragraph.repeat(Math.ceil(60_000 / paragraph.length)) + "Fin du document.\n";
+    const plain = new TextEncoder().encode(text);
+    const key = await webcrypto.subtle.generateKey({ name: "AES-CTR", length: 256 }, true, ["encrypt", "decrypt"]);
+    const jwk = await webcrypto.subtle.exportKey("jwk", key);
+    const iv = new Uint8Array(16);
+    webcrypto.getRandomValues(iv.subarray(0, 8));
+    const cipher = new Uint8Array(await webcrypto.subtle.encrypt({ name: "AES-CTR", counter: iv, length: 64 }, key, plain));
+    const unpadded = (bytes) => Buffer.from(bytes).toString("base64").replace(/=+$/, "");
+    const hex = (bytes) => Buffer.from(bytes).toString("hex");
+    const { content_uri: url } = await client.uploadContent(new Blob([cipher]), {
+      type: "application/octet-stream",
+      name: `${id}.md.enc`,
+    });
+    const file = {
+      v: "v2",
+      url,
+      key: { kty: "oct", key_ops: ["encrypt", "decrypt"], alg: "A256CTR", k: jwk.k, ext: true },
+      iv: unpadded(iv),
+      hashes: { sha256: unpadded(await webcrypto.subtle.digest("SHA-256", cipher)) },
+    };
+    const content = {
+      title: `Document ${marker}`,
+      slug: id,
+      body: "",
+      body_media: { file, size: plain.length, sha256: hex(await webcrypto.subtle.digest("SHA-256", plain)) },
+    };
+    const { event_id: eventId } = await client.sendStateEvent(room, "org.parvis.wiki.page", content, id);
+    return { eventId, size: plain.length, url };
   },
   async invite(room, user) {
     await client.invite(room, user);

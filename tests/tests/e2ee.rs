@@ -94,24 +94,31 @@ impl JsClient {
     }
 }
 
-/// Every row of every table of Synapse's SQLite database that contains `needle`.
+/// Where `needle` appears in Synapse's SQLite database (and its write-ahead log) and in the
+/// files of its media store, with some context.
 fn synapse_rows_containing(database: &Path, needle: &str) -> Vec<String> {
-    let bytes = std::fs::read(database).unwrap();
-    let text = String::from_utf8_lossy(&bytes);
-    let mut found: Vec<String> = text
-        .match_indices(needle)
-        .map(|(at, _)| {
-            text[at.saturating_sub(80)..(at + needle.len() + 40).min(text.len())].to_owned()
-        })
-        .collect();
-    // The write-ahead log holds recent pages too.
-    let wal = database.with_extension("db-wal");
-    if let Ok(bytes) = std::fs::read(&wal) {
+    let mut files = vec![database.to_owned(), database.with_extension("db-wal")];
+    let mut dirs = vec![database.with_file_name("media")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    for file in files {
+        let Ok(bytes) = std::fs::read(&file) else {
+            continue;
+        };
         let text = String::from_utf8_lossy(&bytes);
-        found.extend(
-            text.match_indices(needle)
-                .map(|(at, _)| format!("(wal) …{}", &text[at.saturating_sub(80)..at])),
-        );
+        found.extend(text.match_indices(needle).map(|(at, _)| {
+            let context = text.get(at.saturating_sub(60)..at).unwrap_or_default();
+            format!("{}: …{context}", file.display())
+        }));
     }
     found
 }
@@ -315,6 +322,36 @@ async fn encrypted_state_in_an_encrypted_community() {
         .collect();
     assert_eq!(written.len(), 1, "the bot's page is encrypted state");
 
+    // A page over the event size limit: its body an encrypted attachment, read back whole.
+    let big = alice
+        .run(&format!("big-page {wiki} gros1 marqueurgros"))
+        .await;
+    let big_url = format!(
+        "{}/api/v1/communities/{}/wiki/gros1",
+        stack.parvis.url(),
+        parvis_tests::path_segment(&space)
+    );
+    let size = big["size"].as_u64().unwrap() as usize;
+    let page = parvis_tests::wait_for(
+        "the big encrypted page read",
+        Duration::from_secs(60),
+        || {
+            let (url, token) = (big_url.clone(), alice_rest.access_token().to_owned());
+            async move {
+                let (_, page) = parvis_tests::get_json(&url, &token).await.ok()?;
+                (page["body"].as_str()?.len() == size).then_some(page)
+            }
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        page["body"]
+            .as_str()
+            .unwrap()
+            .ends_with("Fin du document.\n")
+    );
+
     // Writing through the REST API, which cannot encrypt as the user, is refused.
     let refused = http_client()
         .put(&page_url)
@@ -337,9 +374,14 @@ async fn encrypted_state_in_an_encrypted_community() {
         .unwrap();
     assert_eq!(page["title"], "Plan marqueurtitre", "{page}");
 
-    // Synapse holds none of it in clear.
+    // Synapse holds none of it in clear, in its database or its media store.
     let database = stack.synapse.database_path();
-    for marker in ["marqueurtitre", "marqueurcorps", "marqueurbot"] {
+    for marker in [
+        "marqueurtitre",
+        "marqueurcorps",
+        "marqueurbot",
+        "marqueurgros",
+    ] {
         let leaks = synapse_rows_containing(&database, marker);
         assert!(
             leaks.is_empty(),

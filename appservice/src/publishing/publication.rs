@@ -200,7 +200,9 @@ pub fn publication_change(event: PublishingEvent<'_>) -> Option<PublicationChang
             row.title = page.title;
             row.slug = page.slug;
             row.body = page.body;
-            row.body_media = page.body_media.map(|media| media.url.to_string());
+            row.body_media = page
+                .body_media
+                .and_then(|media| media.mxc().map(ToString::to_string));
             row.parent = page.parent;
             row.tags = page.tags;
             page.requested_by
@@ -212,7 +214,9 @@ pub fn publication_change(event: PublishingEvent<'_>) -> Option<PublicationChang
             row.title = post.title;
             row.slug = post.slug;
             row.body = post.body;
-            row.body_media = post.body_media.map(|media| media.url.to_string());
+            row.body_media = post
+                .body_media
+                .and_then(|media| media.mxc().map(ToString::to_string));
             row.tags = post.tags;
             row.status = match post.status {
                 PostStatus::Draft => "draft",
