@@ -221,8 +221,7 @@ async fn ping_homeserver(bot: Arc<Bot>, appservice_id: String) {
             Err(error) => {
                 tracing::warn!(%error, "the homeserver did not complete the ping yet; retrying in {delay:?}");
                 tokio::time::sleep(delay).await;
-                // Soon after the homeserver is up: messages encrypted before the device exists are
-                // never readable by it.
+                // The ping flushes the homeserver's backlog to Parvis: keep it prompt.
                 delay = (delay * 2).min(Duration::from_secs(2));
             }
         }
@@ -264,7 +263,9 @@ async fn run_device(crypto: Arc<BotCrypto>, waiting: Arc<Notify>) {
     while let Err(error) = crypto.register_device().await {
         tracing::warn!(%error, "the bot's encryption device is not ready; retrying");
         tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(30));
+        // Soon after the homeserver is up: messages encrypted before the device exists are
+        // never readable by it.
+        delay = (delay * 2).min(Duration::from_secs(2));
     }
     loop {
         tokio::select! {
