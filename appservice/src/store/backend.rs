@@ -279,6 +279,21 @@ const SQLITE_SEARCH: &str = concat!(
     "ORDER BY score, p.id LIMIT $7"
 );
 
+/// SQLite, first pass: rank every match in the full-text index alone (rowid and score, no join),
+/// keep the best `SEARCH_CANDIDATES`, and only then join and filter them. When the filters leave
+/// fewer results than asked while more matches exist, the exact query (`SQLITE_SEARCH`) runs.
+const SQLITE_SEARCH_CANDIDATES: &str = concat!(
+    "WITH hits AS (SELECT rowid, bm25(publication_search, 10.0, 1.0) AS score FROM publication_search \
+     WHERE publication_search MATCH $1 ORDER BY score, rowid LIMIT $8) \
+     SELECT p.id, p.room_id, p.kind, p.object_id, p.title, p.slug, p.author, p.updated_at, hits.score \
+     FROM hits JOIN publications p ON p.id = hits.rowid WHERE 1 = 1 ",
+    search_filters!(),
+    "ORDER BY hits.score, p.id LIMIT $7"
+);
+
+/// How many of the best full-text matches the first pass keeps.
+const SEARCH_CANDIDATES: i64 = 400;
+
 const POSTGRES_SEARCH: &str = concat!(
     "SELECT p.id, p.room_id, p.kind, p.object_id, p.title, p.slug, p.author, p.updated_at, \
      (-ts_rank(p.search, query.q))::float8 AS score \
@@ -289,7 +304,7 @@ const POSTGRES_SEARCH: &str = concat!(
 );
 
 macro_rules! index_store {
-    ($store:ty, $db:ty, $search_sql:expr, $match_query:path, $folds_search:expr) => {
+    ($store:ty, $db:ty, $search_sql:expr, $candidates_sql:expr, $match_query:path, $folds_search:expr) => {
         impl $store {
             async fn load_context(
                 tx: &mut sqlx::Transaction<'_, $db>,
@@ -1072,16 +1087,27 @@ macro_rules! index_store {
                 if text.is_empty() {
                     return Ok(Vec::new());
                 }
-                let rows = sqlx::query($search_sql)
-                    .bind(text)
-                    .bind(&query.user_id)
-                    .bind(query.kind.as_deref().unwrap_or(""))
-                    .bind(query.tag.as_deref().unwrap_or(""))
-                    .bind(query.author.as_deref().unwrap_or(""))
-                    .bind(query.community.as_deref().unwrap_or(""))
-                    .bind(query.limit.clamp(1, 200))
-                    .fetch_all(&self.pool)
-                    .await?;
+                let limit = query.limit.clamp(1, 200);
+                let run = |sql: &'static str| {
+                    sqlx::query(sql)
+                        .bind(text.clone())
+                        .bind(&query.user_id)
+                        .bind(query.kind.as_deref().unwrap_or(""))
+                        .bind(query.tag.as_deref().unwrap_or(""))
+                        .bind(query.author.as_deref().unwrap_or(""))
+                        .bind(query.community.as_deref().unwrap_or(""))
+                        .bind(limit)
+                };
+                let candidates: Option<&'static str> = $candidates_sql;
+                let mut rows = match candidates {
+                    Some(sql) => run(sql).bind(SEARCH_CANDIDATES).fetch_all(&self.pool).await?,
+                    None => Vec::new(),
+                };
+                // Fewer results than asked: the filters may have dropped the best matches, or
+                // there are few matches; either way the exact query answers (and is cheap then).
+                if candidates.is_none() || (rows.len() as i64) < limit {
+                    rows = run($search_sql).fetch_all(&self.pool).await?;
+                }
                 let mut hits = Vec::with_capacity(rows.len());
                 let mut ids = Vec::with_capacity(rows.len());
                 for row in rows {
@@ -1135,6 +1161,7 @@ index_store!(
     SqliteIndex,
     sqlx::Sqlite,
     SQLITE_SEARCH,
+    Some(SQLITE_SEARCH_CANDIDATES),
     sqlite_match_query,
     false
 );
@@ -1142,6 +1169,7 @@ index_store!(
     PostgresIndex,
     sqlx::Postgres,
     POSTGRES_SEARCH,
+    None,
     postgres_match_query,
     true
 );
