@@ -81,6 +81,8 @@ pub enum Undecryptable {
 
 /// The file, in the store directory, that records which device the store belongs to.
 const DEVICE_FILE: &str = "device_id";
+/// The SQLite file matrix-sdk-sqlite keeps the crypto store in.
+const STORE_FILE: &str = "matrix-sdk-crypto.sqlite3";
 
 /// The bot's device and its Olm machine.
 #[derive(Debug)]
@@ -104,10 +106,13 @@ impl BotCrypto {
         passphrase: Option<&str>,
     ) -> Result<Self, CryptoError> {
         let store_error = |e: &dyn std::fmt::Display| CryptoError::Store(e.to_string());
+        // A recorded device whose keys are gone (the store file lost) cannot be used again: the
+        // homeserver holds its old keys. A new device begins.
         let recorded = std::fs::read_to_string(dir.join(DEVICE_FILE))
             .ok()
             .map(|id| OwnedDeviceId::from(id.trim()))
-            .filter(|id| !id.as_str().is_empty());
+            .filter(|id| !id.as_str().is_empty())
+            .filter(|_| dir.join(STORE_FILE).exists());
         let device_id = recorded.unwrap_or_else(new_device_id);
         let existed = dir.exists();
         let machine = match Self::open_machine(user_id, &device_id, dir, passphrase).await {

@@ -113,6 +113,11 @@ impl Stack {
         TestUser::register(&self.synapse.base_url(), localpart, "password").await
     }
 
+    /// Parvis's directory (configuration, logs, crypto store).
+    pub fn parvis_dir(&self) -> std::path::PathBuf {
+        self.dir.join("parvis")
+    }
+
     /// The bot's user ID.
     pub fn bot_user_id(&self) -> String {
         self.parvis.bot_user_id()

@@ -175,6 +175,37 @@ async fn encrypted_commands_are_answered_encrypted() {
         .await;
     assert_eq!(reply["encrypted"], true);
 
+    // The crypto store lost: detected at start, a new device begins, and the conversation goes
+    // on (Alice's client learns of the new device and shares its next keys with it).
+    stack.parvis.stop().await;
+    let crypto = stack.parvis_dir().join("crypto");
+    let lost_device = std::fs::read_to_string(crypto.join("device_id")).unwrap();
+    for entry in std::fs::read_dir(&crypto).unwrap().flatten() {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("matrix-sdk-crypto")
+        {
+            std::fs::remove_file(entry.path()).unwrap();
+        }
+    }
+    stack.parvis.start().await.unwrap();
+    let new_device = parvis_tests::wait_for("a new device", Duration::from_secs(30), || {
+        let file = crypto.join("device_id");
+        let lost = lost_device.clone();
+        async move { std::fs::read_to_string(file).ok().filter(|id| *id != lost) }
+    })
+    .await
+    .unwrap();
+    assert_ne!(new_device, lost_device);
+    alice
+        .run(&format!("send {room} !parvis search nouvellecle"))
+        .await;
+    let reply = alice
+        .run(&format!("wait-reply {room} {bot} nouvellecle"))
+        .await;
+    assert_eq!(reply["encrypted"], true);
+
     // A member who joins later gets the room key of what Parvis posts after they joined.
     stack.register_user("bob").await.unwrap();
     let (mut bob, bob_id) = JsClient::start(&homeserver, "bob").await;
