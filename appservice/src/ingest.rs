@@ -29,6 +29,8 @@ pub struct Ingest {
     pinged: Arc<Notify>,
     crypto: Option<Arc<BotCrypto>>,
     crypto_waiting: Arc<Notify>,
+    /// Whether the device's updates come in transactions (else from `/sync`).
+    device_updates_in_transactions: bool,
 }
 
 impl Ingest {
@@ -41,7 +43,16 @@ impl Ingest {
             pinged: Arc::new(Notify::new()),
             crypto: None,
             crypto_waiting: Arc::new(Notify::new()),
+            device_updates_in_transactions: true,
         }
+    }
+
+    /// Leaves the crypto parts of transactions aside: the device reads them with `/sync`
+    /// (`e2ee.device_updates = "sync"`), and fed twice, a to-device message would be decrypted
+    /// twice.
+    pub fn reading_device_updates_with_sync(mut self) -> Self {
+        self.device_updates_in_transactions = false;
+        self
     }
 
     /// Feeds the crypto parts of each transaction to the bot's device, waking `crypto_waiting`
@@ -105,7 +116,11 @@ impl TransactionSink for Ingest {
     async fn ingest(&self, transaction: Transaction) -> Result<(), SinkError> {
         // Keys first: a room key in this transaction may be what its messages need, and a
         // failure here leaves the transaction unacknowledged, to be sent again.
-        if let Some(crypto) = &self.crypto {
+        if let Some(crypto) = self
+            .crypto
+            .as_ref()
+            .filter(|_| self.device_updates_in_transactions)
+        {
             let keys = crypto
                 .receive_transaction(&transaction)
                 .await

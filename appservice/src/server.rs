@@ -2,10 +2,10 @@
 
 use std::{future::Future, net::SocketAddr, path::Path, sync::Arc, time::Duration};
 
-use parvis_config::Config;
+use parvis_config::{Config, DeviceUpdates};
 use parvis_e2ee::BotCrypto;
 use parvis_homeserver_bridge::{
-    AppserviceApi, ClientError, HomeserverClient, Intents, appservice_router,
+    AppserviceApi, ClientError, HomeserverClient, Intent, Intents, appservice_router,
 };
 use ruma::api::client::appservice::request_ping;
 use tokio::{net::TcpListener, sync::Notify};
@@ -85,7 +85,7 @@ impl Services {
         } else {
             None
         };
-        let intents = Intents::new(client, identity.bot.clone());
+        let intents = Intents::new(client, identity.bot.clone(), config.bot_is_sender());
         let bot = Arc::new(
             Bot::new(
                 intents,
@@ -144,8 +144,12 @@ impl Application {
         } = self.services;
         let crypto = bot.crypto().cloned();
         let crypto_waiting = Arc::new(Notify::new());
-        let ingest = Ingest::new(index.clone(), identity, jobs_waiting.clone())
+        let sync = config.e2ee.device_updates == DeviceUpdates::Sync;
+        let mut ingest = Ingest::new(index.clone(), identity, jobs_waiting.clone())
             .with_crypto(crypto.clone(), crypto_waiting.clone());
+        if sync {
+            ingest = ingest.reading_device_updates_with_sync();
+        }
         let appservice = Arc::new(AppserviceApi::new(
             config.appservice.hs_token.clone(),
             ingest,
@@ -183,13 +187,17 @@ impl Application {
 
         let stop = Arc::new(Notify::new());
         let worker = tokio::spawn(bot.clone().run_jobs(stop.clone()));
+        let keys_waiting = sync.then(|| jobs_waiting.clone());
         let upkeep = tokio::spawn(upkeep(
             index,
             jobs_waiting,
             Duration::from_secs(config.index.reconcile_interval_secs),
         ));
+        let bot_intent = bot.intents().bot().clone();
         let ping = tokio::spawn(ping_homeserver(bot, config.appservice.id.clone()));
-        let device = crypto.map(|crypto| tokio::spawn(run_device(crypto, crypto_waiting)));
+        let device = crypto.map(|crypto| {
+            tokio::spawn(run_device(crypto, bot_intent, crypto_waiting, keys_waiting))
+        });
 
         tracing::info!(address = %self.listener.local_addr()?, "Parvis is listening");
         let served = axum::serve(self.listener, router)
@@ -254,26 +262,83 @@ async fn upkeep(index: Index, jobs_waiting: Arc<Notify>, interval: Duration) {
     }
 }
 
-/// Keeps the bot's encryption device in step with the homeserver: registers it (MSC4190) and
-/// uploads its keys at start, retrying while the homeserver is not up; then sends what the Olm
+/// How long one `/sync` for the bot's device waits for something new.
+const DEVICE_SYNC_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Keeps the bot's encryption device in step with the homeserver: registers it (MSC4190),
+/// uploads its keys and cross-signs it at start, retrying while the homeserver is not up; then
+/// sends what the Olm
 /// machine asks for (key queries, one-time keys, to-device messages) after each transaction
-/// that changed something, and every minute.
-async fn run_device(crypto: Arc<BotCrypto>, waiting: Arc<Notify>) {
+/// that changed something, and every minute. With `keys_waiting` (`e2ee.device_updates =
+/// "sync"`), it also reads the device's updates with `/sync`, waking `keys_waiting` when room
+/// keys arrive.
+async fn run_device(
+    crypto: Arc<BotCrypto>,
+    bot: Arc<Intent>,
+    waiting: Arc<Notify>,
+    keys_waiting: Option<Arc<Notify>>,
+) {
     let mut delay = Duration::from_millis(500);
-    while let Err(error) = crypto.register_device().await {
+    // The bot exists before its device (it is the appservice's own user, or registered here).
+    while let Err(error) = async {
+        bot.ensure_registered().await?;
+        crypto.register_device().await
+    }
+    .await
+    {
         tracing::warn!(%error, "the bot's encryption device is not ready; retrying");
         tokio::time::sleep(delay).await;
         // Soon after the homeserver is up: messages encrypted before the device exists are
         // never readable by it.
         delay = (delay * 2).min(Duration::from_secs(2));
     }
-    loop {
-        tokio::select! {
-            _ = waiting.notified() => {}
-            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+    if let Err(error) = crypto.bootstrap_cross_signing().await {
+        tracing::warn!(%error, "the bot's device could not be cross-signed: clients that read \
+            only devices their owner signed will not read what the bot sends");
+    }
+    let send_requests = async {
+        loop {
+            tokio::select! {
+                _ = waiting.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+            }
+            if let Err(error) = crypto.send_outgoing_requests().await {
+                tracing::warn!(%error, "could not send the encryption device's requests");
+            }
         }
-        if let Err(error) = crypto.send_outgoing_requests().await {
-            tracing::warn!(%error, "could not send the encryption device's requests");
+    };
+    match keys_waiting {
+        Some(keys_waiting) => {
+            tokio::join!(
+                send_requests,
+                read_device_updates(&crypto, &waiting, &keys_waiting)
+            );
+        }
+        None => send_requests.await,
+    }
+}
+
+/// Long-polls `/sync` as the bot's device for its to-device messages, device list changes and
+/// key counts (for homeservers that do not push them to appservices), backing off while the
+/// homeserver fails.
+async fn read_device_updates(crypto: &BotCrypto, requests_waiting: &Notify, keys_waiting: &Notify) {
+    tracing::info!("reading the device's encryption updates with /sync");
+    let mut delay = Duration::from_secs(1);
+    loop {
+        match crypto.sync_device_updates(DEVICE_SYNC_TIMEOUT).await {
+            Ok(keys) => {
+                delay = Duration::from_secs(1);
+                requests_waiting.notify_one();
+                if !keys.is_empty() {
+                    tracing::debug!(keys = keys.len(), "room keys received");
+                    keys_waiting.notify_one();
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "reading the device's encryption updates failed; retrying in {delay:?}");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(60));
+            }
         }
     }
 }

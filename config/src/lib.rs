@@ -162,6 +162,11 @@ config_section! {
         /// Localpart prefix of the users Parvis creates (`@parvis_…:server`); Parvis claims all
         /// users and room aliases starting with it.
         pub user_prefix: String = "parvis_".to_owned();
+        /// Localpart of the appservice's own user (the registration's `sender_localpart`).
+        /// Unset, the bot is that user. Set it apart from the bot when the bot must read its
+        /// encryption updates with `/sync` (`e2ee.device_updates = "sync"`): Synapse refuses
+        /// `/sync` to an appservice's sender. Parvis then registers the bot as one of its users.
+        pub sender_localpart: Option<String> = None, example = "parvis-appservice";
     }
 }
 
@@ -184,6 +189,16 @@ config_section! {
     }
 }
 
+/// Where the bot's device reads its encryption updates (`e2ee.device_updates`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceUpdates {
+    /// In the appservice transactions the homeserver pushes (MSC2409, MSC3202).
+    Transactions,
+    /// From `/sync`, long-polled as the bot's device.
+    Sync,
+}
+
 config_section! {
     /// End-to-end encryption: the bot's device and its keys, to take part in encrypted rooms.
     pub struct E2eeConfig in "e2ee" {
@@ -198,6 +213,12 @@ config_section! {
         /// Passphrase the crypto store is encrypted with. Unset, the store is not encrypted at
         /// rest: protect the directory.
         pub store_passphrase: Option<String> = None, example = "a long random secret";
+        /// How the bot's device learns of to-device messages (room keys), device list changes
+        /// and its key counts: `"transactions"` when the homeserver pushes them to the
+        /// appservice (MSC2409 and MSC3202; Synapse's `msc2409_to_device_messages_enabled` and
+        /// `msc3202_transaction_extensions`), `"sync"` when it does not (Parvis long-polls
+        /// `/sync` as the bot's device; needs `appservice.sender_localpart`).
+        pub device_updates: DeviceUpdates = DeviceUpdates::Transactions;
     }
 }
 
@@ -433,6 +454,30 @@ impl Config {
                 "does not make a valid user ID with homeserver.server_name",
             );
         }
+        if let Some(sender) = &appservice.sender_localpart {
+            if !is_localpart(sender) {
+                return invalid(
+                    "appservice.sender_localpart",
+                    "must be a Matrix user localpart: one or more of a-z 0-9 . _ = - /",
+                );
+            }
+            if sender.starts_with(&appservice.user_prefix) {
+                return invalid(
+                    "appservice.sender_localpart",
+                    "must not start with appservice.user_prefix",
+                );
+            }
+        }
+        if self.e2ee.enabled
+            && self.e2ee.device_updates == DeviceUpdates::Sync
+            && self.bot_is_sender()
+        {
+            return invalid(
+                "e2ee.device_updates",
+                "\"sync\" needs appservice.sender_localpart set apart from appservice.bot_localpart \
+                 (homeservers refuse /sync to an appservice's own user)",
+            );
+        }
         let database = &self.database.url;
         // `sqlite:` rather than `sqlite://` also admits sqlx's `sqlite::memory:` and
         // `sqlite:file.db`.
@@ -470,6 +515,19 @@ impl Config {
             self.appservice.bot_localpart, self.homeserver.server_name
         ))
         .expect("a validated configuration has a valid bot user ID")
+    }
+
+    /// The registration's `sender_localpart`: `appservice.sender_localpart`, else the bot's.
+    pub fn sender_localpart(&self) -> &str {
+        self.appservice
+            .sender_localpart
+            .as_deref()
+            .unwrap_or(&self.appservice.bot_localpart)
+    }
+
+    /// Whether the bot is the appservice's own user (which the homeserver creates itself).
+    pub fn bot_is_sender(&self) -> bool {
+        self.sender_localpart() == self.appservice.bot_localpart
     }
 
     /// The URL at which browsers reach Parvis (`web.public_url`, else `appservice.url`),

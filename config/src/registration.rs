@@ -30,7 +30,8 @@ struct RegistrationFile {
 /// `app_service_config_files`).
 ///
 /// Parvis claims, exclusively, the users `@{user_prefix}…:{server_name}` and its bot
-/// `@{bot_localpart}:{server_name}`, and the aliases `#{user_prefix}…:{server_name}`. The
+/// `@{bot_localpart}:{server_name}`, and the aliases `#{user_prefix}…:{server_name}`; its own
+/// user is the bot unless `appservice.sender_localpart` sets another. The
 /// regexes are anchored at both ends (`^…$`): Synapse matches from the start only, other
 /// homeservers anywhere in the ID.
 pub fn registration_yaml(config: &Config) -> String {
@@ -51,7 +52,7 @@ pub fn registration_yaml(config: &Config) -> String {
         url: Some(appservice.url.as_str().trim_end_matches('/').to_owned()),
         as_token: appservice.as_token.clone(),
         hs_token: appservice.hs_token.clone(),
-        sender_localpart: appservice.bot_localpart.clone(),
+        sender_localpart: config.sender_localpart().to_owned(),
         namespaces,
         rate_limited: Some(false),
         protocols: None,

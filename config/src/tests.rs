@@ -370,7 +370,7 @@ fn unreadable_and_malformed_files_are_named() {
 fn validation_names_the_key() {
     /// An expected message's start, and the change to a valid configuration that causes it.
     type Case = (&'static str, fn(&mut Config));
-    let cases: [Case; 14] = [
+    let cases: [Case; 18] = [
         ("appservice.hs_token: must differ", |c| {
             c.appservice.hs_token = c.appservice.as_token.clone()
         }),
@@ -409,6 +409,19 @@ fn validation_names_the_key() {
         }),
         ("api.admin_token: must not be empty", |c| {
             c.api.admin_token = Some(String::new())
+        }),
+        ("appservice.sender_localpart: must be a Matrix", |c| {
+            c.appservice.sender_localpart = Some("Parvis AS".into())
+        }),
+        ("appservice.sender_localpart: must not start with", |c| {
+            c.appservice.sender_localpart = Some("parvis_as".into())
+        }),
+        ("e2ee.device_updates: \"sync\" needs", |c| {
+            c.e2ee.device_updates = crate::DeviceUpdates::Sync
+        }),
+        ("e2ee.device_updates: \"sync\" needs", |c| {
+            c.e2ee.device_updates = crate::DeviceUpdates::Sync;
+            c.appservice.sender_localpart = Some("parvis".into());
         }),
     ];
     for (expected, change) in cases {
@@ -523,6 +536,43 @@ fn registration_has_the_keys_the_homeserver_needs() {
     let registration: ruma::api::appservice::Registration = serde_yaml::from_str(&text).unwrap();
     assert_eq!(registration.sender_localpart, "parvis");
     assert!(registration.receive_ephemeral);
+}
+
+#[test]
+fn a_sender_apart_from_the_bot_reads_encryption_updates_with_sync() {
+    let mut config = with_tokens(Config::default());
+    config.appservice.sender_localpart = Some("parvis-appservice".into());
+    config.e2ee.device_updates = crate::DeviceUpdates::Sync;
+    config.validate().unwrap();
+    assert!(!config.bot_is_sender());
+    let yaml: serde_yaml::Value = serde_yaml::from_str(&registration_yaml(&config)).unwrap();
+    assert_eq!(yaml["sender_localpart"], "parvis-appservice");
+    // The bot stays in the namespace: the homeserver sends Parvis its rooms' events.
+    assert_eq!(
+        namespace(&yaml, "users"),
+        [r"^@parvis_.*:localhost:8008$", r"^@parvis:localhost:8008$"]
+    );
+    assert_eq!(config.bot_user_id().as_str(), "@parvis:localhost:8008");
+
+    // From a file and from the environment.
+    let file =
+        file("[appservice]\nsender_localpart = \"parvis-as\"\n[e2ee]\ndevice_updates = \"sync\"\n");
+    let loaded = Config::load_from(Some(file.path()), tokens_and(&[])).unwrap();
+    assert_eq!(loaded.e2ee.device_updates, crate::DeviceUpdates::Sync);
+    assert_eq!(loaded.sender_localpart(), "parvis-as");
+    let env = tokens_and(&[
+        ("PARVIS__APPSERVICE__SENDER_LOCALPART", "parvis-as"),
+        ("PARVIS__E2EE__DEVICE_UPDATES", "sync"),
+    ]);
+    assert_eq!(
+        Config::load_from(None, env).unwrap().e2ee.device_updates,
+        crate::DeviceUpdates::Sync
+    );
+    let error = load_error(
+        None,
+        tokens_and(&[("PARVIS__E2EE__DEVICE_UPDATES", "polling")]),
+    );
+    assert!(error.contains("device_updates"), "{error}");
 }
 
 #[test]

@@ -86,6 +86,17 @@ pub fn changes_for(
     }
 }
 
+/// The device's part of a `/sync` response (the fallback for homeservers that push none of it
+/// to appservices): `/sync` is already for one device, so everything in it is kept.
+pub fn changes_from_sync(response: sync_events::v3::Response) -> DeviceChanges {
+    DeviceChanges {
+        to_device: response.to_device.events,
+        device_lists: response.device_lists,
+        one_time_keys_count: response.device_one_time_keys_count,
+        unused_fallback_keys: response.device_unused_fallback_key_types,
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -138,6 +149,55 @@ mod tests {
             Some(vec![OneTimeKeyAlgorithm::SignedCurve25519])
         );
         assert!(!changes.is_empty());
+    }
+
+    #[test]
+    fn a_sync_response_is_the_device_s_own() {
+        let body = json!({
+            "next_batch": "s72595_4483_1934",
+            "to_device": {"events": [
+                {"type": "m.room.encrypted", "sender": "@alice:hs",
+                 "content": {"algorithm": "m.olm.v1.curve25519-aes-sha2", "sender_key": "k", "ciphertext": {}}}
+            ]},
+            "device_lists": {"changed": ["@alice:hs"], "left": []},
+            "device_one_time_keys_count": {"signed_curve25519": 7},
+            "device_unused_fallback_key_types": ["signed_curve25519"]
+        });
+        let response = http::Response::builder()
+            .body(serde_json::to_vec(&body).unwrap())
+            .unwrap();
+        let response =
+            <sync_events::v3::Response as ruma::api::IncomingResponse>::try_from_http_response(
+                response,
+            )
+            .unwrap();
+        let changes = changes_from_sync(response);
+        assert_eq!(changes.to_device.len(), 1);
+        assert_eq!(
+            changes.device_lists.changed,
+            vec![user_id!("@alice:hs").to_owned()]
+        );
+        assert_eq!(
+            changes
+                .one_time_keys_count
+                .get(&OneTimeKeyAlgorithm::SignedCurve25519),
+            Some(&UInt::from(7u32))
+        );
+        assert_eq!(
+            changes.unused_fallback_keys,
+            Some(vec![OneTimeKeyAlgorithm::SignedCurve25519])
+        );
+
+        // An empty answer (the long poll timed out) changes nothing.
+        let empty = http::Response::builder()
+            .body(br#"{"next_batch": "s2"}"#.to_vec())
+            .unwrap();
+        let empty =
+            <sync_events::v3::Response as ruma::api::IncomingResponse>::try_from_http_response(
+                empty,
+            )
+            .unwrap();
+        assert!(changes_from_sync(empty).is_empty());
     }
 
     #[test]

@@ -27,11 +27,16 @@ use ruma::{
     api::{
         appservice::event::push_events::v1::Request as Transaction,
         client::{
-            device::update_device, keys::get_keys, message::send_message_event,
+            device::update_device,
+            filter::FilterDefinition,
+            keys::{get_keys, upload_signing_keys},
+            message::send_message_event,
+            sync::sync_events,
             to_device::send_event_to_device,
         },
     },
     events::{AnyMessageLikeEventContent, AnyStateEventContent, AnyTimelineEvent},
+    presence::PresenceState,
     serde::Raw,
 };
 use tokio::sync::Mutex;
@@ -154,6 +159,50 @@ impl BotCrypto {
         Ok(())
     }
 
+    /// Gives the bot a cross-signing identity (master, self-signing and user-signing keys) and
+    /// signs its device with it, so clients that read only devices their owner signed (MSC4153,
+    /// the default of recent Element clients) read what the bot sends, and show its device as
+    /// its owner's rather than as an unknown one. Kept keys are uploaded again unchanged (the
+    /// homeserver takes that as a no-op); after a lost store the bot has a new identity, which an
+    /// appservice may publish without interactive authentication (MSC4190). Run at every start,
+    /// after [`BotCrypto::register_device`].
+    pub async fn bootstrap_cross_signing(&self) -> Result<(), CryptoError> {
+        let requests = self
+            .machine
+            .bootstrap_cross_signing(false)
+            .await
+            .map_err(|e| CryptoError::Store(e.to_string()))?;
+        if let Some(upload) = &requests.upload_keys_req {
+            self.send_request(upload.request_id(), upload.request())
+                .await?;
+        }
+        let keys = requests.upload_signing_keys_req;
+        let mut upload = upload_signing_keys::v3::Request::new();
+        upload.master_key = keys.master_key.map(|key| key.to_raw());
+        upload.self_signing_key = keys.self_signing_key.map(|key| key.to_raw());
+        upload.user_signing_key = keys.user_signing_key.map(|key| key.to_raw());
+        let (user, device) = (Some(self.user_id()), Some(self.device_id()));
+        self.client.send_as(upload, user, device).await?;
+        let response = self
+            .client
+            .send_as(requests.upload_signatures_req, user, device)
+            .await?;
+        if !response.failures.is_empty() {
+            return Err(CryptoError::Olm(format!(
+                "the homeserver refused signatures of the bot's keys: {:?}",
+                response.failures
+            )));
+        }
+        let status = self.machine.cross_signing_status().await;
+        tracing::info!(
+            master = status.has_master,
+            self_signing = status.has_self_signing,
+            user_signing = status.has_user_signing,
+            "the bot's device is cross-signed"
+        );
+        Ok(())
+    }
+
     async fn open_machine(
         user_id: &UserId,
         device_id: &DeviceId,
@@ -203,6 +252,55 @@ impl BotCrypto {
                     one_time_keys_counts: &changes.one_time_keys_count,
                     unused_fallback_keys: changes.unused_fallback_keys.as_deref(),
                     next_batch_token: None,
+                },
+                &decryption_settings(),
+            )
+            .await
+            .map_err(|e| CryptoError::Olm(e.to_string()))?;
+        Ok(keys)
+    }
+
+    /// Reads the device's encryption updates with one `/sync` long poll of up to `timeout` (the
+    /// fallback for homeservers that do not push them to appservices), and feeds them to the
+    /// machine. The sync token is kept in the crypto store with what it brought, so a restart
+    /// neither loses nor replays to-device messages. Returns the room keys that arrived.
+    ///
+    /// The homeserver must let the bot `/sync`: Synapse refuses it to an appservice's own
+    /// (sender) user, so the bot is then another user of the appservice.
+    pub async fn sync_device_updates(
+        &self,
+        timeout: std::time::Duration,
+    ) -> Result<Vec<RoomKeyInfo>, CryptoError> {
+        let since = self
+            .machine
+            .store()
+            .next_batch_token()
+            .await
+            .map_err(|e| CryptoError::Store(e.to_string()))?;
+        let mut request = sync_events::v3::Request::new();
+        // The first sync answers at once; later ones wait for something new.
+        request.timeout = since.is_some().then_some(timeout);
+        request.since = since;
+        // Rooms, presence and account data are not wanted: events come in transactions.
+        request.filter = Some(sync_events::v3::Filter::FilterDefinition(
+            FilterDefinition::ignore_all(),
+        ));
+        request.set_presence = PresenceState::Offline;
+        let response = self
+            .client
+            .send_as(request, Some(self.user_id()), Some(self.device_id()))
+            .await?;
+        let next_batch = response.next_batch.clone();
+        let changes = changes::changes_from_sync(response);
+        let (_, keys) = self
+            .machine
+            .receive_sync_changes(
+                EncryptionSyncChanges {
+                    to_device_events: changes.to_device,
+                    changed_devices: &changes.device_lists,
+                    one_time_keys_counts: &changes.one_time_keys_count,
+                    unused_fallback_keys: changes.unused_fallback_keys.as_deref(),
+                    next_batch_token: Some(next_batch),
                 },
                 &decryption_settings(),
             )

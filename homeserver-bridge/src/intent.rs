@@ -128,11 +128,15 @@ pub struct Intents {
 }
 
 impl Intents {
-    /// The intents of an appservice whose bot is `bot_user_id`.
-    pub fn new(client: HomeserverClient, bot_user_id: OwnedUserId) -> Self {
+    /// The intents of an appservice whose bot is `bot_user_id`: the appservice's own
+    /// (`sender_localpart`) user when `bot_is_sender`, else one of its users, registered on
+    /// first use like the others.
+    pub fn new(client: HomeserverClient, bot_user_id: OwnedUserId, bot_is_sender: bool) -> Self {
         let bot = Arc::new(Intent::new(client.clone(), bot_user_id));
-        // The homeserver creates the appservice's `sender_localpart` user itself.
-        let _ = bot.registered.set(());
+        if bot_is_sender {
+            // The homeserver creates the appservice's `sender_localpart` user itself.
+            let _ = bot.registered.set(());
+        }
         Self {
             client,
             bot,

@@ -13,6 +13,13 @@
 //                                    a wiki page of over 48 KiB: its body an encrypted attachment
 //   invite <room ID> <user ID>       invite someone
 //   share-with-unverified yes|no     whether room keys go to unverified devices (yes by default)
+//   cross-sign                       set up the account's cross-signing and sign this device,
+//                                    as Element does at first sign-in
+//   only-signed-devices              read and send only to devices their owner cross-signed
+//                                    (MSC4153, as recent Element clients do)
+//   all-devices                      back to reading and sending to every device (the default)
+//   device-trust <user ID> <device ID>
+//                                    how the client sees that device: signed by its owner or not
 //   state <room ID> <type> <key> <JSON content>
 //                                    send a state event (encrypted where the room says so)
 //   wait-reply <room ID> <sender> <substring>
@@ -35,6 +42,7 @@ if (typeof Promise.withResolvers !== "function") {
 }
 
 const sdk = await import("matrix-js-sdk");
+const cryptoApi = await import("matrix-js-sdk/lib/crypto-api/index.js");
 // Keep stdout for the protocol; the SDK's warnings and errors go to stderr (all of its logs
 // with PARVIS_E2EE_CLIENT_VERBOSE=1).
 const verbose = process.env.PARVIS_E2EE_CLIENT_VERBOSE === "1";
@@ -151,6 +159,38 @@ const commands = {
     // "no": like a client set to never send keys to unverified devices (Parvis's is one).
     client.getCrypto().globalBlacklistUnverifiedDevices = value === "no";
     return {};
+  },
+  async "cross-sign"() {
+    // First keys of the account: no interactive authentication is asked (MSC3967).
+    await client.getCrypto().bootstrapCrossSigning({
+      authUploadDeviceSigningKeys: async (makeRequest) => {
+        await makeRequest(null);
+      },
+    });
+    return { ready: await client.getCrypto().isCrossSigningReady() };
+  },
+  async "only-signed-devices"() {
+    client.getCrypto().setDeviceIsolationMode(new cryptoApi.OnlySignedDevicesIsolationMode());
+    return {};
+  },
+  async "all-devices"() {
+    client.getCrypto().setDeviceIsolationMode(new cryptoApi.AllDevicesIsolationMode(false));
+    return {};
+  },
+  async "device-trust"(user, device) {
+    // Signatures are uploaded just after the device: ask again for up to 20 s.
+    const crypto = client.getCrypto();
+    let status = null;
+    for (let attempt = 0; attempt < 40 && !status?.signedByOwner; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 500));
+      await crypto.getUserDeviceInfo([user], true);
+      status = await crypto.getDeviceVerificationStatus(user, device);
+    }
+    return {
+      known: status !== null,
+      signedByOwner: status?.signedByOwner ?? false,
+      crossSigningVerified: status?.crossSigningVerified ?? false,
+    };
   },
   async "big-page"(room, id, marker) {
     // Over the event size limit, the body goes to the media repository — encrypted, as the

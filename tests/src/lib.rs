@@ -9,7 +9,7 @@ pub mod synapse;
 
 pub use client::TestUser;
 pub use parvis::ParvisProcess;
-pub use stack::{Database, Stack};
+pub use stack::{Database, Stack, StackOptions};
 pub use synapse::Synapse;
 
 use std::{path::PathBuf, time::Duration};

@@ -33,6 +33,8 @@ pub struct ParvisProcess {
     server_name: String,
     child: Option<Child>,
     starts: u32,
+    /// Configuration set through the environment (`PARVIS__SECTION__KEY`).
+    env: Vec<(String, String)>,
 }
 
 /// Finds the `parvis` binary: `$PARVIS_BIN`, else next to the running test or demo executable
@@ -115,6 +117,7 @@ impl ParvisProcess {
             server_name: server_name.to_owned(),
             child: None,
             starts: 0,
+            env: Vec::new(),
         })
     }
 
@@ -129,6 +132,7 @@ impl ParvisProcess {
             server_name: server_name.to_owned(),
             child: None,
             starts: 0,
+            env: Vec::new(),
         })
     }
 
@@ -142,6 +146,12 @@ impl ParvisProcess {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// Sets a configuration key through the environment (`PARVIS__SECTION__KEY`) for every
+    /// later command and start.
+    pub fn set_env(&mut self, name: &str, value: &str) {
+        self.env.push((name.to_owned(), value.to_owned()));
+    }
+
     /// The bot's user ID.
     pub fn bot_user_id(&self) -> String {
         format!("@parvis:{}", self.server_name)
@@ -150,7 +160,11 @@ impl ParvisProcess {
     /// Runs a `parvis` subcommand with this configuration; returns its standard output.
     pub async fn command(&self, args: &[&str], database_url: Option<&str>) -> Result<String> {
         let mut command = Command::new(&self.binary);
-        command.arg("--config").arg(&self.config_path).args(args);
+        command
+            .arg("--config")
+            .arg(&self.config_path)
+            .args(args)
+            .envs(self.env.iter().map(|(name, value)| (name, value)));
         if let Some(url) = database_url {
             command.env("PARVIS__DATABASE__URL", url);
         }
@@ -203,6 +217,7 @@ impl ParvisProcess {
             .arg("--config")
             .arg(&self.config_path)
             .arg("serve")
+            .envs(self.env.iter().map(|(name, value)| (name, value)))
             .env("NO_COLOR", "1")
             .stdout(Stdio::from(log))
             .stderr(Stdio::from(err))

@@ -16,6 +16,14 @@ pub enum Database {
     Postgres,
 }
 
+/// How a [`Stack`] is set up beyond its database.
+#[derive(Clone, Debug, Default)]
+pub struct StackOptions {
+    /// Synapse pushes no encryption updates to appservices (MSC2409/MSC3202 off), and Parvis's
+    /// bot, apart from the appservice's own user, reads them with `/sync`.
+    pub device_updates_by_sync: bool,
+}
+
 /// Synapse and Parvis, running.
 pub struct Stack {
     /// The homeserver.
@@ -66,6 +74,11 @@ pub async fn fresh_postgres_database() -> Result<(String, String)> {
 impl Stack {
     /// Starts Synapse and Parvis (on `database`) in a new temporary directory.
     pub async fn start(database: Database) -> Result<Self> {
+        Self::start_with(database, StackOptions::default()).await
+    }
+
+    /// As [`Stack::start`], set up as `options` say.
+    pub async fn start_with(database: Database, options: StackOptions) -> Result<Self> {
         let tempdir = tempfile::Builder::new()
             .prefix("parvis-stack-")
             .tempdir()
@@ -90,9 +103,19 @@ impl Stack {
             &database_url,
             None,
         )?;
+        if options.device_updates_by_sync {
+            parvis.set_env("PARVIS__APPSERVICE__SENDER_LOCALPART", "parvis-appservice");
+            parvis.set_env("PARVIS__E2EE__DEVICE_UPDATES", "sync");
+        }
         let registration = parvis.generate_registration().await?;
         parvis.start().await?;
-        let synapse = Synapse::start(&dir.join("synapse"), port, &[registration]).await?;
+        let synapse = Synapse::start_with(
+            &dir.join("synapse"),
+            port,
+            &[registration],
+            !options.device_updates_by_sync,
+        )
+        .await?;
         let keep = std::env::var_os("PARVIS_KEEP_TMP").is_some();
         let (tempdir, dir) = if keep {
             (None, tempdir.keep())

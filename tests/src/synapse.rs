@@ -80,12 +80,26 @@ pub struct Synapse {
     dir: PathBuf,
     port: u16,
     child: Option<Child>,
+    /// Whether appservices get to-device messages, device lists and key counts (MSC2409, MSC3202).
+    pushes_device_updates: bool,
 }
 
 impl Synapse {
     /// Writes a configuration in `dir` (kept if present) for a Synapse on `port` with the given
-    /// appservice registrations, and starts it.
+    /// appservice registrations, and starts it. It pushes to-device messages, device lists and
+    /// key counts to appservices (MSC2409, MSC3202).
     pub async fn start(dir: &Path, port: u16, registrations: &[PathBuf]) -> Result<Self> {
+        Self::start_with(dir, port, registrations, true).await
+    }
+
+    /// As [`Synapse::start`]; `pushes_device_updates` false leaves MSC2409/MSC3202 off, as on
+    /// homeservers that do not push encryption updates to appservices.
+    pub async fn start_with(
+        dir: &Path,
+        port: u16,
+        registrations: &[PathBuf],
+        pushes_device_updates: bool,
+    ) -> Result<Self> {
         let venv = ensure_installed().await?;
         std::fs::create_dir_all(dir).map_err(io("creating the Synapse directory"))?;
         let mut synapse = Self {
@@ -93,6 +107,7 @@ impl Synapse {
             dir: dir.to_owned(),
             port,
             child: None,
+            pushes_device_updates,
         };
         synapse.write_config(registrations).await?;
         synapse.spawn().await?;
@@ -166,7 +181,7 @@ impl Synapse {
             "trusted_key_servers": [],
             "suppress_key_server_warning": true,
             "app_service_config_files": registrations,
-            "experimental_features": {"msc2409_to_device_messages_enabled": true, "msc3202_transaction_extensions": true},
+            "experimental_features": {"msc2409_to_device_messages_enabled": self.pushes_device_updates, "msc3202_transaction_extensions": self.pushes_device_updates},
             "rc_message": fast, "rc_registration": fast, "rc_room_creation": fast, "rc_profile": fast,
             "rc_login": {"address": fast, "account": fast, "failed_attempts": fast},
             "rc_joins": {"local": fast, "remote": fast}, "rc_joins_per_room": fast,

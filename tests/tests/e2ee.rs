@@ -1,7 +1,9 @@
 //! End-to-end encryption against a real Synapse and a real E2EE client nobody here wrote:
 //! matrix-js-sdk with its Rust crypto (`tests/e2ee-client/client.mjs`, run with Node.js).
 //! An encrypted `!parvis` command is decrypted by Parvis's own device and answered encrypted;
-//! Synapse's database holds only ciphertext; after a restart Parvis still reads new messages.
+//! Synapse's database holds only ciphertext; after a restart Parvis still reads new messages;
+//! the bot's device is cross-signed, so clients reading only such devices read it; and where
+//! the homeserver pushes no encryption updates, the bot reads them with `/sync`.
 //!
 //! Needs Node.js and `npm install` in `tests/e2ee-client/` (scripts/test does it).
 
@@ -9,7 +11,7 @@
 
 use std::{path::Path, process::Stdio, time::Duration};
 
-use parvis_tests::{Database, Stack, http_client};
+use parvis_tests::{Database, Stack, StackOptions, http_client};
 use serde_json::{Value, json};
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines},
@@ -146,6 +148,25 @@ async fn encrypted_commands_are_answered_encrypted() {
     assert_eq!(reply["sender"], bot.as_str());
     assert_eq!(reply["encrypted"], true, "the answer is encrypted: {reply}");
 
+    // The bot's device is cross-signed by the bot: from here on Alice's client reads only
+    // devices their owner signed (MSC4153), as recent Element clients do, and still reads it.
+    let device = std::fs::read_to_string(stack.parvis_dir().join("crypto/device_id")).unwrap();
+    let trust = alice
+        .run(&format!("device-trust {bot} {}", device.trim()))
+        .await;
+    assert_eq!(trust["known"], true, "{trust}");
+    assert_eq!(trust["signedByOwner"], true, "{trust}");
+    let signed = alice.run("cross-sign").await;
+    assert_eq!(signed["ready"], true, "{signed}");
+    alice.run("only-signed-devices").await;
+    alice
+        .run(&format!("send {room} !parvis search signeparproprietaire"))
+        .await;
+    let reply = alice
+        .run(&format!("wait-reply {room} {bot} signeparproprietaire"))
+        .await;
+    assert_eq!(reply["encrypted"], true);
+
     // Synapse stored ciphertext only: neither the command nor the answer is readable there,
     // while a message in a room without encryption is (the search does find plaintext).
     let clear = stack.register_user("carol").await.unwrap();
@@ -198,6 +219,11 @@ async fn encrypted_commands_are_answered_encrypted() {
     .await
     .unwrap();
     assert_ne!(new_device, lost_device);
+    let trust = alice.run(&format!("device-trust {bot} {new_device}")).await;
+    assert_eq!(
+        trust["signedByOwner"], true,
+        "the new device is cross-signed: {trust}"
+    );
     alice
         .run(&format!("send {room} !parvis search nouvellecle"))
         .await;
@@ -220,7 +246,9 @@ async fn encrypted_commands_are_answered_encrypted() {
     assert_eq!(reply["encrypted"], true, "{reply}");
     bob.run("quit").await;
 
-    // A client that withholds its keys from unverified devices: Parvis says it cannot read.
+    // A client that withholds its keys from devices its user did not verify: Parvis says it
+    // cannot read.
+    alice.run("all-devices").await;
     alice.run("share-with-unverified no").await;
     alice
         .run(&format!("send {room} !parvis search jamaislu"))
@@ -233,6 +261,77 @@ async fn encrypted_commands_are_answered_encrypted() {
         "{told}"
     );
 
+    alice.run("quit").await;
+    stack.stop().await;
+}
+
+/// A homeserver that pushes no encryption updates to appservices: the bot, a user of the
+/// appservice apart from its sender, reads its room keys and device lists with `/sync`, and the
+/// conversation works as it does with transactions, across a restart and a new member.
+#[tokio::test]
+async fn encryption_updates_are_read_with_sync_when_the_homeserver_does_not_push_them() {
+    let options = StackOptions {
+        device_updates_by_sync: true,
+    };
+    let mut stack = Stack::start_with(Database::Sqlite, options).await.unwrap();
+    let registration =
+        std::fs::read_to_string(stack.parvis_dir().join("registration.yaml")).unwrap();
+    assert!(
+        registration.contains("sender_localpart: parvis-appservice"),
+        "{registration}"
+    );
+    let synapse_config: serde_yaml::Value = serde_yaml::from_str(
+        &std::fs::read_to_string(stack.dir.join("synapse/homeserver.yaml")).unwrap(),
+    )
+    .unwrap();
+    let experimental = &synapse_config["experimental_features"];
+    assert_eq!(experimental["msc2409_to_device_messages_enabled"], false);
+    assert_eq!(experimental["msc3202_transaction_extensions"], false);
+    let homeserver = stack.synapse.base_url();
+    stack.register_user("alice").await.unwrap();
+    let bot = stack.bot_user_id();
+    let (mut alice, _) = JsClient::start(&homeserver, "alice").await;
+
+    let dm = alice.run(&format!("dm {bot}")).await;
+    let room = dm["room"].as_str().unwrap().to_owned();
+    alice
+        .run(&format!("send {room} !parvis search parsynchro"))
+        .await;
+    let reply = alice
+        .run(&format!("wait-reply {room} {bot} parsynchro"))
+        .await;
+    assert_eq!(reply["sender"], bot.as_str());
+    assert_eq!(reply["encrypted"], true, "{reply}");
+
+    // Restarted, Parvis goes on from its sync token: the next room key is read.
+    stack.parvis.stop().await;
+    stack.parvis.start().await.unwrap();
+    alice
+        .run(&format!("send {room} !parvis search apresreprise"))
+        .await;
+    let reply = alice
+        .run(&format!("wait-reply {room} {bot} apresreprise"))
+        .await;
+    assert_eq!(reply["encrypted"], true);
+    let log = std::fs::read_to_string(stack.parvis.log_path()).unwrap();
+    assert!(
+        log.contains("reading the device's encryption updates with /sync"),
+        "{log}"
+    );
+
+    // A member who joins later reads what Parvis posts after that.
+    stack.register_user("bob").await.unwrap();
+    let (mut bob, bob_id) = JsClient::start(&homeserver, "bob").await;
+    alice.run(&format!("invite {room} {bob_id}")).await;
+    bob.run(&format!("join {room}")).await;
+    alice
+        .run(&format!("send {room} !parvis search membresynchro"))
+        .await;
+    let reply = bob
+        .run(&format!("wait-reply {room} {bot} membresynchro"))
+        .await;
+    assert_eq!(reply["encrypted"], true, "{reply}");
+    bob.run("quit").await;
     alice.run("quit").await;
     stack.stop().await;
 }
