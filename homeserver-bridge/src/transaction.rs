@@ -7,7 +7,9 @@
 
 use http::Method;
 use ruma::api::{IncomingRequest, appservice::event::push_events};
-use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+use serde_json::value::RawValue;
 
 /// A parsed appservice transaction (ruma's `push_events` request).
 pub type Transaction = push_events::v1::Request;
@@ -49,30 +51,39 @@ const FIELD_ALIASES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The top level of a transaction body: each field's JSON kept as received, unparsed.
+pub type TransactionFields = BTreeMap<String, Box<RawValue>>;
+
 /// Renames aliased fields in place to the names ruma reads. Returns whether anything changed.
 ///
 /// When both names are present the one ruma reads wins and the alias is dropped.
-pub fn normalize_field_names(body: &mut Map<String, Value>) -> bool {
+pub fn normalize_field_names(body: &mut TransactionFields) -> bool {
     let mut changed = false;
     for (alias, canonical) in FIELD_ALIASES {
         if let Some(value) = body.remove(*alias) {
             changed = true;
-            body.entry(*canonical).or_insert(value);
+            body.entry((*canonical).to_owned()).or_insert(value);
         }
     }
     changed
 }
 
 /// Parses a transaction body received for `txn_id`.
+///
+/// Only the top level is read here (the fields' JSON is kept as received), so a renamed field
+/// costs a copy of the bytes, not a parse and re-serialisation of every event.
 pub fn parse_transaction(txn_id: &str, body: &[u8]) -> Result<Transaction, TransactionRejection> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| TransactionRejection::NotJson(e.to_string()))?;
-    let Value::Object(mut object) = value else {
-        return Err(TransactionRejection::BadJson(
-            "expected a JSON object".to_owned(),
-        ));
-    };
-    if !object.get("events").is_some_and(Value::is_array) {
+    let mut object: TransactionFields = serde_json::from_slice(body).map_err(|e| {
+        if e.is_data() {
+            TransactionRejection::BadJson(format!("expected a JSON object: {e}"))
+        } else {
+            TransactionRejection::NotJson(e.to_string())
+        }
+    })?;
+    if !object
+        .get("events")
+        .is_some_and(|events| events.get().starts_with('['))
+    {
         return Err(TransactionRejection::BadJson(
             "`events` must be an array".to_owned(),
         ));

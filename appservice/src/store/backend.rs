@@ -1,6 +1,14 @@
 //! The SQLite and PostgreSQL backends: one body of SQL, instantiated for each by a macro.
 
-use std::{collections::HashMap, str::FromStr, time::Duration};
+use std::{
+    collections::HashMap,
+    str::FromStr,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use ruma::{OwnedEventId, OwnedRoomId, OwnedUserId, RoomVersionId};
 use sqlx::{
@@ -11,7 +19,7 @@ use sqlx::{
 
 use super::{
     CommunitySummary, IndexStore, IngestReport, QueuedJob, Result, SearchHit, SearchQuery,
-    StoreError, digest::IndexDigest, distinct, now_ms,
+    StoreError, digest::IndexDigest, distinct, now_ms, retry_conflicts,
 };
 use crate::{
     projection::{
@@ -30,6 +38,49 @@ const MAX_JOB_ATTEMPTS: i64 = 12;
 #[derive(Clone, Debug)]
 pub struct SqliteIndex {
     pool: SqlitePool,
+    checkpoints: Arc<WalCheckpoints>,
+}
+
+/// How often, at most, the write-ahead log is checkpointed while pages are written.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Checkpoints of SQLite's write-ahead log, run on a connection of their own (so on another
+/// thread, beside the writer) instead of inside the commit that crosses the size threshold:
+/// copying the log back into the database was a tenth of the writer's time under bulk indexing.
+#[derive(Debug)]
+struct WalCheckpoints {
+    running: AtomicBool,
+    last_started: std::sync::Mutex<Option<Instant>>,
+}
+
+impl SqliteIndex {
+    /// After a write: starts a passive checkpoint in the background unless one is running or
+    /// one started less than [`CHECKPOINT_INTERVAL`] ago. SQLite's own automatic checkpoint,
+    /// at 1 GiB of log, stays as the backstop should these fall behind.
+    fn after_write(&self) {
+        {
+            let Ok(mut last) = self.checkpoints.last_started.lock() else {
+                return;
+            };
+            if last.is_some_and(|at| at.elapsed() < CHECKPOINT_INTERVAL)
+                || self.checkpoints.running.swap(true, Ordering::AcqRel)
+            {
+                return;
+            }
+            *last = Some(Instant::now());
+        }
+        let pool = self.pool.clone();
+        let checkpoints = self.checkpoints.clone();
+        tokio::spawn(async move {
+            if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&pool)
+                .await
+            {
+                tracing::warn!(%error, "checkpointing the index's write-ahead log failed");
+            }
+            checkpoints.running.store(false, Ordering::Release);
+        });
+    }
 }
 
 impl SqliteIndex {
@@ -47,16 +98,21 @@ impl SqliteIndex {
             .pragma("cache_size", "-65536")
             .pragma("mmap_size", "268435456")
             .pragma("temp_store", "memory")
-            // Checkpoint the write-ahead log every 64 MiB rather than every 4 MiB: the index's
-            // hot pages (full-text segments, b-tree interiors) are copied back to the database
-            // far less often while pages are indexed in bulk.
-            .pragma("wal_autocheckpoint", "16384");
+            // Checkpoints run beside the writer (`after_write`); SQLite's own, inside a commit,
+            // only past 1 GiB of log.
+            .pragma("wal_autocheckpoint", "262144");
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections.max(1))
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            checkpoints: Arc::new(WalCheckpoints {
+                running: AtomicBool::new(false),
+                last_started: std::sync::Mutex::new(None),
+            }),
+        })
     }
 }
 
@@ -77,6 +133,9 @@ impl PostgresIndex {
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(Self { pool })
     }
+
+    /// After a write: nothing to do (PostgreSQL checkpoints on its own).
+    fn after_write(&self) {}
 }
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
@@ -526,18 +585,8 @@ macro_rules! index_store {
                     );
                     query.build().execute(&mut **tx).await?;
                     // Links: replace those of every object written.
-                    let mut query =
-                        QueryBuilder::<$db>::new("DELETE FROM publication_links WHERE (room_id, from_id) IN (VALUES ");
-                    let mut list = query.separated(", ");
-                    for row in chunk {
-                        list.push("(");
-                        list.push_bind_unseparated(row.room_id.clone());
-                        list.push_unseparated(", ");
-                        list.push_bind_unseparated(link_source(row.kind, &row.object_id));
-                        list.push_unseparated(")");
-                    }
-                    query.push(")");
-                    query.build().execute(&mut **tx).await?;
+                    // Links: the old ones of objects written again went with the update (a
+                    // trigger); the current ones are inserted.
                     let links: Vec<(&str, String, &str)> = chunk
                         .iter()
                         .flat_map(|row| {
@@ -564,7 +613,13 @@ macro_rules! index_store {
                 for chunk in rows.chunks(ROWS_PER_STATEMENT) {
                     let mut contents = Vec::with_capacity(chunk.len());
                     for row in chunk {
-                        contents.push(serde_json::to_string(&row.content).map_err(corrupt)?);
+                        // A publication's content is kept once, with its revision (the same
+                        // event): the state row says which event is current.
+                        contents.push(if PublicationKind::from_event_type(&row.event_type).is_some() {
+                            "{}".to_owned()
+                        } else {
+                            serde_json::to_string(&row.content).map_err(corrupt)?
+                        });
                     }
                     let mut query = QueryBuilder::<$db>::new(
                         "INSERT INTO room_state (room_id, event_type, state_key, event_id, sender, content) ",
@@ -708,11 +763,9 @@ macro_rules! index_store {
             }
         }
 
-        impl IndexStore for $store {
-            async fn ingest(&self, identity: &Identity, events: &[RoomEvent]) -> Result<IngestReport> {
-                if events.is_empty() {
-                    return Ok(IngestReport::default());
-                }
+        impl $store {
+            /// One attempt at [`IndexStore::ingest`], in one database transaction.
+            async fn ingest_once(&self, identity: &Identity, events: &[RoomEvent]) -> Result<IngestReport> {
                 let mut tx = self.pool.begin().await?;
                 let ids = distinct(events.iter().map(|event| &event.event_id));
                 let now = now_ms();
@@ -737,24 +790,43 @@ macro_rules! index_store {
                 let changes = plan_transaction(identity, context, &new_events);
                 let jobs = Self::apply(&mut tx, changes).await?;
                 tx.commit().await?;
+                self.after_write();
                 Ok(IngestReport { new_events: new_events.len(), jobs })
             }
 
-            async fn apply_snapshot(&self, identity: &Identity, room_id: &OwnedRoomId, state: &[RoomEvent]) -> Result<()> {
+            /// One attempt at [`IndexStore::apply_snapshot`], in one database transaction.
+            async fn apply_snapshot_once(&self, identity: &Identity, room_id: &OwnedRoomId, state: &[RoomEvent]) -> Result<()> {
                 // The snapshot's events are not marked processed: when the homeserver delivers
                 // them later (its backlog after a restart), the last one delivered for each key
                 // is the current one and must still be applied.
                 let mut tx = self.pool.begin().await?;
                 Self::apply(&mut tx, plan_snapshot(identity, room_id, state)).await?;
                 tx.commit().await?;
+                self.after_write();
                 Ok(())
+            }
+        }
+
+        impl IndexStore for $store {
+            async fn ingest(&self, identity: &Identity, events: &[RoomEvent]) -> Result<IngestReport> {
+                if events.is_empty() {
+                    return Ok(IngestReport::default());
+                }
+                retry_conflicts(|| self.ingest_once(identity, events)).await
+            }
+
+            async fn apply_snapshot(&self, identity: &Identity, room_id: &OwnedRoomId, state: &[RoomEvent]) -> Result<()> {
+                retry_conflicts(|| self.apply_snapshot_once(identity, room_id, state)).await
             }
 
             async fn forget_room(&self, room_id: &OwnedRoomId) -> Result<()> {
-                let mut tx = self.pool.begin().await?;
-                Self::apply(&mut tx, vec![IndexChange::ForgetRoom { room_id: room_id.clone(), keep_history: false }]).await?;
-                tx.commit().await?;
-                Ok(())
+                retry_conflicts(|| async {
+                    let mut tx = self.pool.begin().await?;
+                    Self::apply(&mut tx, vec![IndexChange::ForgetRoom { room_id: room_id.clone(), keep_history: false }]).await?;
+                    tx.commit().await?;
+                    Ok(())
+                })
+                .await
             }
 
             async fn tracked_rooms(&self) -> Result<Vec<OwnedRoomId>> {

@@ -33,6 +33,48 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    /// Whether the database gave up on a write because it conflicted with another one running
+    /// at the same time (a deadlock or serialisation failure in PostgreSQL, a busy or locked
+    /// database in SQLite): the same write, run again, succeeds.
+    pub fn is_conflict(&self) -> bool {
+        let Self::Database(sqlx::Error::Database(error)) = self else {
+            return false;
+        };
+        matches!(
+            error.code().as_deref(),
+            // PostgreSQL: serialization_failure, deadlock_detected.
+            Some("40001" | "40P01")
+            // SQLite: SQLITE_BUSY, SQLITE_LOCKED, SQLITE_BUSY_SNAPSHOT.
+            | Some("5" | "6" | "517")
+        )
+    }
+}
+
+/// How many times a write is tried when it conflicts with another.
+const WRITE_ATTEMPTS: u32 = 5;
+
+/// Runs `write` (one database transaction) again when it conflicted with a concurrent write,
+/// after a short, growing pause: the transactions of the homeserver's pushes, the reconciliation
+/// of a room and the job worker may lock the same rows in different orders.
+pub(crate) async fn retry_conflicts<T, F, Fut>(mut write: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let mut attempt = 1;
+    loop {
+        match write().await {
+            Err(error) if error.is_conflict() && attempt < WRITE_ATTEMPTS => {
+                tracing::info!(%error, attempt, "a write conflicted with another; running it again");
+                tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
 /// Result alias of the store.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

@@ -436,6 +436,104 @@ async fn state_events_list_the_current_state_of_a_type<S: IndexStore>(store: S) 
     );
 }
 
+/// A page's links follow its current body: an edit drops the links it no longer has.
+async fn links_follow_the_current_body<S: IndexStore>(store: S) {
+    let page = |id: &str, body: &str| {
+        event(
+            id,
+            "!wiki:hs",
+            "@alice:hs",
+            "org.parvis.wiki.page",
+            Some("p1"),
+            json!({"title": "Procédure", "slug": "procedure", "body": body}),
+        )
+    };
+    let mut events = community_space("!wiki:hs");
+    events.push(page("$v1", "Voir [[Budget]] et [[Calendrier]]."));
+    store.ingest(&identity(), &events).await.unwrap();
+    let sources = |links: Vec<(String, String)>| -> Vec<String> {
+        links
+            .into_iter()
+            .map(|(kind, id)| format!("{kind}/{id}"))
+            .collect()
+    };
+    assert_eq!(
+        sources(store.backlinks("!wiki:hs", "budget").await.unwrap()),
+        ["wiki_page/p1"]
+    );
+    store
+        .ingest(
+            &identity(),
+            &[replacing(
+                page("$v2", "Voir [[Calendrier]] seulement."),
+                "$v1",
+            )],
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .backlinks("!wiki:hs", "budget")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        sources(store.backlinks("!wiki:hs", "calendrier").await.unwrap()),
+        ["wiki_page/p1"]
+    );
+}
+
+/// The homeserver's pushes and the reconciliation of the same room, at the same time, lock the
+/// room's state rows in different orders; every write must still land (a deadlock is run again,
+/// never returned as a failed transaction that the homeserver would only retry after its backoff).
+async fn concurrent_writes_to_a_room_all_land<S: IndexStore>(store: S) {
+    let room = "!wiki:hs";
+    let page = |round: usize, key: usize| {
+        event(
+            &format!("$r{round}p{key}"),
+            room,
+            "@alice:hs",
+            "org.parvis.wiki.page",
+            Some(&format!("p{key}")),
+            json!({"title": format!("Page {key}, version {round}"), "body": "Texte"}),
+        )
+    };
+    let mut state = community_space(room);
+    state.extend((0..40).map(|key| page(0, key)));
+    store.ingest(&identity(), &state).await.unwrap();
+    for round in 1..=3 {
+        // The homeserver's pushes rewrite the pages one at a time…
+        let pushes = async {
+            for key in 0..40 {
+                store
+                    .ingest(&identity(), &[page(round, key)])
+                    .await
+                    .unwrap();
+            }
+        };
+        // …while the reconciliation replaces the room's whole state, listed the other way.
+        let mut snapshot = community_space(room);
+        snapshot.extend((0..40).rev().map(|key| page(round, key)));
+        let (identity, room_id) = (identity(), owned_room_id!("!wiki:hs"));
+        let reconcile = store.apply_snapshot(&identity, &room_id, &snapshot);
+        let ((), reconciled) = tokio::join!(pushes, reconcile);
+        reconciled.unwrap();
+    }
+    let pages = store
+        .state_events(room, "org.parvis.wiki.page")
+        .await
+        .unwrap();
+    assert_eq!(pages.len(), 40);
+    for (key, _, _) in &pages {
+        let revisions = store
+            .revisions(room, PublicationKind::WikiPage, key)
+            .await
+            .unwrap();
+        assert_eq!(revisions.len(), 4, "{key}: {revisions:?}");
+    }
+}
+
 macro_rules! conformance {
     ($backend:ident, $open:expr) => {
         mod $backend {
@@ -453,6 +551,8 @@ macro_rules! conformance {
                 failed_jobs_are_retried_later_then_parked,
                 prune_forgets_old_processed_events,
                 state_events_list_the_current_state_of_a_type,
+                links_follow_the_current_body,
+                concurrent_writes_to_a_room_all_land,
             );
         }
     };
