@@ -173,7 +173,9 @@ pub const MAX_INLINE_BODY_BYTES: usize = 48 * 1024;
 pub struct WikiPageEventContent {
     /// Title.
     pub title: String,
-    /// URL-friendly name, unique in the wiki.
+    /// URL-friendly name, unique in the wiki. Optional: when absent or empty (a page written by
+    /// a client that knows only the title and body), the title's slug is used.
+    #[serde(default)]
     pub slug: String,
     /// Markdown body (empty when it is in `body_media`).
     #[serde(default)]
@@ -209,7 +211,8 @@ pub enum PostStatus {
 pub struct BlogPostEventContent {
     /// Title.
     pub title: String,
-    /// URL-friendly name.
+    /// URL-friendly name; the title's slug when absent or empty.
+    #[serde(default)]
     pub slug: String,
     /// Markdown body (empty when it is in `body_media`).
     #[serde(default)]
@@ -259,7 +262,8 @@ pub struct FaqEntryEventContent {
 pub struct GuideEventContent {
     /// Title.
     pub title: String,
-    /// URL-friendly name.
+    /// URL-friendly name; the title's slug when absent or empty.
+    #[serde(default)]
     pub slug: String,
     /// Introduction, in markdown.
     #[serde(default)]

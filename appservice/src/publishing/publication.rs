@@ -247,6 +247,9 @@ pub fn publication_change(event: PublishingEvent<'_>) -> Option<PublicationChang
             guide.requested_by
         }
     };
+    if row.slug.is_empty() {
+        row.slug = render::slugify(&row.title);
+    }
     if sent_by_parvis && let Some(requester) = requested_by {
         row.author = requester.to_string();
     }
@@ -312,6 +315,39 @@ mod tests {
             vec!["accueil".to_owned(), "reunion-du-lundi".to_owned()]
         );
         assert_eq!(row.search_title(), "evenement");
+    }
+
+    #[test]
+    fn a_page_without_a_slug_takes_its_titles() {
+        // Any Matrix client may write a page knowing only its title and body.
+        let Some(PublicationChange::Put(row)) = change(
+            "org.parvis.wiki.page",
+            "@alice:hs",
+            false,
+            json!({"title": "Réunion du lundi", "body": "Ordre du jour"}),
+        ) else {
+            panic!("a page without a slug is a page")
+        };
+        assert_eq!(row.slug, "reunion-du-lundi");
+        let Some(PublicationChange::Put(row)) = change(
+            "org.parvis.wiki.page",
+            "@alice:hs",
+            false,
+            json!({"title": "Réunion du lundi", "slug": "", "body": ""}),
+        ) else {
+            panic!()
+        };
+        assert_eq!(row.slug, "reunion-du-lundi");
+        // Without a title, still nothing.
+        assert!(matches!(
+            change(
+                "org.parvis.wiki.page",
+                "@alice:hs",
+                false,
+                json!({"body": "b"})
+            ),
+            Some(PublicationChange::Remove { .. })
+        ));
     }
 
     #[test]
