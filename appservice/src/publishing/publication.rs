@@ -229,7 +229,7 @@ pub fn publication_change(event: PublishingEvent<'_>) -> Option<PublicationChang
             let Ok(entry) = serde_json::from_value::<FaqEntryEventContent>(value) else {
                 return Some(remove());
             };
-            row.slug = render::slugify(&entry.question);
+            // The slug, as for any object without one, is the title's (below).
             row.title = entry.question;
             row.body = entry.answer;
             row.category = entry.category;
