@@ -1,6 +1,7 @@
 //! Published objects (wiki pages, blog posts, FAQ entries, guides) as the index holds them,
 //! derived without I/O from their state events.
 
+use ruma::OwnedUserId;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -105,6 +106,29 @@ pub struct PublicationRow {
 }
 
 impl PublicationRow {
+    /// A published object of `kind` with every field empty, to be filled from an event.
+    fn empty(kind: PublicationKind) -> Self {
+        Self {
+            room_id: String::new(),
+            kind,
+            object_id: String::new(),
+            event_id: String::new(),
+            author: String::new(),
+            title: String::new(),
+            slug: String::new(),
+            body: String::new(),
+            body_media: None,
+            parent: None,
+            tags: Vec::new(),
+            pages: Vec::new(),
+            category: String::new(),
+            position: 0,
+            status: "published".to_owned(),
+            updated_at: 0,
+            links: Vec::new(),
+        }
+    }
+
     /// The title as searched (lowercase, accents folded).
     pub fn search_title(&self) -> String {
         render::fold_accents(&self.title)
@@ -172,31 +196,46 @@ pub fn publication_change(event: PublishingEvent<'_>) -> Option<PublicationChang
         kind,
         object_id: object_id.to_owned(),
     };
-    let value = Value::Object(content.clone());
     let mut row = PublicationRow {
         room_id: room_id.to_owned(),
-        kind,
         object_id: object_id.to_owned(),
         event_id: event_id.to_owned(),
         author: sender.to_owned(),
-        title: String::new(),
-        slug: String::new(),
-        body: String::new(),
-        body_media: None,
-        parent: None,
-        tags: Vec::new(),
-        pages: Vec::new(),
-        category: String::new(),
-        position: 0,
-        status: "published".to_owned(),
         updated_at: origin_server_ts,
-        links: Vec::new(),
+        ..PublicationRow::empty(kind)
     };
-    let requested_by = match kind {
+    let Ok(requested_by) = read_content(&mut row, content) else {
+        return Some(remove());
+    };
+    if row.slug.is_empty() {
+        row.slug = render::slugify(&row.title);
+    }
+    if sent_by_parvis && let Some(requester) = requested_by {
+        row.author = requester.to_string();
+    }
+    row.links = link_targets(&row.body);
+    Some(PublicationChange::Put(Box::new(row)))
+}
+
+/// The markdown body an object's event content holds: empty when the body is in the media
+/// repository (`body_media`) or the content is not a valid object of this kind.
+pub fn content_body(kind: PublicationKind, content: &JsonObject) -> String {
+    let mut row = PublicationRow::empty(kind);
+    match read_content(&mut row, content) {
+        Ok(_) => row.body,
+        Err(_) => String::new(),
+    }
+}
+
+/// Fills `row` from the content of an event of `row.kind`; returns who Parvis wrote it for.
+fn read_content(
+    row: &mut PublicationRow,
+    content: &JsonObject,
+) -> Result<Option<OwnedUserId>, serde_json::Error> {
+    let value = Value::Object(content.clone());
+    Ok(match row.kind {
         PublicationKind::WikiPage => {
-            let Ok(page) = serde_json::from_value::<WikiPageEventContent>(value) else {
-                return Some(remove());
-            };
+            let page = serde_json::from_value::<WikiPageEventContent>(value)?;
             row.title = page.title;
             row.slug = page.slug;
             row.body = page.body;
@@ -208,9 +247,7 @@ pub fn publication_change(event: PublishingEvent<'_>) -> Option<PublicationChang
             page.requested_by
         }
         PublicationKind::BlogPost => {
-            let Ok(post) = serde_json::from_value::<BlogPostEventContent>(value) else {
-                return Some(remove());
-            };
+            let post = serde_json::from_value::<BlogPostEventContent>(value)?;
             row.title = post.title;
             row.slug = post.slug;
             row.body = post.body;
@@ -226,9 +263,7 @@ pub fn publication_change(event: PublishingEvent<'_>) -> Option<PublicationChang
             post.requested_by
         }
         PublicationKind::FaqEntry => {
-            let Ok(entry) = serde_json::from_value::<FaqEntryEventContent>(value) else {
-                return Some(remove());
-            };
+            let entry = serde_json::from_value::<FaqEntryEventContent>(value)?;
             // The slug, as for any object without one, is the title's (below).
             row.title = entry.question;
             row.body = entry.answer;
@@ -237,24 +272,14 @@ pub fn publication_change(event: PublishingEvent<'_>) -> Option<PublicationChang
             entry.requested_by
         }
         PublicationKind::Guide => {
-            let Ok(guide) = serde_json::from_value::<GuideEventContent>(value) else {
-                return Some(remove());
-            };
+            let guide = serde_json::from_value::<GuideEventContent>(value)?;
             row.title = guide.title;
             row.slug = guide.slug;
             row.body = guide.description;
             row.pages = guide.pages;
             guide.requested_by
         }
-    };
-    if row.slug.is_empty() {
-        row.slug = render::slugify(&row.title);
-    }
-    if sent_by_parvis && let Some(requester) = requested_by {
-        row.author = requester.to_string();
-    }
-    row.links = link_targets(&row.body);
-    Some(PublicationChange::Put(Box::new(row)))
+    })
 }
 
 /// The slugs a body links to, sorted and deduplicated.

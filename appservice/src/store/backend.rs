@@ -228,9 +228,16 @@ const DIGESTED_PUBLISHING_TABLES: &[(&str, &str, Option<usize>)] = &[
     ),
 ];
 
-const PUBLICATION_COLUMNS: &str = "SELECT room_id, object_id, event_id, author, title, slug, body, body_media, parent, tags, \
-     category, position, status, updated_at, pages FROM publications";
+/// A published object with its body: the stored one, or its current revision's content.
+const PUBLICATION: &str = "SELECT p.room_id, p.object_id, p.event_id, p.author, p.title, p.slug, p.body, p.body_media, \
+     p.parent, p.tags, p.category, p.position, p.status, p.updated_at, p.pages, r.content FROM publications p \
+     LEFT JOIN publication_revisions r ON r.event_id = p.event_id";
 
+/// Published objects without their bodies (listings).
+const PUBLICATION_SUMMARIES: &str = "SELECT room_id, object_id, event_id, author, title, slug, CAST(NULL AS TEXT), \
+     body_media, parent, tags, category, position, status, updated_at, pages, CAST(NULL AS TEXT) FROM publications";
+
+/// A publication from the columns of [`PUBLICATION`] or [`PUBLICATION_SUMMARIES`].
 fn publication_from_row<R: Row>(row: &R, kind: PublicationKind) -> Result<PublicationRow>
 where
     usize: sqlx::ColumnIndex<R>,
@@ -247,7 +254,7 @@ where
         author: row.try_get(3)?,
         title: row.try_get(4)?,
         slug: row.try_get(5)?,
-        body: row.try_get(6)?,
+        body: body_of(kind, row.try_get(6)?, row.try_get(15)?)?,
         body_media: row.try_get(7)?,
         parent: row.try_get(8)?,
         tags: tags
@@ -261,6 +268,22 @@ where
         updated_at: row.try_get(13)?,
         pages: split_list(&row.try_get::<String, _>(14)?),
         links: Vec::new(),
+    })
+}
+
+/// An object's markdown body: the one stored with it (read from the media repository), else
+/// the one in its current revision's `content` (JSON), else none (a listing).
+fn body_of(
+    kind: PublicationKind,
+    stored: Option<String>,
+    content: Option<String>,
+) -> Result<String> {
+    Ok(match (stored, content) {
+        (Some(body), _) => body,
+        (None, Some(content)) => {
+            crate::publishing::publication::content_body(kind, &parse_content(&content)?)
+        }
+        (None, None) => String::new(),
     })
 }
 
@@ -540,7 +563,7 @@ macro_rules! index_store {
                         .map(|row| {
                             let plain = crate::publishing::render::plain_text(&row.body);
                             // Only PostgreSQL's tsvector reads the folded copies; SQLite's FTS5
-                            // tokenizer folds accents itself.
+                            // tokenizer folds accents itself, and is given the plain text below.
                             let (search_title, search_body) = if $folds_search {
                                 (row.search_title(), crate::publishing::render::fold_accents(&plain))
                             } else {
@@ -551,9 +574,9 @@ macro_rules! index_store {
                         .collect();
                     let mut query = QueryBuilder::<$db>::new(
                         "INSERT INTO publications (room_id, kind, object_id, event_id, author, title, slug, body, body_media, \
-                         parent, tags, pages, category, position, status, updated_at, plain_body, search_title, search_body) ",
+                         parent, tags, pages, category, position, status, updated_at, search_title, search_body) ",
                     );
-                    query.push_values(chunk.iter().zip(&derived), |mut values, (row, [tags, pages, plain, title, body])| {
+                    query.push_values(chunk.iter().zip(&derived), |mut values, (row, [tags, pages, _, title, body])| {
                         values
                             .push_bind(&row.room_id)
                             .push_bind(row.kind.as_str())
@@ -562,7 +585,9 @@ macro_rules! index_store {
                             .push_bind(&row.author)
                             .push_bind(&row.title)
                             .push_bind(&row.slug)
-                            .push_bind(&row.body)
+                            // The body is stored only when it is not the event's own: once
+                            // read from the media repository.
+                            .push_bind(row.body_media.is_some().then_some(row.body.as_str()))
                             .push_bind(row.body_media.as_deref())
                             .push_bind(row.parent.as_deref())
                             .push_bind(tags)
@@ -571,7 +596,6 @@ macro_rules! index_store {
                             .push_bind(row.position)
                             .push_bind(&row.status)
                             .push_bind(row.updated_at)
-                            .push_bind(plain)
                             .push_bind(title)
                             .push_bind(body);
                     });
@@ -580,11 +604,35 @@ macro_rules! index_store {
                          author = excluded.author, title = excluded.title, slug = excluded.slug, body = excluded.body, \
                          body_media = excluded.body_media, parent = excluded.parent, tags = excluded.tags, \
                          pages = excluded.pages, category = excluded.category, position = excluded.position, \
-                         status = excluded.status, updated_at = excluded.updated_at, plain_body = excluded.plain_body, \
+                         status = excluded.status, updated_at = excluded.updated_at, \
                          search_title = excluded.search_title, search_body = excluded.search_body",
                     );
-                    query.build().execute(&mut **tx).await?;
-                    // Links: replace those of every object written.
+                    if $folds_search {
+                        query.build().execute(&mut **tx).await?;
+                    } else {
+                        // SQLite: the words of each object go into the contentless full-text
+                        // index under its row ID (the update's trigger removed the old ones).
+                        query.push(" RETURNING id, room_id, kind, object_id");
+                        let ids: HashMap<(String, String, String), i64> = query
+                            .build()
+                            .fetch_all(&mut **tx)
+                            .await?
+                            .into_iter()
+                            .map(|row| Ok(((row.try_get(1)?, row.try_get(2)?, row.try_get(3)?), row.try_get(0)?)))
+                            .collect::<Result<_>>()?;
+                        let rowids = chunk
+                            .iter()
+                            .map(|row| {
+                                let key = (row.room_id.clone(), row.kind.as_str().to_owned(), row.object_id.clone());
+                                ids.get(&key).copied().ok_or_else(|| corrupt(format!("no row ID returned for {key:?}")))
+                            })
+                            .collect::<Result<Vec<i64>>>()?;
+                        let mut words = QueryBuilder::<$db>::new("INSERT INTO publication_search (rowid, title, plain_body) ");
+                        words.push_values(chunk.iter().zip(&derived).zip(&rowids), |mut values, ((row, [_, _, plain, _, _]), rowid)| {
+                            values.push_bind(*rowid).push_bind(&row.title).push_bind(plain);
+                        });
+                        words.build().execute(&mut **tx).await?;
+                    }
                     // Links: the old ones of objects written again went with the update (a
                     // trigger); the current ones are inserted.
                     let links: Vec<(&str, String, &str)> = chunk
@@ -1023,7 +1071,7 @@ macro_rules! index_store {
             }
 
             async fn publications(&self, room_id: &str, kind: PublicationKind) -> Result<Vec<PublicationRow>> {
-                let sql = format!("{PUBLICATION_COLUMNS} WHERE room_id = $1 AND kind = $2 ORDER BY position, title, object_id");
+                let sql = format!("{PUBLICATION_SUMMARIES} WHERE room_id = $1 AND kind = $2 ORDER BY position, title, object_id");
                 let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(room_id).bind(kind.as_str()).fetch_all(&self.pool).await?;
                 let mut publications = Vec::with_capacity(rows.len());
                 for row in rows {
@@ -1033,7 +1081,7 @@ macro_rules! index_store {
             }
 
             async fn publication(&self, room_id: &str, kind: PublicationKind, object_id: &str) -> Result<Option<PublicationRow>> {
-                let sql = format!("{PUBLICATION_COLUMNS} WHERE room_id = $1 AND kind = $2 AND object_id = $3");
+                let sql = format!("{PUBLICATION} WHERE p.room_id = $1 AND p.kind = $2 AND p.object_id = $3");
                 let row = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(room_id)
                     .bind(kind.as_str())
@@ -1205,21 +1253,24 @@ macro_rules! index_store {
                     return Ok(hits);
                 }
                 // Snippets only for the results returned.
-                let mut query = QueryBuilder::<$db>::new("SELECT id, plain_body FROM publications WHERE id IN (");
+                let mut query = QueryBuilder::<$db>::new(
+                    "SELECT p.id, p.kind, p.body, r.content FROM publications p \
+                     LEFT JOIN publication_revisions r ON r.event_id = p.event_id WHERE p.id IN (",
+                );
                 let mut list = query.separated(", ");
                 ids.iter().for_each(|id| { list.push_bind(*id); });
                 query.push(")");
-                let bodies: HashMap<i64, String> = query
-                    .build()
-                    .fetch_all(&self.pool)
-                    .await?
-                    .into_iter()
-                    .map(|row| Ok((row.try_get::<i64, _>(0)?, row.try_get::<String, _>(1)?)))
-                    .collect::<Result<_>>()?;
+                let mut bodies = HashMap::with_capacity(ids.len());
+                for row in query.build().fetch_all(&self.pool).await? {
+                    let kind: String = row.try_get(1)?;
+                    let kind = PublicationKind::parse(&kind).ok_or_else(|| corrupt(format!("publication kind {kind}")))?;
+                    bodies.insert(row.try_get::<i64, _>(0)?, body_of(kind, row.try_get(2)?, row.try_get(3)?)?);
+                }
                 let words: Vec<String> = postgres_match_query(&query_text).split(' ').map(str::to_owned).collect();
                 for (hit, id) in hits.iter_mut().zip(&ids) {
                     if let Some(body) = bodies.get(id) {
-                        hit.snippet = crate::publishing::render::snippet(body, &words, 24);
+                        let plain = crate::publishing::render::plain_text(body);
+                        hit.snippet = crate::publishing::render::snippet(&plain, &words, 24);
                     }
                 }
                 Ok(hits)

@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+use std::str::FromStr;
+
 use ruma::{OwnedRoomId, owned_room_id, owned_user_id};
 use serde_json::{Value, json};
 
@@ -484,6 +486,151 @@ async fn links_follow_the_current_body<S: IndexStore>(store: S) {
     );
 }
 
+/// What search and reads return follows each object's current version: the words of a
+/// replaced body no longer find it, its body is read from the current revision, and a body
+/// read from the media repository is searched and returned like one in the event.
+async fn search_and_reads_follow_the_current_version<S: IndexStore>(store: S) {
+    let room = "!wiki:hs";
+    let page = |id: &str, key: &str, title: &str, body: Value| {
+        let mut content = json!({"title": title});
+        content
+            .as_object_mut()
+            .unwrap()
+            .extend(body.as_object().unwrap().clone());
+        event(
+            id,
+            room,
+            "@alice:hs",
+            "org.parvis.wiki.page",
+            Some(key),
+            content,
+        )
+    };
+    let search = |text: &str| SearchQuery {
+        text: text.to_owned(),
+        user_id: "@alice:hs".to_owned(),
+        limit: 10,
+        ..Default::default()
+    };
+    let found = |hits: Vec<SearchHit>| -> Vec<String> {
+        hits.into_iter().map(|hit| hit.object_id).collect()
+    };
+    let mut events = community_space(room);
+    events.push(event(
+        "$alicejoins",
+        room,
+        "@alice:hs",
+        "m.room.member",
+        Some("@alice:hs"),
+        json!({"membership": "join"}),
+    ));
+    events.push(page(
+        "$budget",
+        "budget",
+        "Budget annuel",
+        json!({"body": "Le **budget** de l'événement."}),
+    ));
+    events.push(page(
+        "$notes",
+        "notes",
+        "Notes",
+        json!({"body": "Réunion sur le budget."}),
+    ));
+    store.ingest(&identity(), &events).await.unwrap();
+
+    // A title hit ranks above a body hit; accents are folded both ways.
+    assert_eq!(
+        found(store.search(&search("budget")).await.unwrap()),
+        ["budget", "notes"]
+    );
+    let hits = store.search(&search("evenement")).await.unwrap();
+    assert_eq!(found(hits.clone()), ["budget"]);
+    assert_eq!(hits[0].snippet, "Le budget de <mark>l'événement.</mark>");
+    assert_eq!(
+        found(store.search(&search("réunion")).await.unwrap()),
+        ["notes"]
+    );
+
+    // Version 2 of "notes" no longer says "réunion".
+    let v2 = replacing(
+        page(
+            "$notes2",
+            "notes",
+            "Notes",
+            json!({"body": "Séminaire de rentrée."}),
+        ),
+        "$notes",
+    );
+    store.ingest(&identity(), &[v2]).await.unwrap();
+    assert!(store.search(&search("reunion")).await.unwrap().is_empty());
+    let hits = store.search(&search("seminaire")).await.unwrap();
+    assert_eq!(
+        (found(hits.clone()), hits[0].snippet.as_str()),
+        (
+            vec!["notes".to_owned()],
+            "<mark>Séminaire</mark> de rentrée."
+        )
+    );
+    let notes = store
+        .publication(room, PublicationKind::WikiPage, "notes")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (notes.event_id.as_str(), notes.body.as_str()),
+        ("$notes2", "Séminaire de rentrée.")
+    );
+    // Listings leave bodies out.
+    let listed = store
+        .publications(room, PublicationKind::WikiPage)
+        .await
+        .unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|page| (page.object_id.as_str(), page.body.as_str()))
+            .collect::<Vec<_>>(),
+        [("budget", ""), ("notes", "")]
+    );
+
+    // A body in the media repository: not searchable until read, then like any other.
+    let large = page(
+        "$large",
+        "large",
+        "Grand document",
+        json!({"body": "", "body_media": {"url": "mxc://hs/large", "size": 600_000, "sha256": "00"}}),
+    );
+    store.ingest(&identity(), &[large]).await.unwrap();
+    assert!(store.search(&search("annexe")).await.unwrap().is_empty());
+    let text = format!("{} Annexe budgétaire.", "Texte long. ".repeat(20_000));
+    store
+        .set_publication_body(room, PublicationKind::WikiPage, "large", "$large", &text)
+        .await
+        .unwrap();
+    let large = store
+        .publication(room, PublicationKind::WikiPage, "large")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(large.body, text);
+    assert_eq!(
+        found(store.search(&search("annexe")).await.unwrap()),
+        ["large"]
+    );
+
+    // Alice leaves: nothing of the room is found for her any more.
+    let leaves = event(
+        "$alice-leaves",
+        room,
+        "@alice:hs",
+        "m.room.member",
+        Some("@alice:hs"),
+        json!({"membership": "leave"}),
+    );
+    store.ingest(&identity(), &[leaves]).await.unwrap();
+    assert!(store.search(&search("budget")).await.unwrap().is_empty());
+}
+
 /// The homeserver's pushes and the reconciliation of the same room, at the same time, lock the
 /// room's state rows in different orders; every write must still land (a deadlock is run again,
 /// never returned as a failed transaction that the homeserver would only retry after its backoff).
@@ -552,6 +699,7 @@ macro_rules! conformance {
                 prune_forgets_old_processed_events,
                 state_events_list_the_current_state_of_a_type,
                 links_follow_the_current_body,
+                search_and_reads_follow_the_current_version,
                 concurrent_writes_to_a_room_all_land,
             );
         }
@@ -565,6 +713,115 @@ macro_rules! conformance {
             }
         )*
     };
+}
+
+/// Two pages as the index held them before bodies were stored once (migration 5): one with
+/// its body in the event, one with a body read from the media repository.
+const INDEXED_BEFORE_BODY_ONCE: &str = r#"
+INSERT INTO rooms (room_id, creator, room_version) VALUES ('!wiki:hs', '@parvis:hs', '12');
+INSERT INTO room_members (room_id, user_id, membership) VALUES ('!wiki:hs', '@alice:hs', 'join');
+INSERT INTO publications (room_id, kind, object_id, event_id, author, title, slug, body, body_media, parent,
+    tags, pages, category, position, status, updated_at, plain_body, search_title, search_body) VALUES
+    ('!wiki:hs', 'wiki_page', 'p1', '$p1', '@alice:hs', 'Budget', 'budget', 'Le **budget** de l''événement.', NULL, NULL,
+     '', '', '', 0, 'published', 1, 'Le budget de l''événement.', 'budget', 'le budget de l''evenement.'),
+    ('!wiki:hs', 'wiki_page', 'p2', '$p2', '@alice:hs', 'Grand document', 'grand-document', 'Annexe budgétaire.',
+     'mxc://hs/large', NULL, '', '', '', 0, 'published', 1, 'Annexe budgétaire.', 'grand document', 'annexe budgetaire.');
+INSERT INTO publication_revisions (event_id, room_id, kind, object_id, sender, origin_server_ts, replaces, content) VALUES
+    ('$p1', '!wiki:hs', 'wiki_page', 'p1', '@alice:hs', 1, NULL,
+     '{"title":"Budget","slug":"budget","body":"Le **budget** de l''événement."}'),
+    ('$p2', '!wiki:hs', 'wiki_page', 'p2', '@alice:hs', 1, NULL,
+     '{"title":"Grand document","body":"","body_media":{"url":"mxc://hs/large","size":18,"sha256":"00"}}');
+"#;
+
+/// After the migration, both pages read and search as before, and a new version of one
+/// replaces its words.
+async fn index_from_before_body_once_is_migrated<S: IndexStore>(store: S) {
+    let search = |text: &str| SearchQuery {
+        text: text.to_owned(),
+        user_id: "@alice:hs".to_owned(),
+        limit: 10,
+        ..Default::default()
+    };
+    let store = &store;
+    let read = |id: &'static str| async move {
+        store
+            .publication("!wiki:hs", PublicationKind::WikiPage, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .body
+    };
+    assert_eq!(read("p1").await, "Le **budget** de l'événement.");
+    assert_eq!(read("p2").await, "Annexe budgétaire.");
+    let hits = store.search(&search("evenement")).await.unwrap();
+    assert_eq!(
+        hits.iter()
+            .map(|hit| hit.object_id.as_str())
+            .collect::<Vec<_>>(),
+        ["p1"]
+    );
+    assert_eq!(hits[0].snippet, "Le budget de <mark>l'événement.</mark>");
+    let hits = store.search(&search("budgetaire annexe")).await.unwrap();
+    assert_eq!(
+        hits.iter()
+            .map(|hit| hit.object_id.as_str())
+            .collect::<Vec<_>>(),
+        ["p2"]
+    );
+
+    let v2 = event(
+        "$p1v2",
+        "!wiki:hs",
+        "@alice:hs",
+        "org.parvis.wiki.page",
+        Some("p1"),
+        json!({"title": "Budget", "body": "Rien d'autre."}),
+    );
+    store
+        .ingest(&identity(), &[replacing(v2, "$p1")])
+        .await
+        .unwrap();
+    assert!(store.search(&search("evenement")).await.unwrap().is_empty());
+    assert_eq!(read("p1").await, "Rien d'autre.");
+}
+
+#[tokio::test]
+async fn sqlite_index_from_before_body_once_is_migrated() {
+    let (_dir, url) = {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("index.db").display());
+        (dir, url)
+    };
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
+        .unwrap()
+        .create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    sqlx::migrate!("./migrations/sqlite")
+        .run_to(5, &pool)
+        .await
+        .unwrap();
+    sqlx::raw_sql(INDEXED_BEFORE_BODY_ONCE)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    index_from_before_body_once_is_migrated(SqliteIndex::connect(&url, 2).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn postgres_index_from_before_body_once_is_migrated() {
+    let (url, _guard) = fresh_postgres().await;
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    sqlx::migrate!("./migrations/postgres")
+        .run_to(5, &pool)
+        .await
+        .unwrap();
+    sqlx::raw_sql(INDEXED_BEFORE_BODY_ONCE)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    index_from_before_body_once_is_migrated(PostgresIndex::connect(&url, 2).await.unwrap()).await;
 }
 
 async fn open_sqlite() -> (SqliteIndex, tempfile::TempDir) {
