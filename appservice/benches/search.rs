@@ -145,6 +145,18 @@ async fn rooms(index: &Index) {
     ingest(index, events).await;
 }
 
+/// Waits until the words of every page written are indexed for search.
+async fn searchable(index: &Index) {
+    while index
+        .search_backlog()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        > 0
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 async fn open(url: &str) -> Index {
     let index = Index::connect(url, 4)
         .await
@@ -184,6 +196,8 @@ fn bench_backend(c: &mut Criterion, name: &str, url: &str) {
     // Search over 100,000 pages.
     let index = runtime.block_on(async {
         let index = open(url).await;
+        // The words of the pages above, and their removal, are not part of this measure.
+        searchable(&index).await;
         let mut random = Random(7);
         let started = Instant::now();
         for batch in 0..200 {
@@ -192,8 +206,12 @@ fn bench_backend(c: &mut Criterion, name: &str, url: &str) {
                 .collect();
             ingest(&index, events).await;
         }
+        let committed = started.elapsed();
+        // SQLite indexes words beside the writer: the pages are searchable once it caught up.
+        searchable(&index).await;
         eprintln!(
-            "{name}: indexed 100,000 pages in {:.1} s",
+            "{name}: indexed 100,000 pages in {:.1} s, all searchable after {:.1} s",
+            committed.as_secs_f64(),
             started.elapsed().as_secs_f64()
         );
         index

@@ -57,10 +57,27 @@ pub async fn rebuild_index(bot: &Bot, index: &Index) -> Result<usize, JobError> 
         .await?;
     index.clear().await?;
     let mut progress = None;
-    bot.reconcile_all(|done, total| {
-        progress
-            .get_or_insert_with(|| ProgressLine::new("rebuilding the index", total))
-            .update(done)
-    })
-    .await
+    let rooms = bot
+        .reconcile_all(|done, total| {
+            progress
+                .get_or_insert_with(|| ProgressLine::new("rebuilding the index", total))
+                .update(done)
+        })
+        .await?;
+    // On SQLite, the words of the pages are indexed for search beside the writer: the index is
+    // rebuilt when they are too.
+    let mut words: Option<ProgressLine> = None;
+    loop {
+        let waiting = usize::try_from(index.search_backlog().await?).unwrap_or(usize::MAX);
+        if waiting == 0 && words.is_none() {
+            return Ok(rooms);
+        }
+        let line =
+            words.get_or_insert_with(|| ProgressLine::new("indexing words for search", waiting));
+        line.update(line.total.saturating_sub(waiting));
+        if waiting == 0 {
+            return Ok(rooms);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }

@@ -1,9 +1,9 @@
 -- A page's markdown is kept once: in its revision (the event's content), which the index keeps
 -- anyway. `publications.body` only holds a body that is not in the content — one read from the
--- media repository (`body_media`). Its plain text is no longer stored either: the full-text
--- index is contentless (it keeps the words, not the text), its rows are deleted by rowid, and
--- the writer gives it the plain text it has just rendered. Snippets are cut from the body when a
--- search returns it.
+-- media repository (`body_media`). Its plain text is no longer stored either.
+--
+-- The full-text index moves to a database file of its own (`search_words.rs`), filled beside
+-- the writer: here, the writer only notes in `search_backlog` which objects changed.
 
 DROP TRIGGER publications_search_insert;
 DROP TRIGGER publications_search_delete;
@@ -41,26 +41,30 @@ INSERT INTO publications_once (id, room_id, kind, object_id, event_id, author, t
         parent, tags, pages, category, position, status, updated_at, search_title, search_body
     FROM publications;
 
-CREATE VIRTUAL TABLE publication_words USING fts5(
-    title, plain_body, content = '', contentless_delete = 1,
-    tokenize = 'unicode61 remove_diacritics 2'
-);
-INSERT INTO publication_words (publication_words, rank) VALUES ('automerge', 8);
-INSERT INTO publication_words (publication_words, rank) VALUES ('pgsz', 4050);
-INSERT INTO publication_words (rowid, title, plain_body) SELECT id, title, plain_body FROM publications;
-
 DROP TABLE publication_search;
 DROP TABLE publications;
 ALTER TABLE publications_once RENAME TO publications;
-ALTER TABLE publication_words RENAME TO publication_search;
 CREATE INDEX publications_slug ON publications (room_id, kind, slug);
 
--- An object written again or removed loses its words and its links in the statement that
--- rewrites or deletes it; its new words and links are then inserted by the writer.
-CREATE TRIGGER publications_forget_update AFTER UPDATE ON publications BEGIN
-    DELETE FROM publication_search WHERE rowid = old.id;
+-- Objects whose words search must index again (their row ID in `publications`), in the order
+-- written. AUTOINCREMENT: an entry's number is never reused, so the search file's progress
+-- mark stays meaningful.
+CREATE TABLE search_backlog (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    publication INTEGER NOT NULL,
+    -- 1 when the object was new (it has no words yet to delete).
+    fresh       INTEGER NOT NULL DEFAULT 0
+);
+
+-- An object written, rewritten or removed goes to the backlog; one rewritten also loses its
+-- links in the statement that rewrites it (its new links are then inserted by the writer).
+CREATE TRIGGER publications_search_insert AFTER INSERT ON publications BEGIN
+    INSERT INTO search_backlog (publication, fresh) VALUES (new.id, 1);
+END;
+CREATE TRIGGER publications_search_update AFTER UPDATE ON publications BEGIN
+    INSERT INTO search_backlog (publication) VALUES (new.id);
     DELETE FROM publication_links WHERE room_id = old.room_id AND from_id = old.kind || '/' || old.object_id;
 END;
-CREATE TRIGGER publications_forget_delete AFTER DELETE ON publications BEGIN
-    DELETE FROM publication_search WHERE rowid = old.id;
+CREATE TRIGGER publications_search_delete AFTER DELETE ON publications BEGIN
+    INSERT INTO search_backlog (publication) VALUES (old.id);
 END;

@@ -19,7 +19,10 @@ use sqlx::{
 
 use super::{
     CommunitySummary, IndexStore, IngestReport, QueuedJob, Result, SearchHit, SearchQuery,
-    StoreError, digest::IndexDigest, distinct, now_ms, retry_conflicts,
+    StoreError,
+    digest::IndexDigest,
+    distinct, now_ms, retry_conflicts,
+    search_words::{self, SearchWords},
 };
 use crate::{
     projection::{
@@ -39,6 +42,7 @@ const MAX_JOB_ATTEMPTS: i64 = 12;
 pub struct SqliteIndex {
     pool: SqlitePool,
     checkpoints: Arc<WalCheckpoints>,
+    words: Arc<SearchWords>,
 }
 
 /// How often, at most, the write-ahead log is checkpointed while pages are written.
@@ -58,6 +62,7 @@ impl SqliteIndex {
     /// one started less than [`CHECKPOINT_INTERVAL`] ago. SQLite's own automatic checkpoint,
     /// at 1 GiB of log, stays as the backstop should these fall behind.
     fn after_write(&self) {
+        self.words.written();
         {
             let Ok(mut last) = self.checkpoints.last_started.lock() else {
                 return;
@@ -101,18 +106,35 @@ impl SqliteIndex {
             // Checkpoints run beside the writer (`after_write`); SQLite's own, inside a commit,
             // only past 1 GiB of log.
             .pragma("wal_autocheckpoint", "262144");
+        let words_location = Arc::new(search_words::location(&options));
         let pool = SqlitePoolOptions::new()
-            .max_connections(max_connections.max(1))
+            // The worker indexing words for search holds one connection of its own.
+            .max_connections(max_connections.max(1) + 1)
+            .after_connect(move |connection, _| {
+                let location = words_location.clone();
+                Box::pin(async move { search_words::attach(connection, &location).await })
+            })
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        search_words::prepare(&pool).await?;
         Ok(Self {
+            words: SearchWords::start(pool.clone()),
             pool,
             checkpoints: Arc::new(WalCheckpoints {
                 running: AtomicBool::new(false),
                 last_started: std::sync::Mutex::new(None),
             }),
         })
+    }
+
+    /// Before a search: the words of what was written before it are indexed.
+    async fn before_search(&self) -> Result<()> {
+        self.words.caught_up(&self.pool).await
+    }
+
+    async fn words_waiting(&self) -> Result<u64> {
+        SearchWords::waiting(&self.pool).await
     }
 }
 
@@ -136,6 +158,15 @@ impl PostgresIndex {
 
     /// After a write: nothing to do (PostgreSQL checkpoints on its own).
     fn after_write(&self) {}
+
+    /// Before a search: nothing to wait for (words are indexed in the write).
+    async fn before_search(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn words_waiting(&self) -> Result<u64> {
+        Ok(0)
+    }
 }
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
@@ -273,7 +304,7 @@ where
 
 /// An object's markdown body: the one stored with it (read from the media repository), else
 /// the one in its current revision's `content` (JSON), else none (a listing).
-fn body_of(
+pub(super) fn body_of(
     kind: PublicationKind,
     stored: Option<String>,
     content: Option<String>,
@@ -358,9 +389,9 @@ macro_rules! search_filters {
 // before the LIMIT, is what made frequent words slow.
 const SQLITE_SEARCH: &str = concat!(
     "SELECT p.id, p.room_id, p.kind, p.object_id, p.title, p.slug, p.author, p.updated_at, \
-     bm25(publication_search, 10.0, 1.0) AS score \
-     FROM publication_search JOIN publications p ON p.id = publication_search.rowid \
-     WHERE publication_search MATCH $1 ",
+     bm25(publication_words, 10.0, 1.0) AS score \
+     FROM search.publication_words JOIN publications p ON p.id = publication_words.rowid \
+     WHERE publication_words MATCH $1 ",
     search_filters!(),
     "ORDER BY score, p.id LIMIT $7"
 );
@@ -369,8 +400,8 @@ const SQLITE_SEARCH: &str = concat!(
 /// keep the best `SEARCH_CANDIDATES`, and only then join and filter them. When the filters leave
 /// fewer results than asked while more matches exist, the exact query (`SQLITE_SEARCH`) runs.
 const SQLITE_SEARCH_CANDIDATES: &str = concat!(
-    "WITH hits AS (SELECT rowid, bm25(publication_search, 10.0, 1.0) AS score FROM publication_search \
-     WHERE publication_search MATCH $1 ORDER BY score, rowid LIMIT $8) \
+    "WITH hits AS (SELECT rowid, bm25(publication_words, 10.0, 1.0) AS score FROM search.publication_words \
+     WHERE publication_words MATCH $1 ORDER BY score, rowid LIMIT $8) \
      SELECT p.id, p.room_id, p.kind, p.object_id, p.title, p.slug, p.author, p.updated_at, hits.score \
      FROM hits JOIN publications p ON p.id = hits.rowid WHERE 1 = 1 ",
     search_filters!(),
@@ -492,6 +523,13 @@ macro_rules! index_store {
             async fn flush(tx: &mut sqlx::Transaction<'_, $db>, pending: Pending) -> Result<()> {
                 Self::flush_state(tx, pending.state).await?;
                 Self::flush_superseded(tx, pending.superseded).await?;
+                if !$folds_search && !pending.publications.is_empty() {
+                    // SQLite: the backlog entries whose words are indexed go, in the transaction
+                    // that holds the lock anyway (the worker beside it would wait for it).
+                    sqlx::query("DELETE FROM search_backlog WHERE seq <= (SELECT seq FROM search.word_progress)")
+                        .execute(&mut **tx)
+                        .await?;
+                }
                 Self::flush_publications(tx, pending.publications).await?;
                 for chunk in pending.revisions.chunks(ROWS_PER_STATEMENT) {
                     let contents: Vec<String> = chunk
@@ -558,25 +596,24 @@ macro_rules! index_store {
                 let rows = last_by(rows, |row| (row.room_id.clone(), row.kind, row.object_id.clone()));
                 // 19 values a row: 500 rows stay under SQLite's bound-parameter limit.
                 for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-                    let derived: Vec<[String; 5]> = chunk
+                    let derived: Vec<[String; 4]> = chunk
                         .iter()
                         .map(|row| {
-                            let plain = crate::publishing::render::plain_text(&row.body);
-                            // Only PostgreSQL's tsvector reads the folded copies; SQLite's FTS5
-                            // tokenizer folds accents itself, and is given the plain text below.
+                            // Only PostgreSQL's tsvector reads the folded copies; SQLite's words
+                            // are indexed beside the writer (`search_words`).
                             let (search_title, search_body) = if $folds_search {
-                                (row.search_title(), crate::publishing::render::fold_accents(&plain))
+                                (row.search_title(), row.search_body())
                             } else {
                                 (String::new(), String::new())
                             };
-                            [row.tags.join(","), row.pages.join(","), plain, search_title, search_body]
+                            [row.tags.join(","), row.pages.join(","), search_title, search_body]
                         })
                         .collect();
                     let mut query = QueryBuilder::<$db>::new(
                         "INSERT INTO publications (room_id, kind, object_id, event_id, author, title, slug, body, body_media, \
                          parent, tags, pages, category, position, status, updated_at, search_title, search_body) ",
                     );
-                    query.push_values(chunk.iter().zip(&derived), |mut values, (row, [tags, pages, _, title, body])| {
+                    query.push_values(chunk.iter().zip(&derived), |mut values, (row, [tags, pages, title, body])| {
                         values
                             .push_bind(&row.room_id)
                             .push_bind(row.kind.as_str())
@@ -607,32 +644,7 @@ macro_rules! index_store {
                          status = excluded.status, updated_at = excluded.updated_at, \
                          search_title = excluded.search_title, search_body = excluded.search_body",
                     );
-                    if $folds_search {
-                        query.build().execute(&mut **tx).await?;
-                    } else {
-                        // SQLite: the words of each object go into the contentless full-text
-                        // index under its row ID (the update's trigger removed the old ones).
-                        query.push(" RETURNING id, room_id, kind, object_id");
-                        let ids: HashMap<(String, String, String), i64> = query
-                            .build()
-                            .fetch_all(&mut **tx)
-                            .await?
-                            .into_iter()
-                            .map(|row| Ok(((row.try_get(1)?, row.try_get(2)?, row.try_get(3)?), row.try_get(0)?)))
-                            .collect::<Result<_>>()?;
-                        let rowids = chunk
-                            .iter()
-                            .map(|row| {
-                                let key = (row.room_id.clone(), row.kind.as_str().to_owned(), row.object_id.clone());
-                                ids.get(&key).copied().ok_or_else(|| corrupt(format!("no row ID returned for {key:?}")))
-                            })
-                            .collect::<Result<Vec<i64>>>()?;
-                        let mut words = QueryBuilder::<$db>::new("INSERT INTO publication_search (rowid, title, plain_body) ");
-                        words.push_values(chunk.iter().zip(&derived).zip(&rowids), |mut values, ((row, [_, _, plain, _, _]), rowid)| {
-                            values.push_bind(*rowid).push_bind(&row.title).push_bind(plain);
-                        });
-                        words.build().execute(&mut **tx).await?;
-                    }
+                    query.build().execute(&mut **tx).await?;
                     // Links: the old ones of objects written again went with the update (a
                     // trigger); the current ones are inserted.
                     let links: Vec<(&str, String, &str)> = chunk
@@ -1211,6 +1223,7 @@ macro_rules! index_store {
                 if text.is_empty() {
                     return Ok(Vec::new());
                 }
+                self.before_search().await?;
                 let limit = query.limit.clamp(1, 200);
                 let run = |sql: &'static str| {
                     sqlx::query(sql)
@@ -1274,6 +1287,10 @@ macro_rules! index_store {
                     }
                 }
                 Ok(hits)
+            }
+
+            async fn search_backlog(&self) -> Result<u64> {
+                self.words_waiting().await
             }
 
             async fn prune_processed(&self, before_ms: i64) -> Result<u64> {

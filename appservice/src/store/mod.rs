@@ -14,6 +14,7 @@ use crate::{
 
 mod backend;
 pub mod digest;
+mod search_words;
 #[cfg(test)]
 mod tests;
 
@@ -301,6 +302,10 @@ pub trait IndexStore: Send + Sync {
     /// Full-text search, best results first.
     fn search(&self, query: &SearchQuery) -> impl Future<Output = Result<Vec<SearchHit>>> + Send;
 
+    /// Objects written whose words search has not indexed yet: SQLite indexes them beside the
+    /// writer (a search waits for those written before it); PostgreSQL in the write (always 0).
+    fn search_backlog(&self) -> impl Future<Output = Result<u64>> + Send;
+
     /// Forgets processed-event records older than `before_ms` (the homeserver no longer
     /// redelivers them); returns how many were removed.
     fn prune_processed(&self, before_ms: i64) -> impl Future<Output = Result<u64>> + Send;
@@ -460,6 +465,9 @@ impl IndexStore for Index {
     }
     async fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>> {
         delegate!(self, index => index.search(query))
+    }
+    async fn search_backlog(&self) -> Result<u64> {
+        delegate!(self, index => index.search_backlog())
     }
 }
 
