@@ -244,17 +244,25 @@ async fn index_batch(pool: &SqlitePool) -> Result<Option<i64>> {
             fresh.insert(id);
         }
         let kind: Option<String> = row.try_get(2)?;
-        let current = match kind {
-            Some(kind) => {
-                let kind = PublicationKind::parse(&kind)
-                    .ok_or_else(|| StoreError::Corrupt(format!("publication kind {kind}")))?;
-                let title: String = row.try_get(3)?;
-                Some((
-                    kind,
-                    title,
-                    row.try_get::<Option<String>, _>(4)?,
-                    row.try_get::<Option<String>, _>(5)?,
-                ))
+        // An object the index cannot read (a database edited by hand) is left out of search
+        // rather than holding up the words of everything written after it.
+        let current = match kind
+            .as_deref()
+            .map(|name| (name, PublicationKind::parse(name)))
+        {
+            Some((_, Some(kind))) => Some((
+                kind,
+                row.try_get::<String, _>(3)?,
+                row.try_get::<Option<String>, _>(4)?,
+                row.try_get::<Option<String>, _>(5)?,
+            )),
+            Some((name, None)) => {
+                tracing::warn!(
+                    id,
+                    kind = name,
+                    "not indexing words of an object of unknown kind"
+                );
+                None
             }
             None => None,
         };
@@ -264,19 +272,19 @@ async fn index_batch(pool: &SqlitePool) -> Result<Option<i64>> {
         objects
             .into_iter()
             .map(|(id, current)| {
-                let words = match current {
-                    Some((kind, title, stored, content)) => {
-                        let body = super::backend::body_of(kind, stored, content)?;
-                        Some((title, render::plain_text(&body)))
-                    }
-                    None => None,
-                };
-                Ok((id, words))
+                let words = current.map(|(kind, title, stored, content)| {
+                    let body = super::backend::body_of(kind, stored, content).unwrap_or_else(|error| {
+                        tracing::warn!(id, %error, "indexing only the title of an object whose body is unreadable");
+                        String::new()
+                    });
+                    (title, render::plain_text(&body))
+                });
+                (id, words)
             })
-            .collect::<Result<Vec<_>>>()
+            .collect::<Vec<_>>()
     })
     .await
-    .map_err(|error| StoreError::Corrupt(format!("rendering words for search: {error}")))??;
+    .map_err(|error| StoreError::Corrupt(format!("rendering words for search: {error}")))?;
 
     for chunk in words.chunks(ROWS_PER_STATEMENT) {
         let known: Vec<i64> = chunk

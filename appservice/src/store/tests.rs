@@ -824,6 +824,52 @@ async fn postgres_index_from_before_body_once_is_migrated() {
     index_from_before_body_once_is_migrated(PostgresIndex::connect(&url, 2).await.unwrap()).await;
 }
 
+/// SQLite's search file is an index of the index: deleted, it is rebuilt on the next start.
+#[tokio::test]
+async fn sqlite_search_file_deleted_is_rebuilt() {
+    let (store, dir) = open_sqlite().await;
+    let mut events = community_space("!wiki:hs");
+    events.push(event(
+        "$join",
+        "!wiki:hs",
+        "@alice:hs",
+        "m.room.member",
+        Some("@alice:hs"),
+        json!({"membership": "join"}),
+    ));
+    events.push(event(
+        "$p",
+        "!wiki:hs",
+        "@alice:hs",
+        "org.parvis.wiki.page",
+        Some("p"),
+        json!({"title": "Procédure", "body": "Étapes du télétravail."}),
+    ));
+    store.ingest(&identity(), &events).await.unwrap();
+    let search = SearchQuery {
+        text: "teletravail".to_owned(),
+        user_id: "@alice:hs".to_owned(),
+        limit: 5,
+        ..Default::default()
+    };
+    assert_eq!(store.search(&search).await.unwrap().len(), 1);
+    drop(store);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    for suffix in ["-search", "-search-wal", "-search-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(format!("index.db{suffix}")));
+    }
+    let url = format!("sqlite://{}", dir.path().join("index.db").display());
+    let store = SqliteIndex::connect(&url, 2).await.unwrap();
+    let hits = store.search(&search).await.unwrap();
+    assert_eq!(
+        hits.iter()
+            .map(|hit| hit.object_id.as_str())
+            .collect::<Vec<_>>(),
+        ["p"]
+    );
+    assert_eq!(store.search_backlog().await.unwrap(), 0);
+}
+
 async fn open_sqlite() -> (SqliteIndex, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("index.db").display());
