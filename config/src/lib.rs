@@ -173,7 +173,8 @@ config_section! {
 config_section! {
     /// The index database: a SQLite file (the default) or PostgreSQL.
     pub struct DatabaseConfig in "database" {
-        /// `sqlite://path/to/file.db`, or `postgres://user:password@host/dbname` for PostgreSQL.
+        /// `sqlite://path/to/file.db` (its full-text index goes beside it, in `file.db-search`),
+        /// or `postgres://user:password@host/dbname` for PostgreSQL.
         pub url: String = "sqlite://parvis.db".to_owned();
         /// Most connections held open at once.
         pub max_connections: u32 = 8;

@@ -594,7 +594,7 @@ macro_rules! index_store {
 
             async fn flush_publications(tx: &mut sqlx::Transaction<'_, $db>, rows: Vec<PublicationRow>) -> Result<()> {
                 let rows = last_by(rows, |row| (row.room_id.clone(), row.kind, row.object_id.clone()));
-                // 19 values a row: 500 rows stay under SQLite's bound-parameter limit.
+                // 18 values a row: 500 rows stay under SQLite's bound-parameter limit.
                 for chunk in rows.chunks(ROWS_PER_STATEMENT) {
                     let derived: Vec<[String; 4]> = chunk
                         .iter()

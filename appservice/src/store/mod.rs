@@ -237,7 +237,8 @@ pub trait IndexStore: Send + Sync {
         event_type: &str,
     ) -> impl Future<Output = Result<Vec<(String, String, crate::projection::JsonObject)>>> + Send;
 
-    /// The published objects of a kind in a room, by title.
+    /// The published objects of a kind in a room, by title, without their bodies (`body` is
+    /// empty: [`IndexStore::publication`] reads one).
     fn publications(
         &self,
         room_id: &str,
