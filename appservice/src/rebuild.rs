@@ -69,12 +69,11 @@ pub async fn rebuild_index(bot: &Bot, index: &Index) -> Result<usize, JobError> 
     let mut words: Option<ProgressLine> = None;
     loop {
         let waiting = usize::try_from(index.search_backlog().await?).unwrap_or(usize::MAX);
-        if waiting == 0 && words.is_none() {
-            return Ok(rooms);
+        if waiting > 0 || words.is_some() {
+            let line = words
+                .get_or_insert_with(|| ProgressLine::new("indexing words for search", waiting));
+            line.update(line.total.saturating_sub(waiting));
         }
-        let line =
-            words.get_or_insert_with(|| ProgressLine::new("indexing words for search", waiting));
-        line.update(line.total.saturating_sub(waiting));
         if waiting == 0 {
             return Ok(rooms);
         }
