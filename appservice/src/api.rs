@@ -1,6 +1,9 @@
 //! The REST API (`/api/v1/…`) and the health check, as axum routes.
 //!
-//! Errors are answered like the Matrix spec does: `{"errcode": "...", "error": "..."}`.
+//! Errors are answered like the Matrix spec does: `{"errcode": "...", "error": "..."}`, from
+//! the extractors of [`extract`] too; internal causes are logged, never sent.
+
+pub mod extract;
 
 use std::{
     collections::HashMap,
@@ -10,9 +13,9 @@ use std::{
 
 use axum::{
     Json, Router,
-    extract::{Path, State},
-    http::{HeaderMap, StatusCode},
-    routing::get,
+    extract::{FromRequestParts, State},
+    http::{HeaderMap, StatusCode, request::Parts},
+    routing::{get, post},
 };
 use parvis_homeserver_bridge::{
     HomeserverClient, MatrixErrorBody, OpenIdError, OpenIdToken, OpenIdVerifier,
@@ -23,6 +26,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use self::extract::{
+    ApiJson, ApiPath, homeserver_error, internal_error, matrix_method_not_allowed, unknown_route,
+};
 use crate::publishing::{
     api::ErrorBody,
     permission::{RoomPowers, check_member},
@@ -37,7 +43,15 @@ use crate::{
 };
 
 /// How long a verified access token is trusted before it is checked again with the homeserver.
-const SESSION_TTL: Duration = Duration::from_secs(300);
+/// Short, because a token signed out elsewhere stays trusted that long for reads (writes are
+/// sent with the token, so the homeserver refuses them at once); signing out of the web app
+/// (`POST /api/v1/auth/logout`) forgets it at once.
+const SESSION_TTL: Duration = Duration::from_secs(60);
+/// How long a token the homeserver refused is refused without asking again: a client retrying
+/// with a stale token must not make Parvis call the homeserver for each request.
+const REFUSED_TOKEN_TTL: Duration = Duration::from_secs(30);
+/// Most tokens remembered (verified and refused together); past it the oldest are dropped.
+const MAX_CACHED_TOKENS: usize = 10_000;
 
 /// What the API handlers reach: services, never the database directly.
 #[derive(Debug)]
@@ -52,12 +66,16 @@ pub struct ApiState {
     pub admin_token: Option<String>,
     /// Access tokens verified recently: SHA-256 of the token → user and expiry.
     pub sessions: Mutex<HashMap<[u8; 32], (String, Instant)>>,
+    /// Access tokens the homeserver refused recently: SHA-256 of the token → expiry.
+    pub refused_tokens: Mutex<HashMap<[u8; 32], Instant>>,
     /// Widget sessions (from OpenID tokens): SHA-256 of the session token → user and expiry.
     pub widget_sessions: Mutex<HashMap<[u8; 32], (String, Instant)>>,
     /// Verifies widgets' OpenID tokens.
     pub openid: OpenIdVerifier,
     /// What `GET /api/v1/info` tells the web app.
     pub info: Value,
+    /// The counters shown at `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Prefix of widget session tokens, to tell them from Matrix access tokens.
@@ -95,23 +113,19 @@ pub async fn authenticate(
     state: &ApiState,
     headers: &HeaderMap,
 ) -> Result<SignedInUser, MatrixErrorBody> {
-    let token = headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .ok_or_else(|| {
-            MatrixErrorBody::new(
-                StatusCode::UNAUTHORIZED,
-                "M_MISSING_TOKEN",
-                "sign in: send `Authorization: Bearer <your Matrix access token>`",
-            )
-        })?;
+    let token = bearer_token(headers).ok_or_else(|| {
+        MatrixErrorBody::new(
+            StatusCode::UNAUTHORIZED,
+            "M_MISSING_TOKEN",
+            "sign in: send `Authorization: Bearer <your Matrix access token>`",
+        )
+    })?;
     let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
     if token.starts_with(WIDGET_SESSION_PREFIX) {
         let sessions = state
             .widget_sessions
             .lock()
-            .map_err(|_| MatrixErrorBody::internal("session store poisoned"))?;
+            .map_err(internal_error)?;
         return match sessions.get(&key) {
             Some((user_id, expiry)) if *expiry > Instant::now() => Ok(SignedInUser {
                 user_id: user_id.clone(),
@@ -124,6 +138,13 @@ pub async fn authenticate(
             )),
         };
     }
+    let unknown_token = || {
+        MatrixErrorBody::new(
+            StatusCode::UNAUTHORIZED,
+            "M_UNKNOWN_TOKEN",
+            "the homeserver does not know this access token",
+        )
+    };
     if let Ok(sessions) = state.sessions.lock()
         && let Some((user_id, expiry)) = sessions.get(&key)
         && *expiry > Instant::now()
@@ -133,6 +154,11 @@ pub async fn authenticate(
             access_token: Some(token.to_owned()),
         });
     }
+    if let Ok(refused) = state.refused_tokens.lock()
+        && refused.get(&key).is_some_and(|expiry| *expiry > Instant::now())
+    {
+        return Err(unknown_token());
+    }
     let user_id = match state
         .client
         .send_with_user_token(whoami::v3::Request::new(), token)
@@ -140,28 +166,75 @@ pub async fn authenticate(
     {
         Ok(response) => response.user_id.to_string(),
         Err(error) if matches!(error.errcode(), Some("M_UNKNOWN_TOKEN" | "M_MISSING_TOKEN")) => {
-            return Err(MatrixErrorBody::new(
-                StatusCode::UNAUTHORIZED,
-                "M_UNKNOWN_TOKEN",
-                "the homeserver does not know this access token",
-            ));
+            if let Ok(mut refused) = state.refused_tokens.lock() {
+                remember(&mut refused, key, Instant::now() + REFUSED_TOKEN_TTL, |expiry| *expiry);
+            }
+            return Err(unknown_token());
         }
-        Err(error) => {
-            return Err(MatrixErrorBody::new(
-                StatusCode::BAD_GATEWAY,
-                "ORG.PARVIS_HOMESERVER",
-                format!("cannot verify the token: {error}"),
-            ));
-        }
+        Err(error) => return Err(homeserver_error("sign-in check", error)),
     };
     if let Ok(mut sessions) = state.sessions.lock() {
-        sessions.retain(|_, (_, expiry)| *expiry > Instant::now());
-        sessions.insert(key, (user_id.clone(), Instant::now() + SESSION_TTL));
+        remember(
+            &mut sessions,
+            key,
+            (user_id.clone(), Instant::now() + SESSION_TTL),
+            |(_, expiry)| *expiry,
+        );
     }
     Ok(SignedInUser {
         user_id,
         access_token: Some(token.to_owned()),
     })
+}
+
+/// Adds an entry to a cache of tokens, dropping the expired ones, and the oldest when the cache
+/// is full (a flood of random tokens must not grow it without bound).
+fn remember<V>(
+    cache: &mut HashMap<[u8; 32], V>,
+    key: [u8; 32],
+    value: V,
+    expiry: impl Fn(&V) -> Instant,
+) {
+    let now = Instant::now();
+    cache.retain(|_, value| expiry(value) > now);
+    if cache.len() >= MAX_CACHED_TOKENS
+        && let Some(oldest) = cache
+            .iter()
+            .min_by_key(|(_, value)| expiry(value))
+            .map(|(key, _)| *key)
+    {
+        cache.remove(&oldest);
+    }
+    cache.insert(key, value);
+}
+
+/// `POST /api/v1/auth/logout` — forgets the caller's token or widget session at once (the web
+/// app calls it when its user signs out; the Matrix token itself is signed out at the
+/// homeserver).
+#[utoipa::path(post, path = "/api/v1/auth/logout", security(("matrix_token" = [])),
+    responses((status = 200, description = "`{}`", body = Object), (status = 401, body = ErrorBody)))]
+async fn logout(
+    State(state): State<Arc<ApiState>>,
+    _user: SignedInUser,
+    headers: HeaderMap,
+) -> Result<Json<Value>, MatrixErrorBody> {
+    if let Some(token) = bearer_token(&headers) {
+        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Ok(mut sessions) = state.sessions.lock() {
+            sessions.remove(&key);
+        }
+        if let Ok(mut sessions) = state.widget_sessions.lock() {
+            sessions.remove(&key);
+        }
+    }
+    Ok(Json(json!({})))
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
 }
 
 /// `POST /api/v1/auth/openid` — exchanges a widget's OpenID token for a session token, after
@@ -170,12 +243,8 @@ pub async fn authenticate(
     responses((status = 200, description = "`{session_token, user_id, expires_in}`", body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn openid_login(
     State(state): State<Arc<ApiState>>,
-    body: axum::body::Bytes,
+    ApiJson(token): ApiJson<OpenIdToken>,
 ) -> Result<Json<Value>, MatrixErrorBody> {
-    let value: Value = serde_json::from_slice(&body)
-        .map_err(|e| MatrixErrorBody::not_json(format!("the body is not JSON: {e}")))?;
-    let token: OpenIdToken = serde_json::from_value(value)
-        .map_err(|e| MatrixErrorBody::bad_json(format!("not an OpenID token: {e}")))?;
     let user_id = state
         .openid
         .verify(&token)
@@ -200,7 +269,7 @@ async fn openid_login(
     let mut sessions = state
         .widget_sessions
         .lock()
-        .map_err(|_| MatrixErrorBody::internal("session store poisoned"))?;
+        .map_err(internal_error)?;
     sessions.retain(|_, (_, expiry)| *expiry > Instant::now());
     sessions.insert(
         key,
@@ -222,22 +291,21 @@ async fn info(State(state): State<Arc<ApiState>>) -> Json<Value> {
     responses((status = 200, body = Vec<CommunitySummary>), (status = 401, body = ErrorBody)))]
 async fn my_communities(
     State(state): State<Arc<ApiState>>,
-    headers: HeaderMap,
+    user: SignedInUser,
 ) -> Result<Json<Vec<CommunitySummary>>, MatrixErrorBody> {
-    let user = authenticate(&state, &headers).await?;
     let mut mine = Vec::new();
     for community in state
         .index
         .communities()
         .await
-        .map_err(|e| MatrixErrorBody::internal(e.to_string()))?
+        .map_err(internal_error)?
     {
         let membership = state
             .index
             .membership(community.space_id.as_str(), &user.user_id)
             .await;
         if membership
-            .map_err(|e| MatrixErrorBody::internal(e.to_string()))?
+            .map_err(internal_error)?
             .as_deref()
             == Some("join")
         {
@@ -299,11 +367,10 @@ const ACTIVITY_LEN: usize = 20;
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn community_overview(
     State(state): State<Arc<ApiState>>,
-    Path(space): Path<String>,
-    headers: HeaderMap,
+    user: SignedInUser,
+    ApiPath(space): ApiPath<String>,
 ) -> Result<Json<CommunityOverview>, MatrixErrorBody> {
-    let user = authenticate(&state, &headers).await?;
-    let internal = |e: StoreError| MatrixErrorBody::internal(e.to_string());
+    let internal = |e: StoreError| internal_error(e);
     let community = state
         .index
         .communities()
@@ -393,16 +460,38 @@ pub struct RenderBody {
     pub markdown: String,
 }
 
+/// Largest markdown `POST /api/v1/render` takes: a page's body at most.
+const MAX_RENDER_BYTES: usize = crate::events::MAX_BODY_BYTES;
+
 /// `POST /api/v1/render` — markdown to sanitized HTML, as pages are rendered (live preview).
 #[utoipa::path(post, path = "/api/v1/render", request_body = RenderBody, security(("matrix_token" = [])),
-    responses((status = 200, description = "`{html}`", body = Object), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "`{html}`", body = Object), (status = 401, body = ErrorBody),
+        (status = 413, description = "Over 1 MiB of markdown", body = ErrorBody),
+        (status = 503, description = "Rendering took too long", body = ErrorBody)))]
 async fn render(
-    State(state): State<Arc<ApiState>>,
-    headers: HeaderMap,
-    Json(body): Json<RenderBody>,
+    State(_state): State<Arc<ApiState>>,
+    _user: SignedInUser,
+    ApiJson(body): ApiJson<RenderBody>,
 ) -> Result<Json<Value>, MatrixErrorBody> {
-    authenticate(&state, &headers).await?;
-    let rendered = crate::publishing::render::render_markdown(&body.markdown, &|_| None);
+    if body.markdown.len() > MAX_RENDER_BYTES {
+        return Err(MatrixErrorBody::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "M_TOO_LARGE",
+            format!(
+                "the markdown is {} bytes; at most {MAX_RENDER_BYTES} are rendered",
+                body.markdown.len()
+            ),
+        ));
+    }
+    let rendered = crate::publishing::render::render_off_thread(body.markdown, |_| None)
+        .await
+        .map_err(|error| {
+            MatrixErrorBody::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ORG.PARVIS_RENDER_FAILED",
+                error.to_string(),
+            )
+        })?;
     Ok(Json(json!({"html": rendered.html})))
 }
 
@@ -411,17 +500,73 @@ async fn render(
 #[openapi(
     info(title = "Parvis", description = "Collaboration communities on Matrix. Sign in with your Matrix access token (`Authorization: Bearer`)."),
     paths(
-        health, info, openid_login, my_communities, community_overview, render, create_community, list_communities,
+        health, info, openid_login, logout, my_communities, community_overview, render, create_community, list_communities,
         crate::publishing::api::list, crate::publishing::api::read, crate::publishing::api::create,
         crate::publishing::api::update, crate::publishing::api::revisions, crate::publishing::api::diff,
         crate::publishing::api::restore, crate::publishing::api::search,
         crate::publishing::api::comments, crate::publishing::api::comment,
     ),
-    modifiers(&SecuritySchemes)
+    modifiers(&SecuritySchemes, &ErrorResponses)
 )]
 pub struct ApiDoc;
 
 struct SecuritySchemes;
+
+/// Documents on every operation the errors any route may answer, so a client knows every
+/// status it can meet: 400 for what it sent, 401 and 502 where the caller's token is checked
+/// with the homeserver, 413 for bodies, 500 and 503 everywhere.
+struct ErrorResponses;
+
+impl utoipa::Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let signed_in = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                let has_body = operation.request_body.is_some();
+                let has_input =
+                    has_body || operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                let statuses = [
+                    ("400", has_input, "The request is not valid: `M_BAD_JSON`, `M_NOT_JSON`, `M_INVALID_PARAM`"),
+                    ("401", signed_in, "Not signed in, or the token is not valid"),
+                    ("413", has_body, "The body is too large (`M_TOO_LARGE`)"),
+                    ("500", true, "Parvis failed; the message gives a reference for its log"),
+                    ("502", signed_in, "The homeserver could not be reached or failed"),
+                    ("503", true, "The index or the homeserver is busy or unavailable; try again"),
+                ];
+                for (status, applies, description) in statuses {
+                    if applies {
+                        operation
+                            .responses
+                            .responses
+                            .entry(status.to_owned())
+                            .or_insert_with(|| error(description).into());
+                    }
+                }
+            }
+        }
+    }
+}
 
 impl utoipa::Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
@@ -465,16 +610,20 @@ pub fn api_router(state: Arc<ApiState>) -> Router {
         .route("/health", get(health))
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/info", get(info))
-        .route("/api/v1/auth/openid", axum::routing::post(openid_login))
+        .route("/metrics", get(metrics))
+        .route("/api/v1/auth/openid", post(openid_login))
+        .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/communities/mine", get(my_communities))
         .route("/api/v1/communities/{space}", get(community_overview))
-        .route("/api/v1/render", axum::routing::post(render))
+        .route("/api/v1/render", post(render))
         .route(
             "/api/v1/communities",
             get(list_communities).post(create_community),
         )
         .with_state(state.clone())
         .merge(crate::publishing::api::publishing_router(state))
+        .fallback(unknown_route)
+        .layer(axum::middleware::from_fn(matrix_method_not_allowed))
 }
 
 /// `GET /health` — answers 200 when Parvis is up and its index readable.
@@ -484,35 +633,57 @@ async fn health(State(state): State<Arc<ApiState>>) -> Result<Json<Value>, Matri
         .index
         .next_job_due()
         .await
-        .map_err(|e| MatrixErrorBody::internal(format!("index unavailable: {e}")))?;
+        .map_err(|error| {
+            tracing::error!(%error, "health check: the index cannot be read");
+            MatrixErrorBody::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ORG.PARVIS_INDEX_UNAVAILABLE",
+                "the index database cannot be read: see Parvis's log",
+            )
+        })?;
     Ok(Json(json!({"status": "ok"})))
 }
 
-fn require_admin(state: &ApiState, headers: &HeaderMap) -> Result<(), MatrixErrorBody> {
-    let Some(expected) = state.admin_token.as_deref() else {
-        return Err(MatrixErrorBody::forbidden(
-            "administrative calls are disabled: set api.admin_token",
-        ));
-    };
-    let presented = headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .ok_or_else(|| {
+/// `GET /metrics` — Parvis's counters in Prometheus's text format.
+async fn metrics(State(state): State<Arc<ApiState>>) -> ([(http::HeaderName, &'static str); 1], String) {
+    (
+        [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}
+
+/// A caller presenting the configuration's `api.admin_token`.
+#[derive(Debug)]
+pub struct AdminCaller;
+
+impl FromRequestParts<Arc<ApiState>> for AdminCaller {
+    type Rejection = MatrixErrorBody;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<ApiState>,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(expected) = state.admin_token.as_deref() else {
+            return Err(MatrixErrorBody::forbidden(
+                "administrative calls are disabled: set api.admin_token",
+            ));
+        };
+        let presented = bearer_token(&parts.headers).ok_or_else(|| {
             MatrixErrorBody::new(
                 StatusCode::UNAUTHORIZED,
                 "M_MISSING_TOKEN",
                 "send `Authorization: Bearer <admin token>`",
             )
         })?;
-    if token_matches(expected, presented) {
-        Ok(())
-    } else {
-        Err(MatrixErrorBody::new(
-            StatusCode::UNAUTHORIZED,
-            "M_UNKNOWN_TOKEN",
-            "the admin token is not valid",
-        ))
+        if token_matches(expected, presented) {
+            Ok(Self)
+        } else {
+            Err(MatrixErrorBody::new(
+                StatusCode::UNAUTHORIZED,
+                "M_UNKNOWN_TOKEN",
+                "the admin token is not valid",
+            ))
+        }
     }
 }
 
@@ -540,15 +711,9 @@ pub struct CreateCommunityBody {
     responses((status = 201, body = CreatedCommunity), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 async fn create_community(
     State(state): State<Arc<ApiState>>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
+    _admin: AdminCaller,
+    ApiJson(body): ApiJson<CreateCommunityBody>,
 ) -> Result<(StatusCode, Json<CreatedCommunity>), MatrixErrorBody> {
-    require_admin(&state, &headers)?;
-    let value: Value = serde_json::from_slice(&body)
-        .map_err(|e| MatrixErrorBody::not_json(format!("the body is not JSON: {e}")))?;
-    let body: CreateCommunityBody = serde_json::from_value(value).map_err(|e| {
-        MatrixErrorBody::bad_json(format!("the body is not a community request: {e}"))
-    })?;
     command::validate_name(&body.name).map_err(|e| {
         MatrixErrorBody::new(StatusCode::BAD_REQUEST, "M_INVALID_PARAM", e.to_string())
     })?;
@@ -569,10 +734,11 @@ async fn create_community(
         .create_community(&body.owner, &request)
         .await
         .map_err(|error| {
+            tracing::warn!(%error, "community not created");
             MatrixErrorBody::new(
                 StatusCode::BAD_GATEWAY,
                 "ORG.PARVIS_HOMESERVER",
-                format!("the homeserver did not create the community: {error}"),
+                "the homeserver did not create the community: see Parvis's log",
             )
         })?;
     Ok((StatusCode::CREATED, Json(created)))
@@ -583,14 +749,13 @@ async fn create_community(
     responses((status = 200, body = Vec<CommunitySummary>), (status = 401, body = ErrorBody)))]
 async fn list_communities(
     State(state): State<Arc<ApiState>>,
-    headers: HeaderMap,
+    _admin: AdminCaller,
 ) -> Result<Json<Vec<CommunitySummary>>, MatrixErrorBody> {
-    require_admin(&state, &headers)?;
     let communities = state
         .index
         .communities()
         .await
-        .map_err(|e| MatrixErrorBody::internal(e.to_string()))?;
+        .map_err(internal_error)?;
     Ok(Json(communities))
 }
 

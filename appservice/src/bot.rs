@@ -17,7 +17,10 @@ use ruma::{
     OwnedEventId, OwnedRoomId, OwnedServerName, OwnedTransactionId, OwnedUserId, RoomId,
     RoomVersionId,
     api::client::{
-        authenticated_media::get_content, discovery::get_capabilities, membership::joined_rooms,
+        alias::get_alias,
+        authenticated_media::get_content,
+        discovery::get_capabilities,
+        membership::{joined_rooms, leave_room},
         message::send_message_event, relations::get_relating_events_with_rel_type,
         room::get_room_event, state::get_state_events, state::send_state_event,
     },
@@ -36,6 +39,7 @@ use tokio::sync::{Notify, OnceCell};
 use crate::{
     command::{self, Command, CreateCommunity},
     community::{CommunityBlueprint, RoomVersionFacts},
+    limits::{Admission, CommandLimits, InvitePolicy, may_create_community},
     events::{MediaBody, RoomPurpose, WikiPageEventContent},
     projection::{CommentRow, Identity, Job, RevisionRow},
     publishing::permission::check_writer,
@@ -99,6 +103,12 @@ pub struct Bot {
     encrypt_new_communities: bool,
     /// Megolm sessions whose senders were told Parvis cannot read them (once each).
     undecryptable_told: Mutex<HashSet<String>>,
+    /// Whose invitations the bot accepts.
+    invite_policy: InvitePolicy,
+    /// Commands answered per user and per room.
+    command_limits: Mutex<CommandLimits>,
+    /// Communities one user may have the bot create (0: no limit).
+    communities_per_user: u32,
 }
 
 impl Bot {
@@ -116,14 +126,28 @@ impl Bot {
             intents,
             index,
             identity,
-            server_name,
             jobs_waiting,
             default_room_version: OnceCell::new(),
             web_url,
             crypto,
             encrypt_new_communities: false,
             undecryptable_told: Mutex::new(HashSet::new()),
+            invite_policy: InvitePolicy::new(server_name.clone(), &[]),
+            command_limits: Mutex::new(CommandLimits::new(0, 0)),
+            communities_per_user: 0,
+            server_name,
         }
+    }
+
+    /// Applies `bot.*` of the configuration: invitations, command rates, community quota.
+    pub fn with_limits(mut self, config: &parvis_config::BotConfig) -> Self {
+        self.invite_policy = InvitePolicy::new(self.server_name.clone(), &config.invite_servers);
+        self.command_limits = Mutex::new(CommandLimits::new(
+            config.commands_per_user_per_minute,
+            config.commands_per_room_per_minute,
+        ));
+        self.communities_per_user = config.communities_per_user;
+        self
     }
 
     /// Creates communities with encrypted rooms unless asked otherwise.
@@ -212,7 +236,18 @@ impl Bot {
                 body,
             } => self.answer(room_id, event_id, sender, body).await,
             Job::JoinRoom { room_id, inviter } => {
+                if !self.invite_policy.accepts(inviter) {
+                    tracing::info!(%room_id, %inviter, "declining an invitation from a server not in bot.invite_servers");
+                    let leave = leave_room::v3::Request::new(room_id.clone());
+                    return match self.intents.bot().send(leave).await {
+                        Err(error) if !error.is_transient() => Ok(()),
+                        other => other.map(|_| ()).map_err(JobError::from),
+                    };
+                }
                 tracing::info!(%room_id, %inviter, "accepting invitation");
+                // Invited means not joined, whatever the intent remembers (the bot may have
+                // been kicked, and is now invited back).
+                self.intents.bot().mark_left(room_id);
                 match self.intents.bot().ensure_joined(room_id).await {
                     // The invitation was withdrawn or the room is gone: nothing to do.
                     Err(error)
@@ -258,11 +293,20 @@ impl Bot {
             }
         }
         progress(0, joined.len());
+        let mut failed = 0;
         for (done, room_id) in joined.iter().enumerate() {
-            self.reconcile_room(room_id).await?;
+            // One room the homeserver or the index cannot serve must not keep the others
+            // from being reconciled: its error is logged, and the next pass tries it again.
+            if let Err(error) = self.reconcile_room(room_id).await {
+                failed += 1;
+                tracing::warn!(%room_id, %error, "room not reconciled");
+            }
             progress(done + 1, joined.len());
         }
-        Ok(joined.len())
+        if failed > 0 {
+            tracing::warn!(failed, rooms = joined.len(), "some rooms were not reconciled");
+        }
+        Ok(joined.len() - failed)
     }
 
     /// Replaces the indexed state of `room_id` with the homeserver's current state.
@@ -335,7 +379,7 @@ impl Bot {
         let Some(text) = self.announcement(room_id, event_id).await? else {
             return Ok(());
         };
-        let content = RoomMessageEventContent::notice_plain(text);
+        let content = notice(text);
         self.send_message(room_id, derived_txn_id(event_id, "announce"), &content)
             .await
     }
@@ -407,6 +451,10 @@ impl Bot {
         else {
             return Ok(());
         };
+        if media.size > crate::events::MAX_BODY_BYTES as u64 {
+            tracing::warn!(%url, size = media.size, "body over the size Parvis reads; left empty");
+            return Ok(());
+        }
         let Some(Ok((server, media_id))) = media.mxc().map(|mxc| mxc.parts()) else {
             tracing::warn!(%url, "not an mxc:// URI; body left empty");
             return Ok(());
@@ -436,10 +484,12 @@ impl Bot {
             tracing::warn!(%url, "body does not match the size and SHA-256 its event gives; left empty");
             return Ok(());
         }
-        let Ok(body) = String::from_utf8(file) else {
+        let Ok(mut body) = String::from_utf8(file) else {
             tracing::warn!(%url, "body is not UTF-8 text; left empty");
             return Ok(());
         };
+        // As in events: PostgreSQL's text takes no NUL.
+        body.retain(|c| c != '\0');
         self.index
             .set_publication_body(room_id.as_str(), kind, object_id, event_id, &body)
             .await?;
@@ -547,7 +597,25 @@ impl Bot {
         sender: &OwnedUserId,
         body: &str,
     ) -> Result<(), JobError> {
-        let (text, success) = match command::parse(body) {
+        let command = command::parse(body);
+        if matches!(command, Ok(Some(_)) | Err(_)) {
+            let admission = self
+                .command_limits
+                .lock()
+                .map(|mut limits| limits.admit(sender, room_id, std::time::Instant::now()))
+                .unwrap_or(Admission::Run);
+            match admission {
+                Admission::Run => {}
+                Admission::Ignore => return Ok(()),
+                Admission::Refuse => {
+                    let text = format!(
+                        "⏳ {sender}: too many commands for now; the next ones in the coming minute are not run."
+                    );
+                    return self.reply(room_id, event_id, &text).await;
+                }
+            }
+        }
+        let (text, success) = match command {
             Ok(None) => return Ok(()),
             Ok(Some(Command::Help)) => (command::help_text(), true),
             Ok(Some(Command::CreateCommunity(request))) => {
@@ -564,8 +632,28 @@ impl Bot {
                         "❌ End-to-end encryption is disabled on this Parvis (e2ee.enabled): it cannot take part in an encrypted community.".to_owned(),
                         false,
                     )
+                } else if !may_create_community(
+                    self.index
+                        .communities()
+                        .await?
+                        .iter()
+                        .filter(|community| community.requested_by == sender.as_str())
+                        .count(),
+                    self.communities_per_user,
+                ) && !self.community_requested_by(event_id).await
+                {
+                    (
+                        format!(
+                            "❌ You already have {} communities, the most this Parvis creates for one person (bot.communities_per_user).",
+                            self.communities_per_user
+                        ),
+                        false,
+                    )
                 } else {
-                    match self.create_community(sender, &request).await {
+                    match self
+                        .create_community_for(sender, &request, Some(event_id))
+                        .await
+                    {
                         Ok(created) => (
                             format!(
                                 "✅ Community “{}” created: {} rooms in the space {}. You are invited to each, as owner.",
@@ -679,36 +767,78 @@ impl Bot {
     }
 
     /// `!parvis search`: what the sender may read, in this room's community when it is one.
+    ///
+    /// The answer is posted in the room, for everyone in it to read: it lists only objects every
+    /// joined or invited member of this room may read (published, in rooms they have all
+    /// joined), and nothing of an encrypted room's into a room that is not encrypted.
     async fn search_for(
         &self,
         room_id: &OwnedRoomId,
         sender: &OwnedUserId,
         words: &str,
     ) -> Result<String, JobError> {
+        /// Results shown.
+        const SHOWN: usize = 5;
         let community = self
             .community_of(room_id)
             .await?
             .map(|community| community.space_id.to_string());
+        let words = crate::publishing::api::bounded_search_text(words)
+            .unwrap_or_else(|_| words.chars().take(200).collect());
         let query = SearchQuery {
-            text: words.to_owned(),
+            text: words.clone(),
             user_id: sender.to_string(),
             community,
-            limit: 5,
+            limit: 50,
             ..Default::default()
         };
         let hits = self.index.search(&query).await?;
-        if hits.is_empty() {
+        let audience = self.key_recipients(room_id).await?;
+        let here_encrypted = self.is_encrypted(room_id.as_str()).await?;
+        let mut readable_rooms: std::collections::HashMap<String, bool> = Default::default();
+        let mut shown = Vec::new();
+        for hit in hits {
+            if shown.len() == SHOWN {
+                break;
+            }
+            let readable = match readable_rooms.get(&hit.room_id) {
+                Some(readable) => *readable,
+                None => {
+                    let readable = self
+                        .readable_by_all(&hit.room_id, &audience, here_encrypted, room_id)
+                        .await?;
+                    readable_rooms.insert(hit.room_id.clone(), readable);
+                    readable
+                }
+            };
+            let Some(kind) = PublicationKind::parse(&hit.kind) else {
+                continue;
+            };
+            if !readable {
+                continue;
+            }
+            // A draft is its author's only, even when the author asks.
+            let published = self
+                .index
+                .publication(&hit.room_id, kind, &hit.object_id)
+                .await?
+                .is_some_and(|item| item.status == "published");
+            if published {
+                shown.push((hit, kind));
+            }
+        }
+        if shown.is_empty() {
             return Ok(format!(
-                "🔎 Nothing found for “{words}” in what you can read."
+                "🔎 Nothing found for “{words}” that everyone in this room may read."
             ));
         }
-        let mut text = format!("🔎 {} result(s) for “{words}”:", hits.len());
-        for (rank, hit) in hits.iter().enumerate() {
-            let kind = match PublicationKind::parse(&hit.kind) {
-                Some(PublicationKind::WikiPage) => "wiki page",
-                Some(PublicationKind::BlogPost) => "blog post",
-                Some(PublicationKind::FaqEntry) => "FAQ",
-                _ => "guide",
+        let mut text = format!("🔎 {} result(s) for “{words}”:", shown.len());
+        for (rank, (hit, kind)) in shown.iter().enumerate() {
+            let kind = match kind {
+                PublicationKind::WikiPage => "wiki page",
+                PublicationKind::BlogPost => "blog post",
+                PublicationKind::FaqEntry => "FAQ",
+                PublicationKind::Guide => "guide",
             };
             text.push_str(&format!(
                 "\n{}. {} ({kind}) — https://matrix.to/#/{}",
@@ -720,11 +850,119 @@ impl Bot {
         Ok(text)
     }
 
+    async fn is_encrypted(&self, room_id: &str) -> Result<bool, JobError> {
+        Ok(self
+            .index
+            .state_content(room_id, "m.room.encryption", "")
+            .await?
+            .is_some())
+    }
+
+    /// Whether every one of `audience` has joined `room` — and, when `room` is encrypted,
+    /// whether the answer goes into an encrypted room too.
+    async fn readable_by_all(
+        &self,
+        room: &str,
+        audience: &[OwnedUserId],
+        answer_encrypted: bool,
+        answer_room: &RoomId,
+    ) -> Result<bool, JobError> {
+        if room == answer_room.as_str() {
+            return Ok(true);
+        }
+        if self.is_encrypted(room).await? && !answer_encrypted {
+            return Ok(false);
+        }
+        let joined: HashSet<String> = self
+            .index
+            .state_events(room, "m.room.member")
+            .await?
+            .into_iter()
+            .filter(|(_, _, content)| {
+                content.get("membership").and_then(|m| m.as_str()) == Some("join")
+            })
+            .map(|(user, _, _)| user)
+            .collect();
+        Ok(audience
+            .iter()
+            .filter(|user| **user != self.identity.bot)
+            .all(|user| joined.contains(user.as_str())))
+    }
+
     /// Creates a community owned by `owner`: its space, then each room, linked both ways.
     pub async fn create_community(
         &self,
         owner: &OwnedUserId,
         request: &CreateCommunity,
+    ) -> Result<CreatedCommunity, JobError> {
+        self.create_community_for(owner, request, None).await
+    }
+
+    /// Whether the community of the command `event_id` was (at least partly) created: a retried
+    /// job resumes it instead of counting against the quota.
+    async fn community_requested_by(&self, event_id: &OwnedEventId) -> bool {
+        self.resolve_alias(&self.community_alias(event_id, None))
+            .await
+            .is_ok_and(|room| room.is_some())
+    }
+
+    /// The alias of the space (or of its room for `purpose`) created for the command
+    /// `event_id`: in the appservice's namespace, derived from the command, so a retried job
+    /// finds what a first attempt created instead of creating a second community.
+    fn community_alias(&self, event_id: &OwnedEventId, purpose: Option<RoomPurpose>) -> String {
+        let digest = hex::encode(sha2::Sha256::digest(event_id.as_str().as_bytes()));
+        let mut localpart = format!("{}c{}", self.identity.user_prefix, &digest[..16]);
+        if let Some(purpose) = purpose {
+            localpart.push('_');
+            localpart.push_str(purpose.as_str());
+        }
+        localpart
+    }
+
+    async fn resolve_alias(&self, localpart: &str) -> Result<Option<OwnedRoomId>, JobError> {
+        let Ok(alias) =
+            ruma::OwnedRoomAliasId::try_from(format!("#{localpart}:{}", self.server_name))
+        else {
+            return Ok(None);
+        };
+        match self
+            .intents
+            .bot()
+            .send(get_alias::v3::Request::new(alias))
+            .await
+        {
+            Ok(response) => Ok(Some(response.room_id)),
+            Err(error) if error.errcode() == Some("M_NOT_FOUND") => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Creates a room, or, when the alias it is created with already names a room (a retried
+    /// job), that room.
+    async fn create_or_find(
+        &self,
+        mut request: ruma::api::client::room::create_room::v3::Request,
+        alias: Option<String>,
+    ) -> Result<OwnedRoomId, JobError> {
+        let Some(alias) = alias else {
+            return Ok(self.intents.bot().send(request).await?.room_id);
+        };
+        request.room_alias_name = Some(alias.clone());
+        match self.intents.bot().send(request).await {
+            Ok(response) => Ok(response.room_id),
+            Err(error) if error.errcode() == Some("M_ROOM_IN_USE") => {
+                self.resolve_alias(&alias).await?.ok_or_else(|| error.into())
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Creates the community of `owner`; with the command's `event_id`, idempotently.
+    async fn create_community_for(
+        &self,
+        owner: &OwnedUserId,
+        request: &CreateCommunity,
+        event_id: Option<&OwnedEventId>,
     ) -> Result<CreatedCommunity, JobError> {
         let bot = self.intents.bot();
         let blueprint = CommunityBlueprint {
@@ -738,14 +976,16 @@ impl Bot {
             web_url: self.web_url.clone(),
             encrypted: request.encrypted.unwrap_or(self.encrypt_new_communities),
         };
-        let space_id = bot.send(blueprint.space_request()).await?.room_id;
+        let alias = |purpose| event_id.map(|event_id| self.community_alias(event_id, purpose));
+        let space_id = self
+            .create_or_find(blueprint.space_request(), alias(None))
+            .await?;
         bot.mark_joined(&space_id);
         let mut rooms = Vec::new();
         for (position, purpose) in blueprint.rooms().into_iter().enumerate() {
-            let room_id = bot
-                .send(blueprint.room_request(purpose, &space_id))
-                .await?
-                .room_id;
+            let room_id = self
+                .create_or_find(blueprint.room_request(purpose, &space_id), alias(Some(purpose)))
+                .await?;
             bot.mark_joined(&room_id);
             let child = send_state_event::v3::Request::new(
                 space_id.clone(),
@@ -780,7 +1020,7 @@ impl Bot {
         event_id: &OwnedEventId,
         text: &str,
     ) -> Result<(), JobError> {
-        let mut content = RoomMessageEventContent::notice_plain(text);
+        let mut content = notice(text);
         content.relates_to = Some(Relation::Reply(Reply::new(InReplyTo::new(
             event_id.clone(),
         ))));
@@ -988,6 +1228,15 @@ impl Bot {
         }
         Ok(())
     }
+}
+
+/// A notice of the bot's, mentioning no one: it often quotes what people wrote (titles, search
+/// words), and with the bot's power a quoted `@room` would notify the whole room. An explicit,
+/// empty `m.mentions` turns off the mention rules that read the body.
+fn notice(text: impl Into<String>) -> RoomMessageEventContent {
+    let mut content = RoomMessageEventContent::notice_plain(text);
+    content.mentions = Some(ruma::events::Mentions::new());
+    content
 }
 
 /// After how many failed attempts to decrypt a message its sender is told (≈ 1 minute).

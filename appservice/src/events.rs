@@ -165,6 +165,10 @@ impl MediaBody {
 /// events over 64 KiB, envelope and signatures included).
 pub const MAX_INLINE_BODY_BYTES: usize = 48 * 1024;
 
+/// Largest body Parvis reads or writes, in the media repository: 1 MiB of markdown is a long
+/// book; a larger file is not a page, and rendering it on every read would cost every reader.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
 /// `org.parvis.wiki.page`: a wiki page, in the community's wiki room, state key = the page's
 /// stable ID. Each new state event for the key is a revision; the room's history is the
 /// page's history.

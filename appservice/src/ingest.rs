@@ -16,8 +16,9 @@ use ruma::{
 use tokio::sync::Notify;
 
 use crate::{
-    projection::{Identity, Job, RoomEvent},
-    store::{Index, IndexStore},
+    metrics::Metrics,
+    projection::{Identity, Job, RoomEvent, SkipCause, SkippedEvent},
+    store::{Index, IndexStore, IngestReport},
 };
 
 /// Receives the homeserver's transactions.
@@ -31,6 +32,7 @@ pub struct Ingest {
     crypto_waiting: Arc<Notify>,
     /// Whether the device's updates come in transactions (else from `/sync`).
     device_updates_in_transactions: bool,
+    metrics: Arc<Metrics>,
 }
 
 impl Ingest {
@@ -44,7 +46,14 @@ impl Ingest {
             crypto: None,
             crypto_waiting: Arc::new(Notify::new()),
             device_updates_in_transactions: true,
+            metrics: Arc::default(),
         }
+    }
+
+    /// Counts into `metrics` (the server's, shown at `/metrics`).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Leaves the crypto parts of transactions aside: the device reads them with `/sync`
@@ -73,20 +82,60 @@ impl Ingest {
     }
 }
 
-/// Reads the events of a transaction. An event that is not a well-formed room event is
-/// skipped with a warning: refusing the transaction would make the homeserver retry it forever.
+/// Largest event Parvis reads, as JSON. Homeservers refuse events over 64 KiB; what the
+/// homeserver adds (`unsigned`: the replaced state's content, the redaction) can double that.
+pub const MAX_EVENT_BYTES: usize = 192 * 1024;
+
+/// The events of a transaction Parvis can read, and the ones it skips with their reasons.
+#[derive(Debug, Default)]
+pub struct AdmittedEvents {
+    /// Well-formed room events, NUL characters removed.
+    pub events: Vec<RoomEvent>,
+    /// Malformed or oversized events.
+    pub skipped: Vec<SkippedEvent>,
+}
+
+/// Reads the events of a transaction (sans I/O). An event that is not a well-formed room event,
+/// or is larger than any homeserver allows, is skipped with its reason: refusing the
+/// transaction would make the homeserver retry it forever.
+pub fn admit_events(raw: &[Raw<AnyTimelineEvent>]) -> AdmittedEvents {
+    let mut admitted = AdmittedEvents::default();
+    for event in raw {
+        let skip = |cause, reason| SkippedEvent {
+            event_id: event.get_field::<String>("event_id").ok().flatten(),
+            room_id: event.get_field::<String>("room_id").ok().flatten(),
+            cause,
+            reason,
+        };
+        let size = event.json().get().len();
+        if size > MAX_EVENT_BYTES {
+            admitted.skipped.push(skip(
+                SkipCause::TooLarge,
+                format!("{size} bytes, over the {MAX_EVENT_BYTES} Parvis reads"),
+            ));
+            continue;
+        }
+        match event.deserialize_as_unchecked::<RoomEvent>() {
+            Ok(mut event) => {
+                event.remove_nul_characters();
+                admitted.events.push(event);
+            }
+            Err(error) => admitted.skipped.push(skip(
+                SkipCause::Malformed,
+                format!("not a room event: {error}"),
+            )),
+        }
+    }
+    admitted
+}
+
+/// The readable events of a transaction ([`admit_events`]), the others logged and dropped.
 pub fn room_events(raw: &[Raw<AnyTimelineEvent>]) -> Vec<RoomEvent> {
-    raw.iter()
-        .filter_map(
-            |event| match event.deserialize_as_unchecked::<RoomEvent>() {
-                Ok(event) => Some(event),
-                Err(error) => {
-                    tracing::warn!(%error, "skipping a malformed event in a transaction");
-                    None
-                }
-            },
-        )
-        .collect()
+    let admitted = admit_events(raw);
+    for skipped in &admitted.skipped {
+        tracing::warn!(reason = %skipped.reason, "skipping an event that cannot be read");
+    }
+    admitted.events
 }
 
 /// Reads the events of `GET /rooms/{roomId}/state`, which belong to `room_id` (filled in where a
@@ -101,7 +150,10 @@ pub fn state_events(raw: &[Raw<AnyStateEvent>], room_id: &RoomId) -> Vec<RoomEve
                 .entry("room_id")
                 .or_insert_with(|| room_id.as_str().into());
             match serde_json::from_value::<RoomEvent>(object.into()) {
-                Ok(event) if event.room_id == room_id => Some(event),
+                Ok(mut event) if event.room_id == room_id => {
+                    event.remove_nul_characters();
+                    Some(event)
+                }
                 Ok(_) => None,
                 Err(error) => {
                     tracing::warn!(%error, %room_id, "skipping a malformed state event");
@@ -110,6 +162,43 @@ pub fn state_events(raw: &[Raw<AnyStateEvent>], room_id: &RoomId) -> Vec<RoomEve
             }
         })
         .collect()
+}
+
+impl Ingest {
+    /// Stores `events` one database transaction each, skipping those the index refuses for
+    /// good; a transient failure still refuses the whole homeserver transaction (the events
+    /// already stored are then deduplicated when it comes again).
+    async fn ingest_one_by_one(
+        &self,
+        events: &[RoomEvent],
+        skipped: &mut Vec<SkippedEvent>,
+    ) -> Result<IngestReport, SinkError> {
+        let mut total = IngestReport::default();
+        for event in events {
+            match self
+                .index
+                .ingest(&self.identity, std::slice::from_ref(event))
+                .await
+            {
+                Ok(report) => {
+                    total.new_events += report.new_events;
+                    total.jobs += report.jobs;
+                    total.skipped.extend(report.skipped);
+                }
+                Err(error) if error.is_transient() => {
+                    self.metrics.refused();
+                    return Err(Box::new(error));
+                }
+                Err(error) => skipped.push(SkippedEvent {
+                    event_id: Some(event.event_id.to_string()),
+                    room_id: Some(event.room_id.to_string()),
+                    cause: SkipCause::RefusedByIndex,
+                    reason: error.to_string(),
+                }),
+            }
+        }
+        Ok(total)
+    }
 }
 
 impl TransactionSink for Ingest {
@@ -131,7 +220,10 @@ impl TransactionSink for Ingest {
                 self.jobs_waiting.notify_one();
             }
         }
-        let mut events = room_events(&transaction.events);
+        let AdmittedEvents {
+            mut events,
+            mut skipped,
+        } = admit_events(&transaction.events);
         if let Some(crypto) = &self.crypto {
             // Encrypted state (MSC4362) is indexed as the state it holds; rooms with state not
             // readable yet are read again from the homeserver once the key may have come.
@@ -139,7 +231,25 @@ impl TransactionSink for Ingest {
                 self.index.enqueue(&Job::ReconcileRoom { room_id }).await?;
             }
         }
-        let report = self.index.ingest(&self.identity, &events).await?;
+        let report = match self.index.ingest(&self.identity, &events).await {
+            Ok(report) => report,
+            Err(error) if error.is_transient() => {
+                self.metrics.refused();
+                return Err(Box::new(error));
+            }
+            // The database refuses something in this batch, and would on every attempt: each
+            // event goes in on its own, and the ones refused are skipped.
+            Err(error) => {
+                tracing::warn!(%error, txn_id = %transaction.txn_id, "the index refused a transaction; storing its events one by one");
+                self.ingest_one_by_one(&events, &mut skipped).await?
+            }
+        };
+        if !skipped.is_empty() {
+            self.metrics.skipped(&skipped);
+            self.index.record_skipped(&skipped).await?;
+        }
+        self.metrics.skipped(&report.skipped);
+        self.metrics.acknowledged(transaction.events.len());
         tracing::debug!(txn_id = %transaction.txn_id, received = events.len(), new = report.new_events, jobs = report.jobs, "transaction stored");
         if report.jobs > 0 {
             self.jobs_waiting.notify_one();

@@ -15,6 +15,8 @@ pub mod community;
 pub mod encrypted_state;
 pub mod events;
 pub mod ingest;
+pub mod limits;
+pub mod metrics;
 pub mod projection;
 pub mod publishing;
 pub mod rebuild;

@@ -89,6 +89,75 @@ impl RoomEvent {
     fn membership(&self) -> Option<&str> {
         self.content.get("membership").and_then(Value::as_str)
     }
+
+    /// Removes NUL characters from the state key and from every string and key of the content.
+    ///
+    /// Matrix allows them; PostgreSQL's text refuses them, and an index write that fails on
+    /// every attempt would stall the homeserver's deliveries. No reader misses an invisible
+    /// character. Returns whether anything was removed.
+    pub fn remove_nul_characters(&mut self) -> bool {
+        let mut changed = false;
+        if let Some(key) = &mut self.state_key {
+            changed |= remove_nul(key);
+        }
+        if self.content.keys().any(|key| key.contains('\0'))
+            || self.content.values().any(value_has_nul)
+        {
+            let content = std::mem::take(&mut self.content);
+            self.content = content
+                .into_iter()
+                .map(|(mut key, mut value)| {
+                    remove_nul(&mut key);
+                    remove_nul_in_value(&mut value);
+                    (key, value)
+                })
+                .collect();
+            changed = true;
+        }
+        changed
+    }
+}
+
+fn remove_nul(text: &mut String) -> bool {
+    if text.contains('\0') {
+        text.retain(|c| c != '\0');
+        true
+    } else {
+        false
+    }
+}
+
+fn value_has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(value_has_nul),
+        Value::Object(object) => object
+            .iter()
+            .any(|(key, value)| key.contains('\0') || value_has_nul(value)),
+        _ => false,
+    }
+}
+
+fn remove_nul_in_value(value: &mut Value) {
+    match value {
+        Value::String(text) => {
+            remove_nul(text);
+        }
+        Value::Array(items) => items.iter_mut().for_each(remove_nul_in_value),
+        Value::Object(object) => {
+            if object.keys().any(|key| key.contains('\0')) {
+                *object = std::mem::take(object)
+                    .into_iter()
+                    .map(|(mut key, value)| {
+                        remove_nul(&mut key);
+                        (key, value)
+                    })
+                    .collect();
+            }
+            object.values_mut().for_each(remove_nul_in_value);
+        }
+        _ => {}
+    }
 }
 
 /// One row of a room's current state in the index.
@@ -273,6 +342,55 @@ pub enum IndexChange {
     RedactRevision(OwnedEventId),
     /// Queue slow work.
     Enqueue(Job),
+    /// Record an event that could not be projected (it is acknowledged all the same).
+    Skip(SkippedEvent),
+}
+
+/// An event Parvis could not project, and why: recorded, logged and counted, never retried
+/// (the homeserver would send it again forever).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkippedEvent {
+    /// The event, when its ID could be read.
+    pub event_id: Option<String>,
+    /// Its room, when it could be read.
+    pub room_id: Option<String>,
+    /// What kind of failure: `malformed`, `too_large`, `projection_failed`, `refused_by_index`.
+    pub cause: SkipCause,
+    /// The details, for the operator.
+    pub reason: String,
+}
+
+/// Why an event was skipped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SkipCause {
+    /// Not a well-formed room event.
+    Malformed,
+    /// Larger than any homeserver lets an event be.
+    TooLarge,
+    /// The planner failed on it (a bug, caught).
+    ProjectionFailed,
+    /// The database refused its rows, and would on every attempt.
+    RefusedByIndex,
+}
+
+impl SkipCause {
+    /// The name used in logs, metrics and the index.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed",
+            Self::TooLarge => "too_large",
+            Self::ProjectionFailed => "projection_failed",
+            Self::RefusedByIndex => "refused_by_index",
+        }
+    }
+
+    /// Every cause, for metrics.
+    pub const ALL: [Self; 4] = [
+        Self::Malformed,
+        Self::TooLarge,
+        Self::ProjectionFailed,
+        Self::RefusedByIndex,
+    ];
 }
 
 /// A comment on a published object: a message in the thread of one of its revisions.
@@ -400,7 +518,26 @@ pub fn plan_transaction(
 ) -> Vec<IndexChange> {
     let mut changes = Vec::new();
     for event in events {
-        plan_event(identity, &mut context, event, &mut changes);
+        // A bug met by one event must not stop delivery for every room: its changes are
+        // dropped, it is recorded as skipped, and the others go on.
+        let before = changes.len();
+        let planned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            plan_event(identity, &mut context, event, &mut changes);
+        }));
+        if let Err(panic) = planned {
+            changes.truncate(before);
+            let reason = panic
+                .downcast_ref::<&str>()
+                .map(|text| (*text).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "the planner panicked".to_owned());
+            changes.push(IndexChange::Skip(SkippedEvent {
+                event_id: Some(event.event_id.to_string()),
+                room_id: Some(event.room_id.to_string()),
+                cause: SkipCause::ProjectionFailed,
+                reason,
+            }));
+        }
     }
     changes
 }
@@ -591,7 +728,12 @@ pub fn derived_changes(
                 Err(_) => IndexChange::RemoveCommunity(row.room_id.clone()),
             },
         ),
-        "org.parvis.community.room" if created_by_parvis && row.state_key.is_empty() => changes
+        // Only Parvis says which community a room belongs to: a room's owner could otherwise
+        // attach it to someone else's community and take over its routing.
+        "org.parvis.community.room"
+            if created_by_parvis && row.state_key.is_empty() && row.sender == identity.bot =>
+        {
+            changes
             .push(
                 match serde_json::from_value::<CommunityRoomEventContent>(content()) {
                     Ok(content) => IndexChange::PutCommunityRoom(CommunityRoomRow {
@@ -601,7 +743,8 @@ pub fn derived_changes(
                     }),
                     Err(_) => IndexChange::RemoveCommunityRoom(row.room_id.clone()),
                 },
-            ),
+            )
+        }
         event_type if created_by_parvis => {
             let sent = sent.map_or(0, |ts| i64::from(ts.get()));
             let change = publication_change(PublishingEvent {

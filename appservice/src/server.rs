@@ -96,7 +96,8 @@ impl Services {
                 config.public_url(),
                 crypto,
             )
-            .encrypting_new_communities(config.e2ee.encrypt_new_communities && config.e2ee.enabled),
+            .encrypting_new_communities(config.e2ee.encrypt_new_communities && config.e2ee.enabled)
+            .with_limits(&config.bot),
         );
         Ok(Self {
             config,
@@ -145,8 +146,10 @@ impl Application {
         let crypto = bot.crypto().cloned();
         let crypto_waiting = Arc::new(Notify::new());
         let sync = config.e2ee.device_updates == DeviceUpdates::Sync;
+        let metrics = Arc::new(crate::metrics::Metrics::default());
         let mut ingest = Ingest::new(index.clone(), identity, jobs_waiting.clone())
-            .with_crypto(crypto.clone(), crypto_waiting.clone());
+            .with_crypto(crypto.clone(), crypto_waiting.clone())
+            .with_metrics(metrics.clone());
         if sync {
             ingest = ingest.reading_device_updates_with_sync();
         }
@@ -160,7 +163,9 @@ impl Application {
             index: index.clone(),
             admin_token: config.api.admin_token.clone(),
             sessions: Default::default(),
+            refused_tokens: Default::default(),
             widget_sessions: Default::default(),
+            metrics,
             openid: parvis_homeserver_bridge::OpenIdVerifier::new(
                 config.homeserver.server_name.clone(),
                 &config.homeserver.url,

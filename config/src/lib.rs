@@ -167,6 +167,27 @@ config_section! {
         /// encryption updates with `/sync` (`e2ee.device_updates = "sync"`): Synapse refuses
         /// `/sync` to an appservice's sender. Parvis then registers the bot as one of its users.
         pub sender_localpart: Option<String> = None, example = "parvis-appservice";
+        /// Address of a listener of its own for the Application Service API (what only the
+        /// homeserver calls), such as an address of an internal network; `bind` then serves the
+        /// REST API and the web pages alone. Unset, `bind` serves everything. Point `url` at it.
+        pub homeserver_bind: Option<SocketAddr> = None, example = "10.0.0.5:8010";
+    }
+}
+
+config_section! {
+    /// What the bot accepts from people: invitations, commands, communities.
+    pub struct BotConfig in "bot" {
+        /// Servers whose users may invite the bot into a room, besides this homeserver's own
+        /// users (who always may); `["*"]` lets anyone on any federated server invite it. An
+        /// invitation from elsewhere is declined.
+        pub invite_servers: Vec<String> = Vec::new();
+        /// Commands one user may have answered per minute; those past it are not run (the
+        /// user is told once a minute).
+        pub commands_per_user_per_minute: u32 = 20;
+        /// Commands answered per minute in one room, from all its members together.
+        pub commands_per_room_per_minute: u32 = 60;
+        /// Communities one user may have the bot create; 0 for no limit.
+        pub communities_per_user: u32 = 50;
     }
 }
 
@@ -317,6 +338,8 @@ pub struct Config {
     pub web: WebConfig,
     /// See [`E2eeConfig`].
     pub e2ee: E2eeConfig,
+    /// See [`BotConfig`].
+    pub bot: BotConfig,
     /// See [`IndexConfig`].
     pub index: IndexConfig,
     /// See [`LogConfig`].
@@ -332,6 +355,7 @@ impl Config {
         ApiConfig::DOC,
         WebConfig::DOC,
         E2eeConfig::DOC,
+        BotConfig::DOC,
         IndexConfig::DOC,
         LogConfig::DOC,
     ];

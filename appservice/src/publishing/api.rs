@@ -8,8 +8,8 @@ use std::{collections::HashMap, sync::Arc};
 
 use axum::{
     Json, Router,
-    extract::{Path, Query, State},
-    http::{HeaderMap, StatusCode},
+    extract::State,
+    http::StatusCode,
     routing::{get, post},
 };
 use parvis_homeserver_bridge::MatrixErrorBody;
@@ -36,7 +36,10 @@ use super::{
     render::{self, RenderedHtml},
 };
 use crate::{
-    api::{ApiState, authenticate},
+    api::{
+        ApiState, SignedInUser,
+        extract::{ApiJson, ApiPath, ApiQuery, homeserver_error, internal_error},
+    },
     events::RoomPurpose,
     projection::{CommentRow, RevisionRow},
     store::{IndexStore, SearchHit, SearchQuery},
@@ -89,25 +92,16 @@ fn tool_kind(tool: &str) -> Result<(PublicationKind, RoomPurpose), MatrixErrorBo
     }
 }
 
-/// The answer when the homeserver refuses what Parvis sent as the user: 403 when it is a
-/// permission, 502 otherwise.
+/// The answer when the homeserver refuses what Parvis sent as the user: its refusal is passed
+/// on (403 when it is a permission), a failure to reach it is 502 without internals.
 fn refused(
     what: &'static str,
 ) -> impl Fn(parvis_homeserver_bridge::ClientError) -> MatrixErrorBody {
-    move |error| match error.errcode() {
-        Some("M_FORBIDDEN") => {
-            MatrixErrorBody::forbidden(format!("the homeserver refused the {what}: {error}"))
-        }
-        _ => MatrixErrorBody::new(
-            StatusCode::BAD_GATEWAY,
-            "ORG.PARVIS_HOMESERVER",
-            error.to_string(),
-        ),
-    }
+    move |error| homeserver_error(what, error)
 }
 
 fn internal(error: impl std::fmt::Display) -> MatrixErrorBody {
-    MatrixErrorBody::internal(error.to_string())
+    internal_error(error)
 }
 
 /// The room of `purpose` in community `space`.
@@ -178,11 +172,10 @@ struct ListQuery {
 #[utoipa::path(get, path = "/api/v1/communities/{space}/{tool}", params(("space" = String, Path, description = "The community's space ID"), ("tool" = String, Path, description = "wiki, blog, faq or guides"), ListQuery), security(("matrix_token" = [])), responses((status = 200, body = Vec<PublicationRow>), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not a member, or may not write", body = ErrorBody), (status = 404, description = "No such community, tool or object", body = ErrorBody)))]
 async fn list(
     State(state): State<Arc<ApiState>>,
-    Path((space, tool)): Path<(String, String)>,
-    Query(query): Query<ListQuery>,
-    headers: HeaderMap,
+    user: SignedInUser,
+    ApiPath((space, tool)): ApiPath<(String, String)>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<PublicationRow>>, MatrixErrorBody> {
-    let user = authenticate(&state, &headers).await?;
     let (kind, purpose) = tool_kind(&tool)?;
     let room = tool_room(&state, &space, purpose).await?;
     require_member(&state, room.as_str(), &user.user_id).await?;
@@ -239,10 +232,19 @@ async fn render_body(
             targets.insert(page.slug.clone(), page.object_id);
         }
     }
-    Ok(render::render_markdown(body, &|link| {
+    let rendered = render::render_off_thread(body.to_owned(), move |link| {
         targets
             .get(&render::slugify(&link.target))
             .map(|id| format!("#/wiki/{id}"))
+    })
+    .await;
+    // A body that cannot be rendered in time is still shown: as escaped text.
+    Ok(rendered.unwrap_or_else(|error| {
+        tracing::warn!(%error, "page shown as plain text");
+        RenderedHtml {
+            html: format!("<pre>{}</pre>", render::escape_html(body)),
+            links: Vec::new(),
+        }
     }))
 }
 
@@ -250,10 +252,9 @@ async fn render_body(
 #[utoipa::path(get, path = "/api/v1/communities/{space}/{tool}/{id}", params(("space" = String, Path, description = "The community's space ID"), ("tool" = String, Path, description = "wiki, blog, faq or guides"), ("id" = String, Path, description = "The object's ID")), security(("matrix_token" = [])), responses((status = 200, body = PublicationView), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not a member, or may not write", body = ErrorBody), (status = 404, description = "No such community, tool or object", body = ErrorBody)))]
 async fn read(
     State(state): State<Arc<ApiState>>,
-    Path((space, tool, id)): Path<(String, String, String)>,
-    headers: HeaderMap,
+    user: SignedInUser,
+    ApiPath((space, tool, id)): ApiPath<(String, String, String)>,
 ) -> Result<Json<PublicationView>, MatrixErrorBody> {
-    let user = authenticate(&state, &headers).await?;
     let (room, _, publication) = load(&state, &space, &tool, &id, &user.user_id).await?;
     let html = render_body(&state, &space, &publication.body).await?.html;
     let mut backlinks = state
@@ -280,6 +281,16 @@ async fn read(
     }))
 }
 
+/// Where the body of a write comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BodySource {
+    /// The caller's content: its `body_media`, if any, is dropped (the caller cannot point
+    /// Parvis at media of their choosing).
+    Given,
+    /// An earlier revision, restored as it was, media reference included.
+    Restored,
+}
+
 /// Checks a content for `kind`, fills in the slug, and sends it as the user.
 async fn write(
     state: &ApiState,
@@ -288,7 +299,8 @@ async fn write(
     purpose: RoomPurpose,
     id: &str,
     mut content: Map<String, Value>,
-    user: &crate::api::SignedInUser,
+    user: &SignedInUser,
+    body: BodySource,
 ) -> Result<Json<Value>, MatrixErrorBody> {
     let room = tool_room(state, space, purpose).await?;
     require_writer(state, room.as_str(), &user.user_id, kind.event_type()).await?;
@@ -298,16 +310,35 @@ async fn write(
         .await
         .map_err(internal)?
         .is_some_and(|(_, encryption)| crate::encrypted_state::encrypts_state(&encryption));
+    if content
+        .get("body")
+        .and_then(Value::as_str)
+        .is_some_and(|body| body.len() > crate::events::MAX_BODY_BYTES)
+    {
+        return Err(MatrixErrorBody::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "M_TOO_LARGE",
+            format!(
+                "the body is over {} KiB: split it into several pages",
+                crate::events::MAX_BODY_BYTES / 1024
+            ),
+        ));
+    }
     if encrypts_state {
         // Parvis holds no device of the user's: only the user's own client can encrypt as them.
         return Err(MatrixErrorBody::new(
             StatusCode::FORBIDDEN,
             "ORG.PARVIS_ENCRYPTED_ROOM",
-            "this community's rooms are end-to-end encrypted: write from a Matrix client with              encryption (Element, or the Parvis widget inside it), not through the REST API",
+            "this community's rooms are end-to-end encrypted: write from a Matrix client with \
+             encryption (Element, or the Parvis widget inside it), not through the REST API",
         ));
     }
     content.remove("requested_by");
-    content.remove("body_media");
+    // A body in the media repository is only taken from a revision being restored: the
+    // index checked it when it read it (size and SHA-256 from the event).
+    if body == BodySource::Given || content.get("body").and_then(Value::as_str).is_some_and(|body| !body.is_empty()) {
+        content.remove("body_media");
+    }
     let long_body = content
         .get("body")
         .and_then(Value::as_str)
@@ -329,13 +360,7 @@ async fn write(
             .client
             .send_with_user_token(upload, user.write_token()?)
             .await
-            .map_err(|error| {
-                MatrixErrorBody::new(
-                    StatusCode::BAD_GATEWAY,
-                    "ORG.PARVIS_HOMESERVER",
-                    format!("cannot store the body: {error}"),
-                )
-            })?;
+            .map_err(refused("upload of the body"))?;
         let mut media = media;
         media["url"] = json!(uploaded.content_uri);
         content.insert("body".to_owned(), json!(""));
@@ -431,14 +456,13 @@ async fn write(
 #[utoipa::path(post, path = "/api/v1/communities/{space}/{tool}", params(("space" = String, Path, description = "The community's space ID"), ("tool" = String, Path, description = "wiki, blog, faq or guides")), request_body(content = Object, description = "The event content: see org.parvis.wiki.page, org.parvis.blog.post, org.parvis.faq.entry, org.parvis.guide"), security(("matrix_token" = [])), responses((status = 201, description = "Sent as the user: `{room_id, id, event_id}`", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not a member, or may not write", body = ErrorBody), (status = 404, description = "No such community, tool or object", body = ErrorBody)))]
 async fn create(
     State(state): State<Arc<ApiState>>,
-    Path((space, tool)): Path<(String, String)>,
-    headers: HeaderMap,
-    Json(content): Json<Map<String, Value>>,
+    user: SignedInUser,
+    ApiPath((space, tool)): ApiPath<(String, String)>,
+    ApiJson(content): ApiJson<Map<String, Value>>,
 ) -> Result<(StatusCode, Json<Value>), MatrixErrorBody> {
-    let user = authenticate(&state, &headers).await?;
     let (kind, purpose) = tool_kind(&tool)?;
     let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
-    let answer = write(&state, &space, kind, purpose, &id, content, &user).await?;
+    let answer = write(&state, &space, kind, purpose, &id, content, &user, BodySource::Given).await?;
     Ok((StatusCode::CREATED, answer))
 }
 
@@ -446,14 +470,13 @@ async fn create(
 #[utoipa::path(put, path = "/api/v1/communities/{space}/{tool}/{id}", params(("space" = String, Path, description = "The community's space ID"), ("tool" = String, Path, description = "wiki, blog, faq or guides"), ("id" = String, Path, description = "The object's ID")), request_body(content = Object, description = "The new event content"), security(("matrix_token" = [])), responses((status = 200, description = "Sent as the user: `{room_id, id, event_id}`", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not a member, or may not write", body = ErrorBody), (status = 404, description = "No such community, tool or object", body = ErrorBody)))]
 async fn update(
     State(state): State<Arc<ApiState>>,
-    Path((space, tool, id)): Path<(String, String, String)>,
-    headers: HeaderMap,
-    Json(content): Json<Map<String, Value>>,
+    user: SignedInUser,
+    ApiPath((space, tool, id)): ApiPath<(String, String, String)>,
+    ApiJson(content): ApiJson<Map<String, Value>>,
 ) -> Result<Json<Value>, MatrixErrorBody> {
-    let user = authenticate(&state, &headers).await?;
     let (kind, purpose) = tool_kind(&tool)?;
     load(&state, &space, &tool, &id, &user.user_id).await?;
-    write(&state, &space, kind, purpose, &id, content, &user).await
+    write(&state, &space, kind, purpose, &id, content, &user, BodySource::Given).await
 }
 
 /// A revision as listed.
@@ -488,10 +511,9 @@ impl From<RevisionRow> for RevisionView {
 #[utoipa::path(get, path = "/api/v1/communities/{space}/{tool}/{id}/revisions", params(("space" = String, Path, description = "The community's space ID"), ("tool" = String, Path, description = "wiki, blog, faq or guides"), ("id" = String, Path, description = "The object's ID")), security(("matrix_token" = [])), responses((status = 200, body = Vec<RevisionView>), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not a member, or may not write", body = ErrorBody), (status = 404, description = "No such community, tool or object", body = ErrorBody)))]
 async fn revisions(
     State(state): State<Arc<ApiState>>,
-    Path((space, tool, id)): Path<(String, String, String)>,
-    headers: HeaderMap,
+    user: SignedInUser,
+    ApiPath((space, tool, id)): ApiPath<(String, String, String)>,
 ) -> Result<Json<Vec<RevisionView>>, MatrixErrorBody> {
-    let user = authenticate(&state, &headers).await?;
     let (room, kind, _) = load(&state, &space, &tool, &id, &user.user_id).await?;
     let rows = state
         .index
@@ -526,11 +548,10 @@ struct DiffQuery {
 #[utoipa::path(get, path = "/api/v1/communities/{space}/{tool}/{id}/diff", params(("space" = String, Path, description = "The community's space ID"), ("tool" = String, Path, description = "wiki, blog, faq or guides"), ("id" = String, Path, description = "The object's ID"), DiffQuery), security(("matrix_token" = [])), responses((status = 200, body = Vec<DiffLine>), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not a member, or may not write", body = ErrorBody), (status = 404, description = "No such community, tool or object", body = ErrorBody)))]
 async fn diff(
     State(state): State<Arc<ApiState>>,
-    Path((space, tool, id)): Path<(String, String, String)>,
-    Query(query): Query<DiffQuery>,
-    headers: HeaderMap,
+    user: SignedInUser,
+    ApiPath((space, tool, id)): ApiPath<(String, String, String)>,
+    ApiQuery(query): ApiQuery<DiffQuery>,
 ) -> Result<Json<Vec<DiffLine>>, MatrixErrorBody> {
-    let user = authenticate(&state, &headers).await?;
     let (room, kind, _) = load(&state, &space, &tool, &id, &user.user_id).await?;
     let rows = state
         .index
@@ -560,11 +581,10 @@ pub struct RestoreBody {
 #[utoipa::path(post, path = "/api/v1/communities/{space}/{tool}/{id}/restore", params(("space" = String, Path, description = "The community's space ID"), ("tool" = String, Path, description = "wiki, blog, faq or guides"), ("id" = String, Path, description = "The object's ID")), request_body = RestoreBody, security(("matrix_token" = [])), responses((status = 200, description = "Sent as the user: `{room_id, id, event_id}`", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not a member, or may not write", body = ErrorBody), (status = 404, description = "No such community, tool or object", body = ErrorBody)))]
 async fn restore(
     State(state): State<Arc<ApiState>>,
-    Path((space, tool, id)): Path<(String, String, String)>,
-    headers: HeaderMap,
-    Json(body): Json<RestoreBody>,
+    user: SignedInUser,
+    ApiPath((space, tool, id)): ApiPath<(String, String, String)>,
+    ApiJson(body): ApiJson<RestoreBody>,
 ) -> Result<Json<Value>, MatrixErrorBody> {
-    let user = authenticate(&state, &headers).await?;
     let (room, kind, _) = load(&state, &space, &tool, &id, &user.user_id).await?;
     let (_, purpose) = tool_kind(&tool)?;
     let rows = state
@@ -585,7 +605,7 @@ async fn restore(
             "that revision was redacted",
         ));
     }
-    write(&state, &space, kind, purpose, &id, revision.content, &user).await
+    write(&state, &space, kind, purpose, &id, revision.content, &user, BodySource::Restored).await
 }
 
 /// `GET /api/v1/communities/{space}/{tool}/{id}/comments` — the comments on an object (on any
@@ -593,10 +613,9 @@ async fn restore(
 #[utoipa::path(get, path = "/api/v1/communities/{space}/{tool}/{id}/comments", params(("space" = String, Path, description = "The community's space ID"), ("tool" = String, Path, description = "wiki, blog, faq or guides"), ("id" = String, Path, description = "The object's ID")), security(("matrix_token" = [])), responses((status = 200, body = Vec<CommentRow>), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not a member, or may not write", body = ErrorBody), (status = 404, description = "No such community, tool or object", body = ErrorBody)))]
 async fn comments(
     State(state): State<Arc<ApiState>>,
-    Path((space, tool, id)): Path<(String, String, String)>,
-    headers: HeaderMap,
+    user: SignedInUser,
+    ApiPath((space, tool, id)): ApiPath<(String, String, String)>,
 ) -> Result<Json<Vec<CommentRow>>, MatrixErrorBody> {
-    let user = authenticate(&state, &headers).await?;
     let (room, kind, _) = load(&state, &space, &tool, &id, &user.user_id).await?;
     Ok(Json(
         state
@@ -619,11 +638,10 @@ pub struct CommentBody {
 #[utoipa::path(post, path = "/api/v1/communities/{space}/{tool}/{id}/comments", params(("space" = String, Path, description = "The community's space ID"), ("tool" = String, Path, description = "wiki, blog, faq or guides"), ("id" = String, Path, description = "The object's ID")), request_body = CommentBody, security(("matrix_token" = [])), responses((status = 201, description = "`{event_id}`", body = Object), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not a member, or may not write", body = ErrorBody), (status = 404, description = "No such community, tool or object", body = ErrorBody)))]
 async fn comment(
     State(state): State<Arc<ApiState>>,
-    Path((space, tool, id)): Path<(String, String, String)>,
-    headers: HeaderMap,
-    Json(body): Json<CommentBody>,
+    user: SignedInUser,
+    ApiPath((space, tool, id)): ApiPath<(String, String, String)>,
+    ApiJson(body): ApiJson<CommentBody>,
 ) -> Result<(StatusCode, Json<Value>), MatrixErrorBody> {
-    let user = authenticate(&state, &headers).await?;
     let (room, _, publication) = load(&state, &space, &tool, &id, &user.user_id).await?;
     if body.body.trim().is_empty() {
         return Err(MatrixErrorBody::new(
@@ -636,6 +654,21 @@ async fn comment(
         .await
         .map_err(internal)?
         .map_err(|refusal| MatrixErrorBody::forbidden(refusal.to_string()))?;
+    let encrypted = state
+        .index
+        .state_content(room.as_str(), "m.room.encryption", "")
+        .await
+        .map_err(internal)?
+        .is_some();
+    if encrypted {
+        // Sent from here it would be in clear, in a room whose members expect encryption.
+        return Err(MatrixErrorBody::new(
+            StatusCode::FORBIDDEN,
+            "ORG.PARVIS_ENCRYPTED_ROOM",
+            "this room is end-to-end encrypted: comment from a Matrix client with encryption \
+             (Element, or the Parvis widget inside it), not through the REST API",
+        ));
+    }
     let root = OwnedEventId::try_from(publication.event_id.as_str()).map_err(internal)?;
     let mut content = RoomMessageEventContent::text_plain(body.body);
     content.relates_to = Some(Relation::Thread(Thread::plain(root.clone(), root)));
@@ -673,10 +706,9 @@ struct SearchParams {
 #[utoipa::path(get, path = "/api/v1/search", params(SearchParams), security(("matrix_token" = [])), responses((status = 200, body = Vec<SearchHit>), (status = 401, description = "Not signed in", body = ErrorBody)))]
 async fn search(
     State(state): State<Arc<ApiState>>,
-    Query(params): Query<SearchParams>,
-    headers: HeaderMap,
+    user: SignedInUser,
+    ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Result<Json<Vec<SearchHit>>, MatrixErrorBody> {
-    let user = authenticate(&state, &headers).await?;
     if let Some(kind) = &params.kind
         && PublicationKind::parse(kind).is_none()
     {
@@ -686,14 +718,37 @@ async fn search(
             format!("unknown kind `{kind}`"),
         ));
     }
+    let text = bounded_search_text(&params.q)?;
     let query = SearchQuery {
-        text: params.q,
+        text,
         user_id: user.user_id,
         kind: params.kind,
         tag: params.tag,
         author: params.author,
         community: params.community,
-        limit: params.limit.unwrap_or(20),
+        limit: params.limit.unwrap_or(20).clamp(1, 200),
     };
     Ok(Json(state.index.search(&query).await.map_err(internal)?))
+}
+
+/// Longest search text taken, in bytes.
+pub const MAX_SEARCH_BYTES: usize = 512;
+/// Most words searched: the first ones are kept.
+pub const MAX_SEARCH_WORDS: usize = 16;
+
+/// The words of a search, bounded: a text over [`MAX_SEARCH_BYTES`] is refused, and only the
+/// first [`MAX_SEARCH_WORDS`] words are searched (each word is a term the index must match).
+pub fn bounded_search_text(text: &str) -> Result<String, MatrixErrorBody> {
+    if text.len() > MAX_SEARCH_BYTES {
+        return Err(MatrixErrorBody::new(
+            StatusCode::BAD_REQUEST,
+            "M_INVALID_PARAM",
+            format!("the search is over {MAX_SEARCH_BYTES} bytes: use fewer words"),
+        ));
+    }
+    Ok(text
+        .split_whitespace()
+        .take(MAX_SEARCH_WORDS)
+        .collect::<Vec<_>>()
+        .join(" "))
 }

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
-use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd, html};
+use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd, html};
 
 /// A `[[target]]` or `[[target|label]]` link written in a body.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,18 +31,33 @@ pub struct RenderedHtml {
 }
 
 /// Parses markdown, merging adjacent text runs (the parser splits text at brackets, which
-/// would cut `[[wiki links]]` in pieces).
+/// would cut `[[wiki links]]` in pieces). A run is appended to in place, so merging is linear
+/// in the text (`"[a" × N` is N runs).
 fn parse(markdown: &str) -> Vec<Event<'_>> {
     let mut events: Vec<Event<'_>> = Vec::new();
+    // The run being merged: its first piece, and the whole run once it has two.
+    let mut run: Option<(CowStr<'_>, Option<String>)> = None;
     for event in Parser::new_ext(markdown, options()) {
-        match (events.last_mut(), event) {
-            (Some(Event::Text(previous)), Event::Text(text)) => {
-                *previous = format!("{previous}{text}").into();
+        match event {
+            Event::Text(text) => match &mut run {
+                Some((first, merged)) => merged
+                    .get_or_insert_with(|| first.to_string())
+                    .push_str(&text),
+                None => run = Some((text, None)),
+            },
+            event => {
+                events.extend(text_event(run.take()));
+                events.push(event);
             }
-            (_, event) => events.push(event),
         }
     }
+    events.extend(text_event(run));
     events
+}
+
+/// The text event of a merged run.
+fn text_event<'a>(run: Option<(CowStr<'a>, Option<String>)>) -> Option<Event<'a>> {
+    run.map(|(first, merged)| Event::Text(merged.map_or(first, CowStr::from)))
 }
 
 fn options() -> Options {
@@ -95,35 +110,54 @@ enum Segment<'a> {
 
 /// Splits text into plain runs and wiki links. `[[` without a closing `]]`, an empty target
 /// and a nested `[` leave the brackets as text.
+///
+/// One pass: a link is the last `[[` before the first `]]` that follows it with no other `[`
+/// in between, which is what trying each `[[` in turn finds, without rescanning the text.
 fn split_wiki_links(text: &str) -> Vec<Segment<'_>> {
+    let bytes = text.as_bytes();
     let mut parts = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("[[") {
-        let Some(length) = rest[start + 2..].find("]]") else {
-            break;
-        };
-        let inner = &rest[start + 2..start + 2 + length];
-        let (target, label) = inner.split_once('|').unwrap_or((inner, inner));
-        let (target, label) = (target.trim(), label.trim());
-        if inner.contains('[') || target.is_empty() {
-            // Not a link: keep the first bracket as text and look again from the second.
-            parts.push(Segment::Plain(&rest[..start + 1]));
-            rest = &rest[start + 1..];
-            continue;
+    // Start of the text not yet in `parts`, and the `[[` that may open a link.
+    let mut plain_from = 0;
+    let mut open: Option<usize> = None;
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'[' if bytes.get(at + 1) == Some(&b'[') => open = Some(at),
+            // The second bracket of the opening pair.
+            b'[' if open.is_some_and(|start| start + 1 == at) => {}
+            b'[' => open = None,
+            b']' if bytes.get(at + 1) == Some(&b']') => {
+                if let Some(start) = open.take().filter(|&start| start + 2 <= at) {
+                    let inner = &text[start + 2..at];
+                    let (target, label) = inner.split_once('|').unwrap_or((inner, inner));
+                    let (target, label) = (target.trim(), label.trim());
+                    if !target.is_empty() {
+                        if start > plain_from {
+                            parts.push(Segment::Plain(&text[plain_from..start]));
+                        }
+                        parts.push(Segment::Wiki(WikiLink {
+                            target: target.to_owned(),
+                            label: if label.is_empty() { target } else { label }.to_owned(),
+                        }));
+                        plain_from = at + 2;
+                        at += 2;
+                        continue;
+                    }
+                }
+            }
+            _ => {}
         }
-        if start > 0 {
-            parts.push(Segment::Plain(&rest[..start]));
-        }
-        parts.push(Segment::Wiki(WikiLink {
-            target: target.to_owned(),
-            label: if label.is_empty() { target } else { label }.to_owned(),
-        }));
-        rest = &rest[start + 2 + length + 2..];
+        at += 1;
     }
-    if !rest.is_empty() {
-        parts.push(Segment::Plain(rest));
+    if plain_from < text.len() {
+        parts.push(Segment::Plain(&text[plain_from..]));
     }
     parts
+}
+
+/// Text escaped for HTML (`&`, `<`, `>`, `"`).
+pub fn escape_html(text: &str) -> String {
+    escape(text)
 }
 
 fn escape(text: &str) -> String {
@@ -199,6 +233,49 @@ pub fn render_markdown(
     }
 }
 
+/// How long a render may take, waiting for a free core included, before the caller gives up.
+pub const RENDER_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Why [`render_off_thread`] gave no result.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// Over [`RENDER_BUDGET`] (the server is busy rendering other bodies).
+    #[error("rendering took longer than {} s; try again", RENDER_BUDGET.as_secs())]
+    TooSlow,
+    /// The renderer failed on this body (a bug).
+    #[error("this body could not be rendered")]
+    Failed,
+}
+
+/// Renders on the blocking threads, at most one render per core at a time, within
+/// [`RENDER_BUDGET`]: rendering is linear, but a megabyte still takes milliseconds that an
+/// async thread must not spend while other requests wait.
+pub async fn render_off_thread(
+    markdown: String,
+    links: impl Fn(&WikiLink) -> Option<String> + Send + 'static,
+) -> Result<RenderedHtml, RenderError> {
+    static CORES: LazyLock<std::sync::Arc<tokio::sync::Semaphore>> = LazyLock::new(|| {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        std::sync::Arc::new(tokio::sync::Semaphore::new(cores))
+    });
+    let render = async {
+        let permit = CORES
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| RenderError::Failed)?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            render_markdown(&markdown, &links)
+        })
+        .await
+        .map_err(|_| RenderError::Failed)
+    };
+    tokio::time::timeout(RENDER_BUDGET, render)
+        .await
+        .map_err(|_| RenderError::TooSlow)?
+}
+
 fn wiki_link_html(link: &WikiLink, href: Option<String>) -> String {
     match href {
         Some(href) => format!(
@@ -216,12 +293,12 @@ fn wiki_link_html(link: &WikiLink, href: Option<String>) -> String {
 /// Pushes a text run, with its bare URLs (`https://…`, `http://…`, `www.…`) as links: the GFM
 /// "autolinks (extension)", which pulldown-cmark does not implement.
 fn push_autolinked<'a>(text: &str, events: &mut Vec<Event<'a>>) {
-    let mut rest = text;
-    while let Some((start, end)) = find_bare_url(rest) {
-        if start > 0 {
-            events.push(Event::Text(rest[..start].to_owned().into()));
+    let mut pushed = 0;
+    for (start, end) in bare_urls(text) {
+        if start > pushed {
+            events.push(Event::Text(text[pushed..start].to_owned().into()));
         }
-        let url = &rest[start..end];
+        let url = &text[start..end];
         let href = if url.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("www.")) {
             format!("https://{url}")
         } else {
@@ -235,51 +312,79 @@ fn push_autolinked<'a>(text: &str, events: &mut Vec<Event<'a>>) {
         }));
         events.push(Event::Text(url.to_owned().into()));
         events.push(Event::End(TagEnd::Link));
-        rest = &rest[end..];
+        pushed = end;
     }
-    if !rest.is_empty() {
-        events.push(Event::Text(rest.to_owned().into()));
+    if pushed < text.len() {
+        events.push(Event::Text(text[pushed..].to_owned().into()));
     }
 }
 
-/// The byte range of the first bare URL in `text`, following GFM: it starts a word (after
+/// The length of the URL scheme or `www.` that starts `text`, case-insensitively.
+fn url_prefix(text: &[u8]) -> Option<usize> {
+    ["https://", "http://", "www."].into_iter().find_map(|prefix| {
+        text.get(..prefix.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(prefix.as_bytes()))
+            .then_some(prefix.len())
+    })
+}
+
+/// The byte ranges of the bare URLs in `text`, following GFM: a URL starts a word (after
 /// whitespace or `*_~("'`), runs to whitespace or `<`, and loses trailing punctuation and
-/// unbalanced closing parentheses.
-fn find_bare_url(text: &str) -> Option<(usize, usize)> {
-    // ASCII lowercasing keeps byte offsets.
-    let lower = text.to_ascii_lowercase();
-    let mut from = 0;
-    while from < text.len() {
-        let (start, prefix) = ["https://", "http://", "www."]
-            .into_iter()
-            .filter_map(|prefix| lower[from..].find(prefix).map(|i| (from + i, prefix)))
-            .min_by_key(|&(start, _)| start)?;
-        let starts_word = text[..start]
+/// unbalanced closing parentheses; its host starts with a letter or digit.
+///
+/// Linear in the text: each position is looked at a bounded number of times, the end of a
+/// run is found once for all the candidates inside it, and only an accepted URL is trimmed.
+fn bare_urls(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut urls = Vec::new();
+    // The end of the run (to whitespace or `<`) holding the last candidate looked at.
+    let mut run_end = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        // A prefix starts with an ASCII letter, so `at` is then a character boundary.
+        let Some(prefix) = url_prefix(&bytes[at..]) else {
+            at += 1;
+            continue;
+        };
+        let starts_word = text[..at]
             .chars()
             .next_back()
             .is_none_or(|c| c.is_whitespace() || "*_~(\"'".contains(c));
-        let run = text[start..]
-            .find(|c: char| c.is_whitespace() || c == '<')
-            .unwrap_or(text.len() - start);
-        let end = start + trimmed_url_length(&text[start..start + run]);
-        // Trimming may eat into the prefix ("www." alone), hence `get`.
-        let host_starts_well = text
-            .get(start + prefix.len()..end)
-            .and_then(|host| host.chars().next())
+        if at >= run_end {
+            run_end = text[at..]
+                .find(|c: char| c.is_whitespace() || c == '<')
+                .map_or(text.len(), |length| at + length);
+        }
+        // Trimming never removes a letter or digit, so a host that starts with one survives
+        // it, and one that does not is refused before any trimming.
+        let host_starts_well = text[at + prefix..run_end]
+            .chars()
+            .next()
             .is_some_and(char::is_alphanumeric);
         if starts_word && host_starts_well {
-            return Some((start, end));
+            let end = at + trimmed_url_length(&text[at..run_end]);
+            urls.push((at, end));
+            // What trimming left is punctuation: no URL starts in it.
+            at = end.max(at + prefix);
+        } else {
+            at += prefix;
         }
-        from = start + prefix.len();
     }
-    None
+    urls
 }
 
+/// The length of a URL candidate once trailing punctuation and unbalanced closing
+/// parentheses are cut off, counting the parentheses once.
 fn trimmed_url_length(candidate: &str) -> usize {
+    let opening = candidate.bytes().filter(|&b| b == b'(').count();
+    let mut closing = candidate.bytes().filter(|&b| b == b')').count();
     let mut url = candidate;
     while let Some(last) = url.chars().next_back() {
-        let unbalanced = last == ')' && url.matches(')').count() > url.matches('(').count();
+        let unbalanced = last == ')' && closing > opening;
         if "?!.,:;*_~'\"".contains(last) || unbalanced {
+            if last == ')' {
+                closing -= 1;
+            }
             url = &url[..url.len() - last.len_utf8()];
         } else {
             break;

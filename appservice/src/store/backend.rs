@@ -27,7 +27,8 @@ use super::{
 use crate::{
     projection::{
         CommentRow, Identity, IndexChange, Job, JsonObject, ProjectionContext, RevisionRow,
-        RoomEvent, StateRow, TrackedRoom, plan_snapshot, plan_transaction,
+        RoomEvent, SkipCause, SkippedEvent, StateRow, TrackedRoom, plan_snapshot,
+        plan_transaction,
     },
     publishing::publication::{PublicationKind, PublicationRow},
 };
@@ -171,6 +172,11 @@ impl PostgresIndex {
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(what.to_string())
+}
+
+/// A skip reason as stored: without NUL characters, at most 1,000 characters.
+fn bounded_reason(reason: &str) -> String {
+    reason.chars().filter(|&c| c != '\0').take(1000).collect()
 }
 
 fn parse_content(text: &str) -> Result<JsonObject> {
@@ -806,10 +812,24 @@ macro_rules! index_store {
                             .execute(&mut **tx)
                             .await?;
                     }
+                    IndexChange::Skip(skipped) => Self::insert_skipped(&mut **tx, &skipped).await?,
                     // Batched by `apply`; one arriving here alone goes through the same path.
                     batched => return Self::flush_one(tx, batched).await,
                 }
                 Ok(0)
+            }
+
+            async fn insert_skipped<'e, E: sqlx::Executor<'e, Database = $db>>(executor: E, skipped: &SkippedEvent) -> Result<()> {
+                sqlx::query("INSERT INTO skipped_events (event_id, room_id, cause, reason, skipped_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(skipped.event_id.as_deref())
+                    .bind(skipped.room_id.as_deref())
+                    .bind(skipped.cause.as_str())
+                    // The reason may quote the event: no NUL, and a bounded length.
+                    .bind(bounded_reason(&skipped.reason))
+                    .bind(now_ms())
+                    .execute(executor)
+                    .await?;
+                Ok(())
             }
 
             async fn insert_job<'e, E: sqlx::Executor<'e, Database = $db>>(executor: E, job: &Job) -> Result<()> {
@@ -848,10 +868,17 @@ macro_rules! index_store {
                 }
                 let context = Self::load_context(&mut tx, &new_events).await?;
                 let changes = plan_transaction(identity, context, &new_events);
+                let skipped = changes
+                    .iter()
+                    .filter_map(|change| match change {
+                        IndexChange::Skip(skipped) => Some(skipped.clone()),
+                        _ => None,
+                    })
+                    .collect();
                 let jobs = Self::apply(&mut tx, changes).await?;
                 tx.commit().await?;
                 self.after_write();
-                Ok(IngestReport { new_events: new_events.len(), jobs })
+                Ok(IngestReport { new_events: new_events.len(), jobs, skipped })
             }
 
             /// One attempt at [`IndexStore::apply_snapshot`], in one database transaction.
@@ -908,6 +935,7 @@ macro_rules! index_store {
                     "DELETE FROM publication_links",
                     "DELETE FROM publication_revisions",
                     "DELETE FROM comments",
+                    "DELETE FROM skipped_events",
                 ] {
                     sqlx::query(sql).execute(&mut *tx).await?;
                 }
@@ -1295,7 +1323,36 @@ macro_rules! index_store {
 
             async fn prune_processed(&self, before_ms: i64) -> Result<u64> {
                 let done = sqlx::query("DELETE FROM processed_events WHERE processed_at < $1").bind(before_ms).execute(&self.pool).await?;
+                sqlx::query("DELETE FROM skipped_events WHERE skipped_at < $1").bind(before_ms).execute(&self.pool).await?;
                 Ok(done.rows_affected())
+            }
+
+            async fn record_skipped(&self, skipped: &[SkippedEvent]) -> Result<()> {
+                for event in skipped {
+                    Self::insert_skipped(&self.pool, event).await?;
+                }
+                Ok(())
+            }
+
+            async fn skipped_events(&self, limit: i64) -> Result<Vec<SkippedEvent>> {
+                let rows = sqlx::query("SELECT event_id, room_id, cause, reason FROM skipped_events ORDER BY id DESC LIMIT $1")
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|row| {
+                        let cause: String = row.try_get(2)?;
+                        Ok(SkippedEvent {
+                            event_id: row.try_get(0)?,
+                            room_id: row.try_get(1)?,
+                            cause: SkipCause::ALL
+                                .into_iter()
+                                .find(|known| known.as_str() == cause)
+                                .ok_or_else(|| corrupt(format!("unknown skip cause {cause}")))?,
+                            reason: row.try_get(3)?,
+                        })
+                    })
+                    .collect()
             }
         }
     };

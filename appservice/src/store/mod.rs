@@ -8,7 +8,7 @@ use ruma::OwnedRoomId;
 use serde::Serialize;
 
 use crate::{
-    projection::{CommentRow, Identity, Job, RevisionRow, RoomEvent},
+    projection::{CommentRow, Identity, Job, RevisionRow, RoomEvent, SkippedEvent},
     publishing::publication::{PublicationKind, PublicationRow},
 };
 
@@ -35,6 +35,42 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the same write may succeed later: the database is unreachable, overloaded, out
+    /// of disk, read-only or busy. Anything else (a constraint, an encoding the database
+    /// refuses, corrupt data) fails the same way on every attempt, so the homeserver's
+    /// transaction must not be refused for it: the event at fault is skipped instead.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Database(sqlx::Error::Database(error)) => {
+                let code = error.code();
+                let code = code.as_deref().unwrap_or_default();
+                // PostgreSQL SQLSTATE classes: connection exception, transaction rollback,
+                // insufficient resources, operator intervention, system error; read-only
+                // transaction; lock not available.
+                let postgres = ["08", "40", "53", "57", "58"]
+                    .iter()
+                    .any(|class| code.starts_with(class))
+                    || matches!(code, "25006" | "55P03");
+                // SQLite primary result codes: BUSY, LOCKED, READONLY, IOERR, FULL, CANTOPEN,
+                // PROTOCOL (extended codes carry the primary one in their low byte).
+                let sqlite = code
+                    .parse::<u32>()
+                    .is_ok_and(|code| matches!(code & 0xff, 5 | 6 | 8 | 10 | 13 | 14 | 15));
+                postgres || sqlite
+            }
+            Self::Database(
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed,
+            ) => true,
+            Self::Database(_) | Self::Corrupt(_) => false,
+            Self::Migration(_) => true,
+        }
+    }
+
     /// Whether the database gave up on a write because it conflicted with another one running
     /// at the same time (a deadlock or serialisation failure in PostgreSQL, a busy or locked
     /// database in SQLite): the same write, run again, succeeds.
@@ -86,6 +122,8 @@ pub struct IngestReport {
     pub new_events: usize,
     /// Jobs queued.
     pub jobs: usize,
+    /// Events the planner could not project (recorded in the index already).
+    pub skipped: Vec<SkippedEvent>,
 }
 
 /// A job taken from the queue.
@@ -310,6 +348,13 @@ pub trait IndexStore: Send + Sync {
     /// Forgets processed-event records older than `before_ms` (the homeserver no longer
     /// redelivers them); returns how many were removed.
     fn prune_processed(&self, before_ms: i64) -> impl Future<Output = Result<u64>> + Send;
+
+    /// Records events skipped before reaching the planner (malformed, too large, refused by
+    /// the database), with their reasons.
+    fn record_skipped(&self, skipped: &[SkippedEvent]) -> impl Future<Output = Result<()>> + Send;
+
+    /// The most recently skipped events, newest first.
+    fn skipped_events(&self, limit: i64) -> impl Future<Output = Result<Vec<SkippedEvent>>> + Send;
 }
 
 /// The index on the configured backend.
@@ -389,6 +434,12 @@ impl IndexStore for Index {
     }
     async fn prune_processed(&self, before_ms: i64) -> Result<u64> {
         delegate!(self, index => index.prune_processed(before_ms))
+    }
+    async fn record_skipped(&self, skipped: &[SkippedEvent]) -> Result<()> {
+        delegate!(self, index => index.record_skipped(skipped))
+    }
+    async fn skipped_events(&self, limit: i64) -> Result<Vec<SkippedEvent>> {
+        delegate!(self, index => index.skipped_events(limit))
     }
     async fn membership(&self, room_id: &str, user_id: &str) -> Result<Option<String>> {
         delegate!(self, index => index.membership(room_id, user_id))
