@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::{
     error::MatrixErrorBody,
-    transaction::{Transaction, TransactionRejection, parse_transaction, token_matches},
+    transaction::{Transaction, TransactionRejection, parse_transaction_lenient, token_matches},
 };
 
 /// Largest transaction body accepted: 100 events of at most 64 KiB each, plus ephemeral and
@@ -123,10 +123,17 @@ async fn push_events<S: TransactionSink>(
     body: Bytes,
 ) -> Result<Json<Value>, MatrixErrorBody> {
     api.authorize(&headers, query.as_deref())?;
-    let transaction = parse_transaction(&txn_id, &body).map_err(|rejection| match rejection {
-        TransactionRejection::NotJson(_) => MatrixErrorBody::not_json(rejection.to_string()),
-        TransactionRejection::BadJson(_) => MatrixErrorBody::bad_json(rejection.to_string()),
-    })?;
+    let parsed =
+        parse_transaction_lenient(&txn_id, &body).map_err(|rejection| match rejection {
+            TransactionRejection::NotJson(_) => MatrixErrorBody::not_json(rejection.to_string()),
+            TransactionRejection::BadJson(_) => MatrixErrorBody::bad_json(rejection.to_string()),
+        })?;
+    // Dropped entries are the homeserver's (or a remote server's) data we could not read:
+    // worth a look by an operator, not worth refusing the transaction over.
+    for reason in &parsed.dropped {
+        tracing::warn!(%txn_id, %reason, "invalid entry dropped from the transaction");
+    }
+    let transaction = parsed.transaction;
     let events = transaction.events.len();
     api.sink.ingest(transaction).await.map_err(|error| {
         tracing::error!(%txn_id, %error, "transaction not stored; the homeserver will retry it");
