@@ -25,5 +25,5 @@ pub use appservice_api::{AppserviceApi, TransactionSink, appservice_router};
 pub use client::{ClientError, HomeserverClient};
 pub use error::MatrixErrorBody;
 pub use intent::{Intent, Intents};
-pub use openid::{OpenIdError, OpenIdToken, OpenIdVerifier};
+pub use openid::{OpenIdError, OpenIdToken, OpenIdVerifier, VerifiedOpenId};
 pub use transaction::{ParsedTransaction, Transaction, TransactionRejection};
