@@ -58,6 +58,26 @@ impl MatrixErrorBody {
         Self::new(StatusCode::BAD_REQUEST, "M_NOT_JSON", error)
     }
 
+    /// `413 M_TOO_LARGE`: the request body is larger than this endpoint accepts.
+    pub fn too_large(error: impl Into<String>) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "M_TOO_LARGE", error)
+    }
+
+    /// `408 ORG.PARVIS_REQUEST_TIMEOUT`: the request body did not arrive in time. The Matrix
+    /// spec has no code for this, hence a Parvis one.
+    pub fn request_timeout(error: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "ORG.PARVIS_REQUEST_TIMEOUT",
+            error,
+        )
+    }
+
+    /// `503 M_LIMIT_EXCEEDED`: too many requests are being served at once; retry later.
+    pub fn busy(error: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "M_LIMIT_EXCEEDED", error)
+    }
+
     /// `500 M_UNKNOWN`: something failed on our side; the message says what.
     pub fn internal(error: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "M_UNKNOWN", error)

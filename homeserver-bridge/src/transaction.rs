@@ -68,11 +68,36 @@ pub fn normalize_field_names(body: &mut TransactionFields) -> bool {
     changed
 }
 
+/// A transaction as parsed, with what had to be dropped from it to parse it.
+#[derive(Clone, Debug)]
+pub struct ParsedTransaction {
+    /// The transaction.
+    pub transaction: Transaction,
+    /// Why entries of the device fields were dropped, one human-readable reason each (see
+    /// [`crate::lenient`]); empty when the body parsed as received. The caller logs them.
+    pub dropped: Vec<String>,
+}
+
+/// Parses a transaction body received for `txn_id`, dropping invalid device-field entries.
+///
+/// Same as [`parse_transaction_lenient`], without the report of what was dropped.
+pub fn parse_transaction(txn_id: &str, body: &[u8]) -> Result<Transaction, TransactionRejection> {
+    parse_transaction_lenient(txn_id, body).map(|parsed| parsed.transaction)
+}
+
 /// Parses a transaction body received for `txn_id`.
 ///
 /// Only the top level is read here (the fields' JSON is kept as received), so a renamed field
 /// costs a copy of the bytes, not a parse and re-serialisation of every event.
-pub fn parse_transaction(txn_id: &str, body: &[u8]) -> Result<Transaction, TransactionRejection> {
+///
+/// When ruma refuses the body, the MSC3202 device fields are cleaned entry by entry
+/// ([`crate::lenient::clean_transaction_device_fields`]) and the body parsed again: refusing
+/// the transaction would make the homeserver resend it forever and deliver nothing after it,
+/// for the sake of one bad user ID in data that is only a hint to re-query keys.
+pub fn parse_transaction_lenient(
+    txn_id: &str,
+    body: &[u8],
+) -> Result<ParsedTransaction, TransactionRejection> {
     let mut object: TransactionFields = serde_json::from_slice(body).map_err(|e| {
         if e.is_data() {
             TransactionRejection::BadJson(format!("expected a JSON object: {e}"))
@@ -90,13 +115,39 @@ pub fn parse_transaction(txn_id: &str, body: &[u8]) -> Result<Transaction, Trans
     }
     // Re-serialise only when a field had to be renamed: the common case parses the bytes as received.
     let normalized;
-    let body = if normalize_field_names(&mut object) {
-        normalized = serde_json::to_vec(&object)
-            .map_err(|e| TransactionRejection::BadJson(e.to_string()))?;
-        normalized.as_slice()
+    let first_try = if normalize_field_names(&mut object) {
+        normalized = serialize(&object)?;
+        ruma_parse(txn_id, &normalized)
     } else {
-        body
+        ruma_parse(txn_id, body)
     };
+    let error = match first_try {
+        Ok(transaction) => {
+            return Ok(ParsedTransaction {
+                transaction,
+                dropped: Vec::new(),
+            });
+        }
+        Err(error) => error,
+    };
+    let dropped = crate::lenient::clean_transaction_device_fields(&mut object);
+    if dropped.is_empty() {
+        // The device fields were not the cause: ruma's error is the one to report.
+        return Err(error);
+    }
+    let transaction = ruma_parse(txn_id, &serialize(&object)?)?;
+    Ok(ParsedTransaction {
+        transaction,
+        dropped,
+    })
+}
+
+fn serialize(object: &TransactionFields) -> Result<Vec<u8>, TransactionRejection> {
+    serde_json::to_vec(object).map_err(|e| TransactionRejection::BadJson(e.to_string()))
+}
+
+/// ruma's parse of a transaction body, as the HTTP request it came in.
+fn ruma_parse(txn_id: &str, body: &[u8]) -> Result<Transaction, TransactionRejection> {
     let request = http::Request::builder()
         .method(Method::PUT)
         .uri(format!("/_matrix/app/v1/transactions/{txn_id}"))
@@ -172,6 +223,70 @@ mod tests {
         ));
         assert!(matches!(
             parse_transaction("1", br#"{"ephemeral": []}"#),
+            Err(TransactionRejection::BadJson(_))
+        ));
+    }
+
+    #[test]
+    fn one_invalid_user_id_in_device_lists_does_not_block_delivery() {
+        // Attack: a remote user ID ruma refuses, pushed by the homeserver in the device lists,
+        // used to make ruma refuse the whole transaction, so the homeserver resent it forever.
+        let body = json!({
+            "events": [{
+                "type": "m.room.message", "event_id": "$a", "room_id": "!r:hs", "sender": "@u:hs",
+                "origin_server_ts": 1, "content": {"msgtype": "m.text", "body": "hi"}
+            }],
+            "org.matrix.msc3202.device_lists": {"changed": ["@u:hs", "not-a-user-id"], "left": ["@"]}
+        });
+        let parsed = parse_transaction_lenient("9", &serde_json::to_vec(&body).unwrap()).unwrap();
+        assert_eq!(parsed.transaction.events.len(), 1);
+        assert_eq!(parsed.transaction.device_lists.changed, ["@u:hs"]);
+        assert!(parsed.transaction.device_lists.left.is_empty());
+        assert_eq!(parsed.dropped.len(), 2, "{:?}", parsed.dropped);
+        assert!(parsed.dropped[0].contains("not-a-user-id"));
+        // The plain parse is lenient too.
+        assert!(parse_transaction("9", &serde_json::to_vec(&body).unwrap()).is_ok());
+    }
+
+    #[test]
+    fn invalid_keys_in_key_count_maps_do_not_block_delivery() {
+        // Attack: a bad user-ID key in the one-time-key counts or fallback key types (Synapse's
+        // prefixed name here) failed the whole transaction the same way.
+        let body = json!({
+            "events": [],
+            "org.matrix.msc3202.device_one_time_key_counts": {
+                "@parvis:hs": {"DEV": {"signed_curve25519": 50}},
+                "garbage": {"DEV": {"signed_curve25519": 1}}
+            },
+            "org.matrix.msc3202.device_unused_fallback_key_types": {
+                "@parvis:hs": {"DEV": ["signed_curve25519"]},
+                "@parvis": {"DEV": ["signed_curve25519"]}
+            }
+        });
+        let parsed = parse_transaction_lenient("10", &serde_json::to_vec(&body).unwrap()).unwrap();
+        assert_eq!(parsed.dropped.len(), 2, "{:?}", parsed.dropped);
+        let txn = parsed.transaction;
+        assert_eq!(txn.device_one_time_keys_count.len(), 1);
+        assert_eq!(txn.device_unused_fallback_key_types.len(), 1);
+    }
+
+    #[test]
+    fn a_device_field_of_the_wrong_shape_is_dropped_not_fatal() {
+        let body = json!({"events": [], "org.matrix.msc3202.device_lists": ["@u:hs"]});
+        let parsed = parse_transaction_lenient("11", &serde_json::to_vec(&body).unwrap()).unwrap();
+        assert!(parsed.transaction.device_lists.is_empty());
+        assert_eq!(parsed.dropped.len(), 1);
+    }
+
+    #[test]
+    fn a_valid_transaction_drops_nothing_and_other_errors_still_refuse() {
+        let body = json!({"events": [], "org.matrix.msc3202.device_lists": {"changed": ["@u:hs"]}});
+        let parsed = parse_transaction_lenient("12", &serde_json::to_vec(&body).unwrap()).unwrap();
+        assert!(parsed.dropped.is_empty());
+        // Not a device field: cleaning cannot help, and the transaction is refused as before.
+        let body = json!({"events": [], "ephemeral": {"not": "a list"}});
+        assert!(matches!(
+            parse_transaction_lenient("12", &serde_json::to_vec(&body).unwrap()),
             Err(TransactionRejection::BadJson(_))
         ));
     }
