@@ -122,10 +122,7 @@ pub async fn authenticate(
     })?;
     let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
     if token.starts_with(WIDGET_SESSION_PREFIX) {
-        let sessions = state
-            .widget_sessions
-            .lock()
-            .map_err(internal_error)?;
+        let sessions = state.widget_sessions.lock().map_err(internal_error)?;
         return match sessions.get(&key) {
             Some((user_id, expiry)) if *expiry > Instant::now() => Ok(SignedInUser {
                 user_id: user_id.clone(),
@@ -155,7 +152,9 @@ pub async fn authenticate(
         });
     }
     if let Ok(refused) = state.refused_tokens.lock()
-        && refused.get(&key).is_some_and(|expiry| *expiry > Instant::now())
+        && refused
+            .get(&key)
+            .is_some_and(|expiry| *expiry > Instant::now())
     {
         return Err(unknown_token());
     }
@@ -167,7 +166,12 @@ pub async fn authenticate(
         Ok(response) => response.user_id.to_string(),
         Err(error) if matches!(error.errcode(), Some("M_UNKNOWN_TOKEN" | "M_MISSING_TOKEN")) => {
             if let Ok(mut refused) = state.refused_tokens.lock() {
-                remember(&mut refused, key, Instant::now() + REFUSED_TOKEN_TTL, |expiry| *expiry);
+                remember(
+                    &mut refused,
+                    key,
+                    Instant::now() + REFUSED_TOKEN_TTL,
+                    |expiry| *expiry,
+                );
             }
             return Err(unknown_token());
         }
@@ -245,9 +249,9 @@ async fn openid_login(
     State(state): State<Arc<ApiState>>,
     ApiJson(token): ApiJson<OpenIdToken>,
 ) -> Result<Json<Value>, MatrixErrorBody> {
-    let user_id = state
+    let verified = state
         .openid
-        .verify(&token)
+        .verify_with_expiry(&token)
         .await
         .map_err(|error| match error {
             OpenIdError::Rejected(_) => MatrixErrorBody::new(
@@ -266,17 +270,19 @@ async fn openid_login(
         })?;
     let session = format!("{WIDGET_SESSION_PREFIX}{}", parvis_config::random_token());
     let key: [u8; 32] = Sha256::digest(session.as_bytes()).into();
-    let mut sessions = state
-        .widget_sessions
-        .lock()
-        .map_err(internal_error)?;
-    sessions.retain(|_, (_, expiry)| *expiry > Instant::now());
-    sessions.insert(
+    let mut sessions = state.widget_sessions.lock().map_err(internal_error)?;
+    // The session ends when the OpenID token would have: a token the homeserver issued for a
+    // few minutes does not buy an hour.
+    let lifetime = verified.expires_in.min(WIDGET_SESSION_TTL);
+    let user_id = verified.user_id;
+    remember(
+        &mut sessions,
         key,
-        (user_id.to_string(), Instant::now() + WIDGET_SESSION_TTL),
+        (user_id.to_string(), Instant::now() + lifetime),
+        |(_, expiry)| *expiry,
     );
     Ok(Json(
-        json!({"session_token": session, "user_id": user_id, "expires_in": WIDGET_SESSION_TTL.as_secs()}),
+        json!({"session_token": session, "user_id": user_id, "expires_in": lifetime.as_secs()}),
     ))
 }
 
@@ -294,21 +300,12 @@ async fn my_communities(
     user: SignedInUser,
 ) -> Result<Json<Vec<CommunitySummary>>, MatrixErrorBody> {
     let mut mine = Vec::new();
-    for community in state
-        .index
-        .communities()
-        .await
-        .map_err(internal_error)?
-    {
+    for community in state.index.communities().await.map_err(internal_error)? {
         let membership = state
             .index
             .membership(community.space_id.as_str(), &user.user_id)
             .await;
-        if membership
-            .map_err(internal_error)?
-            .as_deref()
-            == Some("join")
-        {
+        if membership.map_err(internal_error)?.as_deref() == Some("join") {
             mine.push(community);
         }
     }
@@ -547,12 +544,28 @@ impl utoipa::Modify for ErrorResponses {
                 let has_input =
                     has_body || operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
                 let statuses = [
-                    ("400", has_input, "The request is not valid: `M_BAD_JSON`, `M_NOT_JSON`, `M_INVALID_PARAM`"),
+                    (
+                        "400",
+                        has_input,
+                        "The request is not valid: `M_BAD_JSON`, `M_NOT_JSON`, `M_INVALID_PARAM`",
+                    ),
                     ("401", signed_in, "Not signed in, or the token is not valid"),
                     ("413", has_body, "The body is too large (`M_TOO_LARGE`)"),
-                    ("500", true, "Parvis failed; the message gives a reference for its log"),
-                    ("502", signed_in, "The homeserver could not be reached or failed"),
-                    ("503", true, "The index or the homeserver is busy or unavailable; try again"),
+                    (
+                        "500",
+                        true,
+                        "Parvis failed; the message gives a reference for its log",
+                    ),
+                    (
+                        "502",
+                        signed_in,
+                        "The homeserver could not be reached or failed",
+                    ),
+                    (
+                        "503",
+                        true,
+                        "The index or the homeserver is busy or unavailable; try again",
+                    ),
                 ];
                 for (status, applies, description) in statuses {
                     if applies {
@@ -629,23 +642,21 @@ pub fn api_router(state: Arc<ApiState>) -> Router {
 /// `GET /health` — answers 200 when Parvis is up and its index readable.
 #[utoipa::path(get, path = "/health", responses((status = 200, description = "`{\"status\": \"ok\"}`", body = Object)))]
 async fn health(State(state): State<Arc<ApiState>>) -> Result<Json<Value>, MatrixErrorBody> {
-    state
-        .index
-        .next_job_due()
-        .await
-        .map_err(|error| {
-            tracing::error!(%error, "health check: the index cannot be read");
-            MatrixErrorBody::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "ORG.PARVIS_INDEX_UNAVAILABLE",
-                "the index database cannot be read: see Parvis's log",
-            )
-        })?;
+    state.index.next_job_due().await.map_err(|error| {
+        tracing::error!(%error, "health check: the index cannot be read");
+        MatrixErrorBody::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ORG.PARVIS_INDEX_UNAVAILABLE",
+            "the index database cannot be read: see Parvis's log",
+        )
+    })?;
     Ok(Json(json!({"status": "ok"})))
 }
 
 /// `GET /metrics` — Parvis's counters in Prometheus's text format.
-async fn metrics(State(state): State<Arc<ApiState>>) -> ([(http::HeaderName, &'static str); 1], String) {
+async fn metrics(
+    State(state): State<Arc<ApiState>>,
+) -> ([(http::HeaderName, &'static str); 1], String) {
     (
         [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),
@@ -751,11 +762,7 @@ async fn list_communities(
     State(state): State<Arc<ApiState>>,
     _admin: AdminCaller,
 ) -> Result<Json<Vec<CommunitySummary>>, MatrixErrorBody> {
-    let communities = state
-        .index
-        .communities()
-        .await
-        .map_err(internal_error)?;
+    let communities = state.index.communities().await.map_err(internal_error)?;
     Ok(Json(communities))
 }
 

@@ -21,8 +21,11 @@ use ruma::{
         authenticated_media::get_content,
         discovery::get_capabilities,
         membership::{joined_rooms, leave_room},
-        message::send_message_event, relations::get_relating_events_with_rel_type,
-        room::get_room_event, state::get_state_events, state::send_state_event,
+        message::send_message_event,
+        relations::get_relating_events_with_rel_type,
+        room::get_room_event,
+        state::get_state_events,
+        state::send_state_event,
     },
     events::{
         MessageLikeEventContent, MessageLikeEventType, StateEventContent, StateEventType,
@@ -39,8 +42,8 @@ use tokio::sync::{Notify, OnceCell};
 use crate::{
     command::{self, Command, CreateCommunity},
     community::{CommunityBlueprint, RoomVersionFacts},
-    limits::{Admission, CommandLimits, InvitePolicy, may_create_community},
     events::{MediaBody, RoomPurpose, WikiPageEventContent},
+    limits::{Admission, CommandLimits, InvitePolicy, may_create_community},
     projection::{CommentRow, Identity, Job, RevisionRow},
     publishing::permission::check_writer,
     publishing::publication::PublicationKind,
@@ -304,7 +307,11 @@ impl Bot {
             progress(done + 1, joined.len());
         }
         if failed > 0 {
-            tracing::warn!(failed, rooms = joined.len(), "some rooms were not reconciled");
+            tracing::warn!(
+                failed,
+                rooms = joined.len(),
+                "some rooms were not reconciled"
+            );
         }
         Ok(joined.len() - failed)
     }
@@ -324,7 +331,7 @@ impl Bot {
         };
         let mut events = crate::ingest::state_events(&state, room_id);
         if let Some(crypto) = &self.crypto
-            && !crate::encrypted_state::decrypt_state(crypto, &mut events)
+            && !crate::encrypted_state::decrypt_state(crypto, &self.index, &mut events)
                 .await
                 .is_empty()
         {
@@ -575,8 +582,12 @@ impl Bot {
                 break;
             };
             if let Some(crypto) = &self.crypto {
-                crate::encrypted_state::decrypt_state(crypto, std::slice::from_mut(&mut event))
-                    .await;
+                crate::encrypted_state::decrypt_state(
+                    crypto,
+                    &self.index,
+                    std::slice::from_mut(&mut event),
+                )
+                .await;
             }
             let Some(revision) = RevisionRow::from_event(&event) else {
                 break;
@@ -950,9 +961,10 @@ impl Bot {
         request.room_alias_name = Some(alias.clone());
         match self.intents.bot().send(request).await {
             Ok(response) => Ok(response.room_id),
-            Err(error) if error.errcode() == Some("M_ROOM_IN_USE") => {
-                self.resolve_alias(&alias).await?.ok_or_else(|| error.into())
-            }
+            Err(error) if error.errcode() == Some("M_ROOM_IN_USE") => self
+                .resolve_alias(&alias)
+                .await?
+                .ok_or_else(|| error.into()),
             Err(error) => Err(error.into()),
         }
     }
@@ -984,7 +996,10 @@ impl Bot {
         let mut rooms = Vec::new();
         for (position, purpose) in blueprint.rooms().into_iter().enumerate() {
             let room_id = self
-                .create_or_find(blueprint.room_request(purpose, &space_id), alias(Some(purpose)))
+                .create_or_find(
+                    blueprint.room_request(purpose, &space_id),
+                    alias(Some(purpose)),
+                )
                 .await?;
             bot.mark_joined(&room_id);
             let child = send_state_event::v3::Request::new(

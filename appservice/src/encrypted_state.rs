@@ -8,10 +8,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use parvis_e2ee::{BotCrypto, EncryptedEvent, Undecryptable};
-use ruma::{OwnedRoomId, serde::Raw};
+use ruma::{OwnedRoomId, RoomId, serde::Raw};
 use serde::Deserialize;
 
-use crate::projection::{JsonObject, RoomEvent};
+use crate::{
+    projection::{JsonObject, RoomEvent},
+    publishing::permission::RoomPowers,
+    store::{Index, IndexStore, StoreError},
+};
 
 /// The key of an `m.room.encryption` content that turns encrypted state on.
 pub const ENCRYPT_STATE_EVENTS: &str = "io.element.msc4362.encrypt_state_events";
@@ -38,10 +42,104 @@ struct Inner {
     content: JsonObject,
 }
 
+/// State types that are never encrypted (MSC4362 keeps them in clear: the homeserver authorises
+/// events with them), and the state that only Parvis writes, in clear, when it creates a room.
+/// An encrypted state event claiming one of them is forged: the homeserver authorised an
+/// `m.room.encrypted` event, not a membership or a power level.
+pub const CLEAR_ONLY_STATE: &[&str] = &[
+    "m.room.create",
+    "m.room.member",
+    "m.room.join_rules",
+    "m.room.power_levels",
+    "m.room.third_party_invite",
+    "m.room.history_visibility",
+    "m.room.guest_access",
+    "m.room.encryption",
+    "m.room.server_acl",
+    "m.room.tombstone",
+    "m.room.redaction",
+    "m.space.child",
+    "m.space.parent",
+    "org.parvis.community",
+    "org.parvis.community.room",
+];
+
+/// Why decrypted state is not taken for what it says it is, or `None` when it may be: its type
+/// is one kept in clear, or its sender's power level in the room's real (clear) power levels
+/// does not allow that type.
+pub fn refusal_of_decrypted_state(
+    inner_type: &str,
+    sender: &str,
+    powers: &RoomPowers,
+) -> Option<String> {
+    if CLEAR_ONLY_STATE.contains(&inner_type) {
+        return Some(format!(
+            "`{inner_type}` is never sent encrypted: an encrypted event claiming it is forged"
+        ));
+    }
+    (!powers.may_send(sender, inner_type, true))
+        .then(|| format!("{sender} may not send `{inner_type}` in this room's power levels"))
+}
+
+/// The power levels that judge the encrypted state of `room_id`: the room's latest clear
+/// power levels and creation among `events` (a full state), else the index's.
+async fn powers_of(
+    index: &Index,
+    events: &[RoomEvent],
+    room_id: &RoomId,
+) -> Result<RoomPowers, StoreError> {
+    let clear = |event_type: &str| {
+        events
+            .iter()
+            .rev()
+            .find(|event| {
+                event.room_id == room_id
+                    && event.event_type == event_type
+                    && event.state_key.as_deref() == Some("")
+            })
+            .map(|event| (event.sender.to_string(), event.content.clone()))
+    };
+    let (levels, create) = (clear("m.room.power_levels"), clear("m.room.create"));
+    if let (Some((_, levels)), Some(create)) = (&levels, &create) {
+        return Ok(RoomPowers::from_state(
+            Some(levels.clone()),
+            Some(create.clone()),
+        ));
+    }
+    let indexed = RoomPowers::load(index, room_id.as_str()).await?;
+    Ok(match (levels, create) {
+        (None, None) => indexed,
+        (levels, create) => {
+            let levels = match levels {
+                Some((_, levels)) => Some(levels),
+                None => index
+                    .state_content(room_id.as_str(), "m.room.power_levels", "")
+                    .await?
+                    .map(|(_, content)| content),
+            };
+            let create = match create {
+                Some(create) => Some(create),
+                None => {
+                    index
+                        .state_content(room_id.as_str(), "m.room.create", "")
+                        .await?
+                }
+            };
+            RoomPowers::from_state(levels, create)
+        }
+    })
+}
+
 /// Replaces each encrypted state event of `events` that the bot's device can decrypt with the
-/// state event it holds (same event ID, sender, time and `unsigned`). Returns the rooms holding
-/// encrypted state it could not decrypt yet (its room key has not arrived).
-pub async fn decrypt_state(crypto: &BotCrypto, events: &mut [RoomEvent]) -> BTreeSet<OwnedRoomId> {
+/// state event it holds (same event ID, sender, time and `unsigned`), when its sender may send
+/// that state ([`refusal_of_decrypted_state`]; a refused one stays an opaque
+/// `m.room.encrypted`). Returns the rooms holding encrypted state it could not decrypt yet
+/// (its room key has not arrived).
+pub async fn decrypt_state(
+    crypto: &BotCrypto,
+    index: &Index,
+    events: &mut [RoomEvent],
+) -> BTreeSet<OwnedRoomId> {
     let mut waiting = BTreeSet::new();
     // Per room, every encrypted state event at once (decrypted on all cores).
     let mut by_room: BTreeMap<OwnedRoomId, Vec<(usize, Raw<EncryptedEvent>)>> = BTreeMap::new();
@@ -59,16 +157,34 @@ pub async fn decrypt_state(crypto: &BotCrypto, events: &mut [RoomEvent]) -> BTre
         }
     }
     for (room_id, encrypted) in by_room {
+        let powers = match powers_of(index, events, &room_id).await {
+            Ok(powers) => powers,
+            Err(error) => {
+                // Without the power levels nothing can be judged: read the room again later.
+                tracing::warn!(%error, %room_id, "power levels unreadable; encrypted state left for later");
+                waiting.insert(room_id);
+                continue;
+            }
+        };
         let (indices, raws): (Vec<usize>, Vec<_>) = encrypted.into_iter().unzip();
         let results = crypto.decrypt_many(&room_id, raws).await;
-        for (index, result) in indices.into_iter().zip(results) {
-            let event = &mut events[index];
+        for (position, result) in indices.into_iter().zip(results) {
+            let event = &mut events[position];
             match result {
                 Ok(plain) => match plain.deserialize_as_unchecked::<Inner>() {
                     Ok(inner) => {
+                        if let Some(refusal) = refusal_of_decrypted_state(
+                            &inner.event_type,
+                            event.sender.as_str(),
+                            &powers,
+                        ) {
+                            tracing::warn!(event_id = %event.event_id, sender = %event.sender, %refusal, "encrypted state refused");
+                            continue;
+                        }
                         event.event_type = inner.event_type;
                         event.state_key = Some(inner.state_key);
                         event.content = inner.content;
+                        event.remove_nul_characters();
                     }
                     Err(error) => {
                         tracing::warn!(%error, event_id = %event.event_id, "decrypted state is not a state event");
@@ -93,6 +209,57 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    fn powers() -> RoomPowers {
+        let levels = json!({
+            "users": {"@owner:hs": 100, "@moderator:hs": 50},
+            "users_default": 0,
+            "events": {"org.parvis.wiki.page": 0, "m.room.name": 50},
+            "state_default": 50,
+        });
+        let create = json!({"room_version": "11"});
+        RoomPowers::from_state(
+            levels.as_object().cloned(),
+            Some((
+                "@parvis:hs".to_owned(),
+                create.as_object().cloned().unwrap(),
+            )),
+        )
+    }
+
+    #[test]
+    fn forged_clear_only_state_is_refused_whoever_sends_it() {
+        for forged in [
+            "m.room.member",
+            "m.room.power_levels",
+            "m.room.create",
+            "m.room.encryption",
+            "m.room.join_rules",
+            "org.parvis.community.room",
+            "org.parvis.community",
+        ] {
+            assert!(
+                refusal_of_decrypted_state(forged, "@moderator:hs", &powers()).is_some(),
+                "{forged} accepted"
+            );
+            assert!(refusal_of_decrypted_state(forged, "@owner:hs", &powers()).is_some());
+        }
+    }
+
+    #[test]
+    fn decrypted_state_needs_the_senders_power_for_its_type() {
+        assert_eq!(
+            refusal_of_decrypted_state("org.parvis.wiki.page", "@member:hs", &powers()),
+            None
+        );
+        assert!(refusal_of_decrypted_state("m.room.name", "@member:hs", &powers()).is_some());
+        assert_eq!(
+            refusal_of_decrypted_state("m.room.name", "@moderator:hs", &powers()),
+            None
+        );
+        // A type the power levels do not name falls to state_default (50).
+        assert!(refusal_of_decrypted_state("org.example.other", "@member:hs", &powers()).is_some());
+    }
 
     #[test]
     fn encryption_settings() {

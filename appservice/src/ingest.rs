@@ -227,7 +227,9 @@ impl TransactionSink for Ingest {
         if let Some(crypto) = &self.crypto {
             // Encrypted state (MSC4362) is indexed as the state it holds; rooms with state not
             // readable yet are read again from the homeserver once the key may have come.
-            for room_id in crate::encrypted_state::decrypt_state(crypto, &mut events).await {
+            for room_id in
+                crate::encrypted_state::decrypt_state(crypto, &self.index, &mut events).await
+            {
                 self.index.enqueue(&Job::ReconcileRoom { room_id }).await?;
             }
         }

@@ -24,8 +24,12 @@ pub struct InvitePolicy {
 impl InvitePolicy {
     /// The policy of `bot.invite_servers` (`["*"]` for any server).
     pub fn new(local_server: OwnedServerName, invite_servers: &[String]) -> Self {
-        let other_servers = (!invite_servers.iter().any(|server| server == "*"))
-            .then(|| invite_servers.iter().map(|s| s.to_ascii_lowercase()).collect());
+        let other_servers = (!invite_servers.iter().any(|server| server == "*")).then(|| {
+            invite_servers
+                .iter()
+                .map(|s| s.to_ascii_lowercase())
+                .collect()
+        });
         Self {
             local_server,
             other_servers,
@@ -209,7 +213,10 @@ mod tests {
         let now = Instant::now();
         assert_eq!(limits.admit(user_id!("@a:hs"), room, now), Admission::Run);
         assert_eq!(limits.admit(user_id!("@b:hs"), room, now), Admission::Run);
-        assert_eq!(limits.admit(user_id!("@c:hs"), room, now), Admission::Refuse);
+        assert_eq!(
+            limits.admit(user_id!("@c:hs"), room, now),
+            Admission::Refuse
+        );
         assert_eq!(
             limits.admit(user_id!("@c:hs"), room_id!("!other:hs"), now),
             Admission::Run

@@ -733,8 +733,7 @@ pub fn derived_changes(
         "org.parvis.community.room"
             if created_by_parvis && row.state_key.is_empty() && row.sender == identity.bot =>
         {
-            changes
-            .push(
+            changes.push(
                 match serde_json::from_value::<CommunityRoomEventContent>(content()) {
                     Ok(content) => IndexChange::PutCommunityRoom(CommunityRoomRow {
                         room_id: row.room_id.clone(),

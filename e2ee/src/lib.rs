@@ -5,16 +5,13 @@
 //! vodozemac) whose state lives in a SQLite crypto store beside the index. The machine is fed from
 //! appservice transactions ([`changes`]), and everything it asks to send (key uploads, key
 //! queries, one-time key claims, to-device messages) is sent as the bot's device with identity
-//! assertion. A store that cannot be opened for the recorded device — lost or from another
-//! installation — is set aside and a new device is created, so the bot never runs with keys the
-//! homeserver does not know.
+//! assertion. A store whose file is gone starts a new device (its keys are lost for good); one
+//! that exists but cannot be opened (wrong passphrase, locked, damaged) stops Parvis with a
+//! message saying what to do, so keys are never given up silently.
 
 pub mod changes;
 
-use std::{
-    path::{Path, PathBuf},
-    sync::Arc,
-};
+use std::{path::Path, sync::Arc};
 
 use matrix_sdk_crypto::{
     DecryptionSettings, EncryptionSettings, EncryptionSyncChanges, OlmMachine, TrustRequirement,
@@ -101,9 +98,13 @@ pub struct BotCrypto {
 
 impl BotCrypto {
     /// Opens the crypto store in `dir` for `user_id` with the device recorded there, or a new
-    /// device (`PARVIS` and 8 random letters) for a new store. A store that cannot be opened for
-    /// its device (lost files, another account) is moved aside to `dir.lost-<time>` and a new
-    /// device begins. Local only: [`BotCrypto::register_device`] tells the homeserver.
+    /// device (`PARVIS` and 8 random letters) when there is no store: a new installation, or
+    /// one whose store file is gone (its keys are lost for good, so a new device begins).
+    ///
+    /// A store that exists but cannot be opened — a wrong `e2ee.store_passphrase`, a store
+    /// locked by another process, a damaged file, a store of another account — is an error:
+    /// starting a new device then would silently give up keys that may still be there. The
+    /// message says what to do. Local only: [`BotCrypto::register_device`] tells the homeserver.
     pub async fn open(
         client: HomeserverClient,
         user_id: &UserId,
@@ -111,32 +112,30 @@ impl BotCrypto {
         passphrase: Option<&str>,
     ) -> Result<Self, CryptoError> {
         let store_error = |e: &dyn std::fmt::Display| CryptoError::Store(e.to_string());
-        // A recorded device whose keys are gone (the store file lost) cannot be used again: the
-        // homeserver holds its old keys. A new device begins.
+        let store_exists = dir.join(STORE_FILE).exists();
         let recorded = std::fs::read_to_string(dir.join(DEVICE_FILE))
             .ok()
             .map(|id| OwnedDeviceId::from(id.trim()))
-            .filter(|id| !id.as_str().is_empty())
-            .filter(|_| dir.join(STORE_FILE).exists());
-        let device_id = recorded.unwrap_or_else(new_device_id);
-        let existed = dir.exists();
-        let machine = match Self::open_machine(user_id, &device_id, dir, passphrase).await {
-            Ok(machine) => machine,
-            Err(error) if existed => {
-                let aside = PathBuf::from(format!(
-                    "{}.lost-{}",
-                    dir.display(),
-                    std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map_or(0, |d| d.as_secs())
-                ));
-                tracing::error!(%error, store = %dir.display(), aside = %aside.display(),
-                    "the crypto store cannot be used: moving it aside and creating a new device");
-                std::fs::rename(dir, &aside).map_err(|e| store_error(&e))?;
-                return Box::pin(Self::open(client, user_id, dir, passphrase)).await;
+            .filter(|id| !id.as_str().is_empty());
+        let device_id = match (recorded, store_exists) {
+            (Some(device_id), true) => device_id,
+            (None, true) => {
+                return Err(CryptoError::Store(format!(
+                    "the crypto store in {} has no `{DEVICE_FILE}` file naming its device;                      restore that file, or move the directory aside to start a new device                      (messages encrypted for the old one will stay unreadable to Parvis)",
+                    dir.display()
+                )));
             }
-            Err(error) => return Err(error),
+            // No store: a new device, whatever an old device file says (its keys are gone).
+            (_, false) => new_device_id(),
         };
+        let machine = Self::open_machine(user_id, &device_id, dir, passphrase)
+            .await
+            .map_err(|error| {
+                CryptoError::Store(format!(
+                    "the crypto store in {} cannot be opened for device {device_id}: {error}.                      Check e2ee.store_passphrase and that no other Parvis uses this directory;                      to give up its keys and start a new device, move the directory aside",
+                    dir.display()
+                ))
+            })?;
         std::fs::write(dir.join(DEVICE_FILE), device_id.as_str()).map_err(|e| store_error(&e))?;
         Ok(Self {
             machine,
@@ -288,7 +287,12 @@ impl BotCrypto {
         request.set_presence = PresenceState::Offline;
         let response = self
             .client
-            .send_as(request, Some(self.user_id()), Some(self.device_id()))
+            .send_as_adjusting(
+                request,
+                Some(self.user_id()),
+                Some(self.device_id()),
+                drop_unreadable_device_entries,
+            )
             .await?;
         let next_batch = response.next_batch.clone();
         let changes = changes::changes_from_sync(response);
@@ -395,7 +399,12 @@ impl BotCrypto {
         );
         let response = self
             .client
-            .send_as(request, Some(self.user_id()), Some(self.device_id()))
+            .send_as_adjusting(
+                request,
+                Some(self.user_id()),
+                Some(self.device_id()),
+                drop_unreadable_device_entries,
+            )
             .await?;
         self.machine
             .mark_request_as_sent(&to_device.txn_id, &response)
@@ -611,3 +620,85 @@ fn new_device_id() -> OwnedDeviceId {
 
 /// A shared handle.
 pub type SharedBotCrypto = Arc<BotCrypto>;
+
+/// A `/sync` answer with the device entries ruma would refuse (an invalid user ID in
+/// `device_lists`…) dropped and logged: one of them must not stop the device's updates.
+fn drop_unreadable_device_entries(body: bytes::Bytes) -> bytes::Bytes {
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return body;
+    };
+    let dropped = parvis_homeserver_bridge::lenient::clean_sync_device_fields(&mut value);
+    if dropped.is_empty() {
+        return body;
+    }
+    for reason in &dropped {
+        tracing::warn!(%reason, "dropped an entry of a /sync answer");
+    }
+    serde_json::to_vec(&value).map_or(body, bytes::Bytes::from)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use ruma::user_id;
+
+    use super::*;
+
+    fn client() -> HomeserverClient {
+        HomeserverClient::new(&"http://127.0.0.1:9".parse().unwrap(), "as-token").unwrap()
+    }
+
+    /// A wrong passphrase used to move the store aside and start a new device: the bot's keys
+    /// were given up without a word. Now Parvis refuses to start, and the store is untouched.
+    #[tokio::test]
+    async fn a_wrong_passphrase_refuses_to_start_and_keeps_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("crypto");
+        let bot = user_id!("@parvis:hs");
+        let first = BotCrypto::open(client(), bot, &store, Some("right"))
+            .await
+            .unwrap();
+        let device = first.device_id().to_owned();
+        drop(first);
+        let error = BotCrypto::open(client(), bot, &store, Some("wrong"))
+            .await
+            .err()
+            .unwrap();
+        assert!(
+            error.to_string().contains("e2ee.store_passphrase"),
+            "{error}"
+        );
+        assert!(store.join(STORE_FILE).exists());
+        let siblings: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+        assert_eq!(siblings.len(), 1, "nothing moved aside");
+        let again = BotCrypto::open(client(), bot, &store, Some("right"))
+            .await
+            .unwrap();
+        assert_eq!(again.device_id(), device, "the same device, keys kept");
+    }
+
+    /// A store whose file is gone is provably lost: a new device begins.
+    #[tokio::test]
+    async fn a_store_file_gone_starts_a_new_device() {
+        let dir = tempfile::tempdir().unwrap();
+        let bot = user_id!("@parvis:hs");
+        let first = BotCrypto::open(client(), bot, dir.path(), None)
+            .await
+            .unwrap();
+        let device = first.device_id().to_owned();
+        drop(first);
+        for entry in std::fs::read_dir(dir.path()).unwrap().flatten() {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("matrix-sdk-crypto")
+            {
+                std::fs::remove_file(entry.path()).unwrap();
+            }
+        }
+        let second = BotCrypto::open(client(), bot, dir.path(), None)
+            .await
+            .unwrap();
+        assert_ne!(second.device_id(), device);
+    }
+}

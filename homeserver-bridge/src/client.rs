@@ -197,6 +197,36 @@ impl HomeserverClient {
         self.exchange::<R>(http_request).await
     }
 
+    /// Like [`Self::send_as`], with the successful answer's body passed through `adjust`
+    /// before ruma parses it: for answers a homeserver may fill with entries ruma refuses
+    /// (an invalid user ID in a `/sync`'s `device_lists`), which `adjust` drops.
+    pub async fn send_as_adjusting<R>(
+        &self,
+        request: R,
+        user_id: Option<&UserId>,
+        device_id: Option<&DeviceId>,
+        adjust: impl Fn(Bytes) -> Bytes,
+    ) -> Result<R::IncomingResponse, ClientError>
+    where
+        R: OutgoingRequest,
+        R::EndpointError: HomeserverError,
+        R::PathBuilder: PathInput,
+        for<'a> R::Authentication: AuthScheme<Input<'a> = SendAccessToken<'a>>,
+    {
+        let mut identity = AppserviceUserIdentity::default();
+        identity.user_id = user_id;
+        identity.device_id = device_id;
+        let http_request: http::Request<Vec<u8>> = request
+            .try_into_http_request_with_identity(
+                &self.base_url,
+                SendAccessToken::Appservice(&self.as_token),
+                identity,
+                R::PathBuilder::input(&self.versions),
+            )
+            .map_err(|e| ClientError::Request(e.to_string()))?;
+        self.exchange_adjusting::<R>(http_request, adjust).await
+    }
+
     /// Sends a built request, retrying on `429`, and parses the answer.
     async fn exchange<R>(
         &self,
@@ -206,9 +236,28 @@ impl HomeserverClient {
         R: OutgoingRequest,
         R::EndpointError: HomeserverError,
     {
+        self.exchange_adjusting::<R>(http_request, |body| body)
+            .await
+    }
+
+    async fn exchange_adjusting<R>(
+        &self,
+        http_request: http::Request<Vec<u8>>,
+        adjust: impl Fn(Bytes) -> Bytes,
+    ) -> Result<R::IncomingResponse, ClientError>
+    where
+        R: OutgoingRequest,
+        R::EndpointError: HomeserverError,
+    {
         let mut backoff = Duration::from_millis(500);
         for attempt in 1..=MAX_RATE_LIMIT_RETRIES {
             let response = self.execute(&http_request).await?;
+            let response = if response.status().is_success() {
+                let (parts, body) = response.into_parts();
+                http::Response::from_parts(parts, adjust(body))
+            } else {
+                response
+            };
             match R::IncomingResponse::try_from_http_response(response) {
                 Ok(response) => return Ok(response),
                 Err(FromHttpResponseError::Server(error)) => {

@@ -82,9 +82,9 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(Self(value)),
-            Err(rejection @ PathRejection::FailedToDeserializePathParams(_)) => Err(
-                invalid_param(format!("invalid path: {}", rejection.body_text())),
-            ),
+            Err(rejection @ PathRejection::FailedToDeserializePathParams(_)) => Err(invalid_param(
+                format!("invalid path: {}", rejection.body_text()),
+            )),
             Err(rejection) => Err(MatrixErrorBody::internal(rejection.body_text())),
         }
     }

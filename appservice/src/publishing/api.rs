@@ -336,7 +336,12 @@ async fn write(
     content.remove("requested_by");
     // A body in the media repository is only taken from a revision being restored: the
     // index checked it when it read it (size and SHA-256 from the event).
-    if body == BodySource::Given || content.get("body").and_then(Value::as_str).is_some_and(|body| !body.is_empty()) {
+    if body == BodySource::Given
+        || content
+            .get("body")
+            .and_then(Value::as_str)
+            .is_some_and(|body| !body.is_empty())
+    {
         content.remove("body_media");
     }
     let long_body = content
@@ -462,7 +467,17 @@ async fn create(
 ) -> Result<(StatusCode, Json<Value>), MatrixErrorBody> {
     let (kind, purpose) = tool_kind(&tool)?;
     let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
-    let answer = write(&state, &space, kind, purpose, &id, content, &user, BodySource::Given).await?;
+    let answer = write(
+        &state,
+        &space,
+        kind,
+        purpose,
+        &id,
+        content,
+        &user,
+        BodySource::Given,
+    )
+    .await?;
     Ok((StatusCode::CREATED, answer))
 }
 
@@ -476,7 +491,17 @@ async fn update(
 ) -> Result<Json<Value>, MatrixErrorBody> {
     let (kind, purpose) = tool_kind(&tool)?;
     load(&state, &space, &tool, &id, &user.user_id).await?;
-    write(&state, &space, kind, purpose, &id, content, &user, BodySource::Given).await
+    write(
+        &state,
+        &space,
+        kind,
+        purpose,
+        &id,
+        content,
+        &user,
+        BodySource::Given,
+    )
+    .await
 }
 
 /// A revision as listed.
@@ -605,7 +630,17 @@ async fn restore(
             "that revision was redacted",
         ));
     }
-    write(&state, &space, kind, purpose, &id, revision.content, &user, BodySource::Restored).await
+    write(
+        &state,
+        &space,
+        kind,
+        purpose,
+        &id,
+        revision.content,
+        &user,
+        BodySource::Restored,
+    )
+    .await
 }
 
 /// `GET /api/v1/communities/{space}/{tool}/{id}/comments` — the comments on an object (on any

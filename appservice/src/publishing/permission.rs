@@ -108,12 +108,17 @@ impl RoomPowers {
             .await?
             .map(|(_, content)| content);
         let create = index.state_content(room_id, "m.room.create", "").await?;
+        Ok(Self::from_state(levels, create))
+    }
+
+    /// From a room's `m.room.power_levels` content and its `m.room.create` (sender, content).
+    pub fn from_state(levels: Option<JsonObject>, create: Option<(String, JsonObject)>) -> Self {
         let Some((creator, content)) = create else {
-            return Ok(Self {
+            return Self {
                 levels,
                 creators: Vec::new(),
                 privileged_creators: true,
-            });
+            };
         };
         let version = content
             .get("room_version")
@@ -134,11 +139,11 @@ impl RoomPowers {
                     .map(str::to_owned),
             );
         }
-        Ok(Self {
+        Self {
             levels,
             creators,
             privileged_creators: facts.privileged_creators,
-        })
+        }
     }
 
     fn creators(&self) -> Vec<&str> {

@@ -321,11 +321,13 @@ fn push_autolinked<'a>(text: &str, events: &mut Vec<Event<'a>>) {
 
 /// The length of the URL scheme or `www.` that starts `text`, case-insensitively.
 fn url_prefix(text: &[u8]) -> Option<usize> {
-    ["https://", "http://", "www."].into_iter().find_map(|prefix| {
-        text.get(..prefix.len())
-            .is_some_and(|start| start.eq_ignore_ascii_case(prefix.as_bytes()))
-            .then_some(prefix.len())
-    })
+    ["https://", "http://", "www."]
+        .into_iter()
+        .find_map(|prefix| {
+            text.get(..prefix.len())
+                .is_some_and(|start| start.eq_ignore_ascii_case(prefix.as_bytes()))
+                .then_some(prefix.len())
+        })
 }
 
 /// The byte ranges of the bare URLs in `text`, following GFM: a URL starts a word (after

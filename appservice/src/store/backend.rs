@@ -27,8 +27,7 @@ use super::{
 use crate::{
     projection::{
         CommentRow, Identity, IndexChange, Job, JsonObject, ProjectionContext, RevisionRow,
-        RoomEvent, SkipCause, SkippedEvent, StateRow, TrackedRoom, plan_snapshot,
-        plan_transaction,
+        RoomEvent, SkipCause, SkippedEvent, StateRow, TrackedRoom, plan_snapshot, plan_transaction,
     },
     publishing::publication::{PublicationKind, PublicationRow},
 };
