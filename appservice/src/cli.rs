@@ -116,6 +116,35 @@ fn write_output(output: Option<&Path>, text: &str) -> Result<(), CliError> {
     }
 }
 
+/// Writes a file holding secrets (the registration's tokens): readable by its owner only,
+/// from the moment it exists.
+fn write_secret_output(output: Option<&Path>, text: &str) -> Result<(), CliError> {
+    use std::{io::Write, os::unix::fs::OpenOptionsExt, os::unix::fs::PermissionsExt};
+    match output {
+        Some(path) => {
+            let write = || -> std::io::Result<()> {
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .mode(0o600)
+                    .open(path)?;
+                // An existing file keeps its mode on open: narrow it too.
+                file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+                file.write_all(text.as_bytes())
+            };
+            write().map_err(|source| CliError::Write {
+                path: path.to_owned(),
+                source,
+            })
+        }
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
 fn init_logging(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
@@ -147,7 +176,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 }
             }
             config.validate()?;
-            write_output(output.as_deref(), &registration_yaml(&config))
+            write_secret_output(output.as_deref(), &registration_yaml(&config))
         }
         CliCommand::Serve => {
             let config = cli.load_config()?;
@@ -161,10 +190,37 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             // Parvis first, as for any rebuild.
             let config = cli.load_config()?;
             init_logging("warn");
-            let services = Services::connect(config).await?;
-            let rooms = rebuild_index(&services.bot, &services.index).await?;
-            eprintln!("index rebuilt from {rooms} rooms");
-            Ok(())
+            let Some(file) = crate::rebuild::sqlite_file(&config.database.url) else {
+                let services = Services::connect(config).await?;
+                let rooms = rebuild_index(&services.bot, &services.index).await?;
+                eprintln!("index rebuilt from {rooms} rooms");
+                return Ok(());
+            };
+            // SQLite: built beside, swapped in only when complete.
+            let built = crate::rebuild::beside(&file);
+            let io = |source| CliError::Write {
+                path: built.clone(),
+                source,
+            };
+            crate::rebuild::remove_sqlite_index(&built).map_err(io)?;
+            let mut building = config;
+            building.database.url = format!("sqlite://{}", built.display());
+            let services = Services::connect(building).await?;
+            let rebuilt = rebuild_index(&services.bot, &services.index).await;
+            services.index.close().await;
+            drop(services);
+            match rebuilt {
+                Ok(rooms) => {
+                    crate::rebuild::replace_sqlite_index(&built, &file).map_err(io)?;
+                    eprintln!("index rebuilt from {rooms} rooms");
+                    Ok(())
+                }
+                Err(error) => {
+                    let _ = crate::rebuild::remove_sqlite_index(&built);
+                    eprintln!("the index was not rebuilt, and is left as it was");
+                    Err(error.into())
+                }
+            }
         }
         CliCommand::Index {
             command: IndexCommand::Digest,
@@ -196,4 +252,29 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let _ = interrupt.await;
     tracing::info!("stopping");
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    /// The registration holds `as_token` and `hs_token`: it used to be written readable by
+    /// every user of the machine.
+    #[test]
+    fn the_registration_is_readable_by_its_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("registration.yaml");
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_secret_output(Some(&path), "as_token: secret\n").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "as_token: secret\n"
+        );
+    }
 }

@@ -255,7 +255,7 @@ impl CommunityBlueprint {
                 id: id.clone(),
                 widget_type: "m.custom".to_owned(),
                 url: format!(
-                    "{}/widgets/index.html#/c/{space}{}{tool}?widgetId=$matrix_widget_id&userId=$matrix_user_id&roomId=$matrix_room_id&displayName=$matrix_display_name",
+                    "{}/widgets/widget.html#/c/{space}{}{tool}?widgetId=$matrix_widget_id&userId=$matrix_user_id&roomId=$matrix_room_id&displayName=$matrix_display_name",
                     self.web_url,
                     if tool.is_empty() { "" } else { "/" },
                 ),
@@ -489,7 +489,7 @@ mod tests {
         assert_eq!(widget["state_key"], "parvis_wiki");
         let url = widget["content"]["url"].as_str().unwrap();
         assert!(
-            url.starts_with("https://parvis.example/widgets/index.html#/c/!space:hs/wiki?"),
+            url.starts_with("https://parvis.example/widgets/widget.html#/c/!space:hs/wiki?"),
             "{url}"
         );
         assert!(

@@ -1,6 +1,14 @@
-//! `parvis rebuild-index`: drops the index and rebuilds it from the homeserver, room by room.
+//! `parvis rebuild-index`: rebuilds the index from the homeserver, room by room.
+//!
+//! On SQLite (the default) the new index is built beside the old one, in files of its own, and
+//! replaces it only once built: a homeserver or a room failing half-way leaves the old index as
+//! it was. On PostgreSQL the index is emptied and rebuilt in place, after the homeserver answered;
+//! a room that fails is logged and left for the next reconcile, as in the server.
 
-use std::io::Write;
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+};
 
 use ruma::api::client::membership::joined_rooms;
 
@@ -78,5 +86,100 @@ pub async fn rebuild_index(bot: &Bot, index: &Index) -> Result<usize, JobError> 
             return Ok(rooms);
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// The file of a SQLite index URL (`sqlite://path/file.db?…`); `None` for PostgreSQL and for
+/// in-memory databases.
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:" && !path.starts_with("file:"))
+        .then(|| PathBuf::from(path))
+}
+
+/// Where the new index of `file` is built.
+pub fn beside(file: &Path) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".rebuilding");
+    PathBuf::from(name)
+}
+
+/// The files of a SQLite index: the database, its search file, and their logs.
+fn index_files(file: &Path) -> Vec<PathBuf> {
+    ["", "-wal", "-shm", "-search", "-search-wal", "-search-shm"]
+        .into_iter()
+        .map(|suffix| {
+            let mut name = file.as_os_str().to_owned();
+            name.push(suffix);
+            PathBuf::from(name)
+        })
+        .collect()
+}
+
+/// Removes the files of the SQLite index at `file` (those that exist).
+pub fn remove_sqlite_index(file: &Path) -> std::io::Result<()> {
+    for path in index_files(file) {
+        match std::fs::remove_file(&path) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Puts the index built at `built` in the place of the one at `file`, files and logs together
+/// (a log left from the old database must never be replayed into the new one). Parvis must
+/// not be running on `file`.
+pub fn replace_sqlite_index(built: &Path, file: &Path) -> std::io::Result<()> {
+    remove_sqlite_index(file)?;
+    for (from, to) in index_files(built).into_iter().zip(index_files(file)) {
+        match std::fs::rename(&from, &to) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_files_of_urls() {
+        assert_eq!(
+            sqlite_file("sqlite:///var/lib/parvis/index.db?mode=rwc"),
+            Some(PathBuf::from("/var/lib/parvis/index.db"))
+        );
+        assert_eq!(
+            sqlite_file("sqlite://parvis.db"),
+            Some(PathBuf::from("parvis.db"))
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://localhost/parvis"), None);
+    }
+
+    #[test]
+    fn a_built_index_replaces_the_old_one_with_its_logs() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("index.db");
+        for (suffix, text) in [("", "old"), ("-wal", "old log"), ("-search", "old words")] {
+            std::fs::write(format!("{}{suffix}", file.display()), text).unwrap();
+        }
+        let built = beside(&file);
+        std::fs::write(&built, "new").unwrap();
+        std::fs::write(format!("{}-search", built.display()), "new words").unwrap();
+        replace_sqlite_index(&built, &file).unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "new");
+        assert_eq!(
+            std::fs::read_to_string(format!("{}-search", file.display())).unwrap(),
+            "new words"
+        );
+        assert!(!Path::new(&format!("{}-wal", file.display())).exists());
+        assert!(!built.exists());
     }
 }

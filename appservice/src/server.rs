@@ -113,6 +113,8 @@ impl Services {
 pub struct Application {
     services: Services,
     listener: TcpListener,
+    /// The Application Service API's own listener, when `appservice.homeserver_bind` is set.
+    homeserver_listener: Option<TcpListener>,
 }
 
 impl Application {
@@ -123,7 +125,19 @@ impl Application {
         let listener = TcpListener::bind(address)
             .await
             .map_err(|source| ServerError::Bind { address, source })?;
-        Ok(Self { services, listener })
+        let homeserver_listener = match services.config.appservice.homeserver_bind {
+            Some(address) => Some(
+                TcpListener::bind(address)
+                    .await
+                    .map_err(|source| ServerError::Bind { address, source })?,
+            ),
+            None => None,
+        };
+        Ok(Self {
+            services,
+            listener,
+            homeserver_listener,
+        })
     }
 
     /// The address actually bound.
@@ -177,7 +191,14 @@ impl Application {
                 "version": env!("CARGO_PKG_VERSION"),
             }),
         });
-        let router = appservice_router(appservice)
+        // The homeserver's routes on a listener of their own, when configured: the public one
+        // then serves no `/_matrix/app` path at all.
+        let (public_appservice, homeserver_router) = match self.homeserver_listener {
+            Some(listener) => (None, Some((listener, appservice_router(appservice)))),
+            None => (Some(appservice_router(appservice)), None),
+        };
+        let router = public_appservice
+            .unwrap_or_default()
             .merge(api_router(api))
             .merge(crate::web::web_router(crate::web::WebAssets {
                 dir: config.web.assets_dir.clone().into(),
@@ -205,9 +226,26 @@ impl Application {
         });
 
         tracing::info!(address = %self.listener.local_addr()?, "Parvis is listening");
+        let stopping = Arc::new(Notify::new());
+        let homeserver_api = match homeserver_router {
+            Some((listener, router)) => {
+                tracing::info!(address = %listener.local_addr()?, "the Application Service API listens apart");
+                let stopping = stopping.clone();
+                Some(tokio::spawn(async move {
+                    axum::serve(listener, router)
+                        .with_graceful_shutdown(async move { stopping.notified().await })
+                        .await
+                }))
+            }
+            None => None,
+        };
         let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await;
+        stopping.notify_waiters();
+        if let Some(homeserver_api) = homeserver_api {
+            let _ = homeserver_api.await;
+        }
         stop.notify_waiters();
         upkeep.abort();
         ping.abort();

@@ -2,8 +2,10 @@
 //! `/widgets/`, from the directory `npm run build` writes (`web.assets_dir`).
 //!
 //! Hashed assets (`assets/…`) are cached for a year; pages are revalidated every time. Pages
-//! carry a Content-Security-Policy allowing only Parvis's own scripts, and framing by any
-//! origin (Element may run anywhere).
+//! carry a Content-Security-Policy allowing only Parvis's own scripts, images only from Parvis
+//! and the homeserver (no tracking pixels), and framing only where it is needed: the widget
+//! page (`widget.html`, what Parvis pins in rooms) may be framed by Element wherever it runs,
+//! the standalone app (`index.html`, which holds the user's access token) by no one.
 
 use std::{path::PathBuf, sync::Arc};
 
@@ -59,11 +61,18 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
-/// The Content-Security-Policy of the pages.
-pub fn content_security_policy(homeserver_url: &str) -> String {
+/// The page Parvis pins in rooms as a widget: the standalone app's page, served so that
+/// Element may frame it.
+pub const WIDGET_PAGE: &str = "widget.html";
+
+/// The Content-Security-Policy of the pages; `framable` for the widget page.
+pub fn content_security_policy(homeserver_url: &str, framable: bool) -> String {
+    // Element runs at any origin a deployment chose; the standalone app holds the user's own
+    // access token and must not be framed (clickjacking).
+    let ancestors = if framable { "*" } else { "'none'" };
     format!(
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: https:; \
-         connect-src 'self' {homeserver_url} https:; frame-src 'self'; frame-ancestors *; base-uri 'none'; \
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: {homeserver_url}; \
+         connect-src 'self' {homeserver_url} https:; frame-src 'self'; frame-ancestors {ancestors}; base-uri 'none'; \
          form-action 'self'; object-src 'none'"
     )
 }
@@ -77,7 +86,9 @@ async fn serve(assets: &WebAssets, path: &str) -> Response {
     if !safe {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     }
-    let bytes = match tokio::fs::read(assets.dir.join(path)).await {
+    let framable = path == WIDGET_PAGE;
+    let file = if framable { "index.html" } else { path };
+    let bytes = match tokio::fs::read(assets.dir.join(file)).await {
         Ok(bytes) => bytes,
         Err(_) if !assets.dir.join("index.html").exists() => {
             return (
@@ -108,10 +119,14 @@ async fn serve(assets: &WebAssets, path: &str) -> Response {
         "no-cache"
     };
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    if path.ends_with(".html")
-        && let Ok(policy) = HeaderValue::from_str(&content_security_policy(&assets.homeserver_url))
+    if file.ends_with(".html")
+        && let Ok(policy) =
+            HeaderValue::from_str(&content_security_policy(&assets.homeserver_url, framable))
     {
         headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+        if !framable {
+            headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        }
     }
     response
 }
@@ -154,6 +169,21 @@ mod tests {
             policy.contains("script-src 'self'")
                 && policy.contains("connect-src 'self' https://hs.example")
         );
+        // The standalone app holds the user's token: framed by no one; images from Parvis and
+        // the homeserver only.
+        assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+        assert!(
+            policy.contains("img-src 'self' data: blob: https://hs.example;"),
+            "{policy}"
+        );
+        assert_eq!(page.headers()[header::X_FRAME_OPTIONS], "DENY");
+        let widget = get(&router, "/widgets/widget.html").await;
+        assert_eq!(widget.status(), StatusCode::OK);
+        let policy = widget.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(policy.contains("frame-ancestors *"), "{policy}");
+        assert!(widget.headers().get(header::X_FRAME_OPTIONS).is_none());
 
         let script = get(&router, "/widgets/assets/app-1234.js").await;
         assert_eq!(

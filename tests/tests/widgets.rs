@@ -88,7 +88,7 @@ async fn widget_sessions_from_openid_tokens() {
         .or(widget["url"].as_str())
         .unwrap();
     assert!(
-        url.contains(&format!("/widgets/index.html#/c/{space}/wiki?")),
+        url.contains(&format!("/widgets/widget.html#/c/{space}/wiki?")),
         "{url}"
     );
     let layout = alice

@@ -453,10 +453,9 @@ fn filter_attribute<'v>(element: &str, attribute: &str, value: &'v str) -> Optio
         }
         // Raw `<input>` too ends up a disabled checkbox (forced by the builder).
         ("input", "type") => (value == "checkbox").then_some(Cow::Borrowed(value)),
-        ("img", "src") => ["https://", "mxc://"]
-            .iter()
-            .any(|scheme| starts_with_ignore_case(value, scheme))
-            .then_some(Cow::Borrowed(value)),
+        // Images only from the media repository: an image from anywhere else tells that
+        // server who reads the page, and when (a tracking pixel).
+        ("img", "src") => starts_with_ignore_case(value, "mxc://").then_some(Cow::Borrowed(value)),
         ("a", "href") => {
             if let Some(fragment) = value.strip_prefix('#') {
                 // `#/…` is a route of the web app (wiki links); any other fragment targets an
@@ -559,7 +558,8 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 
 /// Cleans HTML with an allow-list: no scripts, styles, event handlers, frames, forms, SVG or
 /// MathML; links only to http(s), mailto and in-page anchors, with `rel="noopener noreferrer"`;
-/// images only from https and mxc; classes only those the renderer writes; ids prefixed.
+/// images only from the media repository (mxc); classes only those the renderer writes; ids
+/// prefixed.
 pub fn sanitize(html: &str) -> String {
     SANITIZER.clean(html).to_string()
 }
@@ -1265,9 +1265,8 @@ mod tests {
                 render(dropped)
             );
         }
-        assert!(
-            render("![i](https://example.org/a.png)").contains("src=\"https://example.org/a.png\"")
-        );
+        // A tracking pixel: images come from the media repository only.
+        assert!(!render("![i](https://example.org/a.png)").contains("src="));
         assert!(render("![i](mxc://example.org/abc)").contains("src=\"mxc://example.org/abc\""));
         for dropped in [
             "![i](http://example.org/a.png)",

@@ -133,6 +133,19 @@ impl SqliteIndex {
         self.words.caught_up(&self.pool).await
     }
 
+    /// Folds the logs into the files and closes the connections.
+    pub async fn close(&self) {
+        for sql in [
+            "PRAGMA wal_checkpoint(TRUNCATE)",
+            "PRAGMA search.wal_checkpoint(TRUNCATE)",
+        ] {
+            if let Err(error) = sqlx::query(sql).execute(&self.pool).await {
+                tracing::warn!(%error, "checkpoint before closing the index failed");
+            }
+        }
+        self.pool.close().await;
+    }
+
     async fn words_waiting(&self) -> Result<u64> {
         SearchWords::waiting(&self.pool).await
     }
@@ -154,6 +167,11 @@ impl PostgresIndex {
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(Self { pool })
+    }
+
+    /// Closes the connections.
+    pub async fn close(&self) {
+        self.pool.close().await;
     }
 
     /// After a write: nothing to do (PostgreSQL checkpoints on its own).

@@ -367,6 +367,15 @@ pub enum Index {
 }
 
 impl Index {
+    /// Writes everything out and closes the connections (SQLite: its logs are folded into the
+    /// files, so they can be moved).
+    pub async fn close(&self) {
+        match self {
+            Self::Sqlite(index) => index.close().await,
+            Self::Postgres(index) => index.close().await,
+        }
+    }
+
     /// Connects to the database `url` (`sqlite://…` or `postgres://…`) and migrates it.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {

@@ -1,6 +1,6 @@
 /**
  * The parameters Element gives a widget. Parvis registers the widget URL as
- * `…/widgets/index.html#/c/$spaceId/wiki?widgetId=$matrix_widget_id&userId=$matrix_user_id&roomId=$matrix_room_id`,
+ * `…/widgets/widget.html#/c/$spaceId/wiki?widgetId=$matrix_widget_id&userId=$matrix_user_id&roomId=$matrix_room_id`,
  * and Element adds `widgetId` and `parentUrl` to the real query string; so each is read from
  * either place, the query string first.
  */
