@@ -273,3 +273,70 @@ impl TransactionSink for Ingest {
         self.pinged.notify_waiters();
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use ruma::owned_user_id;
+    use serde_json::json;
+
+    use super::*;
+    use crate::store::SqliteIndex;
+
+    /// One oversized and one malformed event among good ones: the transaction is acknowledged,
+    /// the good events indexed, the two others recorded as skipped with their causes, counted.
+    #[tokio::test]
+    async fn bad_events_are_skipped_and_the_transaction_acknowledged() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("index.db").display());
+        let index = Index::Sqlite(SqliteIndex::connect(&url, 2).await.unwrap());
+        let metrics = Arc::new(Metrics::default());
+        let ingest = Ingest::new(
+            index.clone(),
+            Identity {
+                bot: owned_user_id!("@parvis:hs"),
+                user_prefix: "parvis_".to_owned(),
+            },
+            Arc::new(Notify::new()),
+        )
+        .with_metrics(metrics.clone());
+        let body = json!({"events": [
+            {"event_id": "$create", "room_id": "!r:hs", "sender": "@parvis:hs", "type": "m.room.create",
+             "state_key": "", "origin_server_ts": 1, "content": {"room_version": "12"}},
+            {"event_id": "$huge", "room_id": "!r:hs", "sender": "@mallory:hs", "type": "m.room.message",
+             "origin_server_ts": 2, "content": {"msgtype": "m.text", "body": "x".repeat(MAX_EVENT_BYTES)}},
+            {"event_id": "$bad", "room_id": "!r:hs", "type": "m.room.message", "content": {}},
+            {"event_id": "$member", "room_id": "!r:hs", "sender": "@parvis:hs", "type": "m.room.member",
+             "state_key": "@parvis:hs", "origin_server_ts": 3, "content": {"membership": "join"}},
+        ]});
+        let transaction = parvis_homeserver_bridge::transaction::parse_transaction(
+            "1",
+            &serde_json::to_vec(&body).unwrap(),
+        )
+        .unwrap();
+        ingest.ingest(transaction).await.unwrap();
+        assert_eq!(
+            index
+                .membership("!r:hs", "@parvis:hs")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("join")
+        );
+        let skipped = index.skipped_events(10).await.unwrap();
+        let causes: Vec<(Option<&str>, SkipCause)> = skipped
+            .iter()
+            .map(|s| (s.event_id.as_deref(), s.cause))
+            .collect();
+        assert!(
+            causes.contains(&(Some("$huge"), SkipCause::TooLarge)),
+            "{causes:?}"
+        );
+        assert!(
+            causes.contains(&(Some("$bad"), SkipCause::Malformed)),
+            "{causes:?}"
+        );
+        assert_eq!(metrics.skipped_count(SkipCause::TooLarge), 1);
+        assert_eq!(metrics.skipped_count(SkipCause::Malformed), 1);
+    }
+}

@@ -681,6 +681,83 @@ async fn concurrent_writes_to_a_room_all_land<S: IndexStore>(store: S) {
     }
 }
 
+/// A NUL character in any text made every PostgreSQL ingest of its transaction fail, so the
+/// homeserver resent it forever. Events are read without them (the ingest boundary), on both
+/// backends: title, body, tags, a comment, a state key, a community's name.
+async fn nul_characters_in_every_text_field_are_indexed<S: IndexStore>(store: S) {
+    let raw: Vec<ruma::serde::Raw<ruma::events::AnyTimelineEvent>> = community_space("!wiki:hs")
+        .into_iter()
+        .map(|event| serde_json::from_value(serde_json::to_value(event).unwrap()).unwrap())
+        .chain(
+            [
+                json!({"event_id": "$page", "room_id": "!wiki:hs", "sender": "@alice:hs",
+                    "type": "org.parvis.wiki.page", "state_key": "p\u{0}1", "origin_server_ts": 1,
+                    "content": {"title": "Ti\u{0}tre", "slug": "titre", "body": "Cor\u{0}ps [[Au\u{0}tre]]",
+                        "tags": ["é\u{0}t\u{0}é"], "k\u{0}ey": {"n\u{0}ested": ["\u{0}"]}}}),
+                json!({"event_id": "$comment", "room_id": "!wiki:hs", "sender": "@alice:hs",
+                    "type": "m.room.message", "origin_server_ts": 2,
+                    "content": {"msgtype": "m.text", "body": "com\u{0}ment",
+                        "m.relates_to": {"rel_type": "m.thread", "event_id": "$page"}}}),
+                json!({"event_id": "$name", "room_id": "!wiki:hs", "sender": "@parvis:hs",
+                    "type": "org.parvis.community", "state_key": "", "origin_server_ts": 3,
+                    "content": {"name": "Pro\u{0}jet", "tools": ["wiki"], "requested_by": "@alice:hs"}}),
+            ]
+            .into_iter()
+            .map(|event| serde_json::from_value(event).unwrap()),
+        )
+        .collect();
+    let admitted = crate::ingest::admit_events(&raw);
+    assert!(admitted.skipped.is_empty(), "{:?}", admitted.skipped);
+    store.ingest(&identity(), &admitted.events).await.unwrap();
+    let page = store
+        .publication(
+            "!wiki:hs",
+            crate::publishing::publication::PublicationKind::WikiPage,
+            "p1",
+        )
+        .await
+        .unwrap()
+        .expect("the page is indexed");
+    assert_eq!(page.title, "Titre");
+    assert_eq!(page.body, "Corps [[Autre]]");
+    assert_eq!(page.tags, ["été"]);
+    let comments = store
+        .comments(
+            "!wiki:hs",
+            crate::publishing::publication::PublicationKind::WikiPage,
+            "p1",
+        )
+        .await
+        .unwrap();
+    assert_eq!(comments.len(), 1);
+    assert_eq!(comments[0].body, "comment");
+    assert_eq!(store.communities().await.unwrap()[0].name, "Projet");
+    assert_eq!(store.backlinks("!wiki:hs", "autre").await.unwrap().len(), 1);
+}
+
+/// What was skipped is kept with its reason, for the operator, newest first.
+async fn skipped_events_are_recorded_with_their_reasons<S: IndexStore>(store: S) {
+    use crate::projection::{SkipCause, SkippedEvent};
+    let skipped = |id: &str, cause| SkippedEvent {
+        event_id: Some(id.to_owned()),
+        room_id: Some("!r:hs".to_owned()),
+        cause,
+        reason: format!("reason of {id} \0 with a NUL"),
+    };
+    store
+        .record_skipped(&[
+            skipped("$a", SkipCause::TooLarge),
+            skipped("$b", SkipCause::Malformed),
+        ])
+        .await
+        .unwrap();
+    let recorded = store.skipped_events(10).await.unwrap();
+    assert_eq!(recorded.len(), 2);
+    assert_eq!(recorded[0].event_id.as_deref(), Some("$b"));
+    assert_eq!(recorded[0].cause, SkipCause::Malformed);
+    assert_eq!(recorded[1].reason, "reason of $a  with a NUL");
+}
+
 macro_rules! conformance {
     ($backend:ident, $open:expr) => {
         mod $backend {
@@ -701,6 +778,8 @@ macro_rules! conformance {
                 links_follow_the_current_body,
                 search_and_reads_follow_the_current_version,
                 concurrent_writes_to_a_room_all_land,
+                nul_characters_in_every_text_field_are_indexed,
+                skipped_events_are_recorded_with_their_reasons,
             );
         }
     };
