@@ -162,6 +162,13 @@ impl TestUser {
         Ok(value["room_id"].as_str().unwrap_or_default().to_owned())
     }
 
+    /// Creates a private room (invitees get no power), inviting `other`; returns the room ID.
+    pub async fn create_private_room(&self, other: &str) -> Result<String> {
+        let body = json!({"preset": "private_chat", "invite": [other]});
+        let value = self.post("creating a room", "/createRoom", body).await?;
+        Ok(value["room_id"].as_str().unwrap_or_default().to_owned())
+    }
+
     /// Sends a text message; returns its event ID.
     pub async fn send_text(&self, room_id: &str, body: &str) -> Result<String> {
         let txn = uuid::Uuid::new_v4().simple().to_string();
@@ -247,6 +254,14 @@ impl TestUser {
     pub async fn invite(&self, room_id: &str, user: &str) -> Result<()> {
         let path = format!("/rooms/{}/invite", encode(room_id));
         self.post("inviting", &path, json!({"user_id": user}))
+            .await
+            .map(|_| ())
+    }
+
+    /// Removes `user` from a room (a kick).
+    pub async fn kick(&self, room_id: &str, user: &str) -> Result<()> {
+        let path = format!("/rooms/{}/kick", encode(room_id));
+        self.post("kicking", &path, json!({"user_id": user, "reason": "test"}))
             .await
             .map(|_| ())
     }
