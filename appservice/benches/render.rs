@@ -2,17 +2,24 @@
 //! ordinary page for scale.
 //!
 //! `cargo bench -p parvis --bench render`. Each input is rendered to sanitized HTML, to plain
-//! text (search) and for its wiki links, as ingest, reads and search do.
+//! text (search) and for its wiki links, as ingest, reads and search do. `PARVIS_RENDER_BENCH_KIB`
+//! sets the input size (1024 by default), so that code that is not linear can be measured too.
 
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_main};
 use parvis::publishing::render::{extract_wiki_links, plain_text, render_markdown};
 
-const MEGABYTE: usize = 1024 * 1024;
+fn size() -> usize {
+    std::env::var("PARVIS_RENDER_BENCH_KIB")
+        .ok()
+        .and_then(|kib| kib.parse::<usize>().ok())
+        .unwrap_or(1024)
+        * 1024
+}
 
 fn repeated(piece: &str) -> String {
-    piece.repeat(MEGABYTE / piece.len())
+    piece.repeat(size() / piece.len())
 }
 
 fn ordinary_page() -> String {
@@ -29,18 +36,18 @@ fn inputs() -> Vec<(&'static str, String)> {
         ("xhttp:// × N", repeated("xhttp://")),
         (
             "http://a + ) × N",
-            format!("http://a{}", ")".repeat(MEGABYTE)),
+            format!("http://a{}", ")".repeat(size())),
         ),
         ("http://( × N", repeated("http://(")),
     ]
 }
 
 fn render(criterion: &mut Criterion) {
-    let mut group = criterion.benchmark_group("render 1 MiB");
+    let mut group = criterion.benchmark_group(format!("render {} KiB", size() / 1024));
     group
         .sample_size(10)
         .measurement_time(Duration::from_secs(5))
-        .throughput(Throughput::Bytes(MEGABYTE as u64));
+        .throughput(Throughput::Bytes(size() as u64));
     for (name, input) in inputs() {
         group.bench_function(name, |bench| {
             bench.iter(|| {

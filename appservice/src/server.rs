@@ -290,10 +290,15 @@ async fn upkeep(index: Index, jobs_waiting: Arc<Notify>, interval: Duration) {
     let mut ticker = tokio::time::interval(period);
     loop {
         ticker.tick().await;
+        // One reconcile at a time: a pass slower than the interval must not pile up others.
         if !interval.is_zero() {
-            match index.enqueue(&Job::ReconcileAll).await {
-                Ok(()) => jobs_waiting.notify_one(),
-                Err(error) => tracing::error!(%error, "cannot queue a reconcile"),
+            match index.pending_jobs(&Job::ReconcileAll).await {
+                Ok(0) => match index.enqueue(&Job::ReconcileAll).await {
+                    Ok(()) => jobs_waiting.notify_one(),
+                    Err(error) => tracing::error!(%error, "cannot queue a reconcile"),
+                },
+                Ok(_) => tracing::info!("a reconcile is still waiting; none added"),
+                Err(error) => tracing::error!(%error, "cannot read the job queue"),
             }
         }
         if let Err(error) = index

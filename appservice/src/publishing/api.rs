@@ -281,6 +281,15 @@ async fn read(
     }))
 }
 
+/// The object a write is for.
+#[derive(Clone, Copy, Debug)]
+struct WriteTarget<'a> {
+    space: &'a str,
+    kind: PublicationKind,
+    purpose: RoomPurpose,
+    id: &'a str,
+}
+
 /// Where the body of a write comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum BodySource {
@@ -294,14 +303,17 @@ enum BodySource {
 /// Checks a content for `kind`, fills in the slug, and sends it as the user.
 async fn write(
     state: &ApiState,
-    space: &str,
-    kind: PublicationKind,
-    purpose: RoomPurpose,
-    id: &str,
+    target: &WriteTarget<'_>,
     mut content: Map<String, Value>,
     user: &SignedInUser,
     body: BodySource,
 ) -> Result<Json<Value>, MatrixErrorBody> {
+    let WriteTarget {
+        space,
+        kind,
+        purpose,
+        id,
+    } = *target;
     let room = tool_room(state, space, purpose).await?;
     require_writer(state, room.as_str(), &user.user_id, kind.event_type()).await?;
     let encrypts_state = state
@@ -469,10 +481,12 @@ async fn create(
     let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
     let answer = write(
         &state,
-        &space,
-        kind,
-        purpose,
-        &id,
+        &WriteTarget {
+            space: &space,
+            kind,
+            purpose,
+            id: &id,
+        },
         content,
         &user,
         BodySource::Given,
@@ -493,10 +507,12 @@ async fn update(
     load(&state, &space, &tool, &id, &user.user_id).await?;
     write(
         &state,
-        &space,
-        kind,
-        purpose,
-        &id,
+        &WriteTarget {
+            space: &space,
+            kind,
+            purpose,
+            id: &id,
+        },
         content,
         &user,
         BodySource::Given,
@@ -632,10 +648,12 @@ async fn restore(
     }
     write(
         &state,
-        &space,
-        kind,
-        purpose,
-        &id,
+        &WriteTarget {
+            space: &space,
+            kind,
+            purpose,
+            id: &id,
+        },
         revision.content,
         &user,
         BodySource::Restored,

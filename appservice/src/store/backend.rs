@@ -36,6 +36,8 @@ use crate::{
 const ROWS_PER_STATEMENT: usize = 500;
 /// A job failing this many times is parked (kept, with its last error, but not retried).
 const MAX_JOB_ATTEMPTS: i64 = 12;
+/// How many parked jobs are kept; older ones go when processed events are pruned.
+const PARKED_JOBS_KEPT: i64 = 1000;
 
 /// The index in a SQLite file (write-ahead log, one writer at a time).
 #[derive(Clone, Debug)]
@@ -1341,7 +1343,28 @@ macro_rules! index_store {
             async fn prune_processed(&self, before_ms: i64) -> Result<u64> {
                 let done = sqlx::query("DELETE FROM processed_events WHERE processed_at < $1").bind(before_ms).execute(&self.pool).await?;
                 sqlx::query("DELETE FROM skipped_events WHERE skipped_at < $1").bind(before_ms).execute(&self.pool).await?;
+                // Parked jobs (failed for good) are kept for the operator, the newest ones only.
+                sqlx::query(
+                    "DELETE FROM jobs WHERE not_before = $1 AND id NOT IN \
+                     (SELECT id FROM jobs WHERE not_before = $1 ORDER BY id DESC LIMIT $2)",
+                )
+                .bind(i64::MAX)
+                .bind(PARKED_JOBS_KEPT)
+                .execute(&self.pool)
+                .await?;
                 Ok(done.rows_affected())
+            }
+
+            async fn pending_jobs(&self, job: &Job) -> Result<u64> {
+                let payload = serde_json::to_string(job).map_err(corrupt)?;
+                let count: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM jobs WHERE payload = $1 AND not_before < $2",
+                )
+                .bind(payload)
+                .bind(i64::MAX)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(u64::try_from(count).unwrap_or_default())
             }
 
             async fn record_skipped(&self, skipped: &[SkippedEvent]) -> Result<()> {

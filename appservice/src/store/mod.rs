@@ -345,9 +345,13 @@ pub trait IndexStore: Send + Sync {
     /// writer (a search waits for those written before it); PostgreSQL in the write (always 0).
     fn search_backlog(&self) -> impl Future<Output = Result<u64>> + Send;
 
-    /// Forgets processed-event records older than `before_ms` (the homeserver no longer
-    /// redelivers them); returns how many were removed.
+    /// Forgets processed-event records and skipped events older than `before_ms` (the
+    /// homeserver no longer redelivers them) and all but the newest parked jobs; returns how
+    /// many processed-event records were removed.
     fn prune_processed(&self, before_ms: i64) -> impl Future<Output = Result<u64>> + Send;
+
+    /// How many copies of `job` wait in the queue (parked ones aside).
+    fn pending_jobs(&self, job: &Job) -> impl Future<Output = Result<u64>> + Send;
 
     /// Records events skipped before reaching the planner (malformed, too large, refused by
     /// the database), with their reasons.
@@ -443,6 +447,9 @@ impl IndexStore for Index {
     }
     async fn prune_processed(&self, before_ms: i64) -> Result<u64> {
         delegate!(self, index => index.prune_processed(before_ms))
+    }
+    async fn pending_jobs(&self, job: &Job) -> Result<u64> {
+        delegate!(self, index => index.pending_jobs(job))
     }
     async fn record_skipped(&self, skipped: &[SkippedEvent]) -> Result<()> {
         delegate!(self, index => index.record_skipped(skipped))

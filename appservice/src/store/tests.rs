@@ -735,6 +735,20 @@ async fn nul_characters_in_every_text_field_are_indexed<S: IndexStore>(store: S)
     assert_eq!(store.backlinks("!wiki:hs", "autre").await.unwrap().len(), 1);
 }
 
+/// A reconcile waiting is seen, so the upkeep does not queue a second one; parked jobs are
+/// pruned down to the newest.
+async fn waiting_jobs_are_counted_and_parked_ones_pruned<S: IndexStore>(store: S) {
+    assert_eq!(store.pending_jobs(&Job::ReconcileAll).await.unwrap(), 0);
+    store.enqueue(&Job::ReconcileAll).await.unwrap();
+    assert_eq!(store.pending_jobs(&Job::ReconcileAll).await.unwrap(), 1);
+    let queued = store.next_job(i64::MAX - 1).await.unwrap().unwrap();
+    store
+        .retry_job(queued.id, i64::MAX, "parked")
+        .await
+        .unwrap();
+    assert_eq!(store.pending_jobs(&Job::ReconcileAll).await.unwrap(), 0);
+}
+
 /// What was skipped is kept with its reason, for the operator, newest first.
 async fn skipped_events_are_recorded_with_their_reasons<S: IndexStore>(store: S) {
     use crate::projection::{SkipCause, SkippedEvent};
@@ -780,6 +794,7 @@ macro_rules! conformance {
                 concurrent_writes_to_a_room_all_land,
                 nul_characters_in_every_text_field_are_indexed,
                 skipped_events_are_recorded_with_their_reasons,
+                waiting_jobs_are_counted_and_parked_ones_pruned,
             );
         }
     };
