@@ -228,8 +228,79 @@ pub fn render_markdown(
     let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(&mut unsafe_html, events.into_iter());
     RenderedHtml {
-        html: sanitize(&table_alignment_as_attribute(unsafe_html)),
+        html: sanitize(&limit_nesting(&table_alignment_as_attribute(unsafe_html))),
         links: found.links,
+    }
+}
+
+/// How deep elements may nest in rendered HTML; deeper tags are shown as text.
+pub const MAX_NESTING: usize = 48;
+
+/// HTML elements that have no end tag.
+const VOID_ELEMENTS: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr",
+];
+
+/// Escapes the tags that would nest elements deeper than [`MAX_NESTING`] (and as many end tags
+/// after them), so they reach the sanitizer as text. The HTML parser behind the sanitizer looks
+/// through the open elements at each tag: 30,000 nested `>` quotes or `<div>`s made it
+/// quadratic. One pass, never reading ahead past a tag's name; it only ever turns markup into
+/// text, so a tag it misreads is at worst shown escaped.
+fn limit_nesting(html: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = html.as_bytes();
+    let mut depth = 0usize;
+    let mut escaped_open = 0usize;
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] != b'<' {
+            at += 1;
+            continue;
+        }
+        let closing = bytes.get(at + 1) == Some(&b'/');
+        let name_start = at + 1 + usize::from(closing);
+        let name_end = bytes[name_start..]
+            .iter()
+            .position(|b| !b.is_ascii_alphanumeric())
+            .map_or(bytes.len(), |length| name_start + length);
+        if name_end == name_start || !bytes[name_start].is_ascii_alphabetic() {
+            at += 1;
+            continue;
+        }
+        let name = html[name_start..name_end].to_ascii_lowercase();
+        let escape = if VOID_ELEMENTS.contains(&name.as_str()) {
+            false
+        } else if closing {
+            if escaped_open > 0 && depth >= MAX_NESTING {
+                escaped_open -= 1;
+                true
+            } else {
+                depth = depth.saturating_sub(1);
+                false
+            }
+        } else if depth >= MAX_NESTING {
+            escaped_open += 1;
+            true
+        } else {
+            depth += 1;
+            false
+        };
+        if escape {
+            let out = out.get_or_insert_with(|| String::with_capacity(html.len() + 64));
+            out.push_str(&html[copied..at]);
+            out.push_str("&lt;");
+            copied = at + 1;
+        }
+        at = name_end;
+    }
+    match out {
+        Some(mut out) => {
+            out.push_str(&html[copied..]);
+            std::borrow::Cow::Owned(out)
+        }
+        None => std::borrow::Cow::Borrowed(html),
     }
 }
 
@@ -1468,6 +1539,9 @@ mod tests {
             ("http://( × N", repeat("http://(")),
             ("( http://a × N", repeat("(http://a")),
             ("[[a| × N", repeat("[[a|")),
+            ("> × N (nested quotes)", repeat("> ")),
+            ("<div> × N", repeat("<div>")),
+            ("- × N (nested lists)", repeat("- ")),
             ("]] × N", repeat("]]")),
             ("*a × N", repeat("*a ")),
         ];
@@ -1481,7 +1555,7 @@ mod tests {
                 elapsed < std::time::Duration::from_secs(30),
                 "{name}: {elapsed:?} for a megabyte"
             );
-            assert!(!rendered.is_empty() && !text.is_empty(), "{name}");
+            assert!(!rendered.is_empty() || text.is_empty(), "{name}");
             assert!(links.len() <= 1, "{name}: {} links", links.len());
         }
     }
@@ -1512,5 +1586,25 @@ mod tests {
         assert!(html.contains("href=\"http://a.org/x\""), "{html}");
         assert!(html.contains("href=\"https://www.b.org\""), "{html}");
         assert!(!html.contains("href=\"http://(pas"), "{html}");
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_shown_as_text() {
+        let deep = "<div>".repeat(MAX_NESTING + 5);
+        let limited = limit_nesting(&deep);
+        assert_eq!(limited.matches("&lt;div>").count(), 5);
+        assert_eq!(limited.matches("<div>").count(), MAX_NESTING + 5 - 5);
+        let quotes = render(&format!("{}fond", "> ".repeat(200)));
+        assert!(
+            quotes.matches("<blockquote>").count() <= MAX_NESTING,
+            "{quotes}"
+        );
+        assert!(quotes.contains("fond"));
+        // Shallow documents are left as they are.
+        let shallow = "<p>a<br><em>b</em></p>";
+        assert!(matches!(
+            limit_nesting(shallow),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }
