@@ -53,7 +53,9 @@ async fn rest_api_conforms_to_its_openapi_description() {
     let response = http_client()
         .post(format!("{parvis}/api/v1/communities"))
         .bearer_auth(&admin_token)
-        .json(&json!({"name": "Schéma", "owner": alice.user_id(), "tools": ["wiki", "blog", "faq"]}))
+        .json(
+            &json!({"name": "Schéma", "owner": alice.user_id(), "tools": ["wiki", "blog", "faq"]}),
+        )
         .send()
         .await
         .unwrap();
@@ -82,9 +84,17 @@ async fn rest_api_conforms_to_its_openapi_description() {
     .await
     .unwrap();
     wait_for("the page in the index", Duration::from_secs(60), || {
-        let (url, token) = (format!("{pages}/{page_id}"), alice.access_token().to_owned());
+        let (url, token) = (
+            format!("{pages}/{page_id}"),
+            alice.access_token().to_owned(),
+        );
         async move {
-            let response = http_client().get(url).bearer_auth(token).send().await.ok()?;
+            let response = http_client()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .ok()?;
             (response.status() == 200).then_some(())
         }
     })
