@@ -162,6 +162,7 @@ pub struct PublicationView {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     /// Most objects returned.
     #[serde(default)]
@@ -578,6 +579,7 @@ fn body_of(kind: PublicationKind, content: &Map<String, Value>) -> String {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct DiffQuery {
     /// The older revision's event ID.
     from: String,
@@ -739,6 +741,7 @@ async fn comment(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SearchParams {
     /// The words searched.
     q: String,
