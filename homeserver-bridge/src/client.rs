@@ -183,18 +183,8 @@ impl HomeserverClient {
         R::PathBuilder: PathInput,
         for<'a> R::Authentication: AuthScheme<Input<'a> = SendAccessToken<'a>>,
     {
-        let mut identity = AppserviceUserIdentity::default();
-        identity.user_id = user_id;
-        identity.device_id = device_id;
-        let http_request: http::Request<Vec<u8>> = request
-            .try_into_http_request_with_identity(
-                &self.base_url,
-                SendAccessToken::Appservice(&self.as_token),
-                identity,
-                R::PathBuilder::input(&self.versions),
-            )
-            .map_err(|e| ClientError::Request(e.to_string()))?;
-        self.exchange::<R>(http_request).await
+        self.send_as_adjusting(request, user_id, device_id, |body| body)
+            .await
     }
 
     /// Like [`Self::send_as`], with the successful answer's body passed through `adjust`
