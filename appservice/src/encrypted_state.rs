@@ -88,46 +88,26 @@ async fn powers_of(
     events: &[RoomEvent],
     room_id: &RoomId,
 ) -> Result<RoomPowers, StoreError> {
-    let clear = |event_type: &str| {
-        events
-            .iter()
-            .rev()
-            .find(|event| {
-                event.room_id == room_id
-                    && event.event_type == event_type
-                    && event.state_key.as_deref() == Some("")
-            })
-            .map(|event| (event.sender.to_string(), event.content.clone()))
-    };
-    let (levels, create) = (clear("m.room.power_levels"), clear("m.room.create"));
-    if let (Some((_, levels)), Some(create)) = (&levels, &create) {
-        return Ok(RoomPowers::from_state(
-            Some(levels.clone()),
-            Some(create.clone()),
-        ));
-    }
-    let indexed = RoomPowers::load(index, room_id.as_str()).await?;
-    Ok(match (levels, create) {
-        (None, None) => indexed,
-        (levels, create) => {
-            let levels = match levels {
-                Some((_, levels)) => Some(levels),
-                None => index
-                    .state_content(room_id.as_str(), "m.room.power_levels", "")
+    // Each from the batch when it holds it (newest first), else from the index.
+    let mut state = Vec::with_capacity(2);
+    for event_type in ["m.room.power_levels", "m.room.create"] {
+        let in_batch = events.iter().rev().find(|event| {
+            event.room_id == room_id
+                && event.event_type == event_type
+                && event.state_key.as_deref() == Some("")
+        });
+        state.push(match in_batch {
+            Some(event) => Some((event.sender.to_string(), event.content.clone())),
+            None => {
+                index
+                    .state_content(room_id.as_str(), event_type, "")
                     .await?
-                    .map(|(_, content)| content),
-            };
-            let create = match create {
-                Some(create) => Some(create),
-                None => {
-                    index
-                        .state_content(room_id.as_str(), "m.room.create", "")
-                        .await?
-                }
-            };
-            RoomPowers::from_state(levels, create)
-        }
-    })
+            }
+        });
+    }
+    let create = state.pop().flatten();
+    let levels = state.pop().flatten().map(|(_, content)| content);
+    Ok(RoomPowers::from_state(levels, create))
 }
 
 /// Replaces each encrypted state event of `events` that the bot's device can decrypt with the
