@@ -38,7 +38,6 @@ use crate::{
     bot::{Bot, CreatedCommunity},
     command::{self, CreateCommunity},
     community::Role,
-    events::RoomPurpose,
     store::{CommunitySummary, Index, IndexStore, StoreError},
 };
 
@@ -503,9 +502,19 @@ async fn render(
         crate::publishing::api::restore, crate::publishing::api::search,
         crate::publishing::api::comments, crate::publishing::api::comment,
     ),
-    modifiers(&SecuritySchemes, &ErrorResponses)
+    modifiers(&SecuritySchemes)
 )]
 pub struct ApiDoc;
+
+/// A tool's HTTP routes and their OpenAPI description, registered in
+/// [`crate::server::TOOL_ROUTES`] and served beside Parvis's own.
+#[derive(Clone, Copy, Debug)]
+pub struct ToolRoutes {
+    /// Its routes.
+    pub router: fn(Arc<ApiState>) -> Router,
+    /// Their description.
+    pub openapi: fn() -> utoipa::openapi::OpenApi,
+}
 
 struct SecuritySchemes;
 
@@ -604,22 +613,33 @@ impl utoipa::Modify for SecuritySchemes {
     }
 }
 
+/// The description of Parvis's API and of every tool's routes.
+pub fn openapi_description(tools: &[ToolRoutes]) -> utoipa::openapi::OpenApi {
+    let mut description = <ApiDoc as utoipa::OpenApi>::openapi();
+    for tool in tools {
+        description.merge((tool.openapi)());
+    }
+    utoipa::Modify::modify(&ErrorResponses, &mut description);
+    description
+}
+
 /// The OpenAPI description as `parvis openapi` writes it: pretty JSON ending with a newline.
-pub fn openapi_document() -> String {
-    let mut text = serde_json::to_string_pretty(&<ApiDoc as utoipa::OpenApi>::openapi())
+pub fn openapi_document(tools: &[ToolRoutes]) -> String {
+    let mut text = serde_json::to_string_pretty(&openapi_description(tools))
         .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     text.push('\n');
     text
 }
 
-/// `GET /api/v1/openapi.json` — this API's OpenAPI description.
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(<ApiDoc as utoipa::OpenApi>::openapi())
-}
-
-/// The REST routes.
-pub fn api_router(state: Arc<ApiState>) -> Router {
-    Router::new()
+/// The REST routes: Parvis's own and those of `tools`.
+pub fn api_router(state: Arc<ApiState>, tools: &[ToolRoutes]) -> Router {
+    // `GET /api/v1/openapi.json` — this API's OpenAPI description.
+    let description = Arc::new(openapi_description(tools));
+    let openapi = move || {
+        let description = description.clone();
+        async move { Json(description.as_ref().clone()) }
+    };
+    let mut router = Router::new()
         .route("/health", get(health))
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/info", get(info))
@@ -634,7 +654,11 @@ pub fn api_router(state: Arc<ApiState>) -> Router {
             get(list_communities).post(create_community),
         )
         .with_state(state.clone())
-        .merge(crate::publishing::api::publishing_router(state))
+        .merge(crate::publishing::api::publishing_router(state.clone()));
+    for tool in tools {
+        router = router.merge((tool.router)(state.clone()));
+    }
+    router
         .fallback(unknown_route)
         .layer(axum::middleware::from_fn(matrix_method_not_allowed))
 }
@@ -729,7 +753,7 @@ async fn create_community(
         MatrixErrorBody::new(StatusCode::BAD_REQUEST, "M_INVALID_PARAM", e.to_string())
     })?;
     let tools = match &body.tools {
-        None => RoomPurpose::TOOLS.to_vec(),
+        None => crate::tools::tool_rooms(),
         Some(names) => command::parse_tools(&names.join(",")).map_err(|e| {
             MatrixErrorBody::new(StatusCode::BAD_REQUEST, "M_INVALID_PARAM", e.to_string())
         })?,
@@ -771,21 +795,9 @@ async fn list_communities(
 mod tests {
     use super::*;
 
-    /// The web app's API types are generated from `widgets/openapi.json`: it must be this
-    /// API's description, or the app would be typed against another API.
-    #[test]
-    fn the_web_apps_copy_of_the_openapi_description_is_current() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../widgets/openapi.json");
-        let copy = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            copy == openapi_document(),
-            "widgets/openapi.json is stale: run `cargo run -p parvis -- openapi --output widgets/openapi.json`"
-        );
-    }
-
     #[test]
     fn openapi_describes_every_route_and_schema() {
-        let doc = serde_json::to_value(<ApiDoc as utoipa::OpenApi>::openapi()).unwrap();
+        let doc = serde_json::to_value(openapi_description(&[])).unwrap();
         for path in [
             "/health",
             "/api/v1/communities",

@@ -42,7 +42,7 @@ use tokio::sync::{Notify, OnceCell};
 use crate::{
     command::{self, Command, CreateCommunity},
     community::{CommunityBlueprint, RoomVersionFacts},
-    events::{MediaBody, RoomPurpose, WikiPageEventContent},
+    events::{MediaBody, RevisionNoticeEventContent, RoomPurpose, WikiPageEventContent},
     limits::{Admission, CommandLimits, InvitePolicy, may_create_community},
     projection::{CommentRow, Identity, Job, RevisionRow},
     publishing::permission::check_writer,
@@ -355,6 +355,7 @@ impl Bot {
                     self.fetch_revision_history(room_id, event.unsigned.replaces_state.clone())
                         .await?;
                     self.fetch_comments(room_id, &revision).await?;
+                    self.fetch_tool_relations(room_id, &revision).await?;
                     // A rebuild runs no job queue: read media bodies now.
                     if let Some(url) = revision
                         .content
@@ -386,7 +387,7 @@ impl Bot {
         let Some(text) = self.announcement(room_id, event_id).await? else {
             return Ok(());
         };
-        let content = notice(text);
+        let content = RevisionNoticeEventContent::new(text, event_id.clone());
         self.send_message(room_id, derived_txn_id(event_id, "announce"), &content)
             .await
     }
@@ -518,43 +519,103 @@ impl Bot {
             let Ok(root_id) = OwnedEventId::try_from(root.event_id.as_str()) else {
                 continue;
             };
-            let mut from = None;
-            loop {
-                let mut request = get_relating_events_with_rel_type::v1::Request::new(
-                    room_id.to_owned(),
-                    root_id.clone(),
-                    RelationType::Thread,
-                );
-                request.from = from.take();
-                let response = match self.intents.bot().send(request).await {
-                    Ok(response) => response,
-                    Err(error)
-                        if matches!(error.errcode(), Some("M_NOT_FOUND" | "M_FORBIDDEN")) =>
-                    {
-                        break;
-                    }
-                    Err(error) => return Err(error.into()),
-                };
-                let chunk: Vec<_> = response
-                    .chunk
-                    .into_iter()
-                    .map(|event| event.cast())
-                    .collect();
-                comments.extend(
-                    crate::ingest::room_events(&chunk)
-                        .iter()
-                        .filter_map(CommentRow::from_event),
-                );
-                match response.next_batch {
-                    Some(next) => from = Some(next),
-                    None => break,
-                }
-            }
+            comments.extend(
+                self.relating_events(room_id, &root_id, RelationType::Thread)
+                    .await?
+                    .iter()
+                    .filter_map(CommentRow::from_event),
+            );
         }
         if !comments.is_empty() {
             self.index.put_comments(comments).await?;
         }
         Ok(())
+    }
+
+    /// Reads again the events the tools keep about the object `revision` is one of: those
+    /// related to any of its revisions by a relation a tool declares (`history_relations`), and
+    /// one level further on the bot's own (its notices). Only the bot's events and those of a
+    /// type a tool owns are taken: an old message is never read as a new command.
+    async fn fetch_tool_relations(
+        &self,
+        room_id: &RoomId,
+        revision: &RevisionRow,
+    ) -> Result<(), JobError> {
+        let relations = crate::tools::history_relations();
+        if relations.is_empty() {
+            return Ok(());
+        }
+        let owned_types: Vec<&str> = crate::tools::TOOLS
+            .iter()
+            .flat_map(|tool| tool.events.iter().map(|(event_type, _)| *event_type))
+            .collect();
+        let mut roots: Vec<(OwnedEventId, bool)> = self
+            .index
+            .revisions(room_id.as_str(), revision.kind, &revision.object_id)
+            .await?
+            .into_iter()
+            .filter_map(|root| OwnedEventId::try_from(root.event_id).ok())
+            .map(|root| (root, true))
+            .collect();
+        let mut found = Vec::new();
+        while let Some((root, first_level)) = roots.pop() {
+            for relation in &relations {
+                for event in self
+                    .relating_events(room_id, &root, RelationType::from(*relation))
+                    .await?
+                {
+                    let by_bot = event.sender == self.identity.bot;
+                    if !by_bot && !owned_types.contains(&event.event_type.as_str()) {
+                        continue;
+                    }
+                    if by_bot && first_level {
+                        roots.push((event.event_id.clone(), false));
+                    }
+                    found.push(event);
+                }
+            }
+        }
+        if !found.is_empty() {
+            self.index.ingest(&self.identity, &found).await?;
+        }
+        Ok(())
+    }
+
+    /// Every event related to `root` by `relation`, all pages read.
+    async fn relating_events(
+        &self,
+        room_id: &RoomId,
+        root: &OwnedEventId,
+        relation: RelationType,
+    ) -> Result<Vec<crate::projection::RoomEvent>, JobError> {
+        let mut events = Vec::new();
+        let mut from = None;
+        loop {
+            let mut request = get_relating_events_with_rel_type::v1::Request::new(
+                room_id.to_owned(),
+                root.clone(),
+                relation.clone(),
+            );
+            request.from = from.take();
+            let response = match self.intents.bot().send(request).await {
+                Ok(response) => response,
+                Err(error) if matches!(error.errcode(), Some("M_NOT_FOUND" | "M_FORBIDDEN")) => {
+                    break;
+                }
+                Err(error) => return Err(error.into()),
+            };
+            let chunk: Vec<_> = response
+                .chunk
+                .into_iter()
+                .map(|event| event.cast())
+                .collect();
+            events.extend(crate::ingest::room_events(&chunk));
+            match response.next_batch {
+                Some(next) => from = Some(next),
+                None => break,
+            }
+        }
+        Ok(events)
     }
 
     /// Follows `replaces_state` back from `previous` until a revision the index already has.

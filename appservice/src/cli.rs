@@ -158,9 +158,10 @@ fn init_logging(filter: &str) {
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     match &cli.command {
         CliCommand::GenerateConfig { output } => write_output(output.as_deref(), &sample_config()),
-        CliCommand::Openapi { output } => {
-            write_output(output.as_deref(), &crate::api::openapi_document())
-        }
+        CliCommand::Openapi { output } => write_output(
+            output.as_deref(),
+            &crate::api::openapi_document(crate::server::TOOL_ROUTES),
+        ),
         CliCommand::GenerateRegistration { output } => {
             let mut config =
                 Config::load_unvalidated(cli.config_path().as_deref(), std::env::vars())?;

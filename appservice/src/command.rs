@@ -70,11 +70,16 @@ const SEARCH_USAGE: &str = "!parvis search words…";
 const CREATE_USAGE: &str =
     "!parvis community create \"Name\" [--description \"…\"] [--tools wiki,blog,…] [--encrypted]";
 
-/// The help text, listing every command.
+/// The help text, listing every command, the tools' lines included.
 pub fn help_text() -> String {
-    let tools: Vec<&str> = RoomPurpose::TOOLS
+    let tools: Vec<&str> = crate::tools::tool_rooms()
         .iter()
         .map(|tool| tool.as_str())
+        .collect();
+    let tool_lines: String = crate::tools::TOOLS
+        .iter()
+        .flat_map(|tool| tool.help)
+        .map(|line| format!("• {line}\n"))
         .collect();
     format!(
         "Parvis turns Matrix spaces into collaboration communities.\n\
@@ -83,7 +88,7 @@ pub fn help_text() -> String {
          • !parvis help — this help.\n\
          • {CREATE_USAGE} — create a community: a space with a home room, a discussion room and one room \
          per tool; you are invited and made owner. Tools: {} (all by default).\n\
-         • {WIKI_USAGE} — in a room of a community: write a wiki page (members and above).\n\
+         {tool_lines}\
          • {SEARCH_USAGE} — search the wiki pages, posts and FAQ you can read (this community's, when sent in one).\n\
          \n\
          Quote names with spaces: \"Projet Alpha\" or « Projet Alpha ».",
@@ -155,7 +160,7 @@ fn parse_create<'a>(
 ) -> Result<CreateCommunity, CommandError> {
     let mut name = None;
     let mut description = String::new();
-    let mut tools = RoomPurpose::TOOLS.to_vec();
+    let mut tools = crate::tools::tool_rooms();
     let mut encrypted = None;
     while let Some(word) = words.next() {
         match word {
@@ -233,11 +238,13 @@ pub fn parse_tools(list: &str) -> Result<Vec<RoomPurpose>, CommandError> {
         .map(str::trim)
         .filter(|name| !name.is_empty())
     {
-        match RoomPurpose::parse(name).filter(|purpose| purpose.is_tool()) {
+        match RoomPurpose::parse(name)
+            .filter(|purpose| crate::tools::tool_rooms().contains(purpose))
+        {
             Some(tool) if !tools.contains(&tool) => tools.push(tool),
             Some(_) => {}
             None => {
-                let known: Vec<&str> = RoomPurpose::TOOLS
+                let known: Vec<&str> = crate::tools::tool_rooms()
                     .iter()
                     .map(|tool| tool.as_str())
                     .collect();
@@ -329,7 +336,7 @@ mod tests {
 
     #[test]
     fn create_with_all_quote_styles() {
-        let all = RoomPurpose::TOOLS.to_vec();
+        let all = crate::tools::tool_rooms();
         assert_eq!(
             parse(r#"!parvis community create "Projet Alpha""#),
             Ok(Some(create("Projet Alpha", all.clone())))

@@ -24,47 +24,12 @@ use crate::events::{
     WidgetLayoutEventContent, WidgetPlacement,
 };
 
-/// A member's role in a community, carried by their power level in every room of it.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// May only read: below the level needed to send messages.
-    Reader,
-    /// Takes part: messages, wiki pages, cards… (the default for anyone who joins).
-    Member,
-    /// Moderates: invites, removes content, manages rooms of the space.
-    Moderator,
-    /// Owns the community: its settings, tools and roles.
-    Owner,
-}
+pub use crate::role::Role;
 
-impl Role {
-    /// The power level of the role.
-    pub fn power_level(self) -> i64 {
-        match self {
-            Self::Reader => -1,
-            Self::Member => 0,
-            Self::Moderator => 50,
-            Self::Owner => 100,
-        }
-    }
-
-    /// The role a power level gives.
-    pub fn from_power_level(level: i64) -> Self {
-        match level {
-            l if l >= 100 => Self::Owner,
-            l if l >= 50 => Self::Moderator,
-            l if l >= 0 => Self::Member,
-            _ => Self::Reader,
-        }
-    }
-}
-
-/// Event types and the least role that may send them, set in every room's power levels when
-/// a community is created. Tool issues add their types here, so each room is created knowing them.
-pub const EVENT_ROLES: &[(&str, Role)] = &[
+/// Event types of the community itself and of room settings, and the least role that may send
+/// them. Each tool adds the types it owns ([`crate::tools::Tool::events`]); [`event_roles`] lists
+/// both, and every room of a community is created knowing them.
+pub const COMMUNITY_EVENT_ROLES: &[(&str, Role)] = &[
     // The community itself.
     ("org.parvis.community", Role::Owner),
     ("org.parvis.community.room", Role::Owner),
@@ -84,22 +49,17 @@ pub const EVENT_ROLES: &[(&str, Role)] = &[
     ("m.room.pinned_events", Role::Moderator),
     ("im.vector.modular.widgets", Role::Moderator),
     ("io.element.widgets.layout", Role::Moderator),
-    // Collaboration content: members write, readers only read.
-    ("org.parvis.document", Role::Member),
-    ("org.parvis.document.folder", Role::Member),
-    ("org.parvis.document.lock", Role::Member),
-    ("org.parvis.wiki.page", Role::Member),
-    ("org.parvis.blog.post", Role::Member),
-    ("org.parvis.faq.entry", Role::Moderator),
-    ("org.parvis.guide", Role::Member),
-    ("org.parvis.calendar.event", Role::Member),
-    ("org.parvis.survey", Role::Member),
-    ("org.matrix.msc3381.poll.start", Role::Member),
-    ("org.matrix.msc3381.poll.response", Role::Member),
-    ("org.matrix.msc3381.poll.end", Role::Member),
-    ("org.parvis.kanban.board", Role::Moderator),
-    ("org.parvis.kanban.card", Role::Member),
 ];
+
+/// Every event type a community's power levels name, with the least role that may send it:
+/// the community's own, then each registered tool's.
+pub fn event_roles() -> impl Iterator<Item = (&'static str, Role)> {
+    COMMUNITY_EVENT_ROLES.iter().copied().chain(
+        crate::tools::TOOLS
+            .iter()
+            .flat_map(|tool| tool.events.iter().copied()),
+    )
+}
 
 /// What Parvis needs to know of the room version the homeserver will use.
 #[derive(Clone, Debug)]
@@ -169,9 +129,8 @@ impl CommunityBlueprint {
         levels.kick = level(Role::Moderator);
         levels.ban = level(Role::Moderator);
         levels.redact = level(Role::Moderator);
-        levels.events = EVENT_ROLES
-            .iter()
-            .map(|(event_type, role)| (TimelineEventType::from(*event_type), level(*role)))
+        levels.events = event_roles()
+            .map(|(event_type, role)| (TimelineEventType::from(event_type), level(role)))
             .collect();
         levels.users.clear();
         levels.users.insert(self.owner.clone(), level(Role::Owner));

@@ -4,7 +4,7 @@
 //! pin the wire format.
 
 use ruma::{
-    OwnedMxcUri, OwnedRoomId, OwnedUserId,
+    OwnedEventId, OwnedMxcUri, OwnedRoomId, OwnedUserId,
     events::{EmptyStateKey, macros::EventContent, room::EncryptedFile},
 };
 use serde::{Deserialize, Serialize};
@@ -37,7 +37,9 @@ impl RoomPurpose {
     /// Rooms every community has, whatever tools it enables.
     pub const BASE: [RoomPurpose; 2] = [RoomPurpose::Home, RoomPurpose::Discussion];
 
-    /// The optional tools, in the order their rooms are listed in the space.
+    /// Every purpose a tool's room may have, in the order rooms are listed in the space. A new
+    /// community only gets the rooms of registered tools ([`crate::tools::tool_rooms`]); the
+    /// others are the rooms of tools still to come, read as they are named.
     pub const TOOLS: [RoomPurpose; 7] = [
         RoomPurpose::Documents,
         RoomPurpose::Wiki,
@@ -90,6 +92,48 @@ impl RoomPurpose {
             Self::Tasks => "Tasks",
         }
     }
+}
+
+/// `m.room.message`: the notice the bot posts about a new revision of an object, for people on
+/// clients without widgets. It refers to the revision (`m.reference`), so what is said of the
+/// notice — a 👍 in Element — is said of the object. It mentions nobody.
+#[derive(Clone, Debug, Deserialize, Serialize, EventContent)]
+#[ruma_event(type = "m.room.message", kind = MessageLike)]
+pub struct RevisionNoticeEventContent {
+    /// Always `m.notice`.
+    pub msgtype: String,
+    /// What happened, with a link to the revision.
+    pub body: String,
+    /// Nobody: the notice quotes what people wrote.
+    #[serde(rename = "m.mentions")]
+    pub mentions: ruma::events::Mentions,
+    /// `{"rel_type": "m.reference", "event_id": <the revision>}`.
+    #[serde(rename = "m.relates_to")]
+    pub relates_to: ReferenceRelation,
+}
+
+impl RevisionNoticeEventContent {
+    /// A notice about `revision`.
+    pub fn new(body: impl Into<String>, revision: OwnedEventId) -> Self {
+        Self {
+            msgtype: "m.notice".to_owned(),
+            body: body.into(),
+            mentions: ruma::events::Mentions::new(),
+            relates_to: ReferenceRelation {
+                rel_type: "m.reference".to_owned(),
+                event_id: revision,
+            },
+        }
+    }
+}
+
+/// An `m.reference` relation to an event.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ReferenceRelation {
+    /// Always `m.reference`.
+    pub rel_type: String,
+    /// The event referred to.
+    pub event_id: OwnedEventId,
 }
 
 /// `org.parvis.community`: a Parvis community, in the state of its space (`m.space`), state key `""`.
@@ -453,6 +497,26 @@ mod tests {
         let layout = json!({"widgets": {"parvis_wiki": {"container": "top", "index": 0, "width": 100, "height": 60}}});
         let content: WidgetLayoutEventContent = from_value(layout.clone()).unwrap();
         assert_eq!(to_value(&content).unwrap(), layout);
+    }
+
+    #[test]
+    fn revision_notice_round_trip() {
+        let content =
+            RevisionNoticeEventContent::new("📄 edited", ruma::owned_event_id!("$revision"));
+        let json = json!({
+            "msgtype": "m.notice",
+            "body": "📄 edited",
+            "m.mentions": {},
+            "m.relates_to": {"rel_type": "m.reference", "event_id": "$revision"},
+        });
+        assert_eq!(to_value(&content).unwrap(), json);
+        let read: RevisionNoticeEventContent = from_value(json).unwrap();
+        assert_eq!(read.relates_to, content.relates_to);
+        assert_eq!(read.body, content.body);
+        assert_eq!(
+            <RevisionNoticeEventContent as ruma::events::StaticEventContent>::TYPE,
+            "m.room.message"
+        );
     }
 
     #[test]

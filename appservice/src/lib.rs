@@ -20,6 +20,8 @@ pub mod metrics;
 pub mod projection;
 pub mod publishing;
 pub mod rebuild;
+pub mod role;
 pub mod server;
 pub mod store;
+pub mod tools;
 pub mod web;

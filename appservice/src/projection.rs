@@ -29,6 +29,7 @@ use crate::{
     publishing::publication::{
         PublicationChange, PublicationKind, PublicationRow, PublishingEvent, publication_change,
     },
+    tools::{self, ToolEvent, ToolWrite},
 };
 
 /// A JSON object.
@@ -344,6 +345,8 @@ pub enum IndexChange {
     Enqueue(Job),
     /// Record an event that could not be projected (it is acknowledged all the same).
     Skip(SkippedEvent),
+    /// A write a tool's planner asked for, on its own tables.
+    Tool(ToolWrite),
 }
 
 /// An event Parvis could not project, and why: recorded, logged and counted, never retried
@@ -594,6 +597,10 @@ fn plan_event(
         }
     }
 
+    if created_by(context, &event.room_id, &identity.bot) {
+        plan_tools(identity, event, changes);
+    }
+
     if let Some(state) = StateRow::from_event(event) {
         // Every revision is history, even one delivered after its successor.
         if created_by(context, &event.room_id, &identity.bot)
@@ -666,6 +673,23 @@ fn plan_event(
         }
         plan_command(identity, event, changes);
     }
+}
+
+/// What the registered tools write for an event of a room Parvis created.
+fn plan_tools(identity: &Identity, event: &RoomEvent, changes: &mut Vec<IndexChange>) {
+    let redacts = event.redacted_event();
+    let writes = tools::plan(&ToolEvent {
+        room_id: &event.room_id,
+        event_id: &event.event_id,
+        sender: &event.sender,
+        event_type: &event.event_type,
+        state_key: event.state_key.as_deref(),
+        content: &event.content,
+        redacts: redacts.as_deref(),
+        origin_server_ts: event.origin_server_ts,
+        sent_by_bot: event.sender == identity.bot,
+    });
+    changes.extend(writes.into_iter().map(IndexChange::Tool));
 }
 
 /// Records a state row and the typed rows derived from it.
@@ -826,10 +850,12 @@ pub fn plan_snapshot(
                 &row,
                 Some(event.origin_server_ts),
             ));
-            if room.creator.as_deref() == Some(&*identity.bot)
-                && let Some(revision) = RevisionRow::from_event(event)
-            {
-                changes.push(IndexChange::PutRevision(revision));
+            if room.creator.as_deref() == Some(&*identity.bot) {
+                // A tool's tables of current state were forgotten with the room's state.
+                plan_tools(identity, event, &mut changes);
+                if let Some(revision) = RevisionRow::from_event(event) {
+                    changes.push(IndexChange::PutRevision(revision));
+                }
             }
             changes.push(IndexChange::PutState(row));
         }

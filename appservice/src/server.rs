@@ -11,7 +11,7 @@ use ruma::api::client::appservice::request_ping;
 use tokio::{net::TcpListener, sync::Notify};
 
 use crate::{
-    api::{ApiState, api_router},
+    api::{ApiState, ToolRoutes, api_router},
     bot::Bot,
     ingest::Ingest,
     projection::{Identity, Job},
@@ -20,6 +20,11 @@ use crate::{
 
 /// How long processed-event records are kept (the homeserver does not redeliver older events).
 const PROCESSED_EVENTS_RETENTION_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// The HTTP routes of every tool that has some, one line per tool (see [`crate::tools`]).
+#[rustfmt::skip]
+pub static TOOL_ROUTES: &[ToolRoutes] = &[
+];
 
 /// Why Parvis could not start.
 #[derive(Debug, thiserror::Error)]
@@ -199,7 +204,7 @@ impl Application {
         };
         let router = public_appservice
             .unwrap_or_default()
-            .merge(api_router(api))
+            .merge(api_router(api, TOOL_ROUTES))
             .merge(crate::web::web_router(crate::web::WebAssets {
                 dir: config.web.assets_dir.clone().into(),
                 homeserver_url: config
@@ -388,5 +393,23 @@ async fn read_device_updates(crypto: &BotCrypto, requests_waiting: &Notify, keys
                 delay = (delay * 2).min(Duration::from_secs(60));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The web app's API types are generated from `widgets/openapi.json`: it must be this
+    /// API's description, its tools' routes included, or the app would be typed against
+    /// another API.
+    #[test]
+    fn the_web_apps_copy_of_the_openapi_description_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../widgets/openapi.json");
+        let copy = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            copy == crate::api::openapi_document(TOOL_ROUTES),
+            "widgets/openapi.json is stale: run `cargo run -p parvis -- openapi --output widgets/openapi.json`"
+        );
     }
 }

@@ -183,6 +183,35 @@ impl TestUser {
         Ok(value["event_id"].as_str().unwrap_or_default().to_owned())
     }
 
+    /// Sends a message-like event of any type, as a client would; returns its event ID.
+    pub async fn send_event(
+        &self,
+        room_id: &str,
+        event_type: &str,
+        content: Value,
+    ) -> Result<String> {
+        let txn = uuid::Uuid::new_v4().simple().to_string();
+        let path = format!(
+            "/rooms/{}/send/{}/{txn}",
+            encode(room_id),
+            encode(event_type)
+        );
+        let value = self.put("sending an event", &path, content).await?;
+        Ok(value["event_id"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Redacts an event; returns the redaction's event ID.
+    pub async fn redact(&self, room_id: &str, event_id: &str) -> Result<String> {
+        let txn = uuid::Uuid::new_v4().simple().to_string();
+        let path = format!(
+            "/rooms/{}/redact/{}/{txn}",
+            encode(room_id),
+            encode(event_id)
+        );
+        let value = self.put("redacting an event", &path, json!({})).await?;
+        Ok(value["event_id"].as_str().unwrap_or_default().to_owned())
+    }
+
     /// Sends a state event; returns its event ID.
     pub async fn send_state(
         &self,

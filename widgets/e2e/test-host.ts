@@ -65,12 +65,19 @@ class TestHostDriver extends WidgetDriver {
     targetRoom: string | null = null,
   ): Promise<ISendEventDetails> {
     const room = targetRoom ?? roomId;
-    const path =
-      stateKey !== null && stateKey !== undefined
-        ? `/_matrix/client/v3/rooms/${enc(room)}/state/${enc(eventType)}/${enc(stateKey)}`
-        : `/_matrix/client/v3/rooms/${enc(room)}/send/${enc(eventType)}/host-${Date.now()}-${(txn += 1)}`;
+    const txnId = `host-${Date.now()}-${(txn += 1)}`;
+    const redacts = (content as { redacts?: unknown } | null)?.redacts;
+    let path = `/_matrix/client/v3/rooms/${enc(room)}/send/${enc(eventType)}/${txnId}`;
+    let body = content;
+    if (stateKey !== null && stateKey !== undefined) {
+      path = `/_matrix/client/v3/rooms/${enc(room)}/state/${enc(eventType)}/${enc(stateKey)}`;
+    } else if (eventType === "m.room.redaction" && typeof redacts === "string") {
+      // As Element's widget driver does: a redaction goes through the redact endpoint.
+      path = `/_matrix/client/v3/rooms/${enc(room)}/redact/${enc(redacts)}/${txnId}`;
+      body = {};
+    }
     try {
-      const { event_id } = await clientServer<{ event_id: string }>("PUT", path, content);
+      const { event_id } = await clientServer<{ event_id: string }>("PUT", path, body);
       record.sent.push({ type: eventType, stateKey, roomId: room, eventId: event_id });
       return { roomId: room, eventId: event_id };
     } catch (error) {

@@ -4,9 +4,11 @@
  */
 import "./styles.css";
 import { apiBaseFor, startApp } from "./app/app";
+import { toolCapabilities } from "./session/capabilities";
 import { readWidgetParams, widgetIdInSearch } from "./session/params";
 import { browserSessionStorage, SessionStore } from "./session/store";
 import { WidgetSession } from "./session/widget";
+import { discoveredTools } from "./tools";
 
 const store = new SessionStore(browserSessionStorage());
 let params = readWidgetParams(window.location.search, window.location.hash);
@@ -17,7 +19,7 @@ if (params) {
   const widgetId = widgetIdInSearch(window.location.search);
   if (widgetId) params = store.loadWidgetParams(widgetId);
 }
-const widget = params ? new WidgetSession(params) : null;
+const widget = params ? new WidgetSession(params, toolCapabilities(discoveredTools())) : null;
 
 let langStorage: Storage | null = null;
 try {

@@ -3,7 +3,7 @@ import { foldAccents, newObjectId, slugify, uniqueSlug } from "../src/publishing
 import { BLOG, FAQ, GUIDES, parseTags, WIKI } from "../src/publishing/tools";
 import { ancestors, flatten, pageTree, subtreeIds } from "../src/publishing/tree";
 import { rewriteWikiHref } from "../src/publishing/links";
-import { waitUntil } from "../src/publishing/poll";
+import { waitUntil } from "../src/publishing/await-index";
 
 describe("slugs, as the server makes them (render.rs tests)", () => {
   it.each([

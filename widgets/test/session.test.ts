@@ -6,9 +6,10 @@ import { fr } from "../src/i18n/fr";
 import { normalizeHomeserverUrl } from "../src/session/homeserver";
 import { readWidgetParams } from "../src/session/params";
 import { SessionStore } from "../src/session/store";
-import { requestedCapabilities } from "../src/session/widget";
+import { toolCapabilities } from "../src/session/capabilities";
 import { commentContent } from "../src/session/writer";
 import { safeNext } from "../src/pages/login";
+import { discoveredTools } from "../src/tools";
 
 function memoryStorage() {
   const map = new Map<string, string>();
@@ -39,9 +40,12 @@ describe("widget parameters", () => {
     expect(readWidgetParams("?widgetId=w&parentUrl=not%20a%20url", "")).toBeNull();
   });
 
-  it("asks for the state events and messages it writes", () => {
-    expect(requestedCapabilities()).toContain("org.matrix.msc2762.send.state_event:org.parvis.wiki.page");
-    expect(requestedCapabilities()).toContain("org.matrix.msc2762.send.event:m.room.message");
+  it("asks for the state events and messages its tools write, each once", () => {
+    const requested = toolCapabilities(discoveredTools());
+    expect(requested).toContain("org.matrix.msc2762.send.state_event:org.parvis.wiki.page");
+    expect(requested).toContain("org.matrix.msc2762.send.state_event:org.parvis.guide");
+    expect(requested).toContain("org.matrix.msc2762.send.event:m.room.message");
+    expect(new Set(requested).size).toBe(requested.length);
   });
 });
 

@@ -193,7 +193,9 @@ async fn list(
     Ok(Json(items))
 }
 
-async fn load(
+/// An object `user` may read, with its room and kind: a member of its room, and the object
+/// published or theirs.
+pub(crate) async fn load_readable(
     state: &ApiState,
     space: &str,
     tool: &str,
@@ -256,7 +258,7 @@ async fn read(
     user: SignedInUser,
     ApiPath((space, tool, id)): ApiPath<(String, String, String)>,
 ) -> Result<Json<PublicationView>, MatrixErrorBody> {
-    let (room, _, publication) = load(&state, &space, &tool, &id, &user.user_id).await?;
+    let (room, _, publication) = load_readable(&state, &space, &tool, &id, &user.user_id).await?;
     let html = render_body(&state, &space, &publication.body).await?.html;
     let mut backlinks = state
         .index
@@ -505,7 +507,7 @@ async fn update(
     ApiJson(content): ApiJson<Map<String, Value>>,
 ) -> Result<Json<Value>, MatrixErrorBody> {
     let (kind, purpose) = tool_kind(&tool)?;
-    load(&state, &space, &tool, &id, &user.user_id).await?;
+    load_readable(&state, &space, &tool, &id, &user.user_id).await?;
     write(
         &state,
         &WriteTarget {
@@ -556,7 +558,7 @@ async fn revisions(
     user: SignedInUser,
     ApiPath((space, tool, id)): ApiPath<(String, String, String)>,
 ) -> Result<Json<Vec<RevisionView>>, MatrixErrorBody> {
-    let (room, kind, _) = load(&state, &space, &tool, &id, &user.user_id).await?;
+    let (room, kind, _) = load_readable(&state, &space, &tool, &id, &user.user_id).await?;
     let rows = state
         .index
         .revisions(room.as_str(), kind, &id)
@@ -595,7 +597,7 @@ async fn diff(
     ApiPath((space, tool, id)): ApiPath<(String, String, String)>,
     ApiQuery(query): ApiQuery<DiffQuery>,
 ) -> Result<Json<Vec<DiffLine>>, MatrixErrorBody> {
-    let (room, kind, _) = load(&state, &space, &tool, &id, &user.user_id).await?;
+    let (room, kind, _) = load_readable(&state, &space, &tool, &id, &user.user_id).await?;
     let rows = state
         .index
         .revisions(room.as_str(), kind, &id)
@@ -628,7 +630,7 @@ async fn restore(
     ApiPath((space, tool, id)): ApiPath<(String, String, String)>,
     ApiJson(body): ApiJson<RestoreBody>,
 ) -> Result<Json<Value>, MatrixErrorBody> {
-    let (room, kind, _) = load(&state, &space, &tool, &id, &user.user_id).await?;
+    let (room, kind, _) = load_readable(&state, &space, &tool, &id, &user.user_id).await?;
     let (_, purpose) = tool_kind(&tool)?;
     let rows = state
         .index
@@ -671,7 +673,7 @@ async fn comments(
     user: SignedInUser,
     ApiPath((space, tool, id)): ApiPath<(String, String, String)>,
 ) -> Result<Json<Vec<CommentRow>>, MatrixErrorBody> {
-    let (room, kind, _) = load(&state, &space, &tool, &id, &user.user_id).await?;
+    let (room, kind, _) = load_readable(&state, &space, &tool, &id, &user.user_id).await?;
     Ok(Json(
         state
             .index
@@ -697,7 +699,7 @@ async fn comment(
     ApiPath((space, tool, id)): ApiPath<(String, String, String)>,
     ApiJson(body): ApiJson<CommentBody>,
 ) -> Result<(StatusCode, Json<Value>), MatrixErrorBody> {
-    let (room, _, publication) = load(&state, &space, &tool, &id, &user.user_id).await?;
+    let (room, _, publication) = load_readable(&state, &space, &tool, &id, &user.user_id).await?;
     if body.body.trim().is_empty() {
         return Err(MatrixErrorBody::new(
             StatusCode::BAD_REQUEST,

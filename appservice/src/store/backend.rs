@@ -30,6 +30,7 @@ use crate::{
         RoomEvent, SkipCause, SkippedEvent, StateRow, TrackedRoom, plan_snapshot, plan_transaction,
     },
     publishing::publication::{PublicationKind, PublicationRow},
+    tools::{SqlValue, TOOLS},
 };
 
 /// Rows per multi-row statement: well under SQLite's 32,766 bound parameters.
@@ -773,6 +774,15 @@ macro_rules! index_store {
                         {
                             sqlx::query(sql).bind(room_id.as_str()).execute(&mut **tx).await?;
                         }
+                        for table in TOOLS.iter().flat_map(|tool| tool.tables) {
+                            if !(keep_history && table.history) {
+                                let sql = format!("DELETE FROM {} WHERE room_id = $1", table.name);
+                                sqlx::query(sqlx::AssertSqlSafe(sql)).bind(room_id.as_str()).execute(&mut **tx).await?;
+                            }
+                        }
+                    }
+                    IndexChange::Tool(write) => {
+                        Self::bind_tool(sqlx::query(write.statement), write.args).execute(&mut **tx).await?;
                     }
                     IndexChange::PutCommunity(row) => {
                         let tools: Vec<&str> = row.content.tools.iter().map(|tool| tool.as_str()).collect();
@@ -836,6 +846,21 @@ macro_rules! index_store {
                     batched => return Self::flush_one(tx, batched).await,
                 }
                 Ok(0)
+            }
+
+            /// Binds a tool's parameters to its statement.
+            fn bind_tool<'q>(
+                mut query: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments>,
+                args: Vec<SqlValue>,
+            ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments> {
+                for arg in args {
+                    query = match arg {
+                        SqlValue::Null => query.bind(None::<String>),
+                        SqlValue::Integer(value) => query.bind(value),
+                        SqlValue::Text(text) => query.bind(text),
+                    };
+                }
+                query
             }
 
             async fn insert_skipped<'e, E: sqlx::Executor<'e, Database = $db>>(executor: E, skipped: &SkippedEvent) -> Result<()> {
@@ -958,6 +983,9 @@ macro_rules! index_store {
                 ] {
                     sqlx::query(sql).execute(&mut *tx).await?;
                 }
+                for table in TOOLS.iter().flat_map(|tool| tool.tables) {
+                    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {}", table.name))).execute(&mut *tx).await?;
+                }
                 tx.commit().await?;
                 Ok(())
             }
@@ -1001,16 +1029,17 @@ macro_rules! index_store {
                     }
                     digest.end_row();
                 }
-                for (table, sql, json_column) in DIGESTED_PUBLISHING_TABLES {
+                let tool_tables = TOOLS.iter().flat_map(|tool| tool.tables).map(|table| (table.name, table.digest, None));
+                for (table, sql, json_column) in DIGESTED_PUBLISHING_TABLES.iter().copied().chain(tool_tables) {
                     digest.table(table);
-                    for row in sqlx::query(*sql).fetch_all(&mut *tx).await? {
+                    for row in sqlx::query(sql).fetch_all(&mut *tx).await? {
                         for column in 0..row.len() {
                             let value: Option<String> = match row.try_get::<Option<String>, _>(column) {
                                 Ok(value) => value,
                                 Err(_) => Some(row.try_get::<i64, _>(column)?.to_string()),
                             };
                             let value = value.unwrap_or_else(|| "\u{0}null".to_owned());
-                            if Some(column) == *json_column {
+                            if Some(column) == json_column {
                                 digest.json_field(&value);
                             } else {
                                 digest.field(&value);
@@ -1334,6 +1363,23 @@ macro_rules! index_store {
                     }
                 }
                 Ok(hits)
+            }
+
+            async fn tool_rows(&self, statement: &str, args: Vec<SqlValue>) -> Result<Vec<Vec<SqlValue>>> {
+                let query = sqlx::query(sqlx::AssertSqlSafe(statement.to_owned()));
+                let rows = Self::bind_tool(query, args).fetch_all(&self.pool).await?;
+                rows.iter()
+                    .map(|row| {
+                        (0..row.len())
+                            .map(|column| {
+                                if let Ok(text) = row.try_get::<Option<String>, _>(column) {
+                                    return Ok(text.map_or(SqlValue::Null, SqlValue::Text));
+                                }
+                                Ok(row.try_get::<Option<i64>, _>(column)?.map_or(SqlValue::Null, SqlValue::Integer))
+                            })
+                            .collect()
+                    })
+                    .collect()
             }
 
             async fn search_backlog(&self) -> Result<u64> {

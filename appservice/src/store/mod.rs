@@ -16,7 +16,7 @@ mod backend;
 pub mod digest;
 mod search_words;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use backend::{PostgresIndex, SqliteIndex};
 
@@ -338,6 +338,13 @@ pub trait IndexStore: Send + Sync {
         slug: &str,
     ) -> impl Future<Output = Result<Vec<(String, String)>>> + Send;
 
+    /// Rows of a tool's read query (`$1`… parameters), each column as text, integer or null.
+    fn tool_rows(
+        &self,
+        statement: &str,
+        args: Vec<crate::tools::SqlValue>,
+    ) -> impl Future<Output = Result<Vec<Vec<crate::tools::SqlValue>>>> + Send;
+
     /// Full-text search, best results first.
     fn search(&self, query: &SearchQuery) -> impl Future<Output = Result<Vec<SearchHit>>> + Send;
 
@@ -530,6 +537,13 @@ impl IndexStore for Index {
     }
     async fn backlinks(&self, room_id: &str, slug: &str) -> Result<Vec<(String, String)>> {
         delegate!(self, index => index.backlinks(room_id, slug))
+    }
+    async fn tool_rows(
+        &self,
+        statement: &str,
+        args: Vec<crate::tools::SqlValue>,
+    ) -> Result<Vec<Vec<crate::tools::SqlValue>>> {
+        delegate!(self, index => index.tool_rows(statement, args))
     }
     async fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>> {
         delegate!(self, index => index.search(query))

@@ -13,14 +13,14 @@ use serde_json::{Value, json};
 use super::*;
 use crate::projection::{Identity, Job, RoomEvent};
 
-fn identity() -> Identity {
+pub(crate) fn identity() -> Identity {
     Identity {
         bot: owned_user_id!("@parvis:hs"),
         user_prefix: "parvis_".to_owned(),
     }
 }
 
-fn event(
+pub(crate) fn event(
     id: &str,
     room: &str,
     sender: &str,
@@ -44,7 +44,7 @@ fn replacing(mut event: RoomEvent, replaced: &str) -> RoomEvent {
 }
 
 /// A space the bot created for Alice, with its community state.
-fn community_space(room: &str) -> Vec<RoomEvent> {
+pub(crate) fn community_space(room: &str) -> Vec<RoomEvent> {
     vec![
         event(
             &format!("$create{room}"),
@@ -964,7 +964,7 @@ async fn sqlite_search_file_deleted_is_rebuilt() {
     assert_eq!(store.search_backlog().await.unwrap(), 0);
 }
 
-async fn open_sqlite() -> (SqliteIndex, tempfile::TempDir) {
+pub(crate) async fn open_sqlite() -> (SqliteIndex, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("index.db").display());
     (SqliteIndex::connect(&url, 4).await.unwrap(), dir)
@@ -1020,7 +1020,7 @@ pub(crate) async fn fresh_postgres() -> (String, PostgresDatabase) {
     )
 }
 
-async fn open_postgres() -> (PostgresIndex, PostgresDatabase) {
+pub(crate) async fn open_postgres() -> (PostgresIndex, PostgresDatabase) {
     let (url, guard) = fresh_postgres().await;
     (PostgresIndex::connect(&url, 4).await.unwrap(), guard)
 }

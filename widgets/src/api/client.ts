@@ -121,6 +121,15 @@ export interface ApiClientOptions {
 
 const enc = encodeURIComponent;
 
+/**
+ * An API path from its segments, each percent-encoded: `apiPath("communities", space, "wiki",
+ * id, "likes")` → `/api/v1/communities/!s%3Ahs/wiki/p1/likes`. With `ApiClient.request`, how a
+ * tool makes calls of its own without adding methods to this client.
+ */
+export function apiPath(...segments: string[]): string {
+  return `/api/v1/${segments.map(enc).join("/")}`;
+}
+
 /** The Parvis REST API. */
 export class ApiClient {
   readonly #options: ApiClientOptions;
@@ -131,7 +140,10 @@ export class ApiClient {
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
   }
 
-  /** One call; retried once after a token renewal when the session has expired. */
+  /**
+   * One call (`path` from `apiPath`), signed with the session's token; retried once after a
+   * token renewal when the session has expired. Failures are `ApiError`s.
+   */
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const url = this.url(path, options.query);
     const send = () =>

@@ -121,7 +121,7 @@ export function createShell(root: HTMLElement, app: App, onSignOut: (() => Promi
         null,
         item("home", hashFor("/c/:space", { space }), app.t("shell.home")),
         // Until the community is known, every tool is listed; then only the enabled ones.
-        (enabled ? app.registry.enabledTools(enabled) : app.registry.tools()).map((tool) => item(tool.id, hashFor(tool.home, { space }), app.t(tool.label))),
+        app.registry.navigationTools(enabled).map((tool) => item(tool.id, hashFor(tool.home, { space }), app.t(tool.label))),
         item("search", hashFor("/c/:space/search", { space }), app.t("shell.search")),
       ),
     );

@@ -1,19 +1,25 @@
-/** `#/c/{space}`: a community's description, its tools, members and roles, recent activity. */
+/**
+ * `#/c/{space}`: a community's description, its tools, members and roles, recent activity, and
+ * the sections its tools add (`ToolDef.homeSections`).
+ */
 import type { CommunityOverview } from "../api/types";
 import type { App, PageContext } from "../app/context";
 import { append, h } from "../app/dom";
 import { hashFor } from "../app/router";
+import { renderSlots } from "../app/slots";
 import { pageHeader, person, time } from "../app/ui";
 import { toolOfKind } from "../publishing/tools";
 import { links } from "../publishing/workflow";
 import { searchForm } from "./search";
 
-export default async function communityHome({ app, main, params, signal }: PageContext): Promise<void> {
+export default async function communityHome(context: PageContext): Promise<void> {
+  const { app, main, params, signal } = context;
   const space = params.space as string;
   const community = await app.api.overview(space, signal);
   if (signal.aborted) return;
   app.setTitle(community.name);
-  const tools = app.registry.enabledTools(community.tools);
+  const tools = app.registry.navigationTools(community.tools);
+  const toolSections = h("div", { class: "home-sections" });
   append(main, [
     pageHeader(community.name),
     community.description ? h("p", { class: "lead" }, community.description) : null,
@@ -37,10 +43,12 @@ export default async function communityHome({ app, main, params, signal }: PageC
               ),
         ),
         activitySection(app, space, community),
+        toolSections,
       ),
       membersSection(app, community),
     ),
   ]);
+  renderSlots(context, app.registry.homeSections(community.tools), { space }, toolSections);
 }
 
 function activitySection(app: App, space: string, community: CommunityOverview): HTMLElement {

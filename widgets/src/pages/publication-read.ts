@@ -1,10 +1,12 @@
 /**
- * `#/c/{space}/{wiki|blog|faq}/{id}`: one object, rendered by the server, with its backlinks,
- * its revisions (compare, restore) and its comments (a Matrix thread any client can answer).
+ * `#/c/{space}/{wiki|blog|faq}/{id}`: one object, rendered by the server, with the panels tools
+ * add to every object (`ToolDef.objectPanels`), its backlinks, its revisions (compare, restore)
+ * and its comments (a Matrix thread any client can answer).
  */
 import type { Comment, Publication, PublicationView, Revision } from "../api/types";
 import type { App, PageContext } from "../app/context";
 import { append, h, setTrustedHtml } from "../app/dom";
+import { renderSlots } from "../app/slots";
 import { busy, errorBox, field, pageHeader, person, tagList, time } from "../app/ui";
 import { adjustRenderedLinks } from "../publishing/links";
 import { ancestors } from "../publishing/tree";
@@ -16,12 +18,14 @@ export default async function publicationRead(context: PageContext): Promise<voi
   const tool = toolOf(context);
   const space = params.space as string;
   const id = params.id as string;
-  const [view, revisions, comments, wikiPages] = await Promise.all([
+  const [view, revisions, comments, wikiPages, community] = await Promise.all([
     app.api.read(space, tool.tool, id, signal),
     app.api.revisions(space, tool.tool, id, signal),
     app.api.comments(space, tool.tool, id, signal),
     // Titles for the breadcrumbs and backlinks of wiki pages.
     tool.room === "wiki" ? app.api.list(space, "wiki", signal).catch(() => []) : Promise.resolve([] as Publication[]),
+    // Its enabled tools, whose panels are shown (cached: the header asked already); every tool's when unknown.
+    app.community(space).catch(() => null),
   ]);
   if (signal.aborted) return;
   const title = view.title || app.t("common.untitled");
@@ -68,7 +72,14 @@ export default async function publicationRead(context: PageContext): Promise<voi
   const article = h("article", { class: "rendered", "aria-labelledby": "page-title" });
   setTrustedHtml(article, view.html);
   adjustRenderedLinks(article, space);
-  main.append(article);
+  const panels = h("div", { class: "object-panels" });
+  main.append(article, panels);
+  renderSlots(
+    context,
+    app.registry.objectPanels(community?.tools),
+    { space, tool: tool.tool, id, eventId: view.event_id, roomId: view.room_id },
+    panels,
+  );
 
   append(main, [
     tool.tool === "guides" ? readingPath(app, space, view, wikiPages) : null,

@@ -1,8 +1,10 @@
 /**
- * The routes of a publishing tool (list, new, read, edit, diff), shared by wiki, blog and FAQ.
+ * The routes of a publishing tool (list, new, read, edit, diff), shared by wiki, blog and FAQ,
+ * with the widget capabilities its writes need.
  */
 import type { PageContext } from "../app/context";
 import type { ToolDef } from "../app/registry";
+import { capability } from "../session/capabilities";
 import type { PublicationToolDef } from "./tools";
 
 /** The tool entry of a publishing tool, for `src/tools/<name>/tool.ts`. */
@@ -14,6 +16,9 @@ export function publicationTool(def: PublicationToolDef, order: number): ToolDef
     order,
     home: base,
     requires: def.room === def.tool ? undefined : def.room,
+    objectPage: `${base}/:id`,
+    // In widget mode Element sends its objects (state events) and their comments (thread messages).
+    capabilities: [capability.sendState(def.eventType), capability.sendEvent("m.room.message")],
     routes: [
       { pattern: base, name: `${def.tool}.list`, load: () => import("../pages/publication-list") },
       { pattern: `${base}/new`, name: `${def.tool}.new`, load: () => import("../pages/publication-edit") },

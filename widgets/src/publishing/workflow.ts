@@ -8,7 +8,7 @@ import { roomOf } from "../app/context";
 import { hashFor } from "../app/router";
 import { WidgetIdentity } from "../session/identity";
 import type { WriteTarget } from "../session/writer";
-import { waitUntil } from "./poll";
+import { waitUntil } from "./await-index";
 import { PUBLICATION_TOOLS, type PublicationToolDef } from "./tools";
 
 /** The publishing tool of the current route. */

@@ -9,25 +9,6 @@ import { ApiError } from "../api/client";
 import type { OpenIdToken } from "../api/types";
 import type { WidgetParams } from "./params";
 
-/** The state events the widget writes (one per publishing tool). */
-export const STATE_EVENT_TYPES = [
-  "org.parvis.wiki.page",
-  "org.parvis.blog.post",
-  "org.parvis.faq.entry",
-  "org.parvis.guide",
-] as const;
-
-/** The room events the widget sends: comments are `m.room.message` in a thread. */
-export const ROOM_EVENT_TYPES = ["m.room.message"] as const;
-
-/** The capabilities asked of Element, as strings (MSC2762 event capabilities). */
-export function requestedCapabilities(): string[] {
-  return [
-    ...STATE_EVENT_TYPES.map((type) => `org.matrix.msc2762.send.state_event:${type}`),
-    ...ROOM_EVENT_TYPES.map((type) => `org.matrix.msc2762.send.event:${type}`),
-  ];
-}
-
 /** How long Element may take to negotiate capabilities before the app says so. */
 const READY_TIMEOUT_MS = 30_000;
 
@@ -43,12 +24,13 @@ export class WidgetSession {
 
   /**
    * Starts the widget API at once: Element asks for capabilities as soon as the frame has
-   * loaded (`waitForIframeLoad`), so this must run before the page's load event.
+   * loaded (`waitForIframeLoad`), so this must run before the page's load event. `capabilities`
+   * are what the tools need (`toolCapabilities` of `capabilities.ts`).
    */
-  constructor(params: WidgetParams) {
+  constructor(params: WidgetParams, capabilities: readonly string[]) {
     this.params = params;
     this.api = new WidgetApi(params.widgetId, params.parentOrigin);
-    this.api.requestCapabilities(requestedCapabilities());
+    this.api.requestCapabilities([...capabilities]);
     this.ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new ApiError(0, "ORG.PARVIS_WIDGET_TIMEOUT", "Element did not answer the widget")),

@@ -82,7 +82,7 @@ export function commentContent(threadRoot: string, body: string): Record<string,
 }
 
 /** The event ID Element answered with; a client that gives none (a delayed event) is an error here. */
-function sentEventId(eventId: string | undefined): string {
+export function sentEventId(eventId: string | undefined): string {
   if (!eventId) throw new ApiError(502, "ORG.PARVIS_WIDGET_NO_EVENT_ID", "the client did not say which event it sent");
   return eventId;
 }

@@ -1,6 +1,7 @@
 /**
- * After a write, the index follows the room: the write is visible once the homeserver has
- * pushed the event to Parvis. The app polls the read endpoint until it sees the new event.
+ * Waiting for the index after a write: the index follows the room, so a write is visible once
+ * the homeserver has pushed the event to Parvis. The app polls an endpoint that shows it (the
+ * object, its comments, its likes) until the new event is there.
  */
 
 /** Options of `waitUntil`. */

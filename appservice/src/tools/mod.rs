@@ -1,0 +1,267 @@
+//! The tools of a community, each declared once in its own folder and listed once in [`TOOLS`].
+//!
+//! A tool declares the event types it owns with the least role that may send each, the room it
+//! lives in, the help lines it adds to `!parvis help`, the index tables it keeps (created by its
+//! migration pair in `appservice/migrations/{sqlite,postgres}/`), the relations the bot reads on
+//! a reconcile, and its planner: room events in, writes to its tables out, sans-I/O. The shared
+//! code — power levels and rooms of a new community, projection, the store's forgetting,
+//! clearing and digest, the help text, the history read on a reconcile — iterates [`TOOLS`] and
+//! never names a tool. A tool's HTTP routes are listed beside, in
+//! [`crate::server::TOOL_ROUTES`], since they sit in the layer above.
+
+pub mod blog;
+pub mod faq;
+pub mod guides;
+pub mod wiki;
+
+use ruma::{EventId, MilliSecondsSinceUnixEpoch, RoomId, UserId};
+use serde_json::{Map, Value};
+
+use crate::{events::RoomPurpose, role::Role};
+
+/// Every tool, in the order its room is listed in a community's space: one line per tool.
+#[rustfmt::skip]
+pub static TOOLS: &[&Tool] = &[
+    &wiki::TOOL,
+    &blog::TOOL,
+    &faq::TOOL,
+    &guides::TOOL,
+];
+
+/// What a tool brings. Every field but `name` may be empty: a tool may have no room of its own
+/// (likes count reactions in every room), no event type of its own, no index table.
+#[derive(Debug)]
+pub struct Tool {
+    /// Its name in commands, the API and the web app (`wiki`, `likes`).
+    pub name: &'static str,
+    /// The room a community has for it, if it has one (guides live in the wiki's room).
+    pub room: Option<RoomPurpose>,
+    /// The event types it owns, each with the least role that may send it. Two tools never
+    /// claim one type.
+    pub events: &'static [(&'static str, Role)],
+    /// Its lines in `!parvis help`.
+    pub help: &'static [&'static str],
+    /// The description of its migration (`0008_likes.sql` → `likes`), present for both backends.
+    pub migration: Option<&'static str>,
+    /// Its index tables.
+    pub tables: &'static [ToolTable],
+    /// Relation types (`m.annotation`…) whose events on an object's revisions belong to it:
+    /// read again from the homeserver when a room is reconciled (the index is rebuilt from the
+    /// rooms), and one level further on what they find.
+    pub history_relations: &'static [&'static str],
+    /// Its planner: one event of a room Parvis created → the writes to its tables.
+    pub plan: Option<fn(&ToolEvent<'_>) -> Vec<ToolWrite>>,
+}
+
+/// An index table of a tool. It has a `room_id` column: the rows of a room go when it is
+/// forgotten.
+#[derive(Debug)]
+pub struct ToolTable {
+    /// Its name.
+    pub name: &'static str,
+    /// Its rows come from immutable timeline events (kept when a room's state is re-read,
+    /// like revisions and comments), not from the room's current state.
+    pub history: bool,
+    /// The query listing its rows in a stable order, for the index digest.
+    pub digest: &'static str,
+}
+
+/// An event as a tool's planner sees it: in a room Parvis's bot created and follows.
+#[derive(Clone, Copy, Debug)]
+pub struct ToolEvent<'a> {
+    /// The room.
+    pub room_id: &'a RoomId,
+    /// The event.
+    pub event_id: &'a EventId,
+    /// Who sent it.
+    pub sender: &'a UserId,
+    /// Its type.
+    pub event_type: &'a str,
+    /// Its state key, for a state event.
+    pub state_key: Option<&'a str>,
+    /// Its content.
+    pub content: &'a Map<String, Value>,
+    /// The event it redacts, for a redaction.
+    pub redacts: Option<&'a EventId>,
+    /// When it was sent.
+    pub origin_server_ts: MilliSecondsSinceUnixEpoch,
+    /// Whether Parvis's bot sent it.
+    pub sent_by_bot: bool,
+}
+
+/// One statement on a tool's tables: SQL both backends run as it is (`$1`… parameters,
+/// `INSERT … ON CONFLICT`), with its parameters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ToolWrite {
+    /// The statement, a constant of the tool.
+    pub statement: &'static str,
+    /// Its parameters, in order.
+    pub args: Vec<SqlValue>,
+}
+
+/// A value bound to, or read from, a tool's statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SqlValue {
+    /// `NULL`.
+    Null,
+    /// An integer.
+    Integer(i64),
+    /// A text.
+    Text(String),
+}
+
+impl SqlValue {
+    /// The text, if this is one.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Self::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The integer, if this is one.
+    pub fn as_integer(&self) -> Option<i64> {
+        match self {
+            Self::Integer(value) => Some(*value),
+            _ => None,
+        }
+    }
+}
+
+impl From<&str> for SqlValue {
+    fn from(text: &str) -> Self {
+        Self::Text(text.to_owned())
+    }
+}
+
+impl From<String> for SqlValue {
+    fn from(text: String) -> Self {
+        Self::Text(text)
+    }
+}
+
+impl From<i64> for SqlValue {
+    fn from(value: i64) -> Self {
+        Self::Integer(value)
+    }
+}
+
+/// The rooms a community gets for its tools, in the order of [`TOOLS`].
+pub fn tool_rooms() -> Vec<RoomPurpose> {
+    let mut rooms = Vec::new();
+    for room in TOOLS.iter().filter_map(|tool| tool.room) {
+        if !rooms.contains(&room) {
+            rooms.push(room);
+        }
+    }
+    rooms
+}
+
+/// Every registered tool's writes for one event.
+pub fn plan(event: &ToolEvent<'_>) -> Vec<ToolWrite> {
+    TOOLS
+        .iter()
+        .filter_map(|tool| tool.plan)
+        .flat_map(|plan| plan(event))
+        .collect()
+}
+
+/// The relation types any tool reads again on a reconcile, each once.
+pub fn history_relations() -> Vec<&'static str> {
+    let mut relations = Vec::new();
+    for relation in TOOLS.iter().flat_map(|tool| tool.history_relations) {
+        if !relations.contains(relation) {
+            relations.push(*relation);
+        }
+    }
+    relations
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    #[test]
+    fn no_two_tools_claim_one_event_type() {
+        let mut owners: HashMap<&str, &str> = crate::community::COMMUNITY_EVENT_ROLES
+            .iter()
+            .map(|(event_type, _)| (*event_type, "the community"))
+            .collect();
+        for tool in TOOLS {
+            for (event_type, _) in tool.events {
+                if let Some(owner) = owners.insert(event_type, tool.name) {
+                    panic!("{event_type} is claimed by {owner} and by {}", tool.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tool_names_are_unique() {
+        let mut names: Vec<&str> = TOOLS.iter().map(|tool| tool.name).collect();
+        names.sort_unstable();
+        let count = names.len();
+        names.dedup();
+        assert_eq!(names.len(), count, "a tool is registered twice");
+    }
+
+    /// Every tool with tables has a migration, and that migration exists for both backends.
+    #[test]
+    fn every_tool_with_tables_has_a_migration_for_each_backend() {
+        let sqlite: Vec<String> = sqlx::migrate!("migrations/sqlite")
+            .iter()
+            .map(|migration| migration.description.to_string())
+            .collect();
+        let postgres: Vec<String> = sqlx::migrate!("migrations/postgres")
+            .iter()
+            .map(|migration| migration.description.to_string())
+            .collect();
+        for tool in TOOLS {
+            match tool.migration {
+                None => assert!(
+                    tool.tables.is_empty(),
+                    "{} has tables but no migration",
+                    tool.name
+                ),
+                Some(migration) => {
+                    for (backend, migrations) in [("sqlite", &sqlite), ("postgres", &postgres)] {
+                        assert!(
+                            migrations.iter().any(|m| m == migration),
+                            "{} has no {backend} migration `{migration}`",
+                            tool.name
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tables_are_named_once_and_digested_in_order() {
+        let mut names = Vec::new();
+        for table in TOOLS.iter().flat_map(|tool| tool.tables) {
+            assert!(
+                !names.contains(&table.name),
+                "{} declared twice",
+                table.name
+            );
+            names.push(table.name);
+            assert!(
+                table.digest.contains(table.name) && table.digest.contains("ORDER BY"),
+                "the digest query of {} reads it in a stable order",
+                table.name
+            );
+        }
+    }
+
+    #[test]
+    fn rooms_are_only_those_of_registered_tools() {
+        assert_eq!(
+            tool_rooms(),
+            vec![RoomPurpose::Wiki, RoomPurpose::Blog, RoomPurpose::Faq]
+        );
+    }
+}
