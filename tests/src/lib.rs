@@ -2,6 +2,7 @@
 //! free loopback ports, stopped by PID. Used by the integration tests in `tests/tests/` and by
 //! the `parvis-demo` binary (the README's first command).
 
+pub mod api;
 pub mod client;
 pub mod parvis;
 pub mod stack;

@@ -4,52 +4,14 @@
 
 use std::time::Duration;
 
-use parvis_tests::{Database, Stack, TestUser, http_client, wait_for};
+use parvis_tests::{
+    Database, Stack, TestUser,
+    api::{api, settled_digest, wait_api},
+    http_client, wait_for,
+};
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Calls the Parvis API as `user`, signed in with their Matrix access token.
-async fn api(
-    stack: &Stack,
-    user: &TestUser,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let url = format!("{}{path}", stack.parvis.url());
-    let client = http_client();
-    let request = match method {
-        "GET" => client.get(url),
-        "POST" => client.post(url),
-        "PUT" => client.put(url),
-        other => panic!("{other}"),
-    };
-    let request = request.bearer_auth(user.access_token());
-    let request = match body {
-        Some(body) => request.json(&body),
-        None => request,
-    };
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-/// Waits until `GET path` as `user` answers 200 and `check` accepts the body.
-async fn wait_api(
-    stack: &Stack,
-    user: &TestUser,
-    path: &str,
-    check: impl Fn(&Value) -> bool,
-) -> Value {
-    let check = &check;
-    wait_for(&format!("GET {path}"), TIMEOUT, || async move {
-        let (status, body) = api(stack, user, "GET", path, None).await;
-        (status == 200 && check(&body)).then_some(body)
-    })
-    .await
-    .unwrap()
-}
 
 /// A community with a wiki, a blog and a FAQ, owned by `alice`, who has joined every room.
 /// Returns (space, wiki room, all rooms).
@@ -562,21 +524,6 @@ async fn wiki_pages_revisions_permissions_search_and_rebuild(database: Database)
     stack.parvis.rebuild_index(Some(&fresh)).await.unwrap();
     assert_eq!(stack.parvis.digest(Some(&fresh)).await.unwrap(), live);
     stack.stop().await;
-}
-
-async fn settled_digest(stack: &Stack) -> String {
-    let mut last = String::new();
-    let mut stable_since = tokio::time::Instant::now();
-    loop {
-        let digest = stack.parvis.digest(None).await.unwrap();
-        if digest != last {
-            last = digest;
-            stable_since = tokio::time::Instant::now();
-        } else if stable_since.elapsed() >= Duration::from_secs(3) {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
 }
 
 fn urlencode(text: &str) -> String {
