@@ -12,6 +12,7 @@
 pub mod blog;
 pub mod faq;
 pub mod guides;
+pub mod likes;
 pub mod wiki;
 
 use ruma::{EventId, MilliSecondsSinceUnixEpoch, RoomId, UserId};
@@ -26,6 +27,7 @@ pub static TOOLS: &[&Tool] = &[
     &blog::TOOL,
     &faq::TOOL,
     &guides::TOOL,
+    &likes::TOOL,
 ];
 
 /// What a tool brings. Every field but `name` may be empty: a tool may have no room of its own

@@ -135,6 +135,17 @@ export const en = {
   "comments.submit": "Comment",
   "comments.sent": "Comment posted.",
 
+  "likes.group": "Reactions",
+  "likes.like": "Like",
+  "likes.recommend": "Recommend",
+  "likes.liked": "Like added.",
+  "likes.unliked": "Like withdrawn.",
+  "likes.recommended": "Recommendation added.",
+  "likes.unrecommended": "Recommendation withdrawn.",
+  "likes.mostRecommended": "Most recommended",
+  "likes.likeCount": "{count} like(s)",
+  "likes.recommendCount": "{count} recommendation(s)",
+
   "search.title": "Search",
   "search.titleFor": "Search: {q}",
   "search.label": "Words to find",

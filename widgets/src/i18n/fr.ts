@@ -134,6 +134,17 @@ export const fr: Record<MessageKey, string> = {
   "comments.submit": "Commenter",
   "comments.sent": "Commentaire publié.",
 
+  "likes.group": "Réactions",
+  "likes.like": "J’aime",
+  "likes.recommend": "Recommander",
+  "likes.liked": "« J’aime » ajouté.",
+  "likes.unliked": "« J’aime » retiré.",
+  "likes.recommended": "Recommandation ajoutée.",
+  "likes.unrecommended": "Recommandation retirée.",
+  "likes.mostRecommended": "Les plus recommandés",
+  "likes.likeCount": "{count} j’aime",
+  "likes.recommendCount": "{count} recommandation(s)",
+
   "search.title": "Recherche",
   "search.titleFor": "Recherche : {q}",
   "search.label": "Mots à chercher",

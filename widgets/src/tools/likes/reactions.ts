@@ -1,0 +1,83 @@
+/**
+ * Likes and recommendations without I/O: the reaction keys, the event content a widget sends,
+ * the counts shown between a write and the index catching up, and whether the index shows a
+ * write yet.
+ */
+import type { MessageKey } from "../../i18n";
+import type { ObjectLikes, Reaction } from "./types";
+
+/** A reaction as the interface shows it and as Matrix carries it. */
+export interface ReactionDef {
+  reaction: Reaction;
+  /**
+   * The `m.annotation` key, the same the server counts: 👍 U+1F44D, ⭐ U+2B50, without a
+   * variation selector (as Element's quick reactions send them).
+   */
+  key: string;
+  /** Which count of `ObjectLikes` it adds to. */
+  count: "likes" | "recommendations";
+  /** Its button. */
+  label: MessageKey;
+  /** Its count in a list: `{count} like(s)`. */
+  countText: MessageKey;
+  /** Announced once the reaction is sent, and once withdrawn. */
+  added: MessageKey;
+  removed: MessageKey;
+}
+
+/** The two reactions, in the order of their buttons. */
+export const REACTIONS: readonly ReactionDef[] = [
+  {
+    reaction: "like",
+    key: "\u{1F44D}",
+    count: "likes",
+    label: "likes.like",
+    countText: "likes.likeCount",
+    added: "likes.liked",
+    removed: "likes.unliked",
+  },
+  {
+    reaction: "recommend",
+    key: "\u2B50",
+    count: "recommendations",
+    label: "likes.recommend",
+    countText: "likes.recommendCount",
+    added: "likes.recommended",
+    removed: "likes.unrecommended",
+  },
+];
+
+/** The content of an `m.reaction` on the object's revision `eventId` (sent by Element in widget mode). */
+export function reactionContent(eventId: string, key: string): Record<string, unknown> {
+  return { "m.relates_to": { rel_type: "m.annotation", event_id: eventId, key } };
+}
+
+/** A write of the user: a reaction sent, or the user's reactions of that kind redacted. */
+export type ReactionWrite = { reaction: Reaction; sent: string } | { reaction: Reaction; redacted: readonly string[] };
+
+/** What the page shows right after `write`, before the index has it: the user's own change applied. */
+export function afterWrite(state: ObjectLikes, write: ReactionWrite): ObjectLikes {
+  const def = reactionDef(write.reaction);
+  const had = state.mine[write.reaction] !== null;
+  const has = "sent" in write;
+  const delta = had === has ? 0 : has ? 1 : -1;
+  return {
+    ...state,
+    [def.count]: Math.max(0, state[def.count] + delta),
+    mine: { ...state.mine, [write.reaction]: has ? write.sent : null },
+  };
+}
+
+/** Whether the index shows `write`: the sent reaction as the user's, or none of the redacted ones. */
+export function showsWrite(state: ObjectLikes, write: ReactionWrite): boolean {
+  const mine = state.mine[write.reaction];
+  if ("sent" in write) return mine === write.sent;
+  return mine === null || !write.redacted.includes(mine);
+}
+
+/** The definition of a reaction. */
+export function reactionDef(reaction: Reaction): ReactionDef {
+  const def = REACTIONS.find((candidate) => candidate.reaction === reaction);
+  if (!def) throw new Error(`unknown reaction ${reaction}`);
+  return def;
+}
