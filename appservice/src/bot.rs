@@ -428,6 +428,53 @@ impl Bot {
         )))
     }
 
+    /// Reads a body kept in the media repository, checking its size and SHA-256 against the
+    /// event (and decrypting it, in an encrypted room). `None`, logged, when it is not there,
+    /// too large, or not what the event says.
+    pub async fn read_media_body(&self, media: &MediaBody) -> Result<Option<String>, JobError> {
+        let url = media.mxc().map(|mxc| mxc.as_str()).unwrap_or_default();
+        if media.size > crate::events::MAX_BODY_BYTES as u64 {
+            tracing::warn!(%url, size = media.size, "body over the size Parvis reads; left empty");
+            return Ok(None);
+        }
+        let Some(Ok((server, media_id))) = media.mxc().map(|mxc| mxc.parts()) else {
+            tracing::warn!(%url, "not an mxc:// URI; body left empty");
+            return Ok(None);
+        };
+        let request = get_content::v1::Request::new(media_id.to_owned(), server.to_owned());
+        let file = match self.intents.bot().send(request).await {
+            Ok(response) => response.file,
+            Err(error) if matches!(error.errcode(), Some("M_NOT_FOUND")) => {
+                tracing::warn!(%url, "body not found in the media repository");
+                return Ok(None);
+            }
+            Err(error) => return Err(error.into()),
+        };
+        // An encrypted attachment (encrypted room): its hash is checked as it is decrypted.
+        let file = match &media.file {
+            Some(encrypted) => match parvis_e2ee::decrypt_attachment(&file, encrypted) {
+                Ok(plain) => plain,
+                Err(error) => {
+                    tracing::warn!(%url, %error, "encrypted body could not be decrypted; left empty");
+                    return Ok(None);
+                }
+            },
+            None => file,
+        };
+        let digest = hex::encode(sha2::Sha256::digest(&file));
+        if file.len() as u64 != media.size || !digest.eq_ignore_ascii_case(&media.sha256) {
+            tracing::warn!(%url, "body does not match the size and SHA-256 its event gives; left empty");
+            return Ok(None);
+        }
+        let Ok(mut body) = String::from_utf8(file) else {
+            tracing::warn!(%url, "body is not UTF-8 text; left empty");
+            return Ok(None);
+        };
+        // As in events: PostgreSQL's text takes no NUL.
+        body.retain(|c| c != '\0');
+        Ok(Some(body))
+    }
+
     /// Reads a body kept in the media repository (checking its size and SHA-256 against the
     /// event) into the index, if the revision is still current.
     pub async fn fetch_body(
@@ -459,45 +506,9 @@ impl Bot {
         else {
             return Ok(());
         };
-        if media.size > crate::events::MAX_BODY_BYTES as u64 {
-            tracing::warn!(%url, size = media.size, "body over the size Parvis reads; left empty");
-            return Ok(());
-        }
-        let Some(Ok((server, media_id))) = media.mxc().map(|mxc| mxc.parts()) else {
-            tracing::warn!(%url, "not an mxc:// URI; body left empty");
+        let Some(body) = self.read_media_body(&media).await? else {
             return Ok(());
         };
-        let request = get_content::v1::Request::new(media_id.to_owned(), server.to_owned());
-        let file = match self.intents.bot().send(request).await {
-            Ok(response) => response.file,
-            Err(error) if matches!(error.errcode(), Some("M_NOT_FOUND")) => {
-                tracing::warn!(%url, "body not found in the media repository");
-                return Ok(());
-            }
-            Err(error) => return Err(error.into()),
-        };
-        // An encrypted attachment (encrypted room): its hash is checked as it is decrypted.
-        let file = match &media.file {
-            Some(encrypted) => match parvis_e2ee::decrypt_attachment(&file, encrypted) {
-                Ok(plain) => plain,
-                Err(error) => {
-                    tracing::warn!(%url, %error, "encrypted body could not be decrypted; left empty");
-                    return Ok(());
-                }
-            },
-            None => file,
-        };
-        let digest = hex::encode(sha2::Sha256::digest(&file));
-        if file.len() as u64 != media.size || !digest.eq_ignore_ascii_case(&media.sha256) {
-            tracing::warn!(%url, "body does not match the size and SHA-256 its event gives; left empty");
-            return Ok(());
-        }
-        let Ok(mut body) = String::from_utf8(file) else {
-            tracing::warn!(%url, "body is not UTF-8 text; left empty");
-            return Ok(());
-        };
-        // As in events: PostgreSQL's text takes no NUL.
-        body.retain(|c| c != '\0');
         self.index
             .set_publication_body(room_id.as_str(), kind, object_id, event_id, &body)
             .await?;

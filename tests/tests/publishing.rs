@@ -368,6 +368,49 @@ async fn wiki_pages_revisions_permissions_search_and_rebuild(database: Database)
         .unwrap()
         .unwrap();
     assert_eq!(event["body"], "", "the event itself stays small");
+    // Its diff compares the bodies in the media repository, not the events' empty ones.
+    let big_path = format!("{pages}/{}", created_big["id"].as_str().unwrap());
+    let edited = big.replace("Ligne 07000 du", "Ligne 07000 corrigée du");
+    let (status, answer) = api(
+        &stack,
+        &alice,
+        "PUT",
+        &big_path,
+        Some(json!({"title": "Compte rendu intégral", "body": edited})),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let big_revisions = wait_api(&stack, &bob, &format!("{big_path}/revisions"), |list| {
+        list.as_array().is_some_and(|l| l.len() == 2)
+    })
+    .await;
+    let (status, big_diff) = api(
+        &stack,
+        &bob,
+        "GET",
+        &format!(
+            "{big_path}/diff?from={}&to={}",
+            urlencode(big_revisions[0]["event_id"].as_str().unwrap()),
+            urlencode(big_revisions[1]["event_id"].as_str().unwrap())
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{big_diff}");
+    let changed: Vec<&Value> = big_diff
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|line| line["op"] != "same")
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            &json!({"op": "removed", "text": "Ligne 07000 du très long compte rendu."}),
+            &json!({"op": "added", "text": "Ligne 07000 corrigée du très long compte rendu."}),
+        ],
+        "{big_diff}"
+    );
 
     // Search folds accents both ways and ranks a title hit above a body hit.
     let search = |user: &TestUser, words: &str| {

@@ -603,15 +603,49 @@ async fn diff(
         .revisions(room.as_str(), kind, &id)
         .await
         .map_err(internal)?;
-    let find = |event_id: &str| {
-        rows.iter()
-            .find(|row| row.event_id == event_id)
-            .map(|row| body_of(kind, &row.content))
+    let mut bodies = Vec::with_capacity(2);
+    for event_id in [&query.from, &query.to] {
+        let revision = rows
+            .iter()
+            .find(|row| &row.event_id == event_id)
             .ok_or_else(|| {
                 MatrixErrorBody::not_found(format!("{event_id} is not a revision of {id}"))
-            })
-    };
-    Ok(Json(diff_lines(&find(&query.from)?, &find(&query.to)?)))
+            })?;
+        bodies.push(revision_body(&state, kind, revision).await?);
+    }
+    Ok(Json(diff_lines(&bodies[0], &bodies[1])))
+}
+
+/// The body of a revision: in its content, or — over the event size limit — in the media
+/// repository, read and checked against the size and SHA-256 the revision gives.
+async fn revision_body(
+    state: &ApiState,
+    kind: PublicationKind,
+    revision: &RevisionRow,
+) -> Result<String, MatrixErrorBody> {
+    let inline = body_of(kind, &revision.content);
+    let media: Option<crate::events::MediaBody> = revision
+        .content
+        .get("body_media")
+        .cloned()
+        .and_then(|value| serde_json::from_value(value).ok());
+    match media {
+        Some(media) if inline.is_empty() => Ok(state
+            .bot
+            .read_media_body(&media)
+            .await
+            .map_err(|error| {
+                tracing::warn!(%error, event_id = %revision.event_id, "revision body not read");
+                MatrixErrorBody::new(
+                    StatusCode::BAD_GATEWAY,
+                    "M_UNKNOWN",
+                    "the body of this revision is in the media repository, which could not be \
+                     read; try again",
+                )
+            })?
+            .unwrap_or_default()),
+        _ => Ok(inline),
+    }
 }
 
 /// Body of a restore.
