@@ -27,18 +27,18 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use self::extract::{
-    ApiJson, ApiPath, homeserver_error, internal_error, matrix_method_not_allowed, unknown_route,
-};
-use crate::publishing::{
-    api::ErrorBody,
-    permission::{RoomPowers, check_member},
-    publication::PublicationKind,
+    ApiJson, ApiPath, ErrorBody, homeserver_error, internal_error, matrix_method_not_allowed,
+    unknown_route,
 };
 use crate::{
     bot::{Bot, CreatedCommunity},
     command::{self, CreateCommunity},
     community::Role,
     store::{CommunitySummary, Index, IndexStore, StoreError},
+};
+use crate::{
+    permission::{RoomPowers, check_member},
+    publishing::publication::PublicationKind,
 };
 
 /// How long a verified access token is trusted before it is checked again with the homeserver.
@@ -497,10 +497,6 @@ async fn render(
     info(title = "Parvis", description = "Collaboration communities on Matrix. Sign in with your Matrix access token (`Authorization: Bearer`)."),
     paths(
         health, info, openid_login, logout, my_communities, community_overview, render, create_community, list_communities,
-        crate::publishing::api::list, crate::publishing::api::read, crate::publishing::api::create,
-        crate::publishing::api::update, crate::publishing::api::revisions, crate::publishing::api::diff,
-        crate::publishing::api::restore, crate::publishing::api::search,
-        crate::publishing::api::comments, crate::publishing::api::comment,
     ),
     modifiers(&SecuritySchemes)
 )]
@@ -510,6 +506,8 @@ pub struct ApiDoc;
 /// [`crate::server::TOOL_ROUTES`] and served beside Parvis's own.
 #[derive(Clone, Copy, Debug)]
 pub struct ToolRoutes {
+    /// The tag of its operations in the OpenAPI description (`likes`).
+    pub tag: &'static str,
     /// Its routes.
     pub router: fn(Arc<ApiState>) -> Router,
     /// Their description.
@@ -617,7 +615,22 @@ impl utoipa::Modify for SecuritySchemes {
 pub fn openapi_description(tools: &[ToolRoutes]) -> utoipa::openapi::OpenApi {
     let mut description = <ApiDoc as utoipa::OpenApi>::openapi();
     for tool in tools {
-        description.merge((tool.openapi)());
+        let mut paths = (tool.openapi)();
+        for item in paths.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                operation.tags = Some(vec![tool.tag.to_owned()]);
+            }
+        }
+        description.merge(paths);
     }
     utoipa::Modify::modify(&ErrorResponses, &mut description);
     description
@@ -653,8 +666,7 @@ pub fn api_router(state: Arc<ApiState>, tools: &[ToolRoutes]) -> Router {
             "/api/v1/communities",
             get(list_communities).post(create_community),
         )
-        .with_state(state.clone())
-        .merge(crate::publishing::api::publishing_router(state.clone()));
+        .with_state(state.clone());
     for tool in tools {
         router = router.merge((tool.router)(state.clone()));
     }
@@ -797,7 +809,7 @@ mod tests {
 
     #[test]
     fn openapi_describes_every_route_and_schema() {
-        let doc = serde_json::to_value(openapi_description(&[])).unwrap();
+        let doc = serde_json::to_value(openapi_description(crate::server::TOOL_ROUTES)).unwrap();
         for path in [
             "/health",
             "/api/v1/communities",

@@ -44,8 +44,8 @@ use crate::{
     community::{CommunityBlueprint, RoomVersionFacts},
     events::{MediaBody, RevisionNoticeEventContent, RoomPurpose, WikiPageEventContent},
     limits::{Admission, CommandLimits, InvitePolicy, may_create_community},
+    permission::check_writer,
     projection::{CommentRow, Identity, Job, RevisionRow},
-    publishing::permission::check_writer,
     publishing::publication::PublicationKind,
     store::SearchQuery,
     store::{Index, IndexStore, StoreError, now_ms},
@@ -866,8 +866,8 @@ impl Bot {
             .community_of(room_id)
             .await?
             .map(|community| community.space_id.to_string());
-        let words = crate::publishing::api::bounded_search_text(words)
-            .unwrap_or_else(|_| words.chars().take(200).collect());
+        let words =
+            SearchQuery::bounded_text(words).unwrap_or_else(|_| words.chars().take(200).collect());
         let query = SearchQuery {
             text: words.clone(),
             user_id: sender.to_string(),

@@ -12,8 +12,8 @@ use ruma::{OwnedRoomId, RoomId, serde::Raw};
 use serde::Deserialize;
 
 use crate::{
+    permission::RoomPowers,
     projection::{JsonObject, RoomEvent},
-    publishing::permission::RoomPowers,
     store::{Index, IndexStore, StoreError},
 };
 

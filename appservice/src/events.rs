@@ -9,6 +9,9 @@ use ruma::{
 };
 use serde::{Deserialize, Serialize};
 
+/// A JSON object: the content of an event.
+pub type JsonObject = serde_json::Map<String, serde_json::Value>;
+
 /// What a room of a community is for. Each tool of a community has its own room.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -17,6 +17,7 @@ pub mod events;
 pub mod ingest;
 pub mod limits;
 pub mod metrics;
+pub mod permission;
 pub mod projection;
 pub mod publishing;
 pub mod rebuild;

@@ -21,7 +21,7 @@ use ruma::{
     OwnedUserId, RoomVersionId, UserId, canonical_json::redact_content_in_place,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::{
     command,
@@ -32,8 +32,7 @@ use crate::{
     tools::{self, ToolEvent, ToolWrite},
 };
 
-/// A JSON object.
-pub type JsonObject = Map<String, Value>;
+pub use crate::events::JsonObject;
 
 /// The envelope of a room event as the client-server and appservice APIs deliver it
 /// ([ClientEvent](https://spec.matrix.org/v1.18/client-server-api/#room-event-format)), with the

@@ -24,6 +24,7 @@ const PROCESSED_EVENTS_RETENTION_MS: i64 = 7 * 24 * 3600 * 1000;
 /// The HTTP routes of every tool that has some, one line per tool (see [`crate::tools`]).
 #[rustfmt::skip]
 pub static TOOL_ROUTES: &[ToolRoutes] = &[
+    crate::publishing::api::ROUTES,
     crate::tools::likes::api::ROUTES,
 ];
 

@@ -11,10 +11,9 @@ use figment::{
     value::{Dict, Map, Value},
 };
 
-use crate::{ConfigError, ENV_PREFIX, Origin, SectionDoc, error::one_of};
-
-/// The name of the provider in figment's metadata, by which errors are traced back to it.
-pub(crate) const METADATA_NAME: &str = "environment variable";
+use crate::{
+    ConfigError, ENV_PREFIX, METADATA_NAME, Origin, SectionDoc, error::one_of, variable_name,
+};
 
 /// The `PARVIS__…` variables, as a nested dictionary `{section: {key: value}}`.
 pub(crate) struct EnvOverrides(Dict);
@@ -69,13 +68,4 @@ impl Provider for EnvOverrides {
     fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
         Ok(Profile::Default.collect(self.0.clone()))
     }
-}
-
-/// `["database", "url"]` → `PARVIS__DATABASE__URL`.
-pub(crate) fn variable_name<K: AsRef<str>>(keys: &[K]) -> String {
-    let keys: Vec<String> = keys
-        .iter()
-        .map(|key| key.as_ref().to_ascii_uppercase())
-        .collect();
-    format!("{ENV_PREFIX}{}", keys.join("__"))
 }

@@ -4,8 +4,6 @@ use std::{fmt, path::PathBuf};
 
 use figment::{Figment, error::Kind};
 
-use crate::env;
-
 /// Where a configuration value came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Origin {
@@ -106,8 +104,8 @@ impl ConfigError {
         let origin = match metadata {
             Some(metadata) => match &metadata.source {
                 Some(figment::Source::File(file)) => Origin::File(file.clone()),
-                _ if metadata.name == env::METADATA_NAME => {
-                    Origin::Environment(env::variable_name(&path))
+                _ if metadata.name == crate::METADATA_NAME => {
+                    Origin::Environment(crate::variable_name(&path))
                 }
                 _ => Origin::Default,
             },

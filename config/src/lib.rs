@@ -34,6 +34,18 @@ pub use sample::sample_config;
 /// Prefix of the environment variables that override the file: `PARVIS__DATABASE__URL`.
 pub const ENV_PREFIX: &str = "PARVIS__";
 
+/// The name of the provider in figment's metadata, by which errors are traced back to it.
+pub(crate) const METADATA_NAME: &str = "environment variable";
+
+/// `["database", "url"]` → `PARVIS__DATABASE__URL`.
+pub(crate) fn variable_name<K: AsRef<str>>(keys: &[K]) -> String {
+    let keys: Vec<String> = keys
+        .iter()
+        .map(|key| key.as_ref().to_ascii_uppercase())
+        .collect();
+    format!("{ENV_PREFIX}{}", keys.join("__"))
+}
+
 /// The documentation of one key, for the sample file.
 #[derive(Clone, Copy, Debug)]
 pub struct FieldDoc {

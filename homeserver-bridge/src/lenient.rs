@@ -19,7 +19,8 @@ use ruma::{
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, value::RawValue};
 
-use crate::transaction::TransactionFields;
+/// The top level of a transaction body: each field's JSON kept as received, unparsed.
+pub type TransactionFields = std::collections::BTreeMap<String, Box<serde_json::value::RawValue>>;
 
 /// Most drop reasons reported one by one; past this, the rest are counted in a last line, so a
 /// body full of garbage does not become a log full of garbage.

@@ -7,9 +7,6 @@
 
 use http::Method;
 use ruma::api::{IncomingRequest, appservice::event::push_events};
-use std::collections::BTreeMap;
-
-use serde_json::value::RawValue;
 
 /// A parsed appservice transaction (ruma's `push_events` request).
 pub type Transaction = push_events::v1::Request;
@@ -51,8 +48,7 @@ const FIELD_ALIASES: &[(&str, &str)] = &[
     ),
 ];
 
-/// The top level of a transaction body: each field's JSON kept as received, unparsed.
-pub type TransactionFields = BTreeMap<String, Box<RawValue>>;
+pub use crate::lenient::TransactionFields;
 
 /// Renames aliased fields in place to the names ruma reads. Returns whether anything changed.
 ///

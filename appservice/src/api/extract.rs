@@ -182,3 +182,13 @@ pub async fn matrix_method_not_allowed(
     }
     response
 }
+
+/// The Matrix-style error body every failing call returns.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    /// Matrix error code, e.g. `M_FORBIDDEN`.
+    errcode: String,
+    /// What went wrong, for a person.
+    error: String,
+}

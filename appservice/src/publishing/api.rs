@@ -29,7 +29,6 @@ use sha2::{Digest, Sha256};
 
 use super::{
     diff::{DiffLine, diff_lines},
-    permission::{check_member, check_sender, check_writer},
     publication::{
         PublicationChange, PublicationKind, PublicationRow, PublishingEvent, publication_change,
     },
@@ -37,26 +36,31 @@ use super::{
 };
 use crate::{
     api::{
-        ApiState, SignedInUser,
-        extract::{ApiJson, ApiPath, ApiQuery, homeserver_error, internal_error},
+        ApiState, SignedInUser, ToolRoutes,
+        extract::{ApiJson, ApiPath, ApiQuery, ErrorBody, homeserver_error, internal_error},
     },
     events::RoomPurpose,
+    permission::{check_member, check_sender, check_writer},
     projection::{CommentRow, RevisionRow},
     store::{IndexStore, SearchHit, SearchQuery},
 };
 
-/// The Matrix-style error body every failing call returns.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct ErrorBody {
-    /// Matrix error code, e.g. `M_FORBIDDEN`.
-    errcode: String,
-    /// What went wrong, for a person.
-    error: String,
-}
+/// The routes of wiki pages, blog posts, FAQ entries and guides, for
+/// [`crate::server::TOOL_ROUTES`].
+pub const ROUTES: ToolRoutes = ToolRoutes {
+    tag: "publishing",
+    router: publishing_router,
+    openapi: <PublishingDoc as utoipa::OpenApi>::openapi,
+};
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    list, read, create, update, revisions, diff, restore, search, comments, comment
+))]
+struct PublishingDoc;
 
 /// The publishing routes.
-pub fn publishing_router(state: Arc<ApiState>) -> Router {
+fn publishing_router(state: Arc<ApiState>) -> Router {
     Router::new()
         .route("/api/v1/search", get(search))
         .route("/api/v1/communities/{space}/{tool}", get(list).post(create))
@@ -810,7 +814,13 @@ async fn search(
             format!("unknown kind `{kind}`"),
         ));
     }
-    let text = bounded_search_text(&params.q)?;
+    let text = SearchQuery::bounded_text(&params.q).map_err(|too_long| {
+        MatrixErrorBody::new(
+            StatusCode::BAD_REQUEST,
+            "M_INVALID_PARAM",
+            too_long.to_string(),
+        )
+    })?;
     let query = SearchQuery {
         text,
         user_id: user.user_id,
@@ -821,26 +831,4 @@ async fn search(
         limit: params.limit.unwrap_or(20).clamp(1, 200),
     };
     Ok(Json(state.index.search(&query).await.map_err(internal)?))
-}
-
-/// Longest search text taken, in bytes.
-pub const MAX_SEARCH_BYTES: usize = 512;
-/// Most words searched: the first ones are kept.
-pub const MAX_SEARCH_WORDS: usize = 16;
-
-/// The words of a search, bounded: a text over [`MAX_SEARCH_BYTES`] is refused, and only the
-/// first [`MAX_SEARCH_WORDS`] words are searched (each word is a term the index must match).
-pub fn bounded_search_text(text: &str) -> Result<String, MatrixErrorBody> {
-    if text.len() > MAX_SEARCH_BYTES {
-        return Err(MatrixErrorBody::new(
-            StatusCode::BAD_REQUEST,
-            "M_INVALID_PARAM",
-            format!("the search is over {MAX_SEARCH_BYTES} bytes: use fewer words"),
-        ));
-    }
-    Ok(text
-        .split_whitespace()
-        .take(MAX_SEARCH_WORDS)
-        .collect::<Vec<_>>()
-        .join(" "))
 }

@@ -2,6 +2,5 @@
 
 pub mod api;
 pub mod diff;
-pub mod permission;
 pub mod publication;
 pub mod render;

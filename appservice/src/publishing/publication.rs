@@ -6,12 +6,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::render;
-use crate::{
-    events::{
-        BlogPostEventContent, FaqEntryEventContent, GuideEventContent, PostStatus,
-        WikiPageEventContent,
-    },
-    projection::JsonObject,
+use crate::events::{
+    BlogPostEventContent, FaqEntryEventContent, GuideEventContent, JsonObject, PostStatus,
+    WikiPageEventContent,
 };
 
 /// The kinds of published objects, each one custom state event type.

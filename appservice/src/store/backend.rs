@@ -19,7 +19,7 @@ use sqlx::{
 
 use super::{
     CommunitySummary, IndexStore, IngestReport, QueuedJob, Result, SearchHit, SearchQuery,
-    StoreError,
+    StoreError, body_of,
     digest::IndexDigest,
     distinct, now_ms, retry_conflicts,
     search_words::{self, SearchWords},
@@ -325,22 +325,6 @@ where
         updated_at: row.try_get(13)?,
         pages: split_list(&row.try_get::<String, _>(14)?),
         links: Vec::new(),
-    })
-}
-
-/// An object's markdown body: the one stored with it (read from the media repository), else
-/// the one in its current revision's `content` (JSON), else none (a listing).
-pub(super) fn body_of(
-    kind: PublicationKind,
-    stored: Option<String>,
-    content: Option<String>,
-) -> Result<String> {
-    Ok(match (stored, content) {
-        (Some(body), _) => body,
-        (None, Some(content)) => {
-            crate::publishing::publication::content_body(kind, &parse_content(&content)?)
-        }
-        (None, None) => String::new(),
     })
 }
 

@@ -175,6 +175,32 @@ pub struct SearchQuery {
     pub limit: i64,
 }
 
+/// Longest search text taken, in bytes.
+pub const MAX_SEARCH_BYTES: usize = 512;
+/// Most words searched: the first ones are kept.
+pub const MAX_SEARCH_WORDS: usize = 16;
+
+/// A search text over [`MAX_SEARCH_BYTES`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the search is over {MAX_SEARCH_BYTES} bytes: use fewer words")]
+pub struct SearchTooLong;
+
+impl SearchQuery {
+    /// The words of a search, bounded: a text over [`MAX_SEARCH_BYTES`] is refused, and only
+    /// the first [`MAX_SEARCH_WORDS`] words are searched (each word is a term the index must
+    /// match).
+    pub fn bounded_text(text: &str) -> std::result::Result<String, SearchTooLong> {
+        if text.len() > MAX_SEARCH_BYTES {
+            return Err(SearchTooLong);
+        }
+        Ok(text
+            .split_whitespace()
+            .take(MAX_SEARCH_WORDS)
+            .collect::<Vec<_>>()
+            .join(" "))
+    }
+}
+
 /// One search result.
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SearchHit {
@@ -563,6 +589,24 @@ fn distinct<'a, T: AsRef<str> + ?Sized + 'a>(
         .map(AsRef::as_ref)
         .filter(|item| seen.insert(*item))
         .collect()
+}
+
+/// An object's markdown body: the one stored with it (read from the media repository), else
+/// the one in its current revision's `content` (JSON), else none (a listing).
+pub(crate) fn body_of(
+    kind: crate::publishing::publication::PublicationKind,
+    stored: Option<String>,
+    content: Option<String>,
+) -> Result<String> {
+    Ok(match (stored, content) {
+        (Some(body), _) => body,
+        (None, Some(content)) => {
+            let content: crate::events::JsonObject = serde_json::from_str(&content)
+                .map_err(|e| StoreError::Corrupt(format!("state content: {e}")))?;
+            crate::publishing::publication::content_body(kind, &content)
+        }
+        (None, None) => String::new(),
+    })
 }
 
 /// Milliseconds since the Unix epoch.

@@ -273,7 +273,7 @@ async fn index_batch(pool: &SqlitePool) -> Result<Option<i64>> {
             .into_iter()
             .map(|(id, current)| {
                 let words = current.map(|(kind, title, stored, content)| {
-                    let body = super::backend::body_of(kind, stored, content).unwrap_or_else(|error| {
+                    let body = super::body_of(kind, stored, content).unwrap_or_else(|error| {
                         tracing::warn!(id, %error, "indexing only the title of an object whose body is unreadable");
                         String::new()
                     });

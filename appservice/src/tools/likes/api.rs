@@ -16,19 +16,17 @@ use super::{MOST_RECOMMENDED, Reaction, object_counts_query, own_reactions_query
 use crate::{
     api::{
         ApiState, SignedInUser, ToolRoutes,
-        extract::{ApiPath, ApiQuery, homeserver_error, internal_error},
+        extract::{ApiPath, ApiQuery, ErrorBody, homeserver_error, internal_error},
     },
-    publishing::{
-        api::{ErrorBody, load_readable},
-        permission::{check_member, check_sender},
-        publication::PublicationKind,
-    },
+    permission::{check_member, check_sender},
+    publishing::{api::load_readable, publication::PublicationKind},
     store::IndexStore,
     tools::SqlValue,
 };
 
 /// The routes of the likes tool, for [`crate::server::TOOL_ROUTES`].
 pub const ROUTES: ToolRoutes = ToolRoutes {
+    tag: "likes",
     router,
     openapi: <LikesDoc as utoipa::OpenApi>::openapi,
 };

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::{
     community::{Role, RoomVersionFacts, may_send, power_level_of},
-    projection::JsonObject,
+    events::JsonObject,
     store::{Index, IndexStore, StoreError},
 };
 
