@@ -10,7 +10,7 @@ pub mod synapse;
 
 pub use client::TestUser;
 pub use parvis::ParvisProcess;
-pub use stack::{Database, Stack, StackOptions};
+pub use stack::{Database, Stack, StackOptions, skip_without_postgres};
 pub use synapse::Synapse;
 
 use std::{path::PathBuf, time::Duration};

@@ -11,8 +11,9 @@ use crate::{HarnessError, Result, TestUser, io, parvis::ParvisProcess, synapse::
 pub enum Database {
     /// A SQLite file in the stack's directory.
     Sqlite,
-    /// A fresh database on the local PostgreSQL server (`PARVIS_TEST_POSTGRES_URL`, default
-    /// `postgres://postgres@127.0.0.1:5432/postgres`), dropped with the stack.
+    /// A fresh database on the PostgreSQL server of `PARVIS_TEST_POSTGRES_URL` (`scripts/test`
+    /// sets it; tests skip PostgreSQL without it: [`skip_without_postgres`]), dropped with the
+    /// stack.
     Postgres,
 }
 
@@ -34,6 +35,16 @@ pub struct Stack {
     pub dir: PathBuf,
     _tempdir: Option<tempfile::TempDir>,
     postgres_database: Option<String>,
+}
+
+/// Whether the PostgreSQL tests are to be skipped: `PARVIS_TEST_POSTGRES_URL` is not set
+/// (`cargo test` on a machine without PostgreSQL). Says so on stderr.
+pub fn skip_without_postgres() -> bool {
+    let skip = std::env::var_os("PARVIS_TEST_POSTGRES_URL").is_none();
+    if skip {
+        eprintln!("skipped: PARVIS_TEST_POSTGRES_URL is not set (scripts/test sets it)");
+    }
+    skip
 }
 
 fn postgres_admin_url() -> String {

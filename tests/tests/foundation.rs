@@ -343,5 +343,8 @@ async fn sigkill_and_restart_lose_nothing_on_sqlite() {
 
 #[tokio::test]
 async fn sigkill_and_restart_lose_nothing_on_postgres() {
+    if parvis_tests::skip_without_postgres() {
+        return;
+    }
     sigkill_while_the_homeserver_pushes(Database::Postgres).await;
 }

@@ -103,6 +103,9 @@ async fn reply_to(stack: &Stack, user: &TestUser, room: &str, event_id: &str) ->
 
 #[tokio::test]
 async fn hostile_members_on_postgres() {
+    if parvis_tests::skip_without_postgres() {
+        return;
+    }
     let stack = Stack::start(Database::Postgres).await.unwrap();
     let alice = stack.register_user("alice").await.unwrap();
     let mallory = stack.register_user("mallory").await.unwrap();

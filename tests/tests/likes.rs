@@ -55,6 +55,9 @@ async fn likes_on_sqlite() {
 
 #[tokio::test]
 async fn likes_on_postgres() {
+    if parvis_tests::skip_without_postgres() {
+        return;
+    }
     likes_from_element_and_the_web_app(Database::Postgres).await;
 }
 

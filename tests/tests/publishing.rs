@@ -63,6 +63,9 @@ async fn wiki_on_sqlite() {
 
 #[tokio::test]
 async fn wiki_on_postgres() {
+    if parvis_tests::skip_without_postgres() {
+        return;
+    }
     wiki_pages_revisions_permissions_search_and_rebuild(Database::Postgres).await;
 }
 

@@ -189,12 +189,14 @@ async fn likes_are_counted_per_person_and_uncounted_when_redacted<S: IndexStore>
 
 #[tokio::test]
 async fn sqlite_counts_likes() {
-    let (store, _guard) = open_sqlite().await;
+    let (store, _guard) = open_sqlite().await.unwrap();
     likes_are_counted_per_person_and_uncounted_when_redacted(store).await;
 }
 
 #[tokio::test]
 async fn postgres_counts_likes() {
-    let (store, _guard) = open_postgres().await;
+    let Some((store, _guard)) = open_postgres().await else {
+        return;
+    };
     likes_are_counted_per_person_and_uncounted_when_redacted(store).await;
 }
