@@ -1,4 +1,6 @@
-//! The custom events Parvis declares, each once, under the `org.parvis.` namespace.
+//! The events of communities themselves, each declared once under the `org.parvis.` namespace
+//! (each tool declares its own in its folder: [`crate::tools`]), what bodies too large for an
+//! event are, and the shapes of Element's widget events Parvis writes.
 //!
 //! The web front end reads these same shapes (see `widgets/`); the round-trip tests at the end
 //! pin the wire format.
@@ -216,117 +218,6 @@ pub const MAX_INLINE_BODY_BYTES: usize = 48 * 1024;
 /// book; a larger file is not a page, and rendering it on every read would cost every reader.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// `org.parvis.wiki.page`: a wiki page, in the community's wiki room, state key = the page's
-/// stable ID. Each new state event for the key is a revision; the room's history is the
-/// page's history.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, EventContent)]
-#[ruma_event(type = "org.parvis.wiki.page", kind = State, state_key_type = String)]
-pub struct WikiPageEventContent {
-    /// Title.
-    pub title: String,
-    /// URL-friendly name, unique in the wiki. Optional: when absent or empty (a page written by
-    /// a client that knows only the title and body), the title's slug is used.
-    #[serde(default)]
-    pub slug: String,
-    /// Markdown body (empty when it is in `body_media`).
-    #[serde(default)]
-    pub body: String,
-    /// The body, when too large for an event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body_media: Option<MediaBody>,
-    /// The parent page's ID, for the page tree.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent: Option<String>,
-    /// Tags.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<String>,
-    /// Who asked for this revision, when the bot wrote it on their behalf.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub requested_by: Option<OwnedUserId>,
-}
-
-/// Whether a blog post is visible to readers.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PostStatus {
-    /// Only its authors see it.
-    #[default]
-    Draft,
-    /// Published.
-    Published,
-}
-
-/// `org.parvis.blog.post`: a blog post, in the community's blog room, state key = post ID.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, EventContent)]
-#[ruma_event(type = "org.parvis.blog.post", kind = State, state_key_type = String)]
-pub struct BlogPostEventContent {
-    /// Title.
-    pub title: String,
-    /// URL-friendly name; the title's slug when absent or empty.
-    #[serde(default)]
-    pub slug: String,
-    /// Markdown body (empty when it is in `body_media`).
-    #[serde(default)]
-    pub body: String,
-    /// The body, when too large for an event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body_media: Option<MediaBody>,
-    /// Cover image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cover: Option<OwnedMxcUri>,
-    /// Draft or published.
-    #[serde(default)]
-    pub status: PostStatus,
-    /// When it was (or is to be) published, in milliseconds since the epoch.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub published_at: Option<u64>,
-    /// Tags.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<String>,
-    /// Who asked for this revision, when the bot wrote it on their behalf.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub requested_by: Option<OwnedUserId>,
-}
-
-/// `org.parvis.faq.entry`: a question and its answer, in the community's FAQ room, state key = entry ID.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, EventContent)]
-#[ruma_event(type = "org.parvis.faq.entry", kind = State, state_key_type = String)]
-pub struct FaqEntryEventContent {
-    /// The question.
-    pub question: String,
-    /// The answer, in markdown.
-    pub answer: String,
-    /// Category the entry is listed under.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub category: String,
-    /// Position in its category (ascending).
-    #[serde(default)]
-    pub order: i64,
-    /// Who asked for this revision, when the bot wrote it on their behalf.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub requested_by: Option<OwnedUserId>,
-}
-
-/// `org.parvis.guide`: an ordered reading path through wiki pages, in the wiki room, state key = guide ID.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, EventContent)]
-#[ruma_event(type = "org.parvis.guide", kind = State, state_key_type = String)]
-pub struct GuideEventContent {
-    /// Title.
-    pub title: String,
-    /// URL-friendly name; the title's slug when absent or empty.
-    #[serde(default)]
-    pub slug: String,
-    /// Introduction, in markdown.
-    #[serde(default)]
-    pub description: String,
-    /// The wiki page IDs, in reading order.
-    #[serde(default)]
-    pub pages: Vec<String>,
-    /// Who asked for this revision, when the bot wrote it on their behalf.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub requested_by: Option<OwnedUserId>,
-}
-
 /// `im.vector.modular.widgets`: a widget in a room, in the shape Element reads (Element's own
 /// event type, not Parvis's), state key = the widget's ID. Parvis adds one to each tool room.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, EventContent)]
@@ -430,58 +321,6 @@ mod tests {
         assert_eq!(
             content.event_type().to_string(),
             "org.parvis.community.room"
-        );
-    }
-
-    #[test]
-    fn wiki_page_round_trip() {
-        let json = json!({
-            "title": "Événement annuel", "slug": "evenement-annuel", "body": "# Bonjour\n[[Accueil]]",
-            "parent": "p0", "tags": ["rh"], "requested_by": "@alice:hs",
-        });
-        let content: WikiPageEventContent = from_value(json.clone()).unwrap();
-        assert_eq!(content.parent.as_deref(), Some("p0"));
-        assert_eq!(to_value(&content).unwrap(), json);
-        assert_eq!(content.event_type().to_string(), "org.parvis.wiki.page");
-        let large = json!({"title": "T", "slug": "t", "body": "", "body_media": {"url": "mxc://hs/abc", "size": 512000, "sha256": "00"}});
-        let content: WikiPageEventContent = from_value(large.clone()).unwrap();
-        assert_eq!(content.body_media.as_ref().unwrap().size, 512_000);
-        assert_eq!(to_value(&content).unwrap(), large);
-        // In an encrypted room: an encrypted attachment, as `m.file` carries it.
-        let encrypted = json!({"title": "T", "slug": "t", "body": "", "body_media": {
-            "file": {"v": "v2", "url": "mxc://hs/enc", "iv": "AAAAAAAAAAAAAAAAAAAAAA",
-                     "hashes": {"sha256": "qnGfGLdOLxqVnTvm4XlOUkkb7u1j1n6bJ7CRdHtVZKs"},
-                     "key": {"kty": "oct", "key_ops": ["decrypt", "encrypt"], "alg": "A256CTR",
-                             "k": "qcHVMSgYg-71CauWBezXI5qkaRb0LuIy-Wx5kIaHMIA", "ext": true}},
-            "size": 512000, "sha256": "00"}});
-        let content: WikiPageEventContent = from_value(encrypted.clone()).unwrap();
-        let media = content.body_media.as_ref().unwrap();
-        assert_eq!(media.mxc().unwrap().as_str(), "mxc://hs/enc");
-        assert!(media.url.is_none());
-        assert_eq!(to_value(&content).unwrap(), encrypted);
-    }
-
-    #[test]
-    fn blog_faq_guide_round_trip() {
-        let post = json!({"title": "T", "slug": "t", "body": "b", "status": "published", "published_at": 5, "cover": "mxc://hs/c"});
-        let content: BlogPostEventContent = from_value(post.clone()).unwrap();
-        assert_eq!(content.status, PostStatus::Published);
-        assert_eq!(to_value(&content).unwrap(), post);
-        assert_eq!(
-            from_value::<BlogPostEventContent>(json!({"title": "T", "slug": "t"}))
-                .unwrap()
-                .status,
-            PostStatus::Draft
-        );
-        let faq = json!({"question": "Q ?", "answer": "A.", "category": "Général", "order": 2});
-        assert_eq!(
-            to_value(from_value::<FaqEntryEventContent>(faq.clone()).unwrap()).unwrap(),
-            faq
-        );
-        let guide = json!({"title": "Bien démarrer", "slug": "bien-demarrer", "description": "", "pages": ["p1", "p2"]});
-        assert_eq!(
-            to_value(from_value::<GuideEventContent>(guide.clone()).unwrap()).unwrap(),
-            guide
         );
     }
 

@@ -939,3 +939,6 @@ fn canonical_to_json(object: CanonicalJsonObject) -> JsonObject {
         .map(|(key, value)| (key, value.into()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests;

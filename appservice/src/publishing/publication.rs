@@ -6,9 +6,14 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::render;
-use crate::events::{
-    BlogPostEventContent, FaqEntryEventContent, GuideEventContent, JsonObject, PostStatus,
-    WikiPageEventContent,
+use crate::{
+    events::JsonObject,
+    tools::{
+        blog::{BlogPostEventContent, PostStatus},
+        faq::FaqEntryEventContent,
+        guides::GuideEventContent,
+        wiki::WikiPageEventContent,
+    },
 };
 
 /// The kinds of published objects, each one custom state event type.

@@ -1,7 +1,11 @@
 //! The blog: posts with drafts, revisions, comments and search.
 //!
-//! Its events, projection, index and routes are still those of [`crate::publishing`]; this
-//! declares what the registry needs of it.
+//! Its event is declared here; its projection, index and routes are still those of
+//! [`crate::publishing`], shared by the wiki, the blog, the FAQ and guides.
+
+pub mod post;
+
+pub use post::{BlogPostEventContent, PostStatus};
 
 use crate::{events::RoomPurpose, role::Role, tools::Tool};
 

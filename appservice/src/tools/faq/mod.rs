@@ -1,7 +1,11 @@
 //! The FAQ: questions and answers by category, written by moderators.
 //!
-//! Its events, projection, index and routes are still those of [`crate::publishing`]; this
-//! declares what the registry needs of it.
+//! Its event is declared here; its projection, index and routes are still those of
+//! [`crate::publishing`], shared by the wiki, the blog, the FAQ and guides.
+
+pub mod entry;
+
+pub use entry::FaqEntryEventContent;
 
 use crate::{events::RoomPurpose, role::Role, tools::Tool};
 

@@ -1,7 +1,11 @@
 //! Guides: ordered paths through wiki pages, kept in the wiki's room.
 //!
-//! Its events, projection, index and routes are still those of [`crate::publishing`]; this
-//! declares what the registry needs of it.
+//! Its event is declared here; its projection, index and routes are still those of
+//! [`crate::publishing`], shared by the wiki, the blog, the FAQ and guides.
+
+pub mod guide;
+
+pub use guide::GuideEventContent;
 
 use crate::{events::RoomPurpose, role::Role, tools::Tool};
 

@@ -1,7 +1,11 @@
 //! The wiki: pages with revisions, `[[links]]` between them, comments and search.
 //!
-//! Its events, projection, index and routes are still those of [`crate::publishing`], shared
-//! with the blog, the FAQ and guides; this declares what the registry needs of it.
+//! Its event is declared here; its projection, index and routes are still those of
+//! [`crate::publishing`], shared by the wiki, the blog, the FAQ and guides.
+
+pub mod page;
+
+pub use page::WikiPageEventContent;
 
 use crate::{events::RoomPurpose, role::Role, tools::Tool};
 

@@ -1,0 +1,446 @@
+//! Table tests of the planner on its own: events and what the index knows in, the shape of the
+//! changes out. No database.
+
+#![allow(clippy::unwrap_used)]
+
+use ruma::{owned_event_id, owned_room_id, owned_user_id};
+use serde_json::{Value, json};
+
+use super::*;
+
+const BOT: &str = "@parvis:hs";
+const ROOM: &str = "!wiki:hs";
+
+fn identity() -> Identity {
+    Identity {
+        bot: owned_user_id!("@parvis:hs"),
+        user_prefix: "parvis_".to_owned(),
+    }
+}
+
+/// An event of [`ROOM`].
+fn event(
+    id: &str,
+    sender: &str,
+    event_type: &str,
+    state_key: Option<&str>,
+    content: Value,
+) -> RoomEvent {
+    let mut json = json!({
+        "event_id": id, "room_id": ROOM, "sender": sender, "type": event_type,
+        "origin_server_ts": 1_700_000_000_000u64, "content": content,
+    });
+    if let Some(key) = state_key {
+        json["state_key"] = json!(key);
+    }
+    serde_json::from_value(json).unwrap()
+}
+
+fn message(id: &str, sender: &str, body: &str) -> RoomEvent {
+    event(
+        id,
+        sender,
+        "m.room.message",
+        None,
+        json!({"msgtype": "m.text", "body": body}),
+    )
+}
+
+fn page(id: &str, sender: &str) -> RoomEvent {
+    event(
+        id,
+        sender,
+        "org.parvis.wiki.page",
+        Some("p1"),
+        json!({"title": "Accueil", "slug": "accueil", "body": "Voir [[Budget]]."}),
+    )
+}
+
+/// What the index knows before the batch.
+#[derive(Clone, Copy)]
+enum Known {
+    /// Nothing of the room.
+    Nothing,
+    /// The room, created by the bot.
+    ParvisRoom,
+    /// The room, created by someone else (the bot was invited).
+    OthersRoom,
+}
+
+fn context(known: Known) -> ProjectionContext {
+    let mut context = ProjectionContext::default();
+    let creator = match known {
+        Known::Nothing => return context,
+        Known::ParvisRoom => owned_user_id!("@parvis:hs"),
+        Known::OthersRoom => owned_user_id!("@mallory:hs"),
+    };
+    context.tracked.insert(
+        owned_room_id!("!wiki:hs"),
+        TrackedRoom {
+            creator: Some(creator),
+            room_version: Some(RoomVersionId::V12),
+        },
+    );
+    context
+}
+
+/// A change in a word or two, enough to tell one case from another.
+fn shape(change: &IndexChange) -> String {
+    match change {
+        IndexChange::TrackRoom { .. } => "track".to_owned(),
+        IndexChange::ForgetRoom { keep_history, .. } => {
+            format!("forget(history kept: {keep_history})")
+        }
+        IndexChange::PutState(row) => format!("state {}", row.event_type),
+        IndexChange::Superseded(id) => format!("superseded {id}"),
+        IndexChange::PutCommunity(_) => "community".to_owned(),
+        IndexChange::RemoveCommunity(_) => "community removed".to_owned(),
+        IndexChange::PutCommunityRoom(row) => format!("community room {}", row.purpose.as_str()),
+        IndexChange::RemoveCommunityRoom(_) => "community room removed".to_owned(),
+        IndexChange::PutMembership {
+            user_id,
+            membership,
+            ..
+        } => format!("member {user_id} {membership}"),
+        IndexChange::PutPublication(row) => format!("publication {}", row.object_id),
+        IndexChange::RemovePublication { object_id, .. } => {
+            format!("publication removed {object_id}")
+        }
+        IndexChange::PutRevision(row) => format!("revision {}", row.event_id),
+        IndexChange::PutComment(row) => format!("comment {}", row.event_id),
+        IndexChange::RemoveComment(id) => format!("comment removed {id}"),
+        IndexChange::RedactRevision(id) => format!("revision redacted {id}"),
+        IndexChange::Enqueue(job) => match job {
+            Job::Command { body, .. } => format!("job command {body}"),
+            Job::Decrypt { .. } => "job decrypt".to_owned(),
+            Job::JoinRoom { inviter, .. } => format!("job join (invited by {inviter})"),
+            Job::ReconcileRoom { .. } => "job reconcile".to_owned(),
+            Job::Announce { event_id, .. } => format!("job announce {event_id}"),
+            Job::FetchBody { .. } => "job fetch body".to_owned(),
+            Job::ReconcileAll => "job reconcile all".to_owned(),
+        },
+        IndexChange::Skip(skipped) => format!("skipped {}", skipped.cause.as_str()),
+        IndexChange::Tool(write) => {
+            let words: Vec<&str> = write.statement.split_whitespace().take(3).collect();
+            format!("tool {}", words.join(" "))
+        }
+    }
+}
+
+struct Case {
+    name: &'static str,
+    known: Known,
+    prepare: fn(&mut ProjectionContext),
+    events: Vec<RoomEvent>,
+    expected: &'static [&'static str],
+}
+
+fn nothing(_: &mut ProjectionContext) {}
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "the bot creating a room starts following it",
+            known: Known::Nothing,
+            prepare: nothing,
+            events: vec![event(
+                "$c",
+                BOT,
+                "m.room.create",
+                Some(""),
+                json!({"room_version": "12"}),
+            )],
+            expected: &["track", "track", "state m.room.create"],
+        },
+        Case {
+            name: "an invitation of the bot is a job to join, in a room not followed",
+            known: Known::Nothing,
+            prepare: nothing,
+            events: vec![event(
+                "$i",
+                "@alice:hs",
+                "m.room.member",
+                Some(BOT),
+                json!({"membership": "invite"}),
+            )],
+            expected: &["job join (invited by @alice:hs)"],
+        },
+        Case {
+            name: "joining someone else's room fetches its state",
+            known: Known::Nothing,
+            prepare: nothing,
+            events: vec![event(
+                "$j",
+                BOT,
+                "m.room.member",
+                Some(BOT),
+                json!({"membership": "join"}),
+            )],
+            expected: &[
+                "job reconcile",
+                "track",
+                "member @parvis:hs join",
+                "state m.room.member",
+            ],
+        },
+        Case {
+            name: "a command in a direct chat is a job",
+            known: Known::Nothing,
+            prepare: nothing,
+            events: vec![message("$m", "@alice:hs", "!parvis help")],
+            expected: &["job command !parvis help"],
+        },
+        Case {
+            name: "the bot's own words, an edit of a command and other messages are not commands",
+            known: Known::Nothing,
+            prepare: nothing,
+            events: vec![
+                message("$m1", BOT, "!parvis help"),
+                message("$m2", "@parvis_alice:hs", "!parvis help"),
+                event(
+                    "$m3",
+                    "@alice:hs",
+                    "m.room.message",
+                    None,
+                    json!({"msgtype": "m.text", "body": "!parvis help", "m.relates_to": {"rel_type": "m.replace", "event_id": "$m"}}),
+                ),
+                message("$m4", "@alice:hs", "bonjour !parvis"),
+                event(
+                    "$m5",
+                    "@alice:hs",
+                    "m.room.message",
+                    None,
+                    json!({"msgtype": "m.notice", "body": "!parvis help"}),
+                ),
+            ],
+            expected: &[],
+        },
+        Case {
+            name: "an encrypted message is a job to decrypt",
+            known: Known::Nothing,
+            prepare: nothing,
+            events: vec![event(
+                "$e",
+                "@alice:hs",
+                "m.room.encrypted",
+                None,
+                json!({"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "…"}),
+            )],
+            expected: &["job decrypt"],
+        },
+        Case {
+            name: "a page written by a person is indexed, kept as a revision and announced",
+            known: Known::ParvisRoom,
+            prepare: nothing,
+            events: vec![page("$v1", "@alice:hs")],
+            expected: &[
+                "job announce $v1",
+                "revision $v1",
+                "publication p1",
+                "state org.parvis.wiki.page",
+            ],
+        },
+        Case {
+            name: "a page written by Parvis for someone is not announced again",
+            known: Known::ParvisRoom,
+            prepare: nothing,
+            events: vec![page("$v1", "@parvis_alice:hs")],
+            expected: &[
+                "revision $v1",
+                "publication p1",
+                "state org.parvis.wiki.page",
+            ],
+        },
+        Case {
+            name: "a newer revision supersedes the one it replaces",
+            known: Known::ParvisRoom,
+            prepare: nothing,
+            events: vec![{
+                let mut event = page("$v2", "@parvis_alice:hs");
+                event.unsigned.replaces_state = Some(owned_event_id!("$v1"));
+                event
+            }],
+            expected: &[
+                "revision $v2",
+                "superseded $v1",
+                "publication p1",
+                "state org.parvis.wiki.page",
+            ],
+        },
+        Case {
+            name: "late older state is history, not the current version",
+            known: Known::ParvisRoom,
+            prepare: |context| {
+                context.superseded.insert(owned_event_id!("$v1"));
+            },
+            events: vec![page("$v1", "@alice:hs")],
+            expected: &["revision $v1"],
+        },
+        Case {
+            name: "in a room someone else created, a page is only state",
+            known: Known::OthersRoom,
+            prepare: nothing,
+            events: vec![page("$v1", "@mallory:hs")],
+            expected: &["state org.parvis.wiki.page"],
+        },
+        Case {
+            name: "only the bot says which community a room belongs to",
+            known: Known::ParvisRoom,
+            prepare: nothing,
+            events: vec![
+                event(
+                    "$r1",
+                    "@alice:hs",
+                    "org.parvis.community.room",
+                    Some(""),
+                    json!({"community": "!other:hs", "purpose": "wiki"}),
+                ),
+                event(
+                    "$r2",
+                    BOT,
+                    "org.parvis.community.room",
+                    Some(""),
+                    json!({"community": "!space:hs", "purpose": "wiki"}),
+                ),
+            ],
+            expected: &[
+                "state org.parvis.community.room",
+                "community room wiki",
+                "state org.parvis.community.room",
+            ],
+        },
+        Case {
+            name: "a comment is a thread message on a known revision",
+            known: Known::ParvisRoom,
+            prepare: |context| {
+                context.revision_roots.insert("$v1".to_owned());
+            },
+            events: vec![
+                event(
+                    "$t1",
+                    "@bob:hs",
+                    "m.room.message",
+                    None,
+                    json!({"msgtype": "m.text", "body": "Merci", "m.relates_to": {"rel_type": "m.thread", "event_id": "$v1"}}),
+                ),
+                event(
+                    "$t2",
+                    "@bob:hs",
+                    "m.room.message",
+                    None,
+                    json!({"msgtype": "m.text", "body": "Ailleurs", "m.relates_to": {"rel_type": "m.thread", "event_id": "$other"}}),
+                ),
+            ],
+            expected: &["comment $t1"],
+        },
+        Case {
+            name: "a redaction strips the current state and uncounts what tools count",
+            known: Known::ParvisRoom,
+            prepare: |context| {
+                let row = StateRow::from_event(&page("$v1", "@alice:hs")).unwrap();
+                context
+                    .redaction_targets
+                    .insert(owned_event_id!("$v1"), row);
+            },
+            events: vec![event(
+                "$x",
+                "@alice:hs",
+                "m.room.redaction",
+                None,
+                json!({"redacts": "$v1"}),
+            )],
+            expected: &[
+                "tool DELETE FROM likes",
+                "tool DELETE FROM like_notices",
+                "revision redacted $v1",
+                "comment removed $v1",
+                "publication removed p1",
+                "state org.parvis.wiki.page",
+            ],
+        },
+        Case {
+            name: "a 👍 on a revision is the likes tool's",
+            known: Known::ParvisRoom,
+            prepare: nothing,
+            events: vec![event(
+                "$l",
+                "@bob:hs",
+                "m.reaction",
+                None,
+                json!({"m.relates_to": {"rel_type": "m.annotation", "event_id": "$v1", "key": "👍"}}),
+            )],
+            expected: &["tool INSERT INTO likes"],
+        },
+        Case {
+            name: "tools see nothing of rooms Parvis did not create",
+            known: Known::OthersRoom,
+            prepare: nothing,
+            events: vec![event(
+                "$l",
+                "@bob:hs",
+                "m.reaction",
+                None,
+                json!({"m.relates_to": {"rel_type": "m.annotation", "event_id": "$v1", "key": "👍"}}),
+            )],
+            expected: &[],
+        },
+        Case {
+            name: "the bot leaving forgets the room",
+            known: Known::ParvisRoom,
+            prepare: nothing,
+            events: vec![event(
+                "$leave",
+                BOT,
+                "m.room.member",
+                Some(BOT),
+                json!({"membership": "leave"}),
+            )],
+            expected: &["forget(history kept: false)"],
+        },
+    ]
+}
+
+#[test]
+fn the_planner_case_by_case() {
+    let mut failures = Vec::new();
+    for case in cases() {
+        let mut context = context(case.known);
+        (case.prepare)(&mut context);
+        let changes = plan_transaction(&identity(), context, &case.events);
+        let shapes: Vec<String> = changes.iter().map(shape).collect();
+        if shapes != case.expected {
+            failures.push(format!(
+                "{}:\n    expected {:?}\n    planned  {:?}",
+                case.name, case.expected, shapes
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn a_snapshot_replaces_the_state_and_keeps_history() {
+    let events = vec![
+        event(
+            "$c",
+            BOT,
+            "m.room.create",
+            Some(""),
+            json!({"room_version": "12"}),
+        ),
+        page("$v2", "@alice:hs"),
+    ];
+    let changes = plan_snapshot(&identity(), &owned_room_id!("!wiki:hs"), &events);
+    let shapes: Vec<String> = changes.iter().map(shape).collect();
+    assert_eq!(
+        shapes,
+        [
+            "forget(history kept: true)",
+            "track",
+            "state m.room.create",
+            "publication p1",
+            "revision $v2",
+            "state org.parvis.wiki.page",
+        ]
+    );
+}
