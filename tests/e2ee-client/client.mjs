@@ -150,6 +150,13 @@ const commands = {
     const { event_id: eventId } = await client.sendMessage(room, { msgtype: "m.text", body: words.join(" ") });
     return { eventId };
   },
+  async react(room, eventId, key) {
+    // As Element does: an m.reaction, encrypted in an encrypted room (its relation in clear).
+    await until(() => client.getRoom(room), `room ${room} in the sync`);
+    const content = { "m.relates_to": { rel_type: "m.annotation", event_id: eventId, key } };
+    const { event_id: sent } = await client.sendEvent(room, "m.reaction", content);
+    return { eventId: sent };
+  },
   async state(room, type, key, ...json) {
     await until(() => client.getRoom(room), `room ${room} in the sync`);
     const { event_id: eventId } = await client.sendStateEvent(room, type, JSON.parse(json.join(" ")), key);

@@ -430,6 +430,33 @@ async fn encrypted_state_in_an_encrypted_community() {
         "the page is encrypted state in the room"
     );
 
+    // Alice likes it from her client: the reaction is encrypted, Parvis decrypts it and counts.
+    let likes_url = format!("{page_url}/likes");
+    let reaction = alice
+        .run(&format!(
+            "react {wiki} {} 👍",
+            page["event_id"].as_str().unwrap()
+        ))
+        .await;
+    let liked = |expected: i64| {
+        let (url, token) = (likes_url.clone(), alice_rest.access_token().to_owned());
+        move || {
+            let (url, token) = (url.clone(), token.clone());
+            async move {
+                let (_, likes) = parvis_tests::get_json(&url, &token).await.ok()?;
+                (likes["likes"] == expected).then_some(likes)
+            }
+        }
+    };
+    let likes = parvis_tests::wait_for(
+        "the encrypted 👍 counted",
+        Duration::from_secs(60),
+        liked(1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(likes["mine"]["like"], reaction["eventId"], "{likes}");
+
     // The bot writes encrypted state too, for `!parvis wiki new` in the encrypted wiki room.
     alice
         .run(&format!(
@@ -503,6 +530,10 @@ async fn encrypted_state_in_an_encrypted_community() {
         .await
         .unwrap();
     assert_eq!(page["title"], "Plan marqueurtitre", "{page}");
+    let likes = parvis_tests::wait_for("the 👍 counted again", Duration::from_secs(60), liked(1))
+        .await
+        .unwrap();
+    assert_eq!(likes["mine"]["like"], reaction["eventId"], "{likes}");
 
     // Synapse holds none of it in clear, in its database or its media store.
     let database = stack.synapse.database_path();

@@ -30,7 +30,7 @@ use crate::{
         RoomEvent, SkipCause, SkippedEvent, StateRow, TrackedRoom, plan_snapshot, plan_transaction,
     },
     publishing::publication::{PublicationKind, PublicationRow},
-    tools::{SqlValue, TOOLS},
+    tools::{SqlValue, TOOLS, ToolWrite},
 };
 
 /// Rows per multi-row statement: well under SQLite's 32,766 bound parameters.
@@ -1347,6 +1347,20 @@ macro_rules! index_store {
                     }
                 }
                 Ok(hits)
+            }
+
+            async fn apply_tool_writes(&self, writes: Vec<ToolWrite>) -> Result<()> {
+                retry_conflicts(|| async {
+                    let mut tx = self.pool.begin().await?;
+                    for write in writes.iter().cloned() {
+                        Self::bind_tool(sqlx::query(write.statement), write.args).execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                })
+                .await?;
+                self.after_write();
+                Ok(())
             }
 
             async fn tool_rows(&self, statement: &str, args: Vec<SqlValue>) -> Result<Vec<Vec<SqlValue>>> {

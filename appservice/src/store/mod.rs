@@ -364,6 +364,13 @@ pub trait IndexStore: Send + Sync {
         slug: &str,
     ) -> impl Future<Output = Result<Vec<(String, String)>>> + Send;
 
+    /// Runs tools' writes planned outside a transaction's projection (events decrypted
+    /// later), in one database transaction.
+    fn apply_tool_writes(
+        &self,
+        writes: Vec<crate::tools::ToolWrite>,
+    ) -> impl Future<Output = Result<()>> + Send;
+
     /// Rows of a tool's read query (`$1`… parameters), each column as text, integer or null.
     fn tool_rows(
         &self,
@@ -563,6 +570,9 @@ impl IndexStore for Index {
     }
     async fn backlinks(&self, room_id: &str, slug: &str) -> Result<Vec<(String, String)>> {
         delegate!(self, index => index.backlinks(room_id, slug))
+    }
+    async fn apply_tool_writes(&self, writes: Vec<crate::tools::ToolWrite>) -> Result<()> {
+        delegate!(self, index => index.apply_tool_writes(writes))
     }
     async fn tool_rows(
         &self,

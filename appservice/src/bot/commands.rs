@@ -1,0 +1,354 @@
+//! Answering `!parvis` commands, and the notices about new revisions.
+
+use super::*;
+
+impl Bot {
+    /// Posts a notice about a revision of a published object: who did what, with a link.
+    pub(super) async fn announce(
+        &self,
+        room_id: &OwnedRoomId,
+        event_id: &OwnedEventId,
+    ) -> Result<(), JobError> {
+        let Some(text) = self.announcement(room_id, event_id).await? else {
+            return Ok(());
+        };
+        let content = RevisionNoticeEventContent::new(text, event_id.clone());
+        self.send_message(room_id, derived_txn_id(event_id, "announce"), &content)
+            .await
+    }
+
+    pub(super) async fn announcement(
+        &self,
+        room_id: &OwnedRoomId,
+        event_id: &OwnedEventId,
+    ) -> Result<Option<String>, JobError> {
+        let Some(revision) = self.index.revision(event_id.as_str()).await? else {
+            return Ok(None);
+        };
+        let kind = revision.kind;
+        let title_field = if kind == PublicationKind::FaqEntry {
+            "question"
+        } else {
+            "title"
+        };
+        let title = revision
+            .content
+            .get(title_field)
+            .and_then(|title| title.as_str())
+            .unwrap_or("?");
+        let what = match kind {
+            PublicationKind::WikiPage => "the wiki page",
+            PublicationKind::BlogPost => "the blog post",
+            PublicationKind::FaqEntry => "the FAQ entry",
+            PublicationKind::Guide => "the guide",
+        };
+        let verb = if revision.replaces.is_some() {
+            "edited"
+        } else {
+            "created"
+        };
+        Ok(Some(format!(
+            "📄 {} {verb} {what} “{title}” — https://matrix.to/#/{room_id}/{event_id}",
+            revision.sender
+        )))
+    }
+
+    pub(super) async fn answer(
+        &self,
+        room_id: &OwnedRoomId,
+        event_id: &OwnedEventId,
+        sender: &OwnedUserId,
+        body: &str,
+    ) -> Result<(), JobError> {
+        let command = command::parse(body);
+        if matches!(command, Ok(Some(_)) | Err(_)) {
+            let admission = self
+                .command_limits
+                .lock()
+                .map(|mut limits| limits.admit(sender, room_id, std::time::Instant::now()))
+                .unwrap_or(Admission::Run);
+            match admission {
+                Admission::Run => {}
+                Admission::Ignore => return Ok(()),
+                Admission::Refuse => {
+                    let text = format!(
+                        "⏳ {sender}: too many commands for now; the next ones in the coming minute are not run."
+                    );
+                    return self.reply(room_id, event_id, &text).await;
+                }
+            }
+        }
+        let (text, success) = match command {
+            Ok(None) => return Ok(()),
+            Ok(Some(Command::Help)) => (command::help_text(), true),
+            Ok(Some(Command::CreateCommunity(request))) => {
+                if sender.server_name() != self.server_name {
+                    (
+                        format!(
+                            "❌ Only users of {} can create communities here; ask the Parvis of your own homeserver.",
+                            self.server_name
+                        ),
+                        false,
+                    )
+                } else if request.encrypted == Some(true) && self.crypto.is_none() {
+                    (
+                        "❌ End-to-end encryption is disabled on this Parvis (e2ee.enabled): it cannot take part in an encrypted community.".to_owned(),
+                        false,
+                    )
+                } else if !may_create_community(
+                    self.index
+                        .communities()
+                        .await?
+                        .iter()
+                        .filter(|community| community.requested_by == sender.as_str())
+                        .count(),
+                    self.communities_per_user,
+                ) && !self.community_requested_by(event_id).await
+                {
+                    (
+                        format!(
+                            "❌ You already have {} communities, the most this Parvis creates for one person (bot.communities_per_user).",
+                            self.communities_per_user
+                        ),
+                        false,
+                    )
+                } else {
+                    match self
+                        .create_community_for(sender, &request, Some(event_id))
+                        .await
+                    {
+                        Ok(created) => (
+                            format!(
+                                "✅ Community “{}” created: {} rooms in the space {}. You are invited to each, as owner.",
+                                request.name,
+                                created.rooms.len(),
+                                created.space_id
+                            ),
+                            true,
+                        ),
+                        Err(error) if error.is_transient() => return Err(error),
+                        Err(error) => (
+                            format!("❌ The community could not be created: {error}"),
+                            false,
+                        ),
+                    }
+                }
+            }
+            Ok(Some(Command::WikiNew { title, body })) => {
+                self.wiki_new(room_id, event_id, sender, &title, &body)
+                    .await?
+            }
+            Ok(Some(Command::Search { words })) => {
+                (self.search_for(room_id, sender, &words).await?, true)
+            }
+            Err(error) => (format!("❌ {error}"), false),
+        };
+        self.reply(room_id, event_id, &text).await?;
+        self.react(room_id, event_id, if success { "✅" } else { "❌" })
+            .await?;
+        Ok(())
+    }
+
+    /// The community a room belongs to (the space itself or one of its rooms).
+    pub(super) async fn community_of(
+        &self,
+        room_id: &RoomId,
+    ) -> Result<Option<crate::store::CommunitySummary>, JobError> {
+        Ok(self
+            .index
+            .communities()
+            .await?
+            .into_iter()
+            .find(|community| {
+                community.space_id == room_id
+                    || community.rooms.iter().any(|(room, _)| room == room_id)
+            }))
+    }
+
+    /// `!parvis wiki new`: writes the page as the bot, on behalf of a sender who may write it.
+    pub(super) async fn wiki_new(
+        &self,
+        room_id: &OwnedRoomId,
+        event_id: &OwnedEventId,
+        sender: &OwnedUserId,
+        title: &str,
+        body: &str,
+    ) -> Result<(String, bool), JobError> {
+        let Some(community) = self.community_of(room_id).await? else {
+            return Ok((
+                "❌ Send this command in a room of the community whose wiki it is for.".to_owned(),
+                false,
+            ));
+        };
+        let Some((wiki, _)) = community
+            .rooms
+            .iter()
+            .find(|(_, purpose)| purpose == RoomPurpose::Wiki.as_str())
+        else {
+            return Ok((
+                format!("❌ The community “{}” has no wiki.", community.name),
+                false,
+            ));
+        };
+        // The bot may write anything; it writes only what the sender could write themselves.
+        let event_type = PublicationKind::WikiPage.event_type();
+        if let Err(refusal) =
+            check_writer(&self.index, wiki.as_str(), sender.as_str(), event_type).await?
+        {
+            return Ok((format!("❌ {refusal}"), false));
+        }
+        let mut slug = crate::publishing::render::slugify(title);
+        // The page ID comes from the command, so a retried job rewrites the same page.
+        let id = derived_txn_id(event_id, "wiki-page")
+            .as_str()
+            .replace('-', "")[..12]
+            .to_owned();
+        let pages = self
+            .index
+            .publications(wiki.as_str(), PublicationKind::WikiPage)
+            .await?;
+        if pages
+            .iter()
+            .any(|page| page.slug == slug && page.object_id != id)
+        {
+            slug = format!("{slug}-{}", &id[..6]);
+        }
+        let content = WikiPageEventContent {
+            title: title.to_owned(),
+            slug,
+            body: body.to_owned(),
+            body_media: None,
+            parent: None,
+            tags: Vec::new(),
+            requested_by: Some(sender.clone()),
+        };
+        let event_id = self.send_state(wiki, &id, &content).await?;
+        Ok((
+            format!("✅ Wiki page “{title}” written: https://matrix.to/#/{wiki}/{event_id}"),
+            true,
+        ))
+    }
+
+    /// `!parvis search`: what the sender may read, in this room's community when it is one.
+    ///
+    /// The answer is posted in the room, for everyone in it to read: it lists only objects every
+    /// joined or invited member of this room may read (published, in rooms they have all
+    /// joined), and nothing of an encrypted room's into a room that is not encrypted.
+    pub(super) async fn search_for(
+        &self,
+        room_id: &OwnedRoomId,
+        sender: &OwnedUserId,
+        words: &str,
+    ) -> Result<String, JobError> {
+        /// Results shown.
+        const SHOWN: usize = 5;
+        let community = self
+            .community_of(room_id)
+            .await?
+            .map(|community| community.space_id.to_string());
+        let words =
+            SearchQuery::bounded_text(words).unwrap_or_else(|_| words.chars().take(200).collect());
+        let query = SearchQuery {
+            text: words.clone(),
+            user_id: sender.to_string(),
+            community,
+            limit: 50,
+            ..Default::default()
+        };
+        let hits = self.index.search(&query).await?;
+        let audience = self.key_recipients(room_id).await?;
+        let here_encrypted = self.is_encrypted(room_id.as_str()).await?;
+        let mut readable_rooms: std::collections::HashMap<String, bool> = Default::default();
+        let mut shown = Vec::new();
+        for hit in hits {
+            if shown.len() == SHOWN {
+                break;
+            }
+            let readable = match readable_rooms.get(&hit.room_id) {
+                Some(readable) => *readable,
+                None => {
+                    let readable = self
+                        .readable_by_all(&hit.room_id, &audience, here_encrypted, room_id)
+                        .await?;
+                    readable_rooms.insert(hit.room_id.clone(), readable);
+                    readable
+                }
+            };
+            let Some(kind) = PublicationKind::parse(&hit.kind) else {
+                continue;
+            };
+            if !readable {
+                continue;
+            }
+            // A draft is its author's only, even when the author asks.
+            let published = self
+                .index
+                .publication(&hit.room_id, kind, &hit.object_id)
+                .await?
+                .is_some_and(|item| item.status == "published");
+            if published {
+                shown.push((hit, kind));
+            }
+        }
+        if shown.is_empty() {
+            return Ok(format!(
+                "🔎 Nothing found for “{words}” that everyone in this room may read."
+            ));
+        }
+        let mut text = format!("🔎 {} result(s) for “{words}”:", shown.len());
+        for (rank, (hit, kind)) in shown.iter().enumerate() {
+            let kind = match kind {
+                PublicationKind::WikiPage => "wiki page",
+                PublicationKind::BlogPost => "blog post",
+                PublicationKind::FaqEntry => "FAQ",
+                PublicationKind::Guide => "guide",
+            };
+            text.push_str(&format!(
+                "\n{}. {} ({kind}) — https://matrix.to/#/{}",
+                rank + 1,
+                hit.title,
+                hit.room_id
+            ));
+        }
+        Ok(text)
+    }
+
+    pub(super) async fn is_encrypted(&self, room_id: &str) -> Result<bool, JobError> {
+        Ok(self
+            .index
+            .state_content(room_id, "m.room.encryption", "")
+            .await?
+            .is_some())
+    }
+
+    /// Whether every one of `audience` has joined `room` — and, when `room` is encrypted,
+    /// whether the answer goes into an encrypted room too.
+    pub(super) async fn readable_by_all(
+        &self,
+        room: &str,
+        audience: &[OwnedUserId],
+        answer_encrypted: bool,
+        answer_room: &RoomId,
+    ) -> Result<bool, JobError> {
+        if room == answer_room.as_str() {
+            return Ok(true);
+        }
+        if self.is_encrypted(room).await? && !answer_encrypted {
+            return Ok(false);
+        }
+        let joined: HashSet<String> = self
+            .index
+            .state_events(room, "m.room.member")
+            .await?
+            .into_iter()
+            .filter(|(_, _, content)| {
+                content.get("membership").and_then(|m| m.as_str()) == Some("join")
+            })
+            .map(|(user, _, _)| user)
+            .collect();
+        Ok(audience
+            .iter()
+            .filter(|user| **user != self.identity.bot)
+            .all(|user| joined.contains(user.as_str())))
+    }
+}
