@@ -27,14 +27,14 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use self::extract::{
-    ApiJson, ApiPath, ErrorBody, homeserver_error, internal_error, matrix_method_not_allowed,
+    ApiError, ApiJson, ApiPath, ErrorBody, homeserver_error, matrix_method_not_allowed,
     unknown_route,
 };
 use crate::{
     bot::{Bot, CreatedCommunity},
     command::{self, CreateCommunity},
     community::Role,
-    store::{CommunitySummary, Index, IndexStore, StoreError},
+    store::{CommunitySummary, Index, IndexStore},
 };
 use crate::{
     permission::{RoomPowers, check_member},
@@ -95,23 +95,21 @@ pub struct SignedInUser {
 
 impl SignedInUser {
     /// The access token to write as the user, or the answer explaining how to write instead.
-    pub fn write_token(&self) -> Result<&str, MatrixErrorBody> {
+    pub fn write_token(&self) -> Result<&str, ApiError> {
         self.access_token.as_deref().ok_or_else(|| {
             MatrixErrorBody::new(
                 StatusCode::FORBIDDEN,
                 "ORG.PARVIS_WIDGET_SESSION",
                 "a widget session cannot write through Parvis: send the event through the widget API, as yourself",
             )
+            .into()
         })
     }
 }
 
 /// Verifies the caller's Matrix access token (`Authorization: Bearer`) with the homeserver
 /// (`GET /_matrix/client/v3/account/whoami`), remembering the answer for a few minutes.
-pub async fn authenticate(
-    state: &ApiState,
-    headers: &HeaderMap,
-) -> Result<SignedInUser, MatrixErrorBody> {
+pub async fn authenticate(state: &ApiState, headers: &HeaderMap) -> Result<SignedInUser, ApiError> {
     let token = bearer_token(headers).ok_or_else(|| {
         MatrixErrorBody::new(
             StatusCode::UNAUTHORIZED,
@@ -121,7 +119,7 @@ pub async fn authenticate(
     })?;
     let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
     if token.starts_with(WIDGET_SESSION_PREFIX) {
-        let sessions = state.widget_sessions.lock().map_err(internal_error)?;
+        let sessions = state.widget_sessions.lock()?;
         return match sessions.get(&key) {
             Some((user_id, expiry)) if *expiry > Instant::now() => Ok(SignedInUser {
                 user_id: user_id.clone(),
@@ -131,7 +129,8 @@ pub async fn authenticate(
                 StatusCode::UNAUTHORIZED,
                 "M_UNKNOWN_TOKEN",
                 "this widget session has expired: exchange a new OpenID token",
-            )),
+            )
+            .into()),
         };
     }
     let unknown_token = || {
@@ -155,7 +154,7 @@ pub async fn authenticate(
             .get(&key)
             .is_some_and(|expiry| *expiry > Instant::now())
     {
-        return Err(unknown_token());
+        return Err(unknown_token().into());
     }
     let user_id = match state
         .client
@@ -172,9 +171,9 @@ pub async fn authenticate(
                     |expiry| *expiry,
                 );
             }
-            return Err(unknown_token());
+            return Err(unknown_token().into());
         }
-        Err(error) => return Err(homeserver_error("sign-in check", error)),
+        Err(error) => return Err(homeserver_error("sign-in check", error).into()),
     };
     if let Ok(mut sessions) = state.sessions.lock() {
         remember(
@@ -220,7 +219,7 @@ async fn logout(
     State(state): State<Arc<ApiState>>,
     _user: SignedInUser,
     headers: HeaderMap,
-) -> Result<Json<Value>, MatrixErrorBody> {
+) -> Result<Json<Value>, ApiError> {
     if let Some(token) = bearer_token(&headers) {
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         if let Ok(mut sessions) = state.sessions.lock() {
@@ -247,7 +246,7 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 async fn openid_login(
     State(state): State<Arc<ApiState>>,
     ApiJson(token): ApiJson<OpenIdToken>,
-) -> Result<Json<Value>, MatrixErrorBody> {
+) -> Result<Json<Value>, ApiError> {
     let verified = state
         .openid
         .verify_with_expiry(&token)
@@ -269,7 +268,7 @@ async fn openid_login(
         })?;
     let session = format!("{WIDGET_SESSION_PREFIX}{}", parvis_config::random_token());
     let key: [u8; 32] = Sha256::digest(session.as_bytes()).into();
-    let mut sessions = state.widget_sessions.lock().map_err(internal_error)?;
+    let mut sessions = state.widget_sessions.lock()?;
     // The session ends when the OpenID token would have: a token the homeserver issued for a
     // few minutes does not buy an hour.
     let lifetime = verified.expires_in.min(WIDGET_SESSION_TTL);
@@ -297,14 +296,14 @@ async fn info(State(state): State<Arc<ApiState>>) -> Json<Value> {
 async fn my_communities(
     State(state): State<Arc<ApiState>>,
     user: SignedInUser,
-) -> Result<Json<Vec<CommunitySummary>>, MatrixErrorBody> {
+) -> Result<Json<Vec<CommunitySummary>>, ApiError> {
     let mut mine = Vec::new();
-    for community in state.index.communities().await.map_err(internal_error)? {
+    for community in state.index.communities().await? {
         let membership = state
             .index
             .membership(community.space_id.as_str(), &user.user_id)
             .await;
-        if membership.map_err(internal_error)?.as_deref() == Some("join") {
+        if membership?.as_deref() == Some("join") {
             mine.push(community);
         }
     }
@@ -365,29 +364,23 @@ async fn community_overview(
     State(state): State<Arc<ApiState>>,
     user: SignedInUser,
     ApiPath(space): ApiPath<String>,
-) -> Result<Json<CommunityOverview>, MatrixErrorBody> {
-    let internal = |e: StoreError| internal_error(e);
+) -> Result<Json<CommunityOverview>, ApiError> {
     let community = state
         .index
         .communities()
-        .await
-        .map_err(internal)?
+        .await?
         .into_iter()
         .find(|community| community.space_id == space)
         .ok_or_else(|| MatrixErrorBody::not_found(format!("no community {space}")))?;
     check_member(&state.index, &space, &user.user_id)
-        .await
-        .map_err(internal)?
+        .await?
         .map_err(|refusal| MatrixErrorBody::forbidden(refusal.to_string()))?;
 
-    let powers = RoomPowers::load(&state.index, &space)
-        .await
-        .map_err(internal)?;
+    let powers = RoomPowers::load(&state.index, &space).await?;
     let mut members: Vec<CommunityMember> = state
         .index
         .state_events(&space, "m.room.member")
-        .await
-        .map_err(internal)?
+        .await?
         .into_iter()
         .filter(|(_, _, content)| content.get("membership").and_then(Value::as_str) == Some("join"))
         .map(|(user_id, _, content)| CommunityMember {
@@ -410,19 +403,13 @@ async fn community_overview(
     for (room_id, _) in &community.rooms {
         // Only rooms the user has joined, as everywhere else.
         if check_member(&state.index, room_id.as_str(), &user.user_id)
-            .await
-            .map_err(internal)?
+            .await?
             .is_err()
         {
             continue;
         }
         for kind in PublicationKind::ALL {
-            for item in state
-                .index
-                .publications(room_id.as_str(), kind)
-                .await
-                .map_err(internal)?
-            {
+            for item in state.index.publications(room_id.as_str(), kind).await? {
                 if item.status == "published" || item.author == user.user_id {
                     activity.push(CommunityActivity {
                         room_id: item.room_id,
@@ -468,7 +455,7 @@ async fn render(
     State(_state): State<Arc<ApiState>>,
     _user: SignedInUser,
     ApiJson(body): ApiJson<RenderBody>,
-) -> Result<Json<Value>, MatrixErrorBody> {
+) -> Result<Json<Value>, ApiError> {
     if body.markdown.len() > MAX_RENDER_BYTES {
         return Err(MatrixErrorBody::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -477,7 +464,8 @@ async fn render(
                 "the markdown is {} bytes; at most {MAX_RENDER_BYTES} are rendered",
                 body.markdown.len()
             ),
-        ));
+        )
+        .into());
     }
     let rendered = crate::publishing::render::render_off_thread(body.markdown, |_| None)
         .await
@@ -677,7 +665,7 @@ pub fn api_router(state: Arc<ApiState>, tools: &[ToolRoutes]) -> Router {
 
 /// `GET /health` — answers 200 when Parvis is up and its index readable.
 #[utoipa::path(get, path = "/health", responses((status = 200, description = "`{\"status\": \"ok\"}`", body = Object)))]
-async fn health(State(state): State<Arc<ApiState>>) -> Result<Json<Value>, MatrixErrorBody> {
+async fn health(State(state): State<Arc<ApiState>>) -> Result<Json<Value>, ApiError> {
     state.index.next_job_due().await.map_err(|error| {
         tracing::error!(%error, "health check: the index cannot be read");
         MatrixErrorBody::new(
@@ -704,7 +692,7 @@ async fn metrics(
 pub struct AdminCaller;
 
 impl FromRequestParts<Arc<ApiState>> for AdminCaller {
-    type Rejection = MatrixErrorBody;
+    type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
@@ -713,7 +701,8 @@ impl FromRequestParts<Arc<ApiState>> for AdminCaller {
         let Some(expected) = state.admin_token.as_deref() else {
             return Err(MatrixErrorBody::forbidden(
                 "administrative calls are disabled: set api.admin_token",
-            ));
+            )
+            .into());
         };
         let presented = bearer_token(&parts.headers).ok_or_else(|| {
             MatrixErrorBody::new(
@@ -729,7 +718,8 @@ impl FromRequestParts<Arc<ApiState>> for AdminCaller {
                 StatusCode::UNAUTHORIZED,
                 "M_UNKNOWN_TOKEN",
                 "the admin token is not valid",
-            ))
+            )
+            .into())
         }
     }
 }
@@ -760,7 +750,7 @@ async fn create_community(
     State(state): State<Arc<ApiState>>,
     _admin: AdminCaller,
     ApiJson(body): ApiJson<CreateCommunityBody>,
-) -> Result<(StatusCode, Json<CreatedCommunity>), MatrixErrorBody> {
+) -> Result<(StatusCode, Json<CreatedCommunity>), ApiError> {
     command::validate_name(&body.name).map_err(|e| {
         MatrixErrorBody::new(StatusCode::BAD_REQUEST, "M_INVALID_PARAM", e.to_string())
     })?;
@@ -797,8 +787,8 @@ async fn create_community(
 async fn list_communities(
     State(state): State<Arc<ApiState>>,
     _admin: AdminCaller,
-) -> Result<Json<Vec<CommunitySummary>>, MatrixErrorBody> {
-    let communities = state.index.communities().await.map_err(internal_error)?;
+) -> Result<Json<Vec<CommunitySummary>>, ApiError> {
+    let communities = state.index.communities().await?;
     Ok(Json(communities))
 }
 

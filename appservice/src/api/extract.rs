@@ -8,14 +8,16 @@ use std::sync::Arc;
 use axum::{
     extract::{FromRequest, FromRequestParts, Request, rejection::PathRejection},
     http::{StatusCode, request::Parts},
+    response::IntoResponse,
 };
 use parvis_homeserver_bridge::{ClientError, MatrixErrorBody};
 use serde::de::DeserializeOwned;
 
 use super::{ApiState, SignedInUser, authenticate};
+use crate::store::StoreError;
 
 impl FromRequestParts<Arc<ApiState>> for SignedInUser {
-    type Rejection = MatrixErrorBody;
+    type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
@@ -115,6 +117,20 @@ pub fn homeserver_error(what: &str, error: ClientError) -> MatrixErrorBody {
             errcode,
             message,
         } => {
+            if *status >= 500 {
+                // A server error is the homeserver's own trouble: its message may hold its
+                // internals (database, addresses), so it is logged, not passed on.
+                let reference = parvis_config::random_token();
+                let reference = reference.get(..12).unwrap_or(&reference);
+                tracing::warn!(%error, reference, what, "homeserver failed");
+                return MatrixErrorBody::new(
+                    StatusCode::BAD_GATEWAY,
+                    "ORG.PARVIS_HOMESERVER",
+                    format!(
+                        "the homeserver failed on the {what}; try again later (reference {reference})"
+                    ),
+                );
+            }
             let status = match *status {
                 403 => StatusCode::FORBIDDEN,
                 404 => StatusCode::NOT_FOUND,
@@ -191,4 +207,76 @@ pub struct ErrorBody {
     errcode: String,
     /// What went wrong, for a person.
     error: String,
+}
+
+/// Every error an API handler answers: a Matrix-style `errcode` and a message for people.
+/// Internal causes — database, homeserver, crypto — are logged with a reference the message
+/// gives, never sent; a database that is busy or unreachable (a retry can cure it) is a 503.
+#[derive(Debug)]
+pub struct ApiError(MatrixErrorBody);
+
+impl ApiError {
+    /// The answer this error gives.
+    pub fn body(&self) -> &MatrixErrorBody {
+        &self.0
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> axum::response::Response {
+        self.0.into_response()
+    }
+}
+
+impl From<MatrixErrorBody> for ApiError {
+    fn from(body: MatrixErrorBody) -> Self {
+        Self(body)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        if error.is_transient() {
+            let reference = parvis_config::random_token();
+            let reference = reference.get(..12).unwrap_or(&reference);
+            tracing::warn!(%error, reference, "index unavailable");
+            return Self(MatrixErrorBody::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "M_UNAVAILABLE",
+                format!("the index is busy or unavailable; try again (reference {reference})"),
+            ));
+        }
+        Self(internal_error(error))
+    }
+}
+
+/// Failures that are Parvis's own (a poisoned lock, JSON it wrote, an ID it stored): a 500
+/// with a reference to the log.
+macro_rules! internal_errors {
+    ($($error:ty),*) => {
+        $(impl From<$error> for ApiError {
+            fn from(error: $error) -> Self {
+                Self(internal_error(error))
+            }
+        })*
+    };
+}
+internal_errors!(serde_json::Error, ruma::IdParseError);
+
+impl<T> From<std::sync::PoisonError<T>> for ApiError {
+    fn from(error: std::sync::PoisonError<T>) -> Self {
+        Self(internal_error(error))
+    }
+}
+
+impl From<ClientError> for ApiError {
+    fn from(error: ClientError) -> Self {
+        Self(homeserver_error("request", error))
+    }
+}
+
+impl From<crate::permission::Refusal> for ApiError {
+    fn from(refusal: crate::permission::Refusal) -> Self {
+        Self(MatrixErrorBody::forbidden(refusal.to_string()))
+    }
 }

@@ -37,7 +37,7 @@ use super::{
 use crate::{
     api::{
         ApiState, SignedInUser, ToolRoutes,
-        extract::{ApiJson, ApiPath, ApiQuery, ErrorBody, homeserver_error, internal_error},
+        extract::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, homeserver_error},
     },
     events::RoomPurpose,
     permission::{check_member, check_sender, check_writer},
@@ -84,7 +84,7 @@ fn publishing_router(state: Arc<ApiState>) -> Router {
         .with_state(state)
 }
 
-fn tool_kind(tool: &str) -> Result<(PublicationKind, RoomPurpose), MatrixErrorBody> {
+fn tool_kind(tool: &str) -> Result<(PublicationKind, RoomPurpose), ApiError> {
     match tool {
         "wiki" => Ok((PublicationKind::WikiPage, RoomPurpose::Wiki)),
         "blog" => Ok((PublicationKind::BlogPost, RoomPurpose::Blog)),
@@ -92,7 +92,8 @@ fn tool_kind(tool: &str) -> Result<(PublicationKind, RoomPurpose), MatrixErrorBo
         "guides" => Ok((PublicationKind::Guide, RoomPurpose::Wiki)),
         other => Err(MatrixErrorBody::not_found(format!(
             "unknown tool `{other}`: use wiki, blog, faq or guides"
-        ))),
+        ))
+        .into()),
     }
 }
 
@@ -104,17 +105,13 @@ fn refused(
     move |error| homeserver_error(what, error)
 }
 
-fn internal(error: impl std::fmt::Display) -> MatrixErrorBody {
-    internal_error(error)
-}
-
 /// The room of `purpose` in community `space`.
 async fn tool_room(
     state: &ApiState,
     space: &str,
     purpose: RoomPurpose,
-) -> Result<OwnedRoomId, MatrixErrorBody> {
-    let communities = state.index.communities().await.map_err(internal)?;
+) -> Result<OwnedRoomId, ApiError> {
+    let communities = state.index.communities().await?;
     let community = communities
         .into_iter()
         .find(|community| community.space_id == space)
@@ -126,18 +123,14 @@ async fn tool_room(
         .map(|(room_id, _)| room_id)
         .ok_or_else(|| {
             MatrixErrorBody::not_found(format!("the community has no {} tool", purpose.as_str()))
+                .into()
         })
 }
 
-async fn require_member(
-    state: &ApiState,
-    room_id: &str,
-    user_id: &str,
-) -> Result<(), MatrixErrorBody> {
+async fn require_member(state: &ApiState, room_id: &str, user_id: &str) -> Result<(), ApiError> {
     check_member(&state.index, room_id, user_id)
-        .await
-        .map_err(internal)?
-        .map_err(|refusal| MatrixErrorBody::forbidden(refusal.to_string()))
+        .await?
+        .map_err(ApiError::from)
 }
 
 async fn require_writer(
@@ -145,11 +138,10 @@ async fn require_writer(
     room_id: &str,
     user_id: &str,
     event_type: &str,
-) -> Result<(), MatrixErrorBody> {
+) -> Result<(), ApiError> {
     check_writer(&state.index, room_id, user_id, event_type)
-        .await
-        .map_err(internal)?
-        .map_err(|refusal| MatrixErrorBody::forbidden(refusal.to_string()))
+        .await?
+        .map_err(ApiError::from)
 }
 
 /// A published object as the API returns it.
@@ -180,15 +172,11 @@ async fn list(
     user: SignedInUser,
     ApiPath((space, tool)): ApiPath<(String, String)>,
     ApiQuery(query): ApiQuery<ListQuery>,
-) -> Result<Json<Vec<PublicationRow>>, MatrixErrorBody> {
+) -> Result<Json<Vec<PublicationRow>>, ApiError> {
     let (kind, purpose) = tool_kind(&tool)?;
     let room = tool_room(&state, &space, purpose).await?;
     require_member(&state, room.as_str(), &user.user_id).await?;
-    let mut items = state
-        .index
-        .publications(room.as_str(), kind)
-        .await
-        .map_err(internal)?;
+    let mut items = state.index.publications(room.as_str(), kind).await?;
     items.retain(|item| item.status == "published" || item.author == user.user_id);
     for item in &mut items {
         item.body.clear();
@@ -205,15 +193,14 @@ pub(crate) async fn load_readable(
     tool: &str,
     id: &str,
     user: &str,
-) -> Result<(OwnedRoomId, PublicationKind, PublicationRow), MatrixErrorBody> {
+) -> Result<(OwnedRoomId, PublicationKind, PublicationRow), ApiError> {
     let (kind, purpose) = tool_kind(tool)?;
     let room = tool_room(state, space, purpose).await?;
     require_member(state, room.as_str(), user).await?;
     let item = state
         .index
         .publication(room.as_str(), kind, id)
-        .await
-        .map_err(internal)?
+        .await?
         .filter(|item| item.status == "published" || item.author == user)
         .ok_or_else(|| {
             MatrixErrorBody::not_found(format!("no {} {id} in this community", kind.as_str()))
@@ -222,18 +209,13 @@ pub(crate) async fn load_readable(
 }
 
 /// Renders a body with links resolved against the wiki of the same community.
-async fn render_body(
-    state: &ApiState,
-    space: &str,
-    body: &str,
-) -> Result<RenderedHtml, MatrixErrorBody> {
+async fn render_body(state: &ApiState, space: &str, body: &str) -> Result<RenderedHtml, ApiError> {
     let mut targets = HashMap::new();
     if let Ok(wiki) = tool_room(state, space, RoomPurpose::Wiki).await {
         for page in state
             .index
             .publications(wiki.as_str(), PublicationKind::WikiPage)
-            .await
-            .map_err(internal)?
+            .await?
         {
             targets.insert(render::slugify(&page.title), page.object_id.clone());
             targets.insert(page.slug.clone(), page.object_id);
@@ -261,23 +243,16 @@ async fn read(
     State(state): State<Arc<ApiState>>,
     user: SignedInUser,
     ApiPath((space, tool, id)): ApiPath<(String, String, String)>,
-) -> Result<Json<PublicationView>, MatrixErrorBody> {
+) -> Result<Json<PublicationView>, ApiError> {
     let (room, _, publication) = load_readable(&state, &space, &tool, &id, &user.user_id).await?;
     let html = render_body(&state, &space, &publication.body).await?.html;
     let mut backlinks = state
         .index
         .backlinks(room.as_str(), &publication.slug)
-        .await
-        .map_err(internal)?;
+        .await?;
     let title_slug = render::slugify(&publication.title);
     if title_slug != publication.slug {
-        backlinks.extend(
-            state
-                .index
-                .backlinks(room.as_str(), &title_slug)
-                .await
-                .map_err(internal)?,
-        );
+        backlinks.extend(state.index.backlinks(room.as_str(), &title_slug).await?);
     }
     backlinks.sort();
     backlinks.dedup();
@@ -314,7 +289,7 @@ async fn write(
     mut content: Map<String, Value>,
     user: &SignedInUser,
     body: BodySource,
-) -> Result<Json<Value>, MatrixErrorBody> {
+) -> Result<Json<Value>, ApiError> {
     let WriteTarget {
         space,
         kind,
@@ -326,8 +301,7 @@ async fn write(
     let encrypts_state = state
         .index
         .state_content(room.as_str(), "m.room.encryption", "")
-        .await
-        .map_err(internal)?
+        .await?
         .is_some_and(|(_, encryption)| crate::encrypted_state::encrypts_state(&encryption));
     if content
         .get("body")
@@ -341,7 +315,8 @@ async fn write(
                 "the body is over {} KiB: split it into several pages",
                 crate::events::MAX_BODY_BYTES / 1024
             ),
-        ));
+        )
+        .into());
     }
     if encrypts_state {
         // Parvis holds no device of the user's: only the user's own client can encrypt as them.
@@ -350,7 +325,8 @@ async fn write(
             "ORG.PARVIS_ENCRYPTED_ROOM",
             "this community's rooms are end-to-end encrypted: write from a Matrix client with \
              encryption (Element, or the Parvis widget inside it), not through the REST API",
-        ));
+        )
+        .into());
     }
     content.remove("requested_by");
     // A body in the media repository is only taken from a revision being restored: the
@@ -418,21 +394,19 @@ async fn write(
         return Err(MatrixErrorBody::bad_json(format!(
             "not a valid {}: see the OpenAPI description",
             kind.as_str()
-        )));
+        ))
+        .into());
     };
     if row.title.trim().is_empty() {
         return Err(MatrixErrorBody::new(
             StatusCode::BAD_REQUEST,
             "M_INVALID_PARAM",
             "the title is empty",
-        ));
+        )
+        .into());
     }
     if kind == PublicationKind::WikiPage {
-        let taken = state
-            .index
-            .publications(room.as_str(), kind)
-            .await
-            .map_err(internal)?;
+        let taken = state.index.publications(room.as_str(), kind).await?;
         if let Some(other) = taken
             .iter()
             .find(|page| page.slug == row.slug && page.object_id != id)
@@ -444,7 +418,8 @@ async fn write(
                     "the page {} already uses the slug `{}`",
                     other.object_id, row.slug
                 ),
-            ));
+            )
+            .into());
         }
     }
     let size = serde_json::to_vec(&content)
@@ -457,9 +432,10 @@ async fn write(
             format!(
                 "the content is {size} bytes; bodies over 48 KiB are not accepted by this version"
             ),
-        ));
+        )
+        .into());
     }
-    let raw: Raw<AnyStateEventContent> = Raw::new(&content).map_err(internal)?.cast_unchecked();
+    let raw: Raw<AnyStateEventContent> = Raw::new(&content)?.cast_unchecked();
     let request = send_state_event::v3::Request::new_raw(
         room.clone(),
         kind.event_type().into(),
@@ -483,7 +459,7 @@ async fn create(
     user: SignedInUser,
     ApiPath((space, tool)): ApiPath<(String, String)>,
     ApiJson(content): ApiJson<Map<String, Value>>,
-) -> Result<(StatusCode, Json<Value>), MatrixErrorBody> {
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (kind, purpose) = tool_kind(&tool)?;
     let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
     let answer = write(
@@ -509,7 +485,7 @@ async fn update(
     user: SignedInUser,
     ApiPath((space, tool, id)): ApiPath<(String, String, String)>,
     ApiJson(content): ApiJson<Map<String, Value>>,
-) -> Result<Json<Value>, MatrixErrorBody> {
+) -> Result<Json<Value>, ApiError> {
     let (kind, purpose) = tool_kind(&tool)?;
     load_readable(&state, &space, &tool, &id, &user.user_id).await?;
     write(
@@ -561,13 +537,9 @@ async fn revisions(
     State(state): State<Arc<ApiState>>,
     user: SignedInUser,
     ApiPath((space, tool, id)): ApiPath<(String, String, String)>,
-) -> Result<Json<Vec<RevisionView>>, MatrixErrorBody> {
+) -> Result<Json<Vec<RevisionView>>, ApiError> {
     let (room, kind, _) = load_readable(&state, &space, &tool, &id, &user.user_id).await?;
-    let rows = state
-        .index
-        .revisions(room.as_str(), kind, &id)
-        .await
-        .map_err(internal)?;
+    let rows = state.index.revisions(room.as_str(), kind, &id).await?;
     Ok(Json(rows.into_iter().map(RevisionView::from).collect()))
 }
 
@@ -600,13 +572,9 @@ async fn diff(
     user: SignedInUser,
     ApiPath((space, tool, id)): ApiPath<(String, String, String)>,
     ApiQuery(query): ApiQuery<DiffQuery>,
-) -> Result<Json<Vec<DiffLine>>, MatrixErrorBody> {
+) -> Result<Json<Vec<DiffLine>>, ApiError> {
     let (room, kind, _) = load_readable(&state, &space, &tool, &id, &user.user_id).await?;
-    let rows = state
-        .index
-        .revisions(room.as_str(), kind, &id)
-        .await
-        .map_err(internal)?;
+    let rows = state.index.revisions(room.as_str(), kind, &id).await?;
     let mut bodies = Vec::with_capacity(2);
     for event_id in [&query.from, &query.to] {
         let revision = rows
@@ -626,7 +594,7 @@ async fn revision_body(
     state: &ApiState,
     kind: PublicationKind,
     revision: &RevisionRow,
-) -> Result<String, MatrixErrorBody> {
+) -> Result<String, ApiError> {
     let inline = body_of(kind, &revision.content);
     let media: Option<crate::events::MediaBody> = revision
         .content
@@ -667,14 +635,10 @@ async fn restore(
     user: SignedInUser,
     ApiPath((space, tool, id)): ApiPath<(String, String, String)>,
     ApiJson(body): ApiJson<RestoreBody>,
-) -> Result<Json<Value>, MatrixErrorBody> {
+) -> Result<Json<Value>, ApiError> {
     let (room, kind, _) = load_readable(&state, &space, &tool, &id, &user.user_id).await?;
     let (_, purpose) = tool_kind(&tool)?;
-    let rows = state
-        .index
-        .revisions(room.as_str(), kind, &id)
-        .await
-        .map_err(internal)?;
+    let rows = state.index.revisions(room.as_str(), kind, &id).await?;
     let revision = rows
         .into_iter()
         .find(|row| row.event_id == body.event_id)
@@ -686,7 +650,8 @@ async fn restore(
             StatusCode::GONE,
             "ORG.PARVIS_REDACTED",
             "that revision was redacted",
-        ));
+        )
+        .into());
     }
     write(
         &state,
@@ -710,15 +675,9 @@ async fn comments(
     State(state): State<Arc<ApiState>>,
     user: SignedInUser,
     ApiPath((space, tool, id)): ApiPath<(String, String, String)>,
-) -> Result<Json<Vec<CommentRow>>, MatrixErrorBody> {
+) -> Result<Json<Vec<CommentRow>>, ApiError> {
     let (room, kind, _) = load_readable(&state, &space, &tool, &id, &user.user_id).await?;
-    Ok(Json(
-        state
-            .index
-            .comments(room.as_str(), kind, &id)
-            .await
-            .map_err(internal)?,
-    ))
+    Ok(Json(state.index.comments(room.as_str(), kind, &id).await?))
 }
 
 /// Body of a comment.
@@ -736,24 +695,23 @@ async fn comment(
     user: SignedInUser,
     ApiPath((space, tool, id)): ApiPath<(String, String, String)>,
     ApiJson(body): ApiJson<CommentBody>,
-) -> Result<(StatusCode, Json<Value>), MatrixErrorBody> {
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (room, _, publication) = load_readable(&state, &space, &tool, &id, &user.user_id).await?;
     if body.body.trim().is_empty() {
         return Err(MatrixErrorBody::new(
             StatusCode::BAD_REQUEST,
             "M_INVALID_PARAM",
             "the comment is empty",
-        ));
+        )
+        .into());
     }
     check_sender(&state.index, room.as_str(), &user.user_id, "m.room.message")
-        .await
-        .map_err(internal)?
+        .await?
         .map_err(|refusal| MatrixErrorBody::forbidden(refusal.to_string()))?;
     let encrypted = state
         .index
         .state_content(room.as_str(), "m.room.encryption", "")
-        .await
-        .map_err(internal)?
+        .await?
         .is_some();
     if encrypted {
         // Sent from here it would be in clear, in a room whose members expect encryption.
@@ -762,13 +720,14 @@ async fn comment(
             "ORG.PARVIS_ENCRYPTED_ROOM",
             "this room is end-to-end encrypted: comment from a Matrix client with encryption \
              (Element, or the Parvis widget inside it), not through the REST API",
-        ));
+        )
+        .into());
     }
-    let root = OwnedEventId::try_from(publication.event_id.as_str()).map_err(internal)?;
+    let root = OwnedEventId::try_from(publication.event_id.as_str())?;
     let mut content = RoomMessageEventContent::text_plain(body.body);
     content.relates_to = Some(Relation::Thread(Thread::plain(root.clone(), root)));
     let txn_id: OwnedTransactionId = uuid::Uuid::new_v4().to_string().into();
-    let request = send_message_event::v3::Request::new(room, txn_id, &content).map_err(internal)?;
+    let request = send_message_event::v3::Request::new(room, txn_id, &content)?;
     let response = state
         .client
         .send_with_user_token(request, user.write_token()?)
@@ -804,7 +763,7 @@ async fn search(
     State(state): State<Arc<ApiState>>,
     user: SignedInUser,
     ApiQuery(params): ApiQuery<SearchParams>,
-) -> Result<Json<Vec<SearchHit>>, MatrixErrorBody> {
+) -> Result<Json<Vec<SearchHit>>, ApiError> {
     if let Some(kind) = &params.kind
         && PublicationKind::parse(kind).is_none()
     {
@@ -812,7 +771,8 @@ async fn search(
             StatusCode::BAD_REQUEST,
             "M_INVALID_PARAM",
             format!("unknown kind `{kind}`"),
-        ));
+        )
+        .into());
     }
     let text = SearchQuery::bounded_text(&params.q).map_err(|too_long| {
         MatrixErrorBody::new(
@@ -830,5 +790,5 @@ async fn search(
         community: params.community,
         limit: params.limit.unwrap_or(20).clamp(1, 200),
     };
-    Ok(Json(state.index.search(&query).await.map_err(internal)?))
+    Ok(Json(state.index.search(&query).await?))
 }

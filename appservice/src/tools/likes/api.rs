@@ -16,7 +16,7 @@ use super::{MOST_RECOMMENDED, Reaction, object_counts_query, own_reactions_query
 use crate::{
     api::{
         ApiState, SignedInUser, ToolRoutes,
-        extract::{ApiPath, ApiQuery, ErrorBody, homeserver_error, internal_error},
+        extract::{ApiError, ApiPath, ApiQuery, ErrorBody, homeserver_error},
     },
     permission::{check_member, check_sender},
     publishing::{api::load_readable, publication::PublicationKind},
@@ -116,12 +116,11 @@ async fn summary(
     kind: PublicationKind,
     id: &str,
     user: &str,
-) -> Result<LikeSummary, MatrixErrorBody> {
+) -> Result<LikeSummary, ApiError> {
     let counts = state
         .index
         .tool_rows(&object_counts_query(), object_args(room, kind, id))
-        .await
-        .map_err(internal_error)?;
+        .await?;
     let count_of = |reaction: Reaction| {
         counts
             .iter()
@@ -132,12 +131,7 @@ async fn summary(
     let mut mine = OwnReactions::default();
     let mut args = object_args(room, kind, id);
     args.push(user.into());
-    for row in state
-        .index
-        .tool_rows(&own_reactions_query(), args)
-        .await
-        .map_err(internal_error)?
-    {
+    for row in state.index.tool_rows(&own_reactions_query(), args).await? {
         let (Some(reaction), Some(event_id)) = (
             row.first()
                 .and_then(SqlValue::as_text)
@@ -165,26 +159,26 @@ async fn likes(
     State(state): State<Arc<ApiState>>,
     user: SignedInUser,
     ApiPath((space, tool, id)): ApiPath<(String, String, String)>,
-) -> Result<Json<LikeSummary>, MatrixErrorBody> {
+) -> Result<Json<LikeSummary>, ApiError> {
     let (room, kind, _) = load_readable(&state, &space, &tool, &id, &user.user_id).await?;
     Ok(Json(
         summary(&state, room.as_str(), kind, &id, &user.user_id).await?,
     ))
 }
 
-fn reaction_of(name: &str) -> Result<Reaction, MatrixErrorBody> {
+fn reaction_of(name: &str) -> Result<Reaction, ApiError> {
     Reaction::parse(name).ok_or_else(|| {
         MatrixErrorBody::not_found(format!("unknown reaction `{name}`: use like or recommend"))
+            .into()
     })
 }
 
 /// The REST API writes in clear: not in an end-to-end encrypted room.
-async fn refuse_encrypted(state: &ApiState, room: &str) -> Result<(), MatrixErrorBody> {
+async fn refuse_encrypted(state: &ApiState, room: &str) -> Result<(), ApiError> {
     let encrypted = state
         .index
         .state_content(room, "m.room.encryption", "")
-        .await
-        .map_err(internal_error)?
+        .await?
         .is_some();
     if encrypted {
         return Err(MatrixErrorBody::new(
@@ -192,7 +186,8 @@ async fn refuse_encrypted(state: &ApiState, room: &str) -> Result<(), MatrixErro
             "ORG.PARVIS_ENCRYPTED_ROOM",
             "this room is end-to-end encrypted: react from a Matrix client with encryption \
              (Element, or the Parvis widget inside it), not through the REST API",
-        ));
+        )
+        .into());
     }
     Ok(())
 }
@@ -209,7 +204,7 @@ async fn like(
     State(state): State<Arc<ApiState>>,
     user: SignedInUser,
     ApiPath((space, tool, id, reaction)): ApiPath<(String, String, String, String)>,
-) -> Result<Json<serde_json::Value>, MatrixErrorBody> {
+) -> Result<Json<serde_json::Value>, ApiError> {
     let reaction = reaction_of(&reaction)?;
     let (room, kind, publication) =
         load_readable(&state, &space, &tool, &id, &user.user_id).await?;
@@ -222,14 +217,12 @@ async fn like(
         return Ok(Json(serde_json::json!({ "event_id": event_id })));
     }
     check_sender(&state.index, room.as_str(), &user.user_id, "m.reaction")
-        .await
-        .map_err(internal_error)?
+        .await?
         .map_err(|refusal| MatrixErrorBody::forbidden(refusal.to_string()))?;
     refuse_encrypted(&state, room.as_str()).await?;
-    let revision = OwnedEventId::try_from(publication.event_id.as_str()).map_err(internal_error)?;
+    let revision = OwnedEventId::try_from(publication.event_id.as_str())?;
     let content = ReactionEventContent::new(Annotation::new(revision, reaction.key().to_owned()));
-    let request = send_message_event::v3::Request::new(room, new_txn_id(), &content)
-        .map_err(internal_error)?;
+    let request = send_message_event::v3::Request::new(room, new_txn_id(), &content)?;
     let response = state
         .client
         .send_with_user_token(request, user.write_token()?)
@@ -245,7 +238,7 @@ async fn unlike(
     State(state): State<Arc<ApiState>>,
     user: SignedInUser,
     ApiPath((space, tool, id, reaction)): ApiPath<(String, String, String, String)>,
-) -> Result<Json<serde_json::Value>, MatrixErrorBody> {
+) -> Result<Json<serde_json::Value>, ApiError> {
     let reaction = reaction_of(&reaction)?;
     let (room, kind, _) = load_readable(&state, &space, &tool, &id, &user.user_id).await?;
     let mut args = object_args(room.as_str(), kind, &id);
@@ -253,8 +246,7 @@ async fn unlike(
     let own: Vec<String> = state
         .index
         .tool_rows(&own_reactions_query(), args)
-        .await
-        .map_err(internal_error)?
+        .await?
         .into_iter()
         .filter(|row| row.first().and_then(SqlValue::as_text) == Some(reaction.as_str()))
         .filter_map(|row| row.get(1).and_then(SqlValue::as_text).map(str::to_owned))
@@ -283,20 +275,18 @@ async fn recommended(
     user: SignedInUser,
     ApiPath(space): ApiPath<String>,
     ApiQuery(query): ApiQuery<RecommendedQuery>,
-) -> Result<Json<Recommended>, MatrixErrorBody> {
+) -> Result<Json<Recommended>, ApiError> {
     let known = state
         .index
         .communities()
-        .await
-        .map_err(internal_error)?
+        .await?
         .into_iter()
         .any(|community| community.space_id == space);
     if !known {
-        return Err(MatrixErrorBody::not_found(format!("no community {space}")));
+        return Err(MatrixErrorBody::not_found(format!("no community {space}")).into());
     }
     check_member(&state.index, &space, &user.user_id)
-        .await
-        .map_err(internal_error)?
+        .await?
         .map_err(|refusal| MatrixErrorBody::forbidden(refusal.to_string()))?;
     let limit = i64::from(query.limit.unwrap_or(10).clamp(1, 100));
     // Read more than asked: rooms the caller is not in are left out afterwards.
@@ -306,8 +296,7 @@ async fn recommended(
             MOST_RECOMMENDED,
             vec![space.as_str().into(), (limit * 4).into()],
         )
-        .await
-        .map_err(internal_error)?;
+        .await?;
     let mut objects = Vec::new();
     for row in rows {
         let text = |column: usize| row.get(column).and_then(SqlValue::as_text);
@@ -321,8 +310,7 @@ async fn recommended(
             continue;
         };
         let readable = check_member(&state.index, room, &user.user_id)
-            .await
-            .map_err(internal_error)?
+            .await?
             .is_ok();
         if readable {
             objects.push(RecommendedObject {
@@ -339,3 +327,6 @@ async fn recommended(
     }
     Ok(Json(Recommended { objects }))
 }
+
+#[cfg(test)]
+mod tests;

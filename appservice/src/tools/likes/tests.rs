@@ -20,7 +20,7 @@ const WIKI: &str = "!wiki:hs";
 
 /// A community with a wiki room holding page `p1` (revision `$v1`), and the bot's notice
 /// `$n1` about that revision.
-fn community() -> Vec<RoomEvent> {
+pub(super) fn community() -> Vec<RoomEvent> {
     let mut events = community_space(SPACE);
     let bot = "@parvis:hs";
     events.extend([
