@@ -196,6 +196,8 @@ impl Application {
                 "server_name": config.homeserver.server_name,
                 "homeserver_url": config.homeserver.url.as_str().trim_end_matches('/'),
                 "version": env!("CARGO_PKG_VERSION"),
+                "theme": config.web.theme,
+                "brand": config.web.brand_dir.is_some(),
             }),
         });
         // The homeserver's routes on a listener of their own, when configured: the public one
@@ -209,6 +211,7 @@ impl Application {
             .merge(api_router(api, TOOL_ROUTES))
             .merge(crate::web::web_router(crate::web::WebAssets {
                 dir: config.web.assets_dir.clone().into(),
+                brand_dir: config.web.brand_dir.clone().map(Into::into),
                 homeserver_url: config
                     .homeserver
                     .url

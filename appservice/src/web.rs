@@ -23,6 +23,8 @@ use axum::{
 pub struct WebAssets {
     /// The built front end.
     pub dir: PathBuf,
+    /// The deployment's brand files (`web.brand_dir`), served under `brand/`.
+    pub brand_dir: Option<PathBuf>,
     /// The homeserver the standalone app signs in at.
     pub homeserver_url: String,
 }
@@ -42,6 +44,20 @@ async fn index(State(assets): State<Arc<WebAssets>>) -> Response {
 
 /// `GET /widgets/{path}`
 async fn asset(State(assets): State<Arc<WebAssets>>, Path(path): Path<String>) -> Response {
+    if let Some(brand) = path.strip_prefix("brand/") {
+        // The deployment's own files, never the build's: nothing there without `web.brand_dir`.
+        return match &assets.brand_dir {
+            Some(dir) => {
+                let brand_assets = WebAssets {
+                    dir: dir.clone(),
+                    brand_dir: None,
+                    homeserver_url: assets.homeserver_url.clone(),
+                };
+                serve(&brand_assets, brand).await
+            }
+            None => (StatusCode::NOT_FOUND, "not found").into_response(),
+        };
+    }
     serve(&assets, &path).await
 }
 
@@ -156,6 +172,7 @@ mod tests {
         std::fs::write(dir.path().parent().unwrap().join("secret.txt"), "secret").ok();
         let router = web_router(WebAssets {
             dir: dir.path().to_owned(),
+            brand_dir: None,
             homeserver_url: "https://hs.example".to_owned(),
         });
 
@@ -220,6 +237,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let router = web_router(WebAssets {
             dir: dir.path().join("dist"),
+            brand_dir: None,
             homeserver_url: String::new(),
         });
         let response = get(&router, "/widgets/").await;
@@ -228,5 +246,48 @@ mod tests {
             .await
             .unwrap();
         assert!(String::from_utf8_lossy(&body).contains("npm run build"));
+    }
+
+    /// The deployment's brand files are served from `web.brand_dir` only: without it, nothing
+    /// (not even a `brand/` folder of the build), with it, its files and nothing outside it.
+    #[tokio::test]
+    async fn brand_files_come_from_the_deployment_only() {
+        let dist = tempfile::tempdir().unwrap();
+        std::fs::write(dist.path().join("index.html"), "<!doctype html>").unwrap();
+        std::fs::create_dir(dist.path().join("brand")).unwrap();
+        std::fs::write(dist.path().join("brand/logo.svg"), "<svg/>").unwrap();
+        let brand = tempfile::tempdir().unwrap();
+        std::fs::write(brand.path().join("brand.css"), "@font-face{}").unwrap();
+        let without = web_router(WebAssets {
+            dir: dist.path().to_owned(),
+            brand_dir: None,
+            homeserver_url: String::new(),
+        });
+        assert_eq!(
+            get(&without, "/widgets/brand/logo.svg").await.status(),
+            StatusCode::NOT_FOUND
+        );
+        let with = web_router(WebAssets {
+            dir: dist.path().to_owned(),
+            brand_dir: Some(brand.path().to_owned()),
+            homeserver_url: String::new(),
+        });
+        let css = get(&with, "/widgets/brand/brand.css").await;
+        assert_eq!(css.status(), StatusCode::OK);
+        assert_eq!(
+            css.headers()[header::CONTENT_TYPE],
+            "text/css; charset=utf-8"
+        );
+        for path in [
+            "/widgets/brand/logo.svg",
+            "/widgets/brand/../index.html",
+            "/widgets/brand/",
+        ] {
+            assert_eq!(
+                get(&with, path).await.status(),
+                StatusCode::NOT_FOUND,
+                "{path}"
+            );
+        }
     }
 }

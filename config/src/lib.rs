@@ -256,6 +256,18 @@ config_section! {
     }
 }
 
+/// The look of the web pages (`web.theme`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebTheme {
+    /// Parvis's own, neutral look.
+    Neutral,
+    /// In the style of the French State's design system (DSFR). The Marianne font and the
+    /// State's logo are reserved to State services and not shipped: a State deployment supplies
+    /// them in `web.brand_dir`.
+    Dsfr,
+}
+
 config_section! {
     /// The web pages (Element widgets and the standalone web app).
     pub struct WebConfig in "web" {
@@ -267,6 +279,12 @@ config_section! {
         /// Accept OpenID tokens from homeservers at private or loopback addresses (a
         /// single-machine setup or tests). The configured homeserver is always accepted.
         pub openid_allow_private: bool = false;
+        /// The look of the pages: `neutral`, or `dsfr` for a State deployment.
+        pub theme: WebTheme = WebTheme::Neutral;
+        /// A directory of the deployment's own brand files, served at `/widgets/brand/`:
+        /// `brand.css` (e.g. the Marianne font's `@font-face`) and `logo.svg`, shown in the
+        /// header. Unset, the pages use system fonts and no logo.
+        pub brand_dir: Option<String> = None, example = "/etc/parvis/brand";
     }
 }
 
