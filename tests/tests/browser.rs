@@ -104,6 +104,8 @@ async fn wiki_in_the_widget_and_the_standalone_app() {
         .env("ALICE_TOKEN", alice.access_token())
         .env("ALICE_LOCALPART", "alice")
         .env("ALICE_PASSWORD", "password")
+        .env("BOB_ID", bob.user_id())
+        .env("BOB_TOKEN", bob.access_token())
         .env("SHOTS_DIR", &shots)
         .stdin(Stdio::null())
         .kill_on_drop(true)
@@ -155,16 +157,45 @@ async fn wiki_in_the_widget_and_the_standalone_app() {
             .starts_with(texts["V1"].as_str().unwrap())
     );
     let timeline = bob.messages(&wiki, 100).await.unwrap();
-    let revisions: Vec<&Value> = timeline
+    let all_revisions: Vec<&Value> = timeline
         .iter()
         .filter(|event| event["type"] == "org.parvis.wiki.page" && event["state_key"] == page_id)
         .collect();
-    assert_eq!(revisions.len(), 4, "create, two edits, restore");
+    // Newest first: Bob's edit, made while Alice had the page open in the standalone app,
+    // which showed it without a reload.
+    let live = all_revisions[0];
+    assert_eq!(live["sender"], bob.user_id());
     assert!(
-        revisions
-            .iter()
-            .all(|event| event["sender"] == alice.user_id()),
-        "every revision is authored by Alice herself"
+        live["content"]["body"]
+            .as_str()
+            .unwrap()
+            .contains(report["liveSentence"].as_str().unwrap())
+    );
+    // Then Alice liked the page in the standalone app: a 👍 of hers on its current revision.
+    assert_eq!(report["likedPageId"], page_id);
+    let like = timeline
+        .iter()
+        .find(|event| event["type"] == "m.reaction" && event["sender"] == alice.user_id())
+        .expect("Alice's 👍 is in the room");
+    assert_eq!(like["content"]["m.relates_to"]["rel_type"], "m.annotation");
+    assert_eq!(like["content"]["m.relates_to"]["key"], "👍");
+    assert_eq!(
+        like["content"]["m.relates_to"]["event_id"],
+        live["event_id"]
+    );
+    // Inside the widget, Element's side pushed the room's events to the page.
+    assert!(report["pushedToWidget"].as_u64().unwrap() > 0, "{report}");
+    // The widget's revisions, all Alice's.
+    let revisions: Vec<&Value> = all_revisions
+        .iter()
+        .copied()
+        .filter(|event| event["sender"] == alice.user_id())
+        .collect();
+    assert_eq!(revisions.len(), 4, "create, two edits, restore");
+    assert_eq!(
+        all_revisions.len(),
+        5,
+        "Alice's four revisions, each sent as herself, and Bob's"
     );
     // Newest first: the restore, the second edit, the first edit, the creation.
     let bodies: Vec<&str> = revisions

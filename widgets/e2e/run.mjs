@@ -3,11 +3,12 @@
 // Started by `tests/tests/browser.rs`, which brings up a real Synapse and Parvis, creates the
 // users and the community, and afterwards checks through the client-server API what the
 // browser wrote. This script plays the user: inside a test host that is Element's side of the
-// widget API (on an origin of its own), then in the standalone web app with a password login.
+// widget API (on an origin of its own), then in the standalone web app with a password login,
+// where a second member (Bob, through the client-server API) edits the page Alice has open.
 // It prints one JSON line with what it did, and exits non-zero on the first failure.
 //
 // Environment: PARVIS_URL, HS_URL, SPACE_ID, WIKI_ROOM, ALICE_ID, ALICE_TOKEN, ALICE_LOCALPART,
-// ALICE_PASSWORD, SHOTS_DIR, and optionally CHROMIUM (default /usr/bin/chromium).
+// ALICE_PASSWORD, BOB_ID, BOB_TOKEN, SHOTS_DIR, and optionally CHROMIUM (default /usr/bin/chromium).
 import { createServer } from "node:http";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -30,6 +31,8 @@ const ALICE_ID = env("ALICE_ID");
 const ALICE_TOKEN = env("ALICE_TOKEN");
 const ALICE_LOCALPART = env("ALICE_LOCALPART");
 const ALICE_PASSWORD = env("ALICE_PASSWORD");
+const BOB_ID = env("BOB_ID");
+const BOB_TOKEN = env("BOB_TOKEN");
 const SHOTS_DIR = env("SHOTS_DIR");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const TIMEOUT = 45_000;
@@ -42,6 +45,8 @@ const V1 = "Première version : l'événement annuel aura lieu à Lyon.";
 const V2 = "Deuxième version : l'événement annuel aura lieu à Paris.";
 const V3 = "Troisième version : l'événement est reporté.";
 const COMMENT = "Je préfère la première version, merci !";
+/** What Bob adds to the page while Alice reads it: unique to this run. */
+const LIVE_SENTENCE = `Bob précise : la salle ouvre à 9 h (réf. ${Date.now().toString(36)}).`;
 
 /** The page in use, to show its state when a step fails. */
 let current = null;
@@ -105,6 +110,34 @@ async function shoot(page, name) {
 
 function check(condition, message) {
   if (!condition) throw new Error(`e2e: ${message}`);
+}
+
+/** A client-server API call as Bob, with his own access token. */
+async function asBob(method, path, body) {
+  const response = await fetch(`${HS_URL.replace(/\/$/, "")}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${BOB_TOKEN}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await response.json().catch(() => ({}));
+  check(response.ok, `${method} ${path} as ${BOB_ID}: ${response.status} ${json.errcode ?? ""} ${json.error ?? ""}`);
+  return json;
+}
+
+/**
+ * Bob edits the page in the room, as any Matrix client could: a new `org.parvis.wiki.page`
+ * state event with the current content and a sentence added to the body.
+ */
+async function bobAddsToThePage(pageId, sentence) {
+  const path = `/_matrix/client/v3/rooms/${encodeURIComponent(WIKI_ROOM)}/state/org.parvis.wiki.page/${encodeURIComponent(pageId)}`;
+  const content = await asBob("GET", path);
+  check(typeof content.body === "string", `the page's content has no inline body: ${JSON.stringify(content).slice(0, 200)}`);
+  const edited = { ...content, body: `${content.body}\n\n${sentence}` };
+  // Parvis's own field, which clients do not send again.
+  delete edited.requested_by;
+  const { event_id } = await asBob("PUT", path, edited);
+  log(`${BOB_ID} edited page ${pageId}: ${event_id}`);
+  return event_id;
 }
 
 /** The hash route of the widget's frame. */
@@ -200,10 +233,21 @@ async function widgetScenario(browser, host) {
   await app.locator(".activity li", { hasText: TITLE }).waitFor();
   await shoot(page, "widget-community-home");
 
+  // The test host, as Element does, pushed the room's new events to the widget: its pages'
+  // revisions, which the widget declared it receives.
+  await page.waitForFunction(
+    () => window.parvisHost.pushed.some((event) => event.type === "org.parvis.wiki.page"),
+    null,
+    { timeout: TIMEOUT },
+  );
   const seen = await record();
   check(seen.errors.length === 0, `the test host saw errors: ${seen.errors.join("; ")}`);
+  check(
+    seen.capabilities.includes("org.matrix.msc2762.receive.state_event:org.parvis.wiki.page"),
+    "the widget did not ask to receive its pages' revisions",
+  );
   await context.close();
-  return { pageId, capabilities: seen.capabilities, sent: seen.sent };
+  return { pageId, capabilities: seen.capabilities, sent: seen.sent, pushedToWidget: seen.pushed.length };
 }
 
 async function standaloneScenario(browser, pageId) {
@@ -255,6 +299,35 @@ async function standaloneScenario(browser, pageId) {
   check(new URL(page.url()).hash.endsWith(`/wiki/${pageId}`), `unexpected route ${page.url()}`);
   await shoot(page, "standalone-wiki-read");
 
+  // While Alice reads it, Bob edits the page from elsewhere: it changes before her eyes, without
+  // a reload (the app follows the room with her own sync), and screen readers are told.
+  const readUrl = page.url();
+  await page.evaluate(() => (window.__parvisNoReload = 1));
+  await bobAddsToThePage(pageId, LIVE_SENTENCE);
+  await page.locator("article", { hasText: LIVE_SENTENCE }).waitFor({ timeout: TIMEOUT });
+  check((await page.evaluate(() => window.__parvisNoReload)) === 1, "the page was reloaded to show Bob's edit");
+  check(page.url() === readUrl, `the route changed to ${page.url()}`);
+  const bob = /^@([^:]+):/.exec(BOB_ID)?.[1] ?? BOB_ID;
+  await page
+    .locator('[role="status"][aria-live="polite"]', { hasText: `Page updated by ${bob}` })
+    .waitFor({ state: "attached", timeout: TIMEOUT });
+  await shoot(page, "standalone-wiki-live");
+
+  // Alice likes the page (English is on since the switch above): pressed, counted once.
+  const like = page.locator('.reactions button[data-reaction="like"]');
+  await page.getByRole("button", { name: /^Like\b/ }).click();
+  await page.waitForFunction(
+    () => {
+      const button = document.querySelector('.reactions button[data-reaction="like"]');
+      return button?.getAttribute("aria-pressed") === "true" && button.querySelector(".reaction-count")?.textContent === "1";
+    },
+    null,
+    { timeout: TIMEOUT },
+  );
+  check((await like.count()) === 1, "more than one like button");
+  check((await page.evaluate(() => window.__parvisNoReload)) === 1, "the page was reloaded after the like");
+  await shoot(page, "standalone-wiki-liked");
+
   // A sub-page written from the standalone app (sent as the user by Parvis with their token).
   await page.getByRole("link", { name: "New sub-page" }).click();
   await page.getByLabel("Title").fill("Annexe");
@@ -288,7 +361,7 @@ async function standaloneScenario(browser, pageId) {
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor({ timeout: TIMEOUT });
   await context.close();
-  return { annexId, guideId };
+  return { annexId, guideId, liveSentence: LIVE_SENTENCE, likedPageId: pageId };
 }
 
 async function main() {

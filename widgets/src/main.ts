@@ -1,9 +1,11 @@
 /**
  * Entry point. The widget API is started synchronously, before anything else: Element asks
- * for capabilities as soon as the frame has loaded.
+ * for capabilities as soon as the frame has loaded. Then the remembered theme is applied,
+ * before the app draws anything.
  */
 import "./styles.css";
 import { apiBaseFor, startApp } from "./app/app";
+import { browserThemeDocument, ThemeSwitcher } from "./app/theme";
 import { toolCapabilities } from "./session/capabilities";
 import { readWidgetParams, widgetIdInSearch } from "./session/params";
 import { browserSessionStorage, SessionStore } from "./session/store";
@@ -21,12 +23,17 @@ if (params) {
 }
 const widget = params ? new WidgetSession(params, toolCapabilities(discoveredTools())) : null;
 
-let langStorage: Storage | null = null;
+let localStore: Storage | null = null;
 try {
-  langStorage = window.localStorage;
+  localStore = window.localStorage;
 } catch {
-  langStorage = null;
+  localStore = null;
 }
+
+// The look the deployment chose last time, so a returning user sees no flash of another one
+// (the page stays hidden while its stylesheet loads); `GET /api/v1/info` then corrects it.
+const theme = new ThemeSwitcher({ document: browserThemeDocument(document), storage: localStore });
+void theme.apply(theme.remembered());
 
 const root = document.getElementById("app");
 if (root) {
@@ -34,9 +41,10 @@ if (root) {
     root,
     store,
     widget,
-    langStorage,
+    langStorage: localStore,
     preferences: navigator.languages?.length ? navigator.languages : [navigator.language],
     fetch: (input, init) => window.fetch(input, init),
     apiBase: apiBaseFor(window.location.pathname),
+    theme,
   });
 }

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { ApiClient, ApiError, errorFromResponse } from "../src/api/client";
-import { detectLang, translate } from "../src/i18n";
+import { detectLang, toolCatalogues, translate } from "../src/i18n";
 import { en } from "../src/i18n/en";
 import { fr } from "../src/i18n/fr";
+import { mergeCatalogues, toolMessages } from "../src/i18n/tool-messages";
 import { normalizeHomeserverUrl } from "../src/session/homeserver";
 import { readWidgetParams } from "../src/session/params";
 import { SessionStore } from "../src/session/store";
@@ -123,12 +124,36 @@ describe("the API client", () => {
 });
 
 describe("languages", () => {
-  it("French and English have the same messages and placeholders", () => {
-    expect(Object.keys(fr).sort()).toEqual(Object.keys(en).sort());
-    const placeholders = (text: string) => (text.match(/\{\w+\}/g) ?? []).sort();
-    for (const key of Object.keys(en) as (keyof typeof en)[]) {
-      expect(placeholders(fr[key]), key).toEqual(placeholders(en[key]));
+  const placeholders = (text: string) => (text.match(/\{\w+\}/g) ?? []).sort();
+  const catalogues = [
+    { name: "shared", en: en as Record<string, string>, fr: fr as Record<string, string> },
+    ...toolCatalogues().map(({ tool, messages }) => ({ name: tool, en: messages.en, fr: messages.fr })),
+  ];
+
+  it.each(catalogues)("French and English have the same messages and placeholders ($name)", (catalogue) => {
+    expect(Object.keys(catalogue.fr).sort()).toEqual(Object.keys(catalogue.en).sort());
+    for (const key of Object.keys(catalogue.en)) {
+      expect(placeholders(catalogue.fr[key] ?? ""), key).toEqual(placeholders(catalogue.en[key] ?? ""));
     }
+  });
+
+  it("finds the tools' strings in their folders, each tool in its own namespace", () => {
+    const tools = toolCatalogues();
+    expect(tools.length).toBeGreaterThan(0);
+    for (const { tool, messages } of tools) {
+      for (const key of Object.keys(messages.en)) {
+        expect(key.startsWith(`${tool}.`), key).toBe(true);
+        expect(translate("en", key as never)).toBe(messages.en[key]);
+      }
+    }
+  });
+
+  it("refuses a tool's string outside its namespace, or one already taken", () => {
+    const core = { en: { "shell.home": "Home" }, fr: { "shell.home": "Accueil" } };
+    const polls = toolMessages({ en: { "polls.vote": "Vote" }, fr: { "polls.vote": "Voter" } });
+    expect(mergeCatalogues(core, [{ tool: "polls", messages: polls }]).fr).toEqual({ "shell.home": "Accueil", "polls.vote": "Voter" });
+    expect(() => mergeCatalogues(core, [{ tool: "votes", messages: polls }])).toThrow(/not in its namespace/);
+    expect(() => mergeCatalogues(core, [{ tool: "polls", messages: polls }, { tool: "polls", messages: polls }])).toThrow(/twice/);
   });
 
   it("follows a remembered choice, then the browser, else French", () => {

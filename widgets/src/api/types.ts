@@ -12,11 +12,18 @@ type Schemas = components["schemas"];
 /** Every failing call: `{errcode, error}` (like the Matrix spec). */
 export type ErrorBody = Schemas["ErrorBody"];
 
-/** `GET /api/v1/info` */
+/** `GET /api/v1/info` (a free-form object in the OpenAPI description). */
 export interface ServerInfo {
   server_name: string;
   homeserver_url: string;
   version?: string;
+  /**
+   * The look the deployment chose in Parvis's config: `neutral` or `dsfr` (a State deployment);
+   * absent from older servers, and any other value, is neutral (`app/theme.ts`).
+   */
+  theme?: string;
+  /** The deployment serves its own `brand/brand.css` and `brand/logo.svg` beside the build. */
+  brand?: boolean;
 }
 
 /** `POST /api/v1/auth/openid` request: what `requestOpenIDConnectToken` gives. */

@@ -1,11 +1,14 @@
 /**
- * Builds the app: identity for the mode, API client, writer, routes and shell.
+ * Builds the app: identity for the mode, API client, writer, routes, live events and shell.
  */
 import { ApiClient, ApiError, type Fetch } from "../api/client";
-import type { CommunitySummary } from "../api/types";
+import type { CommunitySummary, ServerInfo } from "../api/types";
 import { detectLang, I18n, LANG_STORAGE_KEY, type LangStorage } from "../i18n";
+import { receivedEventTypes, toolCapabilities } from "../session/capabilities";
 import { StandaloneIdentity, WidgetIdentity, type Identity } from "../session/identity";
+import { LiveFeed } from "../session/live";
 import type { SessionStore } from "../session/store";
+import type { SyncLoop } from "../session/sync";
 import type { WidgetSession } from "../session/widget";
 import { ApiWriter, WidgetWriter } from "../session/writer";
 import { registerTools } from "../tools";
@@ -14,6 +17,7 @@ import { NOT_FOUND, registerCoreRoutes } from "./core-routes";
 import { Navigator } from "./navigation";
 import { RouteRegistry } from "./registry";
 import { createShell } from "./shell";
+import type { ThemeSwitcher } from "./theme";
 
 /**
  * Where the API is: the app is served at `{prefix}/widgets/…` by Parvis, whose API is at
@@ -33,6 +37,8 @@ export interface AppOptions {
   preferences: readonly string[];
   fetch: Fetch;
   apiBase: string;
+  /** The look, already showing the remembered one (`main.ts`); the server's answer corrects it. */
+  theme: ThemeSwitcher;
 }
 
 /** Creates the app and shows the current route. */
@@ -58,8 +64,32 @@ export function startApp(options: AppOptions): App {
   registerCoreRoutes(registry);
   registerTools(registry);
 
+  // Live events: Element pushes them to a widget; the standalone app follows the homeserver's
+  // sync while signed in (its loop a chunk of its own, loaded at the first sign-in). The tools'
+  // receive capabilities say which types, in both modes.
+  const live = new LiveFeed();
+  if (options.widget) {
+    options.widget.onRoomEvent((event) => live.dispatch(event));
+  } else if (identity instanceof StandaloneIdentity) {
+    let sync: Promise<SyncLoop> | null = null;
+    const follow = () => {
+      if (!identity.session && !sync) return;
+      sync ??= import("../session/sync").then(
+        ({ SyncLoop }) => new SyncLoop({ fetch: options.fetch, feed: live, types: receivedEventTypes(toolCapabilities(registry.tools())) }),
+      );
+      // The session when the loop is there: the last sign-in or sign-out wins.
+      sync.then(
+        (loop) => (identity.session ? loop.start(identity.session) : loop.stop()),
+        () => (sync = null),
+      );
+    };
+    identity.onChange(follow);
+    follow();
+  }
+
   let communities: Promise<CommunitySummary[]> | null = null;
   identity.onChange(() => (communities = null));
+  let info: Promise<ServerInfo> | null = null;
   let announce: (message: string) => void = () => undefined;
 
   const app: App = {
@@ -69,6 +99,15 @@ export function startApp(options: AppOptions): App {
     writer,
     identity,
     registry,
+    live,
+    theme: options.theme,
+    info() {
+      if (!info) {
+        info = api.info();
+        info.catch(() => (info = null));
+      }
+      return info;
+    },
     navigate(hash, navigateOptions) {
       if (navigateOptions?.replace) {
         window.history.replaceState(null, "", hash);
@@ -107,6 +146,7 @@ export function startApp(options: AppOptions): App {
       : null;
   const shell = createShell(options.root, app, signOut);
   announce = shell.announce;
+  void options.theme.follow(app.info());
   new Navigator(app, shell, NOT_FOUND).start();
   return app;
 }

@@ -2,11 +2,13 @@
  * What every page receives: the app's services and the current route.
  */
 import type { ApiClient } from "../api/client";
-import type { CommunitySummary } from "../api/types";
+import type { CommunitySummary, ServerInfo } from "../api/types";
 import type { I18n } from "../i18n";
 import type { Identity } from "../session/identity";
+import type { LiveEvents } from "../session/live";
 import type { Writer } from "../session/writer";
 import type { PageContextBase, RouteDef, RouteRegistry } from "./registry";
+import type { ThemeSwitcher } from "./theme";
 
 /** The app's services. */
 export interface App {
@@ -17,6 +19,15 @@ export interface App {
   readonly writer: Writer;
   readonly identity: Identity;
   readonly registry: RouteRegistry<PageContext>;
+  /**
+   * New events of the rooms pages follow (the homeserver's sync, or Element in widget mode):
+   * a page subscribes to its object's room while shown and unsubscribes in its clean-up.
+   */
+  readonly live: LiveEvents;
+  /** The deployment's look (theme and brand), which the shell's header follows. */
+  readonly theme: ThemeSwitcher;
+  /** `GET /api/v1/info`, asked once (again after a failure). */
+  info(): Promise<ServerInfo>;
   /** Goes to a hash (`#/c/…`); `replace` does not add a history entry. */
   navigate(hash: string, options?: { replace?: boolean }): void;
   /** The user's communities (cached; `refresh` reloads). */

@@ -1,12 +1,14 @@
 /**
  * The frame around every page: a skip link, the header (brand, language, user, sign-out), the
- * community's navigation built from the registered tools, `<main>`, and a live region.
+ * community's navigation built from the registered tools, `<main>`, and a live region. With a
+ * brand (`app/theme.ts`), the deployment's logo leads the header's link home.
  */
 import type { CommunitySummary } from "../api/types";
 import { LANGS, type Lang } from "../i18n";
 import type { App } from "./context";
 import { h, replaceChildren } from "./dom";
 import { hashFor } from "./router";
+import { BRAND_LOGO } from "./theme";
 
 /** What the shell shows around the current page. */
 export interface ShellState {
@@ -93,12 +95,21 @@ export function createShell(root: HTMLElement, app: App, onSignOut: (() => Promi
     document.documentElement.lang = app.i18n.lang;
     skip.textContent = app.t("shell.skip");
     const brandHref = state.space ? hashFor("/c/:space", { space: state.space }) : "#/";
+    const logo = app.theme.current.brand
+      ? h("img", {
+          class: "brand-logo",
+          src: BRAND_LOGO,
+          alt: app.t("shell.brandLogo", { host: window.location.hostname }),
+          // A deployment that says it has a brand but serves no logo: no broken image.
+          onerror: (event: Event) => ((event.currentTarget as HTMLImageElement).hidden = true),
+        })
+      : null;
     replaceChildren(
       header,
       h(
         "div",
         { class: "brand" },
-        h("a", { href: brandHref, class: "brand-name" }, "Parvis"),
+        h("a", { href: brandHref, class: "brand-name" }, logo, "Parvis"),
         state.community ? h("span", { class: "community-name" }, state.community.name) : null,
       ),
       h("div", { class: "header-tools" }, languageSwitcher(), userBox()),
@@ -130,6 +141,7 @@ export function createShell(root: HTMLElement, app: App, onSignOut: (() => Promi
   draw();
   app.i18n.onChange(draw);
   app.identity.onChange(draw);
+  app.theme.onChange(draw);
 
   return {
     root,

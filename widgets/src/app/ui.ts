@@ -39,10 +39,14 @@ export function errorBox(app: App, error: unknown): HTMLElement {
   return box;
 }
 
+/** `@alice:example.org` → `alice`. */
+export function localpart(userId: string): string {
+  return /^@([^:]+):/.exec(userId)?.[1] ?? userId;
+}
+
 /** `@alice:example.org` → `alice`, with the full ID as a tooltip. */
 export function person(userId: string): HTMLElement {
-  const local = /^@([^:]+):/.exec(userId)?.[1] ?? userId;
-  return h("span", { class: "person", title: userId }, local);
+  return h("span", { class: "person", title: userId }, localpart(userId));
 }
 
 /** A `<time>` element. */

@@ -1,6 +1,7 @@
 /**
- * The English catalogue. Its keys are every message of the interface (`MessageKey`); the French
- * catalogue must have the same keys. `{name}` is a placeholder filled by `t(key, {name})`.
+ * The English catalogue of the shared interface (shell, shared pages, publishing tools); the
+ * French catalogue must have the same keys. A tool folder with strings of its own keeps them in
+ * its `messages.ts`. `{name}` is a placeholder filled by `t(key, {name})`.
  */
 export const en = {
   "shell.skip": "Skip to content",
@@ -9,6 +10,7 @@ export const en = {
   "shell.home": "Home",
   "shell.search": "Search",
   "shell.signOut": "Sign out",
+  "shell.brandLogo": "Logo of {host}",
 
   "common.loading": "Loading…",
   "common.retry": "Try again",
@@ -105,6 +107,7 @@ export const en = {
   "read.restoreLabel": "Restore revision {n}",
   "read.restoring": "Restoring…",
   "read.restored": "Revision {n} restored.",
+  "read.updatedBy": "Page updated by {sender}.",
 
   "edit.title": "Edit “{title}”",
   "edit.preview": "Preview",
@@ -135,17 +138,6 @@ export const en = {
   "comments.submit": "Comment",
   "comments.sent": "Comment posted.",
 
-  "likes.group": "Reactions",
-  "likes.like": "Like",
-  "likes.recommend": "Recommend",
-  "likes.liked": "Like added.",
-  "likes.unliked": "Like withdrawn.",
-  "likes.recommended": "Recommendation added.",
-  "likes.unrecommended": "Recommendation withdrawn.",
-  "likes.mostRecommended": "Most recommended",
-  "likes.likeCount": "{count} like(s)",
-  "likes.recommendCount": "{count} recommendation(s)",
-
   "search.title": "Search",
   "search.titleFor": "Search: {q}",
   "search.label": "Words to find",
@@ -156,5 +148,5 @@ export const en = {
   "notFound.back": "Back to my communities",
 } satisfies Record<string, string>;
 
-/** Every message of the interface. */
-export type MessageKey = keyof typeof en;
+/** Every message of the shared interface. */
+export type CoreMessageKey = keyof typeof en;

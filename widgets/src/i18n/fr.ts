@@ -1,13 +1,14 @@
 /** Le catalogue français : exactement les clés du catalogue anglais (le compilateur le vérifie). */
-import type { MessageKey } from "./en";
+import type { CoreMessageKey } from "./en";
 
-export const fr: Record<MessageKey, string> = {
+export const fr: Record<CoreMessageKey, string> = {
   "shell.skip": "Aller au contenu",
   "shell.language": "Langue",
   "shell.navLabel": "Communauté",
   "shell.home": "Accueil",
   "shell.search": "Recherche",
   "shell.signOut": "Se déconnecter",
+  "shell.brandLogo": "Logo de {host}",
 
   "common.loading": "Chargement…",
   "common.retry": "Réessayer",
@@ -104,6 +105,7 @@ export const fr: Record<MessageKey, string> = {
   "read.restoreLabel": "Restaurer la version {n}",
   "read.restoring": "Restauration…",
   "read.restored": "Version {n} restaurée.",
+  "read.updatedBy": "Page mise à jour par {sender}.",
 
   "edit.title": "Modifier « {title} »",
   "edit.preview": "Aperçu",
@@ -133,17 +135,6 @@ export const fr: Record<MessageKey, string> = {
   "comments.hint": "Publié dans le fil du salon : les membres peuvent répondre depuis n’importe quel client Matrix.",
   "comments.submit": "Commenter",
   "comments.sent": "Commentaire publié.",
-
-  "likes.group": "Réactions",
-  "likes.like": "J’aime",
-  "likes.recommend": "Recommander",
-  "likes.liked": "« J’aime » ajouté.",
-  "likes.unliked": "« J’aime » retiré.",
-  "likes.recommended": "Recommandation ajoutée.",
-  "likes.unrecommended": "Recommandation retirée.",
-  "likes.mostRecommended": "Les plus recommandés",
-  "likes.likeCount": "{count} j’aime",
-  "likes.recommendCount": "{count} recommandation(s)",
 
   "search.title": "Recherche",
   "search.titleFor": "Recherche : {q}",

@@ -1,17 +1,27 @@
 /**
- * French and English. Every string of the interface is a key of the English catalogue
+ * French and English. Every string of the shared interface is a key of the English catalogue
  * (`en.ts`); the French one (`fr.ts`) must have exactly the same keys, which the compiler checks.
+ * Each tool keeps its own strings in its folder (`src/tools/<name>/messages.ts`, see
+ * `tool-messages.ts`), found at build time and merged here, its keys checked the same way.
  *
  * The language is the one the user chose (remembered in `localStorage`), else the browser's
  * first French or English preference, else French (Parvis's users are French public agents).
  */
-import { en, type MessageKey } from "./en";
+import { en, type CoreMessageKey } from "./en";
 import { fr } from "./fr";
+import { mergeCatalogues, toolOfPath, type Lang, type ToolCatalogue, type ToolMessageKey, type ToolMessages } from "./tool-messages";
 
-export type { MessageKey } from "./en";
+export type { Lang } from "./tool-messages";
 
-/** The languages of the interface. */
-export type Lang = "fr" | "en";
+/** Every message of the interface: the shared ones and those of every tool. */
+export type MessageKey = CoreMessageKey | ToolMessageKey;
+
+const toolModules = import.meta.glob<{ default: ToolMessages }>("../tools/*/messages.ts", { eager: true });
+
+/** Every tool's strings, by tool folder. */
+export function toolCatalogues(): ToolCatalogue[] {
+  return Object.entries(toolModules).map(([path, module]) => ({ tool: toolOfPath(path), messages: module.default }));
+}
 
 /** Every language, in the order the switcher lists them. */
 export const LANGS: readonly Lang[] = ["fr", "en"];
@@ -19,14 +29,14 @@ export const LANGS: readonly Lang[] = ["fr", "en"];
 /** Where the choice is remembered. */
 export const LANG_STORAGE_KEY = "parvis.lang";
 
-const catalogues: Record<Lang, Record<MessageKey, string>> = { en, fr };
+const catalogues = mergeCatalogues({ en, fr }, toolCatalogues()) as Record<Lang, Record<MessageKey, string>>;
 
 /** Values put into `{name}` placeholders. */
 export type MessageParams = Record<string, string | number>;
 
 /** A message in a language, with `{name}` placeholders filled (unknown placeholders stay). */
 export function translate(lang: Lang, key: MessageKey, params: MessageParams = {}): string {
-  const template = catalogues[lang][key] ?? en[key] ?? key;
+  const template = catalogues[lang][key] ?? catalogues.en[key] ?? key;
   return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
     Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : whole,
   );

@@ -57,7 +57,9 @@ export default async function login({ app, main, query, signal }: PageContext): 
   main.append(h("p", null, app.t("login.intro")), form);
 
   try {
-    const info = await app.api.info(signal);
+    // The shell asked for it already (the deployment's theme): the same answer.
+    const info = await app.info();
+    if (signal.aborted) return;
     if (!homeserver.value && info.homeserver_url) homeserver.value = info.homeserver_url;
     user.placeholder = `@alice:${info.server_name}`;
   } catch {

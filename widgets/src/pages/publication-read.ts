@@ -1,39 +1,133 @@
 /**
  * `#/c/{space}/{wiki|blog|faq}/{id}`: one object, rendered by the server, with the panels tools
  * add to every object (`ToolDef.objectPanels`), its backlinks, its revisions (compare, restore)
- * and its comments (a Matrix thread any client can answer).
+ * and its comments (a Matrix thread any client can answer). It follows the object's room while
+ * shown: someone's new revision replaces the one shown, without a reload.
  */
 import type { Comment, Publication, PublicationView, Revision } from "../api/types";
 import type { App, PageContext } from "../app/context";
 import { append, h, setTrustedHtml } from "../app/dom";
+import { redrawInPlace } from "../app/redraw";
 import { renderSlots } from "../app/slots";
-import { busy, errorBox, field, pageHeader, person, tagList, time } from "../app/ui";
+import { busy, errorBox, field, localpart, pageHeader, person, tagList, time } from "../app/ui";
+import { waitUntil } from "../publishing/await-index";
 import { adjustRenderedLinks } from "../publishing/links";
+import { RevisionFollower } from "../publishing/live";
 import { ancestors } from "../publishing/tree";
 import { toolOfKind, WIKI, type PublicationToolDef } from "../publishing/tools";
 import { links, toolOf, waitForComment, waitForRevision, writeTarget } from "../publishing/workflow";
 
-export default async function publicationRead(context: PageContext): Promise<void> {
+export default async function publicationRead(context: PageContext): Promise<void | (() => void)> {
   const { app, main, params, signal } = context;
   const tool = toolOf(context);
   const space = params.space as string;
   const id = params.id as string;
-  const [view, revisions, comments, wikiPages, community] = await Promise.all([
+  // Titles for the breadcrumbs and backlinks of wiki pages.
+  const loadWikiPages = () =>
+    tool.room === "wiki" ? app.api.list(space, "wiki", signal).catch(() => [] as Publication[]) : Promise.resolve([] as Publication[]);
+  const [first, firstRevisions, comments, firstWikiPages, community] = await Promise.all([
     app.api.read(space, tool.tool, id, signal),
     app.api.revisions(space, tool.tool, id, signal),
     app.api.comments(space, tool.tool, id, signal),
-    // Titles for the breadcrumbs and backlinks of wiki pages.
-    tool.room === "wiki" ? app.api.list(space, "wiki", signal).catch(() => []) : Promise.resolve([] as Publication[]),
+    loadWikiPages(),
     // Its enabled tools, whose panels are shown (cached: the header asked already); every tool's when unknown.
     app.community(space).catch(() => null),
   ]);
   if (signal.aborted) return;
+  let shown: ShownObject = { view: first, revisions: firstRevisions, wikiPages: firstWikiPages };
+  const follower = new RevisionFollower({ eventType: tool.eventType, id }, first);
+
+  // What depends on the revision shown is redrawn when another one arrives; the comments (and
+  // what the user is typing there) stay.
+  const object = h("div", { class: "object" });
+  let drawn: AbortController | null = null;
+  const draw = (): Node[] => {
+    drawn?.abort();
+    drawn = childController(signal);
+    return objectParts(context, drawn.signal, tool, shown, community?.tools, follower);
+  };
+  object.replaceChildren(...draw());
+  main.append(object, commentsSection(context, tool, () => shown.view, comments));
+
+  // Someone's new revision: once the index has it (rendered and sanitized by the server), it
+  // replaces the one shown, without a reload, and screen readers hear who changed the page.
+  let following = false;
+  const follow = async () => {
+    if (following) return;
+    following = true;
+    try {
+      while (follower.waiting && !signal.aborted) {
+        const view = await waitUntil(
+          async () => {
+            const current = await app.api.read(space, tool.tool, id, signal);
+            return follower.shouldShow(current) ? current : undefined;
+          },
+          { signal },
+        );
+        if (signal.aborted) return;
+        if (!view) return follower.giveUp();
+        follower.showing(view);
+        const [revisions, wikiPages] = await Promise.all([app.api.revisions(space, tool.tool, id, signal), loadWikiPages()]);
+        if (signal.aborted) return;
+        shown = { view, revisions, wikiPages };
+        redrawInPlace(object, draw(), () => object.querySelector("h1"));
+        app.announce(app.t("read.updatedBy", { sender: localpart(view.author) }));
+      }
+    } catch {
+      // The page stays as it was; the next revision tries again.
+      follower.giveUp();
+    } finally {
+      following = false;
+    }
+  };
+  const unsubscribe = app.live.subscribe(first.room_id, (event) => {
+    if (follower.offer(event)) void follow();
+  });
+  return () => {
+    unsubscribe();
+    drawn?.abort();
+  };
+}
+
+/** What the page shows of the object: its current revision, the revisions, the wiki's pages. */
+interface ShownObject {
+  view: PublicationView;
+  revisions: Revision[];
+  wikiPages: Publication[];
+}
+
+/** Aborted with `parent`, or on its own (when what it was for is redrawn). */
+function childController(parent: AbortSignal): AbortController {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  if (parent.aborted) abort();
+  parent.addEventListener("abort", abort, { once: true });
+  controller.signal.addEventListener("abort", () => parent.removeEventListener("abort", abort), { once: true });
+  return controller;
+}
+
+/**
+ * The object's revision and what goes with it: breadcrumbs, header, text, the tools' panels,
+ * reading path, backlinks, history. `drawing` ends with this drawing: the panels stop then.
+ */
+function objectParts(
+  context: PageContext,
+  drawing: AbortSignal,
+  tool: PublicationToolDef,
+  { view, revisions, wikiPages }: ShownObject,
+  enabledTools: readonly string[] | undefined,
+  follower: RevisionFollower,
+): Node[] {
+  const { app, params } = context;
+  const space = params.space as string;
+  const id = params.id as string;
   const title = view.title || app.t("common.untitled");
   app.setTitle(title, app.t(tool.labels.name));
+  const parts: Node[] = [];
 
   const crumbs = tool.tool === "wiki" ? ancestors(wikiPages, id) : [];
   if (crumbs.length > 0) {
-    main.append(
+    parts.push(
       h(
         "nav",
         { class: "breadcrumbs", "aria-label": app.t("wiki.breadcrumbs") },
@@ -46,7 +140,19 @@ export default async function publicationRead(context: PageContext): Promise<voi
     );
   }
 
-  append(main, [
+  const article = h("article", { class: "rendered", "aria-labelledby": "page-title" });
+  setTrustedHtml(article, view.html);
+  adjustRenderedLinks(article, space);
+  const panels = h("div", { class: "object-panels" });
+  renderSlots(
+    { ...context, signal: drawing },
+    app.registry.objectPanels(enabledTools),
+    { space, tool: tool.tool, id, eventId: view.event_id, roomId: view.room_id },
+    panels,
+  );
+
+  const fragment = document.createDocumentFragment();
+  append(fragment, [
     pageHeader(
       title,
       h("a", { class: "button", href: links.edit(tool, space, id), "data-action": "edit" }, app.t("read.edit")),
@@ -67,26 +173,14 @@ export default async function publicationRead(context: PageContext): Promise<voi
       view.category ? ` · ${view.category}` : null,
     ),
     tagList(app, view.tags),
-  ]);
-
-  const article = h("article", { class: "rendered", "aria-labelledby": "page-title" });
-  setTrustedHtml(article, view.html);
-  adjustRenderedLinks(article, space);
-  const panels = h("div", { class: "object-panels" });
-  main.append(article, panels);
-  renderSlots(
-    context,
-    app.registry.objectPanels(community?.tools),
-    { space, tool: tool.tool, id, eventId: view.event_id, roomId: view.room_id },
+    article,
     panels,
-  );
-
-  append(main, [
     tool.tool === "guides" ? readingPath(app, space, view, wikiPages) : null,
     backlinksSection(app, space, view, wikiPages),
-    revisionsSection(context, tool, view, revisions),
-    commentsSection(context, tool, view, comments),
+    revisionsSection(context, tool, view, revisions, follower),
   ]);
+  parts.push(...fragment.childNodes);
+  return parts;
 }
 
 /** A guide's pages, in reading order. */
@@ -133,6 +227,7 @@ function revisionsSection(
   tool: PublicationToolDef,
   view: PublicationView,
   revisions: Revision[],
+  follower: RevisionFollower,
 ): HTMLElement {
   const { app, params, signal } = context;
   const space = params.space as string;
@@ -185,6 +280,8 @@ function revisionsSection(
                     try {
                       const target = await writeTarget(app, space, tool, view.room_id);
                       const written = await app.writer.restore(target, id, revision);
+                      // Shown below once the index has it, not as someone else's change.
+                      follower.own(written.eventId);
                       const seen = await waitForRevision(app, space, tool, id, written.eventId, signal);
                       if (signal.aborted) return;
                       app.announce(seen ? app.t("read.restored", { n: number }) : app.t("edit.pending"));
@@ -217,7 +314,8 @@ function revisionsSection(
   );
 }
 
-function commentsSection(context: PageContext, tool: PublicationToolDef, view: PublicationView, comments: Comment[]): HTMLElement {
+/** The comments, in the thread of the revision shown when one is posted (`current()`). */
+function commentsSection(context: PageContext, tool: PublicationToolDef, current: () => PublicationView, comments: Comment[]): HTMLElement {
   const { app, params, signal } = context;
   const space = params.space as string;
   const id = params.id as string;
@@ -249,6 +347,7 @@ function commentsSection(context: PageContext, tool: PublicationToolDef, view: P
         const body = textarea.value.trim();
         if (!body) return;
         await busy(form, status, app, async () => {
+          const view = current();
           const target = await writeTarget(app, space, tool, view.room_id);
           const written = await app.writer.comment(target, id, view.event_id, body);
           textarea.value = "";

@@ -1,6 +1,6 @@
 /**
  * The routes of a publishing tool (list, new, read, edit, diff), shared by wiki, blog and FAQ,
- * with the widget capabilities its writes need.
+ * with the widget capabilities its writes need and the events its object pages follow live.
  */
 import type { PageContext } from "../app/context";
 import type { ToolDef } from "../app/registry";
@@ -17,8 +17,9 @@ export function publicationTool(def: PublicationToolDef, order: number): ToolDef
     home: base,
     requires: def.room === def.tool ? undefined : def.room,
     objectPage: `${base}/:id`,
-    // In widget mode Element sends its objects (state events) and their comments (thread messages).
-    capabilities: [capability.sendState(def.eventType), capability.sendEvent("m.room.message")],
+    // In widget mode Element sends its objects (state events) and their comments (thread messages),
+    // and tells the object's page of new revisions (others' edits appear without a reload).
+    capabilities: [capability.sendState(def.eventType), capability.sendEvent("m.room.message"), capability.receiveState(def.eventType)],
     routes: [
       { pattern: base, name: `${def.tool}.list`, load: () => import("../pages/publication-list") },
       { pattern: `${base}/new`, name: `${def.tool}.new`, load: () => import("../pages/publication-edit") },

@@ -1,12 +1,14 @@
 /**
  * Widget mode: the app runs in Element's iframe and talks to Element through the widget API
  * (`matrix-widget-api`). It proves who the user is with an OpenID token, exchanged once for a
- * Parvis session token (renewed when it expires), and writes as the user through Element.
+ * Parvis session token (renewed when it expires), writes as the user through Element, and hears
+ * of new room events from Element (those the tools' receive capabilities allow).
  */
 import { WidgetApi, WidgetApiToWidgetAction, type IOpenIDCredentials } from "matrix-widget-api";
 import type { ApiClient } from "../api/client";
 import { ApiError } from "../api/client";
 import type { OpenIdToken } from "../api/types";
+import { feedFromWidget, type LiveEvent } from "./live";
 import type { WidgetParams } from "./params";
 
 /** How long Element may take to negotiate capabilities before the app says so. */
@@ -21,6 +23,7 @@ export class WidgetSession {
   #token: string | null = null;
   #userId: string | null = null;
   #signingIn: Promise<string> | null = null;
+  readonly #eventListeners = new Set<(event: LiveEvent) => void>();
 
   /**
    * Starts the widget API at once: Element asks for capabilities as soon as the frame has
@@ -46,7 +49,17 @@ export class WidgetSession {
       event.preventDefault();
       this.api.transport.reply(event.detail, {});
     });
+    // Events Element pushes: dropped while nothing listens (no page follows a room yet).
+    feedFromWidget(this.api, (event) => {
+      for (const listener of this.#eventListeners) listener(event);
+    });
     this.api.start();
+  }
+
+  /** Calls `listener` with each room event Element pushes, until the returned function is called. */
+  onRoomEvent(listener: (event: LiveEvent) => void): () => void {
+    this.#eventListeners.add(listener);
+    return () => this.#eventListeners.delete(listener);
   }
 
   /** The Parvis session token, once signed in. */

@@ -2,8 +2,8 @@
  * Every tool of `src/tools/<name>/tool.ts`, found at build time: adding a folder with a
  * `tool.ts` whose default export is a `ToolDef` adds the tool, its routes, its navigation
  * entry, its slots on shared pages and its widget capabilities, without changing any other
- * file (its strings go in the two catalogues). `tool.ts` files are in the first chunk: they
- * only declare, and import their pages and renderers lazily.
+ * file (its strings go in its own `messages.ts`, found by `src/i18n/`). `tool.ts` files are in
+ * the first chunk: they only declare, and import their pages and renderers lazily.
  */
 import type { PageContext } from "../app/context";
 import type { RouteRegistry, ToolDef } from "../app/registry";

@@ -1,9 +1,10 @@
 /**
  * Likes and recommendations without I/O: the reaction keys, the event content a widget sends,
- * the counts shown between a write and the index catching up, and whether the index shows a
- * write yet.
+ * the counts shown between a write and the index catching up, whether the index shows a write
+ * yet, and which room events may change the counts shown.
  */
 import type { MessageKey } from "../../i18n";
+import { redactedEventId, type LiveEvent } from "../../session/live";
 import type { ObjectLikes, Reaction } from "./types";
 
 /** A reaction as the interface shows it and as Matrix carries it. */
@@ -80,4 +81,37 @@ export function reactionDef(reaction: Reaction): ReactionDef {
   const def = REACTIONS.find((candidate) => candidate.reaction === reaction);
   if (!def) throw new Error(`unknown reaction ${reaction}`);
   return def;
+}
+
+/** A reaction key as clients send it: 👍 and ⭐ come with or without the emoji variation selector. */
+function bareKey(key: string): string {
+  return key.replace(/\uFE0F/g, "");
+}
+
+/**
+ * Whether a room event may change the counts of the object's page: a 👍 or ⭐ annotation
+ * (on which revision or notice the index decides), or a redaction (of a reaction, perhaps).
+ * `own` are the user's own writes from this panel, which it already follows: their reaction
+ * events, and the events its withdrawals redacted.
+ */
+export function mayChangeLikes(event: LiveEvent, own: ReadonlySet<string>): boolean {
+  if (event.type === "m.room.redaction") {
+    const redacted = redactedEventId(event);
+    return redacted === undefined || !own.has(redacted);
+  }
+  if (event.type !== "m.reaction" || own.has(event.event_id)) return false;
+  const relation = event.content["m.relates_to"];
+  if (!relation || typeof relation !== "object") return false;
+  const { rel_type, key } = relation as Record<string, unknown>;
+  return rel_type === "m.annotation" && typeof key === "string" && REACTIONS.some((def) => def.key === bareKey(key));
+}
+
+/** Whether two answers of the index show the same: counts and the user's reactions. */
+export function sameLikes(a: ObjectLikes, b: ObjectLikes): boolean {
+  return (
+    a.likes === b.likes &&
+    a.recommendations === b.recommendations &&
+    a.mine.like === b.mine.like &&
+    a.mine.recommend === b.mine.recommend
+  );
 }

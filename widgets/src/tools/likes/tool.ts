@@ -15,8 +15,14 @@ const likes: ToolDef<PageContext> = {
   everyCommunity: true,
   objectPanels: [{ name: "reactions", load: () => import("./object-panel") }],
   homeSections: [{ name: "most-recommended", load: () => import("./home-section") }],
-  // In widget mode Element sends the reaction, and withdraws it by redacting it.
-  capabilities: [capability.sendEvent("m.reaction"), capability.sendEvent("m.room.redaction")],
+  // In widget mode Element sends the reaction, and withdraws it by redacting it. Others'
+  // reactions and withdrawals, as they arrive, update the counts (in both modes).
+  capabilities: [
+    capability.sendEvent("m.reaction"),
+    capability.sendEvent("m.room.redaction"),
+    capability.receiveEvent("m.reaction"),
+    capability.receiveEvent("m.room.redaction"),
+  ],
 };
 
 export default likes;
