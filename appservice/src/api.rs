@@ -681,9 +681,21 @@ async fn health(State(state): State<Arc<ApiState>>) -> Result<Json<Value>, ApiEr
 async fn metrics(
     State(state): State<Arc<ApiState>>,
 ) -> ([(http::HeaderName, &'static str); 1], String) {
+    let mut text = state.metrics.render();
+    // Whether jobs wait in the queue (due now or retrying later; parked ones do not count).
+    if let Ok(next) = state.index.next_job_due().await {
+        text.push_str(
+            "# HELP parvis_jobs_waiting 1 while jobs wait in the queue, due or to be retried.\n\
+             # TYPE parvis_jobs_waiting gauge\n",
+        );
+        text.push_str(&format!(
+            "parvis_jobs_waiting {}\n",
+            u8::from(next.is_some())
+        ));
+    }
     (
         [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
+        text,
     )
 }
 

@@ -56,11 +56,18 @@ pub async fn wait_api(
     .unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// The index digest once it has stayed the same for three seconds (jobs done).
+/// The index digest once the job queue is empty (notices posted, bodies read…; at most 60 s)
+/// and it has stayed the same for three seconds.
 pub async fn settled_digest(stack: &Stack) -> String {
     let mut last = String::new();
     let mut stable_since = tokio::time::Instant::now();
+    let give_up = tokio::time::Instant::now() + INDEX_TIMEOUT;
     loop {
+        if !jobs_done(stack).await && tokio::time::Instant::now() < give_up {
+            stable_since = tokio::time::Instant::now();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            continue;
+        }
         let digest = stack
             .parvis
             .digest(None)
@@ -74,4 +81,19 @@ pub async fn settled_digest(stack: &Stack) -> String {
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+}
+
+/// Whether Parvis's job queue is empty, as `/metrics` says (`parvis_jobs_waiting 0`).
+pub async fn jobs_done(stack: &Stack) -> bool {
+    let Ok(response) = http_client()
+        .get(format!("{}/metrics", stack.parvis.url()))
+        .send()
+        .await
+    else {
+        return false;
+    };
+    response
+        .text()
+        .await
+        .is_ok_and(|text| text.lines().any(|line| line == "parvis_jobs_waiting 0"))
 }

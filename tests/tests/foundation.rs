@@ -250,6 +250,11 @@ async fn settled_digest(stack: &Stack) -> String {
     let mut stable_since = tokio::time::Instant::now();
     let deadline = tokio::time::Instant::now() + TIMEOUT;
     loop {
+        if !parvis_tests::api::jobs_done(stack).await && tokio::time::Instant::now() < deadline {
+            stable_since = tokio::time::Instant::now();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            continue;
+        }
         let digest = stack.parvis.digest(None).await.unwrap();
         if digest != last {
             last = digest;
