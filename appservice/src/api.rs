@@ -524,16 +524,7 @@ impl utoipa::Modify for ErrorResponses {
                 .build()
         };
         for item in openapi.paths.paths.values_mut() {
-            for operation in [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ]
-            .into_iter()
-            .flatten()
-            {
+            for operation in operations_mut(item) {
                 let signed_in = operation.security.as_ref().is_some_and(|s| !s.is_empty());
                 let has_body = operation.request_body.is_some();
                 let has_input =
@@ -599,22 +590,28 @@ impl utoipa::Modify for SecuritySchemes {
     }
 }
 
+/// The operations of a path, whichever methods it has.
+fn operations_mut(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+    ]
+    .into_iter()
+    .flatten()
+}
+
 /// The description of Parvis's API and of every tool's routes.
 pub fn openapi_description(tools: &[ToolRoutes]) -> utoipa::openapi::OpenApi {
     let mut description = <ApiDoc as utoipa::OpenApi>::openapi();
     for tool in tools {
         let mut paths = (tool.openapi)();
         for item in paths.paths.paths.values_mut() {
-            for operation in [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ]
-            .into_iter()
-            .flatten()
-            {
+            for operation in operations_mut(item) {
                 operation.tags = Some(vec![tool.tag.to_owned()]);
             }
         }

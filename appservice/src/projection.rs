@@ -676,8 +676,17 @@ fn plan_event(
 
 /// What the registered tools write for an event of a room Parvis created.
 fn plan_tools(identity: &Identity, event: &RoomEvent, changes: &mut Vec<IndexChange>) {
+    changes.extend(
+        tool_writes(identity, event)
+            .into_iter()
+            .map(IndexChange::Tool),
+    );
+}
+
+/// What the registered tools write for `event` (also for events decrypted after ingest).
+pub fn tool_writes(identity: &Identity, event: &RoomEvent) -> Vec<ToolWrite> {
     let redacts = event.redacted_event();
-    let writes = tools::plan(&ToolEvent {
+    tools::plan(&ToolEvent {
         room_id: &event.room_id,
         event_id: &event.event_id,
         sender: &event.sender,
@@ -687,8 +696,7 @@ fn plan_tools(identity: &Identity, event: &RoomEvent, changes: &mut Vec<IndexCha
         redacts: redacts.as_deref(),
         origin_server_ts: event.origin_server_ts,
         sent_by_bot: event.sender == identity.bot,
-    });
-    changes.extend(writes.into_iter().map(IndexChange::Tool));
+    })
 }
 
 /// Records a state row and the typed rows derived from it.

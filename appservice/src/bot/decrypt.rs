@@ -76,10 +76,7 @@ impl Bot {
         room_id: &OwnedRoomId,
         decrypted: &serde_json::Value,
     ) -> Result<(), JobError> {
-        let owned = crate::tools::TOOLS
-            .iter()
-            .flat_map(|tool| tool.events.iter())
-            .any(|(event_type, _)| decrypted["type"] == *event_type);
+        let owned = decrypted["type"].as_str().is_some_and(crate::tools::owns);
         if !owned || self.community_of(room_id).await?.is_none() {
             return Ok(());
         }
@@ -88,17 +85,7 @@ impl Bot {
         let Ok(event) = serde_json::from_value::<crate::projection::RoomEvent>(decrypted) else {
             return Ok(());
         };
-        let writes = crate::tools::plan(&crate::tools::ToolEvent {
-            room_id: &event.room_id,
-            event_id: &event.event_id,
-            sender: &event.sender,
-            event_type: &event.event_type,
-            state_key: event.state_key.as_deref(),
-            content: &event.content,
-            redacts: None,
-            origin_server_ts: event.origin_server_ts,
-            sent_by_bot: event.sender == self.identity.bot,
-        });
+        let writes = crate::projection::tool_writes(&self.identity, &event);
         if !writes.is_empty() {
             self.index.apply_tool_writes(writes).await?;
         }

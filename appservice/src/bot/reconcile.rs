@@ -233,10 +233,6 @@ impl Bot {
         if relations.is_empty() {
             return Ok(());
         }
-        let owned_types: Vec<&str> = crate::tools::TOOLS
-            .iter()
-            .flat_map(|tool| tool.events.iter().map(|(event_type, _)| *event_type))
-            .collect();
         let mut roots: Vec<(OwnedEventId, bool)> = self
             .index
             .revisions(room_id.as_str(), revision.kind, &revision.object_id)
@@ -259,7 +255,7 @@ impl Bot {
                         self.plan_encrypted_for_tools(room_id, &event).await?;
                         continue;
                     }
-                    if !by_bot && !owned_types.contains(&event.event_type.as_str()) {
+                    if !by_bot && !crate::tools::owns(&event.event_type) {
                         continue;
                     }
                     if by_bot && first_level {

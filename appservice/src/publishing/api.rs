@@ -85,16 +85,47 @@ fn publishing_router(state: Arc<ApiState>) -> Router {
 }
 
 fn tool_kind(tool: &str) -> Result<(PublicationKind, RoomPurpose), ApiError> {
-    match tool {
-        "wiki" => Ok((PublicationKind::WikiPage, RoomPurpose::Wiki)),
-        "blog" => Ok((PublicationKind::BlogPost, RoomPurpose::Blog)),
-        "faq" => Ok((PublicationKind::FaqEntry, RoomPurpose::Faq)),
-        "guides" => Ok((PublicationKind::Guide, RoomPurpose::Wiki)),
-        other => Err(MatrixErrorBody::not_found(format!(
-            "unknown tool `{other}`: use wiki, blog, faq or guides"
-        ))
-        .into()),
+    let kind = PublicationKind::ALL
+        .into_iter()
+        .find(|kind| kind.tool() == tool)
+        .ok_or_else(|| {
+            MatrixErrorBody::not_found(format!(
+                "unknown tool `{tool}`: use wiki, blog, faq or guides"
+            ))
+        })?;
+    let purpose = match kind {
+        PublicationKind::WikiPage | PublicationKind::Guide => RoomPurpose::Wiki,
+        PublicationKind::BlogPost => RoomPurpose::Blog,
+        PublicationKind::FaqEntry => RoomPurpose::Faq,
+    };
+    Ok((kind, purpose))
+}
+
+/// Refuses a write the REST API would make in clear in an end-to-end encrypted room: Parvis
+/// holds no device of the user's, only their own client can encrypt as them. `what` is the
+/// verb the message uses (`comment`, `react`).
+pub(crate) async fn refuse_in_encrypted_room(
+    state: &ApiState,
+    room: &str,
+    what: &str,
+) -> Result<(), ApiError> {
+    let encrypted = state
+        .index
+        .state_content(room, "m.room.encryption", "")
+        .await?
+        .is_some();
+    if encrypted {
+        return Err(MatrixErrorBody::new(
+            StatusCode::FORBIDDEN,
+            "ORG.PARVIS_ENCRYPTED_ROOM",
+            format!(
+                "this room is end-to-end encrypted: {what} from a Matrix client with encryption \
+                 (Element, or the Parvis widget inside it), not through the REST API"
+            ),
+        )
+        .into());
     }
+    Ok(())
 }
 
 /// The answer when the homeserver refuses what Parvis sent as the user: its refusal is passed
@@ -708,21 +739,8 @@ async fn comment(
     check_sender(&state.index, room.as_str(), &user.user_id, "m.room.message")
         .await?
         .map_err(|refusal| MatrixErrorBody::forbidden(refusal.to_string()))?;
-    let encrypted = state
-        .index
-        .state_content(room.as_str(), "m.room.encryption", "")
-        .await?
-        .is_some();
-    if encrypted {
-        // Sent from here it would be in clear, in a room whose members expect encryption.
-        return Err(MatrixErrorBody::new(
-            StatusCode::FORBIDDEN,
-            "ORG.PARVIS_ENCRYPTED_ROOM",
-            "this room is end-to-end encrypted: comment from a Matrix client with encryption \
-             (Element, or the Parvis widget inside it), not through the REST API",
-        )
-        .into());
-    }
+    // Sent from here it would be in clear, in a room whose members expect encryption.
+    refuse_in_encrypted_room(&state, room.as_str(), "comment").await?;
     let root = OwnedEventId::try_from(publication.event_id.as_str())?;
     let mut content = RoomMessageEventContent::text_plain(body.body);
     content.relates_to = Some(Relation::Thread(Thread::plain(root.clone(), root)));

@@ -66,6 +66,16 @@ impl PublicationKind {
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|kind| kind.as_str() == name)
     }
+
+    /// Its tool in the API's paths (`/api/v1/communities/{space}/{tool}`).
+    pub fn tool(self) -> &'static str {
+        match self {
+            Self::WikiPage => "wiki",
+            Self::BlogPost => "blog",
+            Self::FaqEntry => "faq",
+            Self::Guide => "guides",
+        }
+    }
 }
 
 /// The current version of a published object, as indexed.

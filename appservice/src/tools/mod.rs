@@ -168,6 +168,14 @@ pub fn plan(event: &ToolEvent<'_>) -> Vec<ToolWrite> {
         .collect()
 }
 
+/// Whether a registered tool owns events of `event_type`.
+pub fn owns(event_type: &str) -> bool {
+    TOOLS
+        .iter()
+        .flat_map(|tool| tool.events.iter())
+        .any(|(owned, _)| *owned == event_type)
+}
+
 /// The relation types any tool reads again on a reconcile, each once.
 pub fn history_relations() -> Vec<&'static str> {
     let mut relations = Vec::new();

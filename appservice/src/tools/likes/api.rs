@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
+use axum::{Json, Router, extract::State, routing::get};
 use parvis_homeserver_bridge::MatrixErrorBody;
 use ruma::{
     OwnedEventId, OwnedTransactionId,
@@ -19,7 +19,10 @@ use crate::{
         extract::{ApiError, ApiPath, ApiQuery, ErrorBody, homeserver_error},
     },
     permission::{check_member, check_sender},
-    publishing::{api::load_readable, publication::PublicationKind},
+    publishing::{
+        api::{load_readable, refuse_in_encrypted_room},
+        publication::PublicationKind,
+    },
     store::IndexStore,
     tools::SqlValue,
 };
@@ -96,16 +99,6 @@ struct RecommendedQuery {
     limit: Option<u32>,
 }
 
-/// The tool of the API's paths for an object kind.
-fn tool_of(kind: PublicationKind) -> &'static str {
-    match kind {
-        PublicationKind::WikiPage => "wiki",
-        PublicationKind::BlogPost => "blog",
-        PublicationKind::FaqEntry => "faq",
-        PublicationKind::Guide => "guides",
-    }
-}
-
 fn object_args(room: &str, kind: PublicationKind, id: &str) -> Vec<SqlValue> {
     vec![room.into(), kind.as_str().into(), id.into()]
 }
@@ -173,25 +166,6 @@ fn reaction_of(name: &str) -> Result<Reaction, ApiError> {
     })
 }
 
-/// The REST API writes in clear: not in an end-to-end encrypted room.
-async fn refuse_encrypted(state: &ApiState, room: &str) -> Result<(), ApiError> {
-    let encrypted = state
-        .index
-        .state_content(room, "m.room.encryption", "")
-        .await?
-        .is_some();
-    if encrypted {
-        return Err(MatrixErrorBody::new(
-            StatusCode::FORBIDDEN,
-            "ORG.PARVIS_ENCRYPTED_ROOM",
-            "this room is end-to-end encrypted: react from a Matrix client with encryption \
-             (Element, or the Parvis widget inside it), not through the REST API",
-        )
-        .into());
-    }
-    Ok(())
-}
-
 fn new_txn_id() -> OwnedTransactionId {
     uuid::Uuid::new_v4().to_string().into()
 }
@@ -219,7 +193,7 @@ async fn like(
     check_sender(&state.index, room.as_str(), &user.user_id, "m.reaction")
         .await?
         .map_err(|refusal| MatrixErrorBody::forbidden(refusal.to_string()))?;
-    refuse_encrypted(&state, room.as_str()).await?;
+    refuse_in_encrypted_room(&state, room.as_str(), "react").await?;
     let revision = OwnedEventId::try_from(publication.event_id.as_str())?;
     let content = ReactionEventContent::new(Annotation::new(revision, reaction.key().to_owned()));
     let request = send_message_event::v3::Request::new(room, new_txn_id(), &content)?;
@@ -314,7 +288,7 @@ async fn recommended(
             .is_ok();
         if readable {
             objects.push(RecommendedObject {
-                tool: tool_of(kind).to_owned(),
+                tool: kind.tool().to_owned(),
                 id: id.to_owned(),
                 title: title.to_owned(),
                 recommendations: integer(4).unwrap_or(0),
