@@ -64,11 +64,11 @@ pub struct ApiState {
     /// Token of administrative calls, if enabled.
     pub admin_token: Option<String>,
     /// Access tokens verified recently: SHA-256 of the token → user and expiry.
-    pub sessions: Mutex<HashMap<[u8; 32], (String, Instant)>>,
+    pub sessions: Mutex<HashMap<[u8; 32], (OwnedUserId, Instant)>>,
     /// Access tokens the homeserver refused recently: SHA-256 of the token → expiry.
     pub refused_tokens: Mutex<HashMap<[u8; 32], Instant>>,
     /// Widget sessions (from OpenID tokens): SHA-256 of the session token → user and expiry.
-    pub widget_sessions: Mutex<HashMap<[u8; 32], (String, Instant)>>,
+    pub widget_sessions: Mutex<HashMap<[u8; 32], (OwnedUserId, Instant)>>,
     /// Verifies widgets' OpenID tokens.
     pub openid: OpenIdVerifier,
     /// What `GET /api/v1/info` tells the web app.
@@ -87,7 +87,7 @@ const WIDGET_SESSION_TTL: Duration = Duration::from_secs(3600);
 #[derive(Clone, Debug)]
 pub struct SignedInUser {
     /// Their user ID, as the homeserver says.
-    pub user_id: String,
+    pub user_id: OwnedUserId,
     /// Their access token, to act as them; `None` in a widget session (the widget writes
     /// through Element's widget API).
     pub access_token: Option<String>,
@@ -161,7 +161,7 @@ pub async fn authenticate(state: &ApiState, headers: &HeaderMap) -> Result<Signe
         .send_with_user_token(whoami::v3::Request::new(), token)
         .await
     {
-        Ok(response) => response.user_id.to_string(),
+        Ok(response) => response.user_id,
         Err(error) if matches!(error.errcode(), Some("M_UNKNOWN_TOKEN" | "M_MISSING_TOKEN")) => {
             if let Ok(mut refused) = state.refused_tokens.lock() {
                 remember(
@@ -276,7 +276,7 @@ async fn openid_login(
     remember(
         &mut sessions,
         key,
-        (user_id.to_string(), Instant::now() + lifetime),
+        (user_id.clone(), Instant::now() + lifetime),
         |(_, expiry)| *expiry,
     );
     Ok(Json(
@@ -301,7 +301,7 @@ async fn my_communities(
     for community in state.index.communities().await? {
         let membership = state
             .index
-            .membership(community.space_id.as_str(), &user.user_id)
+            .membership(community.space_id.as_str(), user.user_id.as_str())
             .await;
         if membership?.as_deref() == Some("join") {
             mine.push(community);
@@ -372,25 +372,30 @@ async fn community_overview(
         .into_iter()
         .find(|community| community.space_id == space)
         .ok_or_else(|| MatrixErrorBody::not_found(format!("no community {space}")))?;
-    check_member(&state.index, &space, &user.user_id)
+    let space_id = &community.space_id;
+    check_member(&state.index, space_id, &user.user_id)
         .await?
         .map_err(|refusal| MatrixErrorBody::forbidden(refusal.to_string()))?;
 
-    let powers = RoomPowers::load(&state.index, &space).await?;
+    let powers = RoomPowers::load(&state.index, space_id).await?;
     let mut members: Vec<CommunityMember> = state
         .index
         .state_events(&space, "m.room.member")
         .await?
         .into_iter()
         .filter(|(_, _, content)| content.get("membership").and_then(Value::as_str) == Some("join"))
-        .map(|(user_id, _, content)| CommunityMember {
-            display_name: content
-                .get("displayname")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            role: powers.role_of(&user_id),
-            power_level: powers.level_of(&user_id),
-            user_id,
+        // A member's state key is their user ID; the homeserver let no other through.
+        .filter_map(|(user_id, _, content)| {
+            let member = OwnedUserId::try_from(user_id).ok()?;
+            Some(CommunityMember {
+                display_name: content
+                    .get("displayname")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                role: powers.role_of(&member),
+                power_level: powers.level_of(&member),
+                user_id: member.into(),
+            })
         })
         .collect();
     members.sort_by(|a, b| {
@@ -402,7 +407,7 @@ async fn community_overview(
     let mut activity = Vec::new();
     for (room_id, _) in &community.rooms {
         // Only rooms the user has joined, as everywhere else.
-        if check_member(&state.index, room_id.as_str(), &user.user_id)
+        if check_member(&state.index, room_id, &user.user_id)
             .await?
             .is_err()
         {
@@ -410,10 +415,10 @@ async fn community_overview(
         }
         for kind in PublicationKind::ALL {
             for item in state.index.publications(room_id.as_str(), kind).await? {
-                if item.status == "published" || item.author == user.user_id {
+                if item.status == "published" || item.author == user.user_id.as_str() {
                     activity.push(CommunityActivity {
+                        kind: item.kind(),
                         room_id: item.room_id,
-                        kind: item.kind,
                         object_id: item.object_id,
                         title: item.title,
                         author: item.author,

@@ -281,70 +281,6 @@ fn widget_route(purpose: RoomPurpose) -> Option<&'static str> {
     }
 }
 
-/// The power level of `user` in a room, by its `m.room.power_levels` content and its creators;
-/// `None` for a creator of a room version where creators have unlimited power (room version 12).
-pub fn power_level_of(
-    power_levels: Option<&serde_json::Map<String, serde_json::Value>>,
-    creators: &[&str],
-    privileged_creators: bool,
-    user: &str,
-) -> Option<i64> {
-    if privileged_creators && creators.contains(&user) {
-        return None;
-    }
-    let Some(levels) = power_levels else {
-        // No power levels: the creator has 100, everyone else 0.
-        return Some(if creators.contains(&user) { 100 } else { 0 });
-    };
-    Some(
-        power_number(levels.get("users").and_then(|users| users.get(user)))
-            .or_else(|| power_number(levels.get("users_default")))
-            .unwrap_or(0),
-    )
-}
-
-/// A power level as the spec allows it: a number, or (older rooms) a string of one.
-fn power_number(value: Option<&serde_json::Value>) -> Option<i64> {
-    value.and_then(|v| {
-        v.as_i64()
-            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-    })
-}
-
-/// Whether `user` may send `event_type` (a state event when `is_state`) in a room, by its
-/// `m.room.power_levels` content and its creators (who have unlimited power from room version 12).
-/// The same rule the homeserver applies, so Parvis refuses what the homeserver would.
-pub fn may_send(
-    power_levels: Option<&serde_json::Map<String, serde_json::Value>>,
-    creators: &[&str],
-    privileged_creators: bool,
-    user: &str,
-    event_type: &str,
-    is_state: bool,
-) -> bool {
-    let Some(user_level) = power_level_of(power_levels, creators, privileged_creators, user) else {
-        return true;
-    };
-    let defaults = |key: &str, fallback: i64| {
-        power_levels
-            .and_then(|levels| power_number(levels.get(key)))
-            .unwrap_or(fallback)
-    };
-    let required = power_number(
-        power_levels
-            .and_then(|levels| levels.get("events"))
-            .and_then(|events| events.get(event_type)),
-    )
-    .unwrap_or_else(|| {
-        if is_state {
-            defaults("state_default", 50)
-        } else {
-            defaults("events_default", 0)
-        }
-    });
-    user_level >= required
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -462,26 +398,6 @@ mod tests {
         assert_eq!(
             layout["content"]["widgets"]["parvis_wiki"]["container"],
             "top"
-        );
-    }
-
-    #[test]
-    fn may_send_follows_power_levels() {
-        let plan = blueprint(RoomVersionId::V12);
-        let mut levels = to_json(&plan.power_levels());
-        levels["users"]["@reader:hs"] = json!(-1);
-        let levels = levels.as_object().unwrap();
-        let may = |user: &str, event_type: &str| {
-            may_send(Some(levels), &["@parvis:hs"], true, user, event_type, true)
-        };
-        assert!(may("@alice:hs", "org.parvis.community"));
-        assert!(may("@member:hs", "org.parvis.wiki.page"));
-        assert!(!may("@reader:hs", "org.parvis.wiki.page"));
-        assert!(!may("@member:hs", "org.parvis.faq.entry"));
-        assert!(!may("@member:hs", "m.room.name"), "state_default is 50");
-        assert!(
-            may("@parvis:hs", "m.room.power_levels"),
-            "creators are unlimited in v12"
         );
     }
 

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use parvis_e2ee::{BotCrypto, EncryptedEvent, Undecryptable};
-use ruma::{OwnedRoomId, RoomId, serde::Raw};
+use ruma::{OwnedRoomId, RoomId, UserId, serde::Raw};
 use serde::Deserialize;
 
 use crate::{
@@ -69,7 +69,7 @@ pub const CLEAR_ONLY_STATE: &[&str] = &[
 /// does not allow that type.
 pub fn refusal_of_decrypted_state(
     inner_type: &str,
-    sender: &str,
+    sender: &UserId,
     powers: &RoomPowers,
 ) -> Option<String> {
     if CLEAR_ONLY_STATE.contains(&inner_type) {
@@ -153,11 +153,9 @@ pub async fn decrypt_state(
             match result {
                 Ok(plain) => match plain.deserialize_as_unchecked::<Inner>() {
                     Ok(inner) => {
-                        if let Some(refusal) = refusal_of_decrypted_state(
-                            &inner.event_type,
-                            event.sender.as_str(),
-                            &powers,
-                        ) {
+                        if let Some(refusal) =
+                            refusal_of_decrypted_state(&inner.event_type, &event.sender, &powers)
+                        {
                             tracing::warn!(event_id = %event.event_id, sender = %event.sender, %refusal, "encrypted state refused");
                             continue;
                         }
@@ -219,26 +217,44 @@ mod tests {
             "org.parvis.community",
         ] {
             assert!(
-                refusal_of_decrypted_state(forged, "@moderator:hs", &powers()).is_some(),
+                refusal_of_decrypted_state(forged, ruma::user_id!("@moderator:hs"), &powers())
+                    .is_some(),
                 "{forged} accepted"
             );
-            assert!(refusal_of_decrypted_state(forged, "@owner:hs", &powers()).is_some());
+            assert!(
+                refusal_of_decrypted_state(forged, ruma::user_id!("@owner:hs"), &powers())
+                    .is_some()
+            );
         }
     }
 
     #[test]
     fn decrypted_state_needs_the_senders_power_for_its_type() {
         assert_eq!(
-            refusal_of_decrypted_state("org.parvis.wiki.page", "@member:hs", &powers()),
+            refusal_of_decrypted_state(
+                "org.parvis.wiki.page",
+                ruma::user_id!("@member:hs"),
+                &powers()
+            ),
             None
         );
-        assert!(refusal_of_decrypted_state("m.room.name", "@member:hs", &powers()).is_some());
+        assert!(
+            refusal_of_decrypted_state("m.room.name", ruma::user_id!("@member:hs"), &powers())
+                .is_some()
+        );
         assert_eq!(
-            refusal_of_decrypted_state("m.room.name", "@moderator:hs", &powers()),
+            refusal_of_decrypted_state("m.room.name", ruma::user_id!("@moderator:hs"), &powers()),
             None
         );
         // A type the power levels do not name falls to state_default (50).
-        assert!(refusal_of_decrypted_state("org.example.other", "@member:hs", &powers()).is_some());
+        assert!(
+            refusal_of_decrypted_state(
+                "org.example.other",
+                ruma::user_id!("@member:hs"),
+                &powers()
+            )
+            .is_some()
+        );
     }
 
     #[test]

@@ -794,7 +794,7 @@ pub fn derived_changes(
                     {
                         changes.push(IndexChange::Enqueue(Job::FetchBody {
                             room_id: row.room_id.clone(),
-                            kind: publication.kind.as_str().to_owned(),
+                            kind: publication.kind().as_str().to_owned(),
                             object_id: publication.object_id.clone(),
                             event_id: publication.event_id.clone(),
                             url: url.clone(),

@@ -192,9 +192,7 @@ impl Bot {
         };
         // The bot may write anything; it writes only what the sender could write themselves.
         let event_type = PublicationKind::WikiPage.event_type();
-        if let Err(refusal) =
-            check_writer(&self.index, wiki.as_str(), sender.as_str(), event_type).await?
-        {
+        if let Err(refusal) = check_writer(&self.index, wiki, sender, event_type).await? {
             return Ok((format!("❌ {refusal}"), false));
         }
         let mut slug = crate::publishing::render::slugify(title);

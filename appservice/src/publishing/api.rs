@@ -14,7 +14,7 @@ use axum::{
 };
 use parvis_homeserver_bridge::MatrixErrorBody;
 use ruma::{
-    OwnedEventId, OwnedRoomId, OwnedTransactionId,
+    OwnedEventId, OwnedRoomId, OwnedTransactionId, RoomId, UserId,
     api::client::{media::create_content, message::send_message_event, state::send_state_event},
     events::AnyStateEventContent,
     events::{
@@ -30,7 +30,8 @@ use sha2::{Digest, Sha256};
 use super::{
     diff::{DiffLine, diff_lines},
     publication::{
-        PublicationChange, PublicationKind, PublicationRow, PublishingEvent, publication_change,
+        PublicationChange, PublicationJson, PublicationKind, PublicationRow, PublishingEvent,
+        publication_change,
     },
     render::{self, RenderedHtml},
 };
@@ -158,7 +159,11 @@ async fn tool_room(
         })
 }
 
-async fn require_member(state: &ApiState, room_id: &str, user_id: &str) -> Result<(), ApiError> {
+async fn require_member(
+    state: &ApiState,
+    room_id: &RoomId,
+    user_id: &UserId,
+) -> Result<(), ApiError> {
     check_member(&state.index, room_id, user_id)
         .await?
         .map_err(ApiError::from)
@@ -166,8 +171,8 @@ async fn require_member(state: &ApiState, room_id: &str, user_id: &str) -> Resul
 
 async fn require_writer(
     state: &ApiState,
-    room_id: &str,
-    user_id: &str,
+    room_id: &RoomId,
+    user_id: &UserId,
     event_type: &str,
 ) -> Result<(), ApiError> {
     check_writer(&state.index, room_id, user_id, event_type)
@@ -180,7 +185,7 @@ async fn require_writer(
 pub struct PublicationView {
     /// The object.
     #[serde(flatten)]
-    pub publication: PublicationRow,
+    pub publication: PublicationJson,
     /// Its body rendered to sanitized HTML, wiki links resolved.
     pub html: String,
     /// Objects linking to it: `[kind, id]`.
@@ -197,23 +202,23 @@ struct ListQuery {
 }
 
 /// `GET /api/v1/communities/{space}/{tool}` — the tool's objects.
-#[utoipa::path(get, path = "/api/v1/communities/{space}/{tool}", params(("space" = String, Path, description = "The community's space ID"), ("tool" = String, Path, description = "wiki, blog, faq or guides"), ListQuery), security(("matrix_token" = [])), responses((status = 200, body = Vec<PublicationRow>), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not a member, or may not write", body = ErrorBody), (status = 404, description = "No such community, tool or object", body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/communities/{space}/{tool}", params(("space" = String, Path, description = "The community's space ID"), ("tool" = String, Path, description = "wiki, blog, faq or guides"), ListQuery), security(("matrix_token" = [])), responses((status = 200, body = Vec<PublicationJson>), (status = 401, description = "Not signed in", body = ErrorBody), (status = 403, description = "Not a member, or may not write", body = ErrorBody), (status = 404, description = "No such community, tool or object", body = ErrorBody)))]
 async fn list(
     State(state): State<Arc<ApiState>>,
     user: SignedInUser,
     ApiPath((space, tool)): ApiPath<(String, String)>,
     ApiQuery(query): ApiQuery<ListQuery>,
-) -> Result<Json<Vec<PublicationRow>>, ApiError> {
+) -> Result<Json<Vec<PublicationJson>>, ApiError> {
     let (kind, purpose) = tool_kind(&tool)?;
     let room = tool_room(&state, &space, purpose).await?;
-    require_member(&state, room.as_str(), &user.user_id).await?;
+    require_member(&state, &room, &user.user_id).await?;
     let mut items = state.index.publications(room.as_str(), kind).await?;
-    items.retain(|item| item.status == "published" || item.author == user.user_id);
+    items.retain(|item| item.status == "published" || item.author == user.user_id.as_str());
     for item in &mut items {
         item.body.clear();
     }
     items.truncate(query.limit.unwrap_or(1000));
-    Ok(Json(items))
+    Ok(Json(items.into_iter().map(PublicationJson::from).collect()))
 }
 
 /// An object `user` may read, with its room and kind: a member of its room, and the object
@@ -223,16 +228,16 @@ pub(crate) async fn load_readable(
     space: &str,
     tool: &str,
     id: &str,
-    user: &str,
+    user: &UserId,
 ) -> Result<(OwnedRoomId, PublicationKind, PublicationRow), ApiError> {
     let (kind, purpose) = tool_kind(tool)?;
     let room = tool_room(state, space, purpose).await?;
-    require_member(state, room.as_str(), user).await?;
+    require_member(state, &room, user).await?;
     let item = state
         .index
         .publication(room.as_str(), kind, id)
         .await?
-        .filter(|item| item.status == "published" || item.author == user)
+        .filter(|item| item.status == "published" || item.author == user.as_str())
         .ok_or_else(|| {
             MatrixErrorBody::not_found(format!("no {} {id} in this community", kind.as_str()))
         })?;
@@ -288,7 +293,7 @@ async fn read(
     backlinks.sort();
     backlinks.dedup();
     Ok(Json(PublicationView {
-        publication,
+        publication: publication.into(),
         html,
         backlinks,
     }))
@@ -328,7 +333,7 @@ async fn write(
         id,
     } = *target;
     let room = tool_room(state, space, purpose).await?;
-    require_writer(state, room.as_str(), &user.user_id, kind.event_type()).await?;
+    require_writer(state, &room, &user.user_id, kind.event_type()).await?;
     let encrypts_state = state
         .index
         .state_content(room.as_str(), "m.room.encryption", "")
@@ -416,7 +421,7 @@ async fn write(
         event_type: kind.event_type(),
         object_id: id,
         event_id: "$unsent",
-        sender: &user.user_id,
+        sender: user.user_id.as_str(),
         sent_by_parvis: false,
         origin_server_ts: 0,
         content: &content,
@@ -736,7 +741,7 @@ async fn comment(
         )
         .into());
     }
-    check_sender(&state.index, room.as_str(), &user.user_id, "m.room.message")
+    check_sender(&state.index, &room, &user.user_id, "m.room.message")
         .await?
         .map_err(|refusal| MatrixErrorBody::forbidden(refusal.to_string()))?;
     // Sent from here it would be in clear, in a room whose members expect encryption.
@@ -801,7 +806,7 @@ async fn search(
     })?;
     let query = SearchQuery {
         text,
-        user_id: user.user_id,
+        user_id: user.user_id.into(),
         kind: params.kind,
         tag: params.tag,
         author: params.author,

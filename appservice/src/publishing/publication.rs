@@ -78,9 +78,173 @@ impl PublicationKind {
     }
 }
 
-/// The current version of a published object, as indexed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// The current version of a published object, as indexed: the envelope every kind has, and
+/// its kind's own fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublicationRow {
+    /// Its room.
+    pub room_id: String,
+    /// Its ID (the state key).
+    pub object_id: String,
+    /// The state event holding this version.
+    pub event_id: String,
+    /// Who wrote it (the requester when the bot wrote on their behalf).
+    pub author: String,
+    /// Title (the question, for FAQ entries).
+    pub title: String,
+    /// URL-friendly name.
+    pub slug: String,
+    /// Markdown body (the answer, for FAQ entries; the description, for guides).
+    pub body: String,
+    /// The `mxc://` URI of a body kept in the media repository, not yet read into `body`.
+    pub body_media: Option<String>,
+    /// `draft`/`published` for blog posts, `published` for the others.
+    pub status: String,
+    /// When this version was sent (ms since the epoch).
+    pub updated_at: i64,
+    /// Slugs of the pages this body links to (`[[…]]`).
+    pub links: Vec<String>,
+    /// What only its kind has.
+    pub fields: PublicationFields,
+}
+
+/// The fields of one kind of published object, beside the common envelope.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PublicationFields {
+    /// A wiki page.
+    WikiPage {
+        /// Its parent page's ID.
+        parent: Option<String>,
+        /// Its tags.
+        tags: Vec<String>,
+    },
+    /// A blog post.
+    BlogPost {
+        /// Its tags.
+        tags: Vec<String>,
+    },
+    /// An FAQ entry.
+    FaqEntry {
+        /// Its category.
+        category: String,
+        /// Its place in the FAQ.
+        position: i64,
+    },
+    /// A guide.
+    Guide {
+        /// The wiki page IDs, in reading order.
+        pages: Vec<String>,
+    },
+}
+
+impl PublicationFields {
+    /// The fields of `kind`, empty.
+    pub fn empty(kind: PublicationKind) -> Self {
+        match kind {
+            PublicationKind::WikiPage => Self::WikiPage {
+                parent: None,
+                tags: Vec::new(),
+            },
+            PublicationKind::BlogPost => Self::BlogPost { tags: Vec::new() },
+            PublicationKind::FaqEntry => Self::FaqEntry {
+                category: String::new(),
+                position: 0,
+            },
+            PublicationKind::Guide => Self::Guide { pages: Vec::new() },
+        }
+    }
+
+    /// The kind they are the fields of.
+    pub fn kind(&self) -> PublicationKind {
+        match self {
+            Self::WikiPage { .. } => PublicationKind::WikiPage,
+            Self::BlogPost { .. } => PublicationKind::BlogPost,
+            Self::FaqEntry { .. } => PublicationKind::FaqEntry,
+            Self::Guide { .. } => PublicationKind::Guide,
+        }
+    }
+
+    /// The tags, for the kinds that have them.
+    pub fn tags(&self) -> &[String] {
+        match self {
+            Self::WikiPage { tags, .. } | Self::BlogPost { tags } => tags,
+            _ => &[],
+        }
+    }
+
+    /// The parent page, for a wiki page.
+    pub fn parent(&self) -> Option<&str> {
+        match self {
+            Self::WikiPage { parent, .. } => parent.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The category, for an FAQ entry (empty otherwise).
+    pub fn category(&self) -> &str {
+        match self {
+            Self::FaqEntry { category, .. } => category,
+            _ => "",
+        }
+    }
+
+    /// The place in the FAQ, for an FAQ entry (0 otherwise).
+    pub fn position(&self) -> i64 {
+        match self {
+            Self::FaqEntry { position, .. } => *position,
+            _ => 0,
+        }
+    }
+
+    /// The pages, for a guide.
+    pub fn pages(&self) -> &[String] {
+        match self {
+            Self::Guide { pages } => pages,
+            _ => &[],
+        }
+    }
+}
+
+impl PublicationRow {
+    /// A published object of `kind` with every field empty, to be filled from an event.
+    fn empty(kind: PublicationKind) -> Self {
+        Self {
+            room_id: String::new(),
+            object_id: String::new(),
+            event_id: String::new(),
+            author: String::new(),
+            title: String::new(),
+            slug: String::new(),
+            body: String::new(),
+            body_media: None,
+            status: "published".to_owned(),
+            updated_at: 0,
+            links: Vec::new(),
+            fields: PublicationFields::empty(kind),
+        }
+    }
+
+    /// Its kind.
+    pub fn kind(&self) -> PublicationKind {
+        self.fields.kind()
+    }
+
+    /// The title as searched (lowercase, accents folded).
+    pub fn search_title(&self) -> String {
+        render::fold_accents(&self.title)
+    }
+
+    /// The body as searched (plain text, lowercase, accents folded).
+    pub fn search_body(&self) -> String {
+        render::fold_accents(&render::plain_text(&self.body))
+    }
+}
+
+/// A published object as the API gives it: the envelope and every kind's fields side by side
+/// (those of other kinds empty), the shape clients have read since the first version.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = PublicationRow)]
+pub struct PublicationJson {
     /// Its room.
     pub room_id: String,
     /// Its kind.
@@ -117,38 +281,27 @@ pub struct PublicationRow {
     pub links: Vec<String>,
 }
 
-impl PublicationRow {
-    /// A published object of `kind` with every field empty, to be filled from an event.
-    fn empty(kind: PublicationKind) -> Self {
+impl From<PublicationRow> for PublicationJson {
+    fn from(row: PublicationRow) -> Self {
         Self {
-            room_id: String::new(),
-            kind,
-            object_id: String::new(),
-            event_id: String::new(),
-            author: String::new(),
-            title: String::new(),
-            slug: String::new(),
-            body: String::new(),
-            body_media: None,
-            parent: None,
-            tags: Vec::new(),
-            pages: Vec::new(),
-            category: String::new(),
-            position: 0,
-            status: "published".to_owned(),
-            updated_at: 0,
-            links: Vec::new(),
+            kind: row.kind(),
+            parent: row.fields.parent().map(str::to_owned),
+            tags: row.fields.tags().to_vec(),
+            pages: row.fields.pages().to_vec(),
+            category: row.fields.category().to_owned(),
+            position: row.fields.position(),
+            room_id: row.room_id,
+            object_id: row.object_id,
+            event_id: row.event_id,
+            author: row.author,
+            title: row.title,
+            slug: row.slug,
+            body: row.body,
+            body_media: row.body_media,
+            status: row.status,
+            updated_at: row.updated_at,
+            links: row.links,
         }
-    }
-
-    /// The title as searched (lowercase, accents folded).
-    pub fn search_title(&self) -> String {
-        render::fold_accents(&self.title)
-    }
-
-    /// The body as searched (plain text, lowercase, accents folded).
-    pub fn search_body(&self) -> String {
-        render::fold_accents(&render::plain_text(&self.body))
     }
 }
 
@@ -245,7 +398,7 @@ fn read_content(
     content: &JsonObject,
 ) -> Result<Option<OwnedUserId>, serde_json::Error> {
     let value = Value::Object(content.clone());
-    Ok(match row.kind {
+    Ok(match row.kind() {
         PublicationKind::WikiPage => {
             let page = serde_json::from_value::<WikiPageEventContent>(value)?;
             row.title = page.title;
@@ -254,8 +407,10 @@ fn read_content(
             row.body_media = page
                 .body_media
                 .and_then(|media| media.mxc().map(ToString::to_string));
-            row.parent = page.parent;
-            row.tags = page.tags;
+            row.fields = PublicationFields::WikiPage {
+                parent: page.parent,
+                tags: page.tags,
+            };
             page.requested_by
         }
         PublicationKind::BlogPost => {
@@ -266,7 +421,7 @@ fn read_content(
             row.body_media = post
                 .body_media
                 .and_then(|media| media.mxc().map(ToString::to_string));
-            row.tags = post.tags;
+            row.fields = PublicationFields::BlogPost { tags: post.tags };
             row.status = match post.status {
                 PostStatus::Draft => "draft",
                 PostStatus::Published => "published",
@@ -279,8 +434,10 @@ fn read_content(
             // The slug, as for any object without one, is the title's (below).
             row.title = entry.question;
             row.body = entry.answer;
-            row.category = entry.category;
-            row.position = entry.order;
+            row.fields = PublicationFields::FaqEntry {
+                category: entry.category,
+                position: entry.order,
+            };
             entry.requested_by
         }
         PublicationKind::Guide => {
@@ -288,7 +445,7 @@ fn read_content(
             row.title = guide.title;
             row.slug = guide.slug;
             row.body = guide.description;
-            row.pages = guide.pages;
+            row.fields = PublicationFields::Guide { pages: guide.pages };
             guide.requested_by
         }
     })

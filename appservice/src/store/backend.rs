@@ -29,7 +29,7 @@ use crate::{
         CommentRow, Identity, IndexChange, Job, JsonObject, ProjectionContext, RevisionRow,
         RoomEvent, SkipCause, SkippedEvent, StateRow, TrackedRoom, plan_snapshot, plan_transaction,
     },
-    publishing::publication::{PublicationKind, PublicationRow},
+    publishing::publication::{PublicationFields, PublicationKind, PublicationRow},
     tools::{SqlValue, TOOLS, ToolWrite},
 };
 
@@ -302,10 +302,23 @@ where
     for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    let tags: String = row.try_get(9)?;
+    let tags = split_list(&row.try_get::<String, _>(9)?);
+    let fields = match kind {
+        PublicationKind::WikiPage => PublicationFields::WikiPage {
+            parent: row.try_get(8)?,
+            tags,
+        },
+        PublicationKind::BlogPost => PublicationFields::BlogPost { tags },
+        PublicationKind::FaqEntry => PublicationFields::FaqEntry {
+            category: row.try_get(10)?,
+            position: row.try_get(11)?,
+        },
+        PublicationKind::Guide => PublicationFields::Guide {
+            pages: split_list(&row.try_get::<String, _>(14)?),
+        },
+    };
     Ok(PublicationRow {
         room_id: row.try_get(0)?,
-        kind,
         object_id: row.try_get(1)?,
         event_id: row.try_get(2)?,
         author: row.try_get(3)?,
@@ -313,18 +326,10 @@ where
         slug: row.try_get(5)?,
         body: body_of(kind, row.try_get(6)?, row.try_get(15)?)?,
         body_media: row.try_get(7)?,
-        parent: row.try_get(8)?,
-        tags: tags
-            .split(',')
-            .filter(|tag| !tag.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        category: row.try_get(10)?,
-        position: row.try_get(11)?,
         status: row.try_get(12)?,
         updated_at: row.try_get(13)?,
-        pages: split_list(&row.try_get::<String, _>(14)?),
         links: Vec::new(),
+        fields,
     })
 }
 
@@ -603,7 +608,7 @@ macro_rules! index_store {
             }
 
             async fn flush_publications(tx: &mut sqlx::Transaction<'_, $db>, rows: Vec<PublicationRow>) -> Result<()> {
-                let rows = last_by(rows, |row| (row.room_id.clone(), row.kind, row.object_id.clone()));
+                let rows = last_by(rows, |row| (row.room_id.clone(), row.kind(), row.object_id.clone()));
                 // 18 values a row: 500 rows stay under SQLite's bound-parameter limit.
                 for chunk in rows.chunks(ROWS_PER_STATEMENT) {
                     let derived: Vec<[String; 4]> = chunk
@@ -616,7 +621,7 @@ macro_rules! index_store {
                             } else {
                                 (String::new(), String::new())
                             };
-                            [row.tags.join(","), row.pages.join(","), search_title, search_body]
+                            [row.fields.tags().join(","), row.fields.pages().join(","), search_title, search_body]
                         })
                         .collect();
                     let mut query = QueryBuilder::<$db>::new(
@@ -626,7 +631,7 @@ macro_rules! index_store {
                     query.push_values(chunk.iter().zip(&derived), |mut values, (row, [tags, pages, title, body])| {
                         values
                             .push_bind(&row.room_id)
-                            .push_bind(row.kind.as_str())
+                            .push_bind(row.kind().as_str())
                             .push_bind(&row.object_id)
                             .push_bind(&row.event_id)
                             .push_bind(&row.author)
@@ -636,11 +641,11 @@ macro_rules! index_store {
                             // read from the media repository.
                             .push_bind(row.body_media.is_some().then_some(row.body.as_str()))
                             .push_bind(row.body_media.as_deref())
-                            .push_bind(row.parent.as_deref())
+                            .push_bind(row.fields.parent())
                             .push_bind(tags)
                             .push_bind(pages)
-                            .push_bind(&row.category)
-                            .push_bind(row.position)
+                            .push_bind(row.fields.category())
+                            .push_bind(row.fields.position())
                             .push_bind(&row.status)
                             .push_bind(row.updated_at)
                             .push_bind(title)
@@ -662,7 +667,7 @@ macro_rules! index_store {
                         .flat_map(|row| {
                             row.links
                                 .iter()
-                                .map(move |target| (row.room_id.as_str(), link_source(row.kind, &row.object_id), target.as_str()))
+                                .map(move |target| (row.room_id.as_str(), link_source(row.kind(), &row.object_id), target.as_str()))
                         })
                         .collect();
                     for links in links.chunks(ROWS_PER_STATEMENT) {

@@ -721,7 +721,7 @@ async fn nul_characters_in_every_text_field_are_indexed<S: IndexStore>(store: S)
         .expect("the page is indexed");
     assert_eq!(page.title, "Titre");
     assert_eq!(page.body, "Corps [[Autre]]");
-    assert_eq!(page.tags, ["été"]);
+    assert_eq!(page.fields.tags(), ["été"]);
     let comments = store
         .comments(
             "!wiki:hs",

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::{Json, Router, extract::State, routing::get};
 use parvis_homeserver_bridge::MatrixErrorBody;
 use ruma::{
-    OwnedEventId, OwnedTransactionId,
+    OwnedEventId, OwnedTransactionId, RoomId,
     api::client::{message::send_message_event, redact::redact_event},
     events::{reaction::ReactionEventContent, relation::Annotation},
 };
@@ -155,7 +155,7 @@ async fn likes(
 ) -> Result<Json<LikeSummary>, ApiError> {
     let (room, kind, _) = load_readable(&state, &space, &tool, &id, &user.user_id).await?;
     Ok(Json(
-        summary(&state, room.as_str(), kind, &id, &user.user_id).await?,
+        summary(&state, room.as_str(), kind, &id, user.user_id.as_str()).await?,
     ))
 }
 
@@ -182,7 +182,7 @@ async fn like(
     let reaction = reaction_of(&reaction)?;
     let (room, kind, publication) =
         load_readable(&state, &space, &tool, &id, &user.user_id).await?;
-    let current = summary(&state, room.as_str(), kind, &id, &user.user_id).await?;
+    let current = summary(&state, room.as_str(), kind, &id, user.user_id.as_str()).await?;
     let existing = match reaction {
         Reaction::Like => current.mine.like,
         Reaction::Recommend => current.mine.recommend,
@@ -190,7 +190,7 @@ async fn like(
     if let Some(event_id) = existing {
         return Ok(Json(serde_json::json!({ "event_id": event_id })));
     }
-    check_sender(&state.index, room.as_str(), &user.user_id, "m.reaction")
+    check_sender(&state.index, &room, &user.user_id, "m.reaction")
         .await?
         .map_err(|refusal| MatrixErrorBody::forbidden(refusal.to_string()))?;
     refuse_in_encrypted_room(&state, room.as_str(), "react").await?;
@@ -250,16 +250,15 @@ async fn recommended(
     ApiPath(space): ApiPath<String>,
     ApiQuery(query): ApiQuery<RecommendedQuery>,
 ) -> Result<Json<Recommended>, ApiError> {
-    let known = state
+    let space_id = state
         .index
         .communities()
         .await?
         .into_iter()
-        .any(|community| community.space_id == space);
-    if !known {
-        return Err(MatrixErrorBody::not_found(format!("no community {space}")).into());
-    }
-    check_member(&state.index, &space, &user.user_id)
+        .map(|community| community.space_id)
+        .find(|space_id| *space_id == space)
+        .ok_or_else(|| MatrixErrorBody::not_found(format!("no community {space}")))?;
+    check_member(&state.index, &space_id, &user.user_id)
         .await?
         .map_err(|refusal| MatrixErrorBody::forbidden(refusal.to_string()))?;
     let limit = i64::from(query.limit.unwrap_or(10).clamp(1, 100));
@@ -283,7 +282,10 @@ async fn recommended(
         ) else {
             continue;
         };
-        let readable = check_member(&state.index, room, &user.user_id)
+        let Ok(room_id) = <&RoomId>::try_from(room) else {
+            continue;
+        };
+        let readable = check_member(&state.index, room_id, &user.user_id)
             .await?
             .is_ok();
         if readable {
