@@ -4,11 +4,13 @@
 // users and the community, and afterwards checks through the client-server API what the
 // browser wrote. This script plays the user: inside a test host that is Element's side of the
 // widget API (on an origin of its own), then in the standalone web app with a password login,
-// where a second member (Bob, through the client-server API) edits the page Alice has open.
+// where a second member (Bob, through the client-server API) writes a page while Alice has the
+// wiki's list open, then edits and comments the page she reads: each appears without a reload.
 // It prints one JSON line with what it did, and exits non-zero on the first failure.
 //
 // Environment: PARVIS_URL, HS_URL, SPACE_ID, WIKI_ROOM, ALICE_ID, ALICE_TOKEN, ALICE_LOCALPART,
 // ALICE_PASSWORD, BOB_ID, BOB_TOKEN, SHOTS_DIR, and optionally CHROMIUM (default /usr/bin/chromium).
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -45,8 +47,14 @@ const V1 = "Première version : l'événement annuel aura lieu à Lyon.";
 const V2 = "Deuxième version : l'événement annuel aura lieu à Paris.";
 const V3 = "Troisième version : l'événement est reporté.";
 const COMMENT = "Je préfère la première version, merci !";
+/** This run's mark, in what Bob writes. */
+const RUN = Date.now().toString(36);
 /** What Bob adds to the page while Alice reads it: unique to this run. */
-const LIVE_SENTENCE = `Bob précise : la salle ouvre à 9 h (réf. ${Date.now().toString(36)}).`;
+const LIVE_SENTENCE = `Bob précise : la salle ouvre à 9 h (réf. ${RUN}).`;
+/** The page Bob writes while Alice has the wiki's list open (no word of TITLE nor of the search below). */
+const BOB_PAGE_TITLE = `Note de Bob ${RUN}`;
+/** Bob's comment on the page Alice reads. */
+const BOB_COMMENT = `Bob répond : d'accord pour 9 h (réf. ${RUN}).`;
 
 /** The page in use, to show its state when a step fails. */
 let current = null;
@@ -137,6 +145,44 @@ async function bobAddsToThePage(pageId, sentence) {
   delete edited.requested_by;
   const { event_id } = await asBob("PUT", path, edited);
   log(`${BOB_ID} edited page ${pageId}: ${event_id}`);
+  return event_id;
+}
+
+/**
+ * Bob writes a new wiki page in the room, as any Matrix client could: an `org.parvis.wiki.page`
+ * state event under a new object ID (12 hexadecimal characters, as Parvis makes them), with a
+ * title, a slug of its own and a body, like those the app sends.
+ */
+async function bobWritesAPage(title, body) {
+  const pageId = randomBytes(6).toString("hex");
+  const slug = title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "");
+  const path = `/_matrix/client/v3/rooms/${encodeURIComponent(WIKI_ROOM)}/state/org.parvis.wiki.page/${pageId}`;
+  const { event_id } = await asBob("PUT", path, { title, slug, body });
+  log(`${BOB_ID} wrote page ${pageId}: ${event_id}`);
+  return pageId;
+}
+
+/**
+ * Bob comments a revision, as the app does (`commentContent` of `src/session/writer.ts`): a
+ * message in the thread rooted at the revision, with the reply fallback.
+ */
+async function bobComments(revisionEventId, body) {
+  const txn = `parvis-e2e-${RUN}-${randomBytes(4).toString("hex")}`;
+  const path = `/_matrix/client/v3/rooms/${encodeURIComponent(WIKI_ROOM)}/send/m.room.message/${txn}`;
+  const { event_id } = await asBob("PUT", path, {
+    msgtype: "m.text",
+    body,
+    "m.relates_to": {
+      rel_type: "m.thread",
+      event_id: revisionEventId,
+      is_falling_back: true,
+      "m.in_reply_to": { event_id: revisionEventId },
+    },
+  });
+  log(`${BOB_ID} commented ${revisionEventId}: ${event_id}`);
   return event_id;
 }
 
@@ -292,8 +338,26 @@ async function standaloneScenario(browser, pageId) {
   await page.getByRole("heading", { level: 2, name: "Tools" }).waitFor({ timeout: TIMEOUT });
   await shoot(page, "standalone-community-home");
 
-  // The page the widget wrote, read with the user's own access token.
+  // The wiki's list, read with the user's own access token.
+  const bob = /^@([^:]+):/.exec(BOB_ID)?.[1] ?? BOB_ID;
   await page.getByRole("navigation", { name: "Community" }).getByRole("link", { name: "Wiki" }).click();
+  await page.getByRole("heading", { level: 1, name: "Wiki" }).waitFor({ timeout: TIMEOUT });
+  await page.getByRole("link", { name: TITLE }).first().waitFor({ timeout: TIMEOUT });
+
+  // While Alice has it open, Bob writes a new page from elsewhere: it appears in her list,
+  // without a reload, and screen readers are told whose it is.
+  const listUrl = page.url();
+  await page.evaluate(() => (window.__parvisNoReload = 1));
+  const bobPageId = await bobWritesAPage(BOB_PAGE_TITLE, "Une page écrite depuis un autre client Matrix.");
+  await page.locator(".tree a", { hasText: BOB_PAGE_TITLE }).waitFor({ timeout: TIMEOUT });
+  check((await page.evaluate(() => window.__parvisNoReload)) === 1, "the list was reloaded to show Bob's page");
+  check(page.url() === listUrl, `the route changed to ${page.url()}`);
+  await page
+    .locator('[role="status"][aria-live="polite"]', { hasText: `New page by ${bob}` })
+    .waitFor({ state: "attached", timeout: TIMEOUT });
+  await shoot(page, "standalone-wiki-list-live");
+
+  // The page the widget wrote.
   await page.getByRole("link", { name: TITLE }).first().click();
   await page.locator("article", { hasText: "Lyon" }).waitFor({ timeout: TIMEOUT });
   check(new URL(page.url()).hash.endsWith(`/wiki/${pageId}`), `unexpected route ${page.url()}`);
@@ -303,15 +367,25 @@ async function standaloneScenario(browser, pageId) {
   // a reload (the app follows the room with her own sync), and screen readers are told.
   const readUrl = page.url();
   await page.evaluate(() => (window.__parvisNoReload = 1));
-  await bobAddsToThePage(pageId, LIVE_SENTENCE);
+  const bobRevision = await bobAddsToThePage(pageId, LIVE_SENTENCE);
   await page.locator("article", { hasText: LIVE_SENTENCE }).waitFor({ timeout: TIMEOUT });
   check((await page.evaluate(() => window.__parvisNoReload)) === 1, "the page was reloaded to show Bob's edit");
   check(page.url() === readUrl, `the route changed to ${page.url()}`);
-  const bob = /^@([^:]+):/.exec(BOB_ID)?.[1] ?? BOB_ID;
   await page
     .locator('[role="status"][aria-live="polite"]', { hasText: `Page updated by ${bob}` })
     .waitFor({ state: "attached", timeout: TIMEOUT });
   await shoot(page, "standalone-wiki-live");
+
+  // Then Bob comments his revision: the comment appears under the page Alice reads, without a
+  // reload, and screen readers are told who commented.
+  await bobComments(bobRevision, BOB_COMMENT);
+  await page.locator(".comments li", { hasText: BOB_COMMENT }).waitFor({ timeout: TIMEOUT });
+  check((await page.evaluate(() => window.__parvisNoReload)) === 1, "the page was reloaded to show Bob's comment");
+  check(page.url() === readUrl, `the route changed to ${page.url()}`);
+  await page
+    .locator('[role="status"][aria-live="polite"]', { hasText: `New comment by ${bob}` })
+    .waitFor({ state: "attached", timeout: TIMEOUT });
+  await shoot(page, "standalone-wiki-commented-live");
 
   // Alice likes the page (English is on since the switch above): pressed, counted once.
   const like = page.locator('.reactions button[data-reaction="like"]');
@@ -361,7 +435,7 @@ async function standaloneScenario(browser, pageId) {
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor({ timeout: TIMEOUT });
   await context.close();
-  return { annexId, guideId, liveSentence: LIVE_SENTENCE, likedPageId: pageId };
+  return { annexId, guideId, liveSentence: LIVE_SENTENCE, likedPageId: pageId, bobPageId, bobComment: BOB_COMMENT };
 }
 
 async function main() {

@@ -81,6 +81,8 @@ describe("tool slots", () => {
       "org.matrix.msc2762.send.state_event:org.parvis.wiki.page",
       "org.matrix.msc2762.send.event:m.room.message",
       "org.matrix.msc2762.receive.state_event:org.parvis.wiki.page",
+      "org.matrix.msc2762.receive.event:m.room.message",
+      "org.matrix.msc2762.receive.event:m.room.redaction",
       "org.matrix.msc2762.send.state_event:org.parvis.blog.post",
       "org.matrix.msc2762.receive.state_event:org.parvis.blog.post",
       "org.matrix.msc2762.send.event:m.reaction",

@@ -60,6 +60,8 @@ export interface ObjectRef {
 /** The community whose home page is shown. */
 export interface CommunityRef {
   space: string;
+  /** Its rooms, which a section may follow while shown (`app.live.subscribe`). */
+  rooms: readonly string[];
 }
 
 /**

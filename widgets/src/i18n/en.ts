@@ -40,6 +40,7 @@ export const en = {
   "community.noTool": "This community has no {tool}.",
   "community.notMember": "You are not a member of this community.",
   "community.activity": "Recent activity",
+  "community.activityUpdated": "Recent activity updated.",
   "community.noActivity": "Nothing has been published yet.",
   "community.members": "Members ({count})",
 
@@ -78,6 +79,8 @@ export const en = {
 
   "list.taggedWith": "Tagged “{tag}”.",
   "list.allItems": "Show all",
+  "list.newBy": "New: “{title}” by {sender}.",
+  "list.updated": "{count} item(s) updated.",
 
   "wiki.new": "New page",
   "wiki.newChild": "New sub-page",
@@ -137,6 +140,8 @@ export const en = {
   "comments.hint": "Posted in the room's thread: members can answer from any Matrix client.",
   "comments.submit": "Comment",
   "comments.sent": "Comment posted.",
+  "comments.newBy": "New comment by {sender}.",
+  "comments.updated": "{count} comment(s) changed.",
 
   "search.title": "Search",
   "search.titleFor": "Search: {q}",

@@ -38,6 +38,7 @@ export const fr: Record<CoreMessageKey, string> = {
   "community.noTool": "Cette communauté n’a pas d’outil « {tool} ».",
   "community.notMember": "Vous n’êtes pas membre de cette communauté.",
   "community.activity": "Activité récente",
+  "community.activityUpdated": "Activité récente mise à jour.",
   "community.noActivity": "Rien n’a encore été publié.",
   "community.members": "Membres ({count})",
 
@@ -76,6 +77,8 @@ export const fr: Record<CoreMessageKey, string> = {
 
   "list.taggedWith": "Étiquetés « {tag} ».",
   "list.allItems": "Tout afficher",
+  "list.newBy": "Nouveau : « {title} » par {sender}.",
+  "list.updated": "{count} élément(s) mis à jour.",
 
   "wiki.new": "Nouvelle page",
   "wiki.newChild": "Nouvelle sous-page",
@@ -135,6 +138,8 @@ export const fr: Record<CoreMessageKey, string> = {
   "comments.hint": "Publié dans le fil du salon : les membres peuvent répondre depuis n’importe quel client Matrix.",
   "comments.submit": "Commenter",
   "comments.sent": "Commentaire publié.",
+  "comments.newBy": "Nouveau commentaire de {sender}.",
+  "comments.updated": "{count} commentaire(s) modifié(s).",
 
   "search.title": "Recherche",
   "search.titleFor": "Recherche : {q}",

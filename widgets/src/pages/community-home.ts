@@ -1,18 +1,26 @@
 /**
  * `#/c/{space}`: a community's description, its tools, members and roles, recent activity, and
- * the sections its tools add (`ToolDef.homeSections`).
+ * the sections its tools add (`ToolDef.homeSections`, given the community's rooms to follow).
+ *
+ * The recent activity follows the community's rooms while shown: an object of one of its tools
+ * (the state event types the tools receive) that someone writes appears once the index has it,
+ * without a reload (`ActivityFollower` decides which events concern it).
  */
-import type { CommunityOverview } from "../api/types";
+import type { CommunityActivity, CommunityOverview } from "../api/types";
 import type { App, PageContext } from "../app/context";
 import { append, h } from "../app/dom";
+import { redrawInPlace } from "../app/redraw";
 import { hashFor } from "../app/router";
 import { renderSlots } from "../app/slots";
 import { pageHeader, person, time } from "../app/ui";
+import { catchUpWithIndex } from "../publishing/await-index";
+import { ActivityFollower, sameAnswer } from "../publishing/live";
 import { toolOfKind } from "../publishing/tools";
 import { links } from "../publishing/workflow";
+import { receivedEventTypes, toolCapabilities } from "../session/capabilities";
 import { searchForm } from "./search";
 
-export default async function communityHome(context: PageContext): Promise<void> {
+export default async function communityHome(context: PageContext): Promise<void | (() => void)> {
   const { app, main, params, signal } = context;
   const space = params.space as string;
   const community = await app.api.overview(space, signal);
@@ -20,6 +28,7 @@ export default async function communityHome(context: PageContext): Promise<void>
   app.setTitle(community.name);
   const tools = app.registry.navigationTools(community.tools);
   const toolSections = h("div", { class: "home-sections" });
+  const activity = h("div", { class: "activity-section" }, activitySection(app, space, community.activity));
   append(main, [
     pageHeader(community.name),
     community.description ? h("p", { class: "lead" }, community.description) : null,
@@ -42,26 +51,49 @@ export default async function communityHome(context: PageContext): Promise<void>
                 tools.map((tool) => h("li", { class: "card" }, h("a", { href: hashFor(tool.home, { space }) }, app.t(tool.label)))),
               ),
         ),
-        activitySection(app, space, community),
+        activity,
         toolSections,
       ),
       membersSection(app, community),
     ),
   ]);
-  renderSlots(context, app.registry.homeSections(community.tools), { space }, toolSections);
+  const rooms = [...new Set(community.rooms.map(([roomId]) => roomId))];
+  renderSlots(context, app.registry.homeSections(community.tools), { space, rooms }, toolSections);
+
+  // The objects of the community's tools: the state events they receive.
+  const { state } = receivedEventTypes(toolCapabilities(app.registry.enabledTools(community.tools)));
+  const follower = new ActivityFollower(state, community.activity);
+  const catchUp = catchUpWithIndex(
+    follower,
+    async () => (await app.api.overview(space, signal)).activity,
+    (fresh) => {
+      const changed = !sameAnswer(fresh, follower.shown);
+      follower.showing(fresh);
+      if (!changed) return;
+      redrawInPlace(activity, [activitySection(app, space, fresh)], () => main.querySelector("h1"));
+      app.announce(app.t("community.activityUpdated"));
+    },
+    { signal },
+  );
+  const unsubscribes = rooms.map((room) =>
+    app.live.subscribe(room, (event) => {
+      if (follower.offer(event)) catchUp();
+    }),
+  );
+  return () => unsubscribes.forEach((unsubscribe) => unsubscribe());
 }
 
-function activitySection(app: App, space: string, community: CommunityOverview): HTMLElement {
+function activitySection(app: App, space: string, items: readonly CommunityActivity[]): HTMLElement {
   return h(
     "section",
     { "aria-labelledby": "activity-title" },
     h("h2", { id: "activity-title" }, app.t("community.activity")),
-    community.activity.length === 0
+    items.length === 0
       ? h("p", { class: "empty" }, app.t("community.noActivity"))
       : h(
           "ol",
           { class: "plain-list activity" },
-          community.activity.map((item) => {
+          items.map((item) => {
             const tool = toolOfKind(item.kind);
             const title = item.title || app.t("common.untitled");
             return h(

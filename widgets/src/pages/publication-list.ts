@@ -1,24 +1,35 @@
 /**
- * `#/c/{space}/{wiki|blog|faq}`: the wiki as a page tree plus recent changes, the blog as
- * posts newest first, the FAQ by category. `?tag=` keeps only objects with that tag.
+ * `#/c/{space}/{tool}`: a publishing tool's objects, laid out as its folder says
+ * (`PublicationExtras.listLayout`: the wiki's page tree, the FAQ's categories), else as posts,
+ * newest first. `?tag=` keeps only objects with that tag.
+ *
+ * It follows the tool's room while shown: someone's new, edited or redacted object appears
+ * once the index has it, without a reload, the scroll position and focus kept, and screen
+ * readers hear what changed (`ListFollower` decides which events concern the list).
  */
 import type { Publication } from "../api/types";
-import type { App, PageContext } from "../app/context";
+import type { PageContext } from "../app/context";
 import { h } from "../app/dom";
-import { pageHeader, person, tagList, time } from "../app/ui";
-import { pageTree, type TreeNode } from "../publishing/tree";
-import type { PublicationToolDef } from "../publishing/tools";
-import { links, toolOf } from "../publishing/workflow";
+import { redrawInPlace } from "../app/redraw";
+import { localpart, pageHeader } from "../app/ui";
+import { catchUpWithIndex } from "../publishing/await-index";
+import { postsLayout, type ListLayout } from "../publishing/list-layout";
+import { changeSummary, listChanges, ListFollower } from "../publishing/live";
+import type { PublicationExtras } from "../publishing/routes";
+import { links, toolOf, writeTarget } from "../publishing/workflow";
 
-export default async function publicationList(context: PageContext): Promise<void> {
+export default async function publicationList(context: PageContext, extras: PublicationExtras = {}): Promise<void | (() => void)> {
   const { app, main, params, query, signal } = context;
   const tool = toolOf(context);
   const space = params.space as string;
   const tag = query.get("tag") ?? "";
   app.setTitle(app.t(tool.labels.name));
-  let items = await app.api.list(space, tool.tool, signal);
+  const [all, layout] = await Promise.all([
+    app.api.list(space, tool.tool, signal),
+    extras.listLayout ? extras.listLayout().then((module) => module.default) : Promise.resolve<ListLayout>(postsLayout),
+  ]);
   if (signal.aborted) return;
-  if (tag) items = items.filter((item) => item.tags.includes(tag));
+  const visible = (items: readonly Publication[]) => (tag ? items.filter((item) => item.tags.includes(tag)) : [...items]);
 
   main.append(
     pageHeader(app.t(tool.labels.name), h("a", { class: "button", href: links.create(tool, space) }, app.t(tool.labels.create))),
@@ -28,94 +39,47 @@ export default async function publicationList(context: PageContext): Promise<voi
       h("p", { class: "filter" }, app.t("list.taggedWith", { tag }), " ", h("a", { href: links.list(tool, space) }, app.t("list.allItems"))),
     );
   }
-  if (items.length === 0) {
-    main.append(h("p", { class: "empty" }, app.t(tool.labels.empty)));
-    return;
-  }
-  if (tool.tool === "wiki") main.append(...wikiList(app, tool, space, items));
-  else if (tool.tool === "faq") main.append(...faqList(app, tool, space, items));
-  else main.append(postList(app, tool, space, items));
-}
+  // What the index lists is redrawn in place when it changes; the header and filter stay.
+  const list = h("div", { class: "publication-list" });
+  const draw = (items: Publication[]): Node[] =>
+    items.length === 0 ? [h("p", { class: "empty" }, app.t(tool.labels.empty))] : layout(app, tool, space, items);
+  list.replaceChildren(...draw(visible(all)));
+  main.append(list);
 
-function itemLink(app: App, tool: PublicationToolDef, space: string, item: Publication): HTMLElement {
-  return h("a", { href: links.read(tool, space, item.object_id) }, item.title || app.t("common.untitled"));
-}
-
-function wikiList(app: App, tool: PublicationToolDef, space: string, items: Publication[]): HTMLElement[] {
-  const tree = (nodes: TreeNode<Publication>[]): HTMLElement =>
-    h(
-      "ul",
-      { class: "tree" },
-      nodes.map((node) => h("li", null, itemLink(app, tool, space, node.item), node.children.length ? tree(node.children) : null)),
-    );
-  const recent = [...items].sort((a, b) => b.updated_at - a.updated_at).slice(0, 10);
-  return [
-    h(
-      "div",
-      { class: "columns" },
-      h("section", { "aria-labelledby": "tree-title" }, h("h2", { id: "tree-title" }, app.t("wiki.tree")), tree(pageTree(items))),
-      h(
-        "section",
-        { "aria-labelledby": "recent-title" },
-        h("h2", { id: "recent-title" }, app.t("wiki.recent")),
-        h(
-          "ol",
-          { class: "plain-list" },
-          recent.map((item) =>
-            h("li", null, itemLink(app, tool, space, item), h("p", { class: "meta" }, person(item.author), " · ", time(app, item.updated_at))),
-          ),
-        ),
-      ),
-    ),
-  ];
-}
-
-function postList(app: App, tool: PublicationToolDef, space: string, items: Publication[]): HTMLElement {
-  const posts = [...items].sort((a, b) => b.updated_at - a.updated_at);
-  return h(
-    "ol",
-    { class: "plain-list posts" },
-    posts.map((post) =>
-      h(
-        "li",
-        null,
-        h("h2", null, itemLink(app, tool, space, post)),
-        h(
-          "p",
-          { class: "meta" },
-          post.status === "draft" ? h("span", { class: "badge draft" }, app.t("blog.draft")) : null,
-          post.status === "draft" ? " " : null,
-          person(post.author),
-          " · ",
-          time(app, post.updated_at),
-        ),
-        tagLinks(app, tool, space, post.tags),
-      ),
-    ),
+  // The tool's room (and any other its objects are in), followed while the list is shown.
+  const follower = new ListFollower(tool.eventType, all);
+  const rooms = new Set(all.map((item) => item.room_id));
+  const toolRoom = await writeTarget(app, space, tool).then(
+    (target) => target.roomId,
+    () => null,
   );
-}
+  if (signal.aborted) return;
+  if (toolRoom) rooms.add(toolRoom);
 
-function tagLinks(app: App, tool: PublicationToolDef, space: string, tags: string[]): HTMLElement | null {
-  const list = tagList(app, tags);
-  list?.querySelectorAll("li").forEach((li) => {
-    const tag = li.textContent ?? "";
-    li.replaceChildren(h("a", { href: links.list(tool, space, { tag }) }, tag));
-  });
-  return list;
-}
-
-function faqList(app: App, tool: PublicationToolDef, space: string, items: Publication[]): HTMLElement[] {
-  const categories = new Map<string, Publication[]>();
-  for (const item of items) categories.set(item.category, [...(categories.get(item.category) ?? []), item]);
-  const names = [...categories.keys()].sort((a, b) => (a === "" ? 1 : b === "" ? -1 : a.localeCompare(b)));
-  return names.map((name, index) => {
-    const id = `faq-category-${index}`;
-    const entries = (categories.get(name) ?? []).sort((a, b) => a.position - b.position || a.title.localeCompare(b.title));
-    return h(
-      "section",
-      { "aria-labelledby": id },
-      h("h2", { id }, name || app.t("faq.general")),
-      h("ul", { class: "plain-list" }, entries.map((entry) => h("li", null, itemLink(app, tool, space, entry)))),
-    );
-  });
+  const catchUp = catchUpWithIndex(
+    follower,
+    () => app.api.list(space, tool.tool, signal),
+    (fresh) => {
+      const before = visible(follower.shown);
+      follower.showing(fresh);
+      const after = visible(fresh);
+      const summary = changeSummary(listChanges(before, after, (item) => item.object_id));
+      // Nothing the page shows changed (another tag, say): nothing to redraw or say.
+      if (!summary) return;
+      redrawInPlace(list, draw(after), () => main.querySelector("h1"));
+      if ("added" in summary) {
+        const params = { sender: localpart(summary.added.author), title: summary.added.title || app.t("common.untitled") };
+        app.announce(app.t(extras.newBy ?? "list.newBy", params));
+      } else {
+        app.announce(app.t("list.updated", { count: summary.count }));
+      }
+    },
+    { signal },
+  );
+  const unsubscribes = [...rooms].map((room) =>
+    app.live.subscribe(room, (event) => {
+      if (follower.offer(event)) catchUp();
+    }),
+  );
+  return () => unsubscribes.forEach((unsubscribe) => unsubscribe());
 }

@@ -1,8 +1,8 @@
 /**
- * `#/c/{space}/{wiki|blog|faq}/{id}`: one object, rendered by the server, with the panels tools
- * add to every object (`ToolDef.objectPanels`), its backlinks, its revisions (compare, restore)
- * and its comments (a Matrix thread any client can answer). It follows the object's room while
- * shown: someone's new revision replaces the one shown, without a reload.
+ * `#/c/{space}/{tool}/{id}`: one object, rendered by the server, with the panels tools add to
+ * every object (`ToolDef.objectPanels`), its backlinks, its revisions (compare, restore) and its
+ * comments (a Matrix thread any client can answer). It follows the object's room while shown:
+ * someone's new revision replaces the one shown, and others' comments appear, without a reload.
  */
 import type { Comment, Publication, PublicationView, Revision } from "../api/types";
 import type { App, PageContext } from "../app/context";
@@ -10,21 +10,37 @@ import { append, h, setTrustedHtml } from "../app/dom";
 import { redrawInPlace } from "../app/redraw";
 import { renderSlots } from "../app/slots";
 import { busy, errorBox, field, localpart, pageHeader, person, tagList, time } from "../app/ui";
-import { waitUntil } from "../publishing/await-index";
+import { catchUpWithIndex, waitUntil } from "../publishing/await-index";
 import { adjustRenderedLinks } from "../publishing/links";
-import { RevisionFollower } from "../publishing/live";
+import { changeSummary, CommentFollower, listChanges, RevisionFollower } from "../publishing/live";
 import { ancestors } from "../publishing/tree";
 import { toolOfKind, WIKI, type PublicationToolDef } from "../publishing/tools";
 import { links, toolOf, waitForComment, waitForRevision, writeTarget } from "../publishing/workflow";
 
+/** What the page shows besides the text, by the fields the tool's objects have. */
+interface ObjectFeatures {
+  /** Pages under pages (`parent`): breadcrumbs and "new sub-page". */
+  nested: boolean;
+  /** A reading path through wiki pages (`pages`). */
+  readingPath: boolean;
+}
+
+const featuresOf = (tool: PublicationToolDef): ObjectFeatures => ({
+  nested: tool.fields.includes("parent"),
+  readingPath: tool.fields.includes("pages"),
+});
+
 export default async function publicationRead(context: PageContext): Promise<void | (() => void)> {
   const { app, main, params, signal } = context;
   const tool = toolOf(context);
+  const features = featuresOf(tool);
   const space = params.space as string;
   const id = params.id as string;
-  // Titles for the breadcrumbs and backlinks of wiki pages.
+  // Titles for the breadcrumbs, the reading path and the backlinks, when the object has them.
   const loadWikiPages = () =>
-    tool.room === "wiki" ? app.api.list(space, "wiki", signal).catch(() => [] as Publication[]) : Promise.resolve([] as Publication[]);
+    features.nested || features.readingPath
+      ? app.api.list(space, WIKI.tool, signal).catch(() => [] as Publication[])
+      : Promise.resolve([] as Publication[]);
   const [first, firstRevisions, comments, firstWikiPages, community] = await Promise.all([
     app.api.read(space, tool.tool, id, signal),
     app.api.revisions(space, tool.tool, id, signal),
@@ -36,6 +52,11 @@ export default async function publicationRead(context: PageContext): Promise<voi
   if (signal.aborted) return;
   let shown: ShownObject = { view: first, revisions: firstRevisions, wikiPages: firstWikiPages };
   const follower = new RevisionFollower({ eventType: tool.eventType, id }, first);
+  const commentFollower = new CommentFollower(
+    { eventType: tool.eventType, id },
+    firstRevisions.map((revision) => revision.event_id),
+    comments,
+  );
 
   // What depends on the revision shown is redrawn when another one arrives; the comments (and
   // what the user is typing there) stay.
@@ -44,10 +65,11 @@ export default async function publicationRead(context: PageContext): Promise<voi
   const draw = (): Node[] => {
     drawn?.abort();
     drawn = childController(signal);
-    return objectParts(context, drawn.signal, tool, shown, community?.tools, follower);
+    return objectParts(context, drawn.signal, tool, features, shown, community?.tools, follower);
   };
   object.replaceChildren(...draw());
-  main.append(object, commentsSection(context, tool, () => shown.view, comments));
+  const commentsView = commentsSection(context, tool, () => shown.view, commentFollower);
+  main.append(object, commentsView.element);
 
   // Someone's new revision: once the index has it (rendered and sanitized by the server), it
   // replaces the one shown, without a reload, and screen readers hear who changed the page.
@@ -80,8 +102,16 @@ export default async function publicationRead(context: PageContext): Promise<voi
       following = false;
     }
   };
+  // Someone's comment (or a comment redacted): the comments are read again once the index has it.
+  const catchUpComments = catchUpWithIndex(
+    commentFollower,
+    () => app.api.comments(space, tool.tool, id, signal),
+    (fresh) => commentsView.show(fresh, true),
+    { signal },
+  );
   const unsubscribe = app.live.subscribe(first.room_id, (event) => {
     if (follower.offer(event)) void follow();
+    if (commentFollower.offer(event)) catchUpComments();
   });
   return () => {
     unsubscribe();
@@ -114,6 +144,7 @@ function objectParts(
   context: PageContext,
   drawing: AbortSignal,
   tool: PublicationToolDef,
+  features: ObjectFeatures,
   { view, revisions, wikiPages }: ShownObject,
   enabledTools: readonly string[] | undefined,
   follower: RevisionFollower,
@@ -125,7 +156,7 @@ function objectParts(
   app.setTitle(title, app.t(tool.labels.name));
   const parts: Node[] = [];
 
-  const crumbs = tool.tool === "wiki" ? ancestors(wikiPages, id) : [];
+  const crumbs = features.nested ? ancestors(wikiPages, id) : [];
   if (crumbs.length > 0) {
     parts.push(
       h(
@@ -156,7 +187,7 @@ function objectParts(
     pageHeader(
       title,
       h("a", { class: "button", href: links.edit(tool, space, id), "data-action": "edit" }, app.t("read.edit")),
-      tool.tool === "wiki"
+      features.nested
         ? h("a", { class: "button secondary", href: links.create(tool, space, { parent: id }) }, app.t("wiki.newChild"))
         : null,
     ),
@@ -175,7 +206,7 @@ function objectParts(
     tagList(app, view.tags),
     article,
     panels,
-    tool.tool === "guides" ? readingPath(app, space, view, wikiPages) : null,
+    features.readingPath ? readingPath(app, space, view, wikiPages) : null,
     backlinksSection(app, space, view, wikiPages),
     revisionsSection(context, tool, view, revisions, follower),
   ]);
@@ -314,27 +345,55 @@ function revisionsSection(
   );
 }
 
+/** The comments section, and how it shows the index's next answer. */
+interface CommentsView {
+  element: HTMLElement;
+  /**
+   * Shows `fresh`, the index's comments, redrawn in place (what the user types stays: the form
+   * is apart); with `announce`, screen readers hear who commented, or how many changed.
+   */
+  show(fresh: readonly Comment[], announce: boolean): void;
+}
+
+function commentItems(app: App, comments: readonly Comment[]): HTMLElement[] {
+  return comments.map((comment) =>
+    h(
+      "li",
+      { "data-event-id": comment.event_id },
+      h("p", { class: "meta" }, person(comment.sender), " · ", time(app, comment.origin_server_ts)),
+      // A comment is plain text: shown as text, never as HTML.
+      h("p", { class: "comment-body" }, comment.body),
+    ),
+  );
+}
+
 /** The comments, in the thread of the revision shown when one is posted (`current()`). */
-function commentsSection(context: PageContext, tool: PublicationToolDef, current: () => PublicationView, comments: Comment[]): HTMLElement {
+function commentsSection(
+  context: PageContext,
+  tool: PublicationToolDef,
+  current: () => PublicationView,
+  follower: CommentFollower,
+): CommentsView {
   const { app, params, signal } = context;
   const space = params.space as string;
   const id = params.id as string;
-  const list = h("ol", { class: "comments" });
-  const show = (items: Comment[]) =>
-    list.replaceChildren(
-      ...items.map((comment) =>
-        h(
-          "li",
-          { "data-event-id": comment.event_id },
-          h("p", { class: "meta" }, person(comment.sender), " · ", time(app, comment.origin_server_ts)),
-          // A comment is plain text: shown as text, never as HTML.
-          h("p", { class: "comment-body" }, comment.body),
-        ),
-      ),
-    );
-  show(comments);
+  const list = h("ol", { class: "comments" }, commentItems(app, follower.shown));
   const empty = h("p", { class: "empty" }, app.t("comments.empty"));
-  empty.hidden = comments.length > 0;
+  empty.hidden = follower.shown.length > 0;
+  const heading = h("h2", { id: "comments-title" }, app.t("comments.title"));
+  const show = (fresh: readonly Comment[], announce: boolean) => {
+    const summary = changeSummary(listChanges(follower.shown, fresh, (comment) => comment.event_id));
+    follower.showing(fresh);
+    if (!summary) return;
+    empty.hidden = fresh.length > 0;
+    redrawInPlace(list, commentItems(app, fresh), () => heading);
+    if (!announce) return;
+    app.announce(
+      "added" in summary
+        ? app.t("comments.newBy", { sender: localpart(summary.added.sender) })
+        : app.t("comments.updated", { count: summary.count }),
+    );
+  };
 
   const textarea = h("textarea", { name: "comment", rows: 3, required: true });
   const status = h("div", { class: "form-status" });
@@ -350,12 +409,12 @@ function commentsSection(context: PageContext, tool: PublicationToolDef, current
           const view = current();
           const target = await writeTarget(app, space, tool, view.room_id);
           const written = await app.writer.comment(target, id, view.event_id, body);
+          // Shown below once the index has it, not announced as someone else's.
+          follower.own(written.eventId);
           textarea.value = "";
           const seen = await waitForComment(app, space, tool, id, written.eventId, signal);
           if (signal.aborted) return;
-          const fresh = await app.api.comments(space, tool.tool, id, signal);
-          show(fresh);
-          empty.hidden = fresh.length > 0;
+          show(await app.api.comments(space, tool.tool, id, signal), false);
           app.announce(seen ? app.t("comments.sent") : app.t("edit.pending"));
         });
       },
@@ -364,12 +423,6 @@ function commentsSection(context: PageContext, tool: PublicationToolDef, current
     status,
     h("button", { type: "submit" }, app.t("comments.submit")),
   );
-  return h(
-    "section",
-    { class: "comments-section", "aria-labelledby": "comments-title" },
-    h("h2", { id: "comments-title" }, app.t("comments.title")),
-    empty,
-    list,
-    form,
-  );
+  const element = h("section", { class: "comments-section", "aria-labelledby": "comments-title" }, heading, empty, list, form);
+  return { element, show };
 }

@@ -1,5 +1,9 @@
-/** The blog tool: its routes, found by `src/tools/index.ts`. */
+/**
+ * The blog tool: its routes and its strings, found by `src/tools/index.ts`; its list is the shared one (posts, newest first).
+ */
 import { publicationTool } from "../../publishing/routes";
 import { BLOG } from "../../publishing/tools";
 
-export default publicationTool(BLOG, 20);
+export default publicationTool(BLOG, 20, {
+  newBy: "blog.newBy",
+});

@@ -1,5 +1,10 @@
-/** The guides tool (ordered reading paths through the wiki): its routes, found by `src/tools/index.ts`. */
+/**
+ * The guides tool (ordered reading paths through the wiki): its routes and its strings, found by
+ * `src/tools/index.ts`; its list is the shared one (newest first).
+ */
 import { publicationTool } from "../../publishing/routes";
 import { GUIDES } from "../../publishing/tools";
 
-export default publicationTool(GUIDES, 15);
+export default publicationTool(GUIDES, 15, {
+  newBy: "guides.newBy",
+});

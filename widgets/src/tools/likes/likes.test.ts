@@ -8,9 +8,10 @@ import { receivedEventTypes, toolCapabilities } from "../../session/capabilities
 import type { LiveEvent } from "../../session/live";
 import { registerTools } from "../index";
 import { completeMine, likesOf, mostRecommended, sendReaction, withdrawReaction } from "./api";
-import { afterWrite, mayChangeLikes, reactionContent, REACTIONS, sameLikes, showsWrite } from "./reactions";
+import { MAYBE_WAIT_MS } from "../../publishing/live";
+import { afterWrite, mayChangeLikes, reactionContent, REACTIONS, RecommendedFollower, sameLikes, sameRecommended, showsWrite } from "./reactions";
 import likes from "./tool";
-import type { ObjectLikes } from "./types";
+import type { ObjectLikes, RecommendedObject } from "./types";
 import { WidgetReactionWriter, type ReactionWidget } from "./writer";
 
 const nobody: ObjectLikes = { likes: 2, recommendations: 0, mine: { like: null, recommend: null } };
@@ -65,6 +66,41 @@ describe("likes and recommendations", () => {
     expect(sameLikes(nobody, { ...nobody, mine: { ...nobody.mine } })).toBe(true);
     expect(sameLikes(nobody, { ...nobody, likes: 3 })).toBe(false);
     expect(sameLikes(nobody, { ...nobody, mine: { like: "$r", recommend: null } })).toBe(false);
+  });
+
+  it("tells whether the most recommended objects changed: which, in what order, titles and counts", () => {
+    const item = (over: Partial<RecommendedObject> = {}): RecommendedObject => ({ tool: "wiki", id: "p1", title: "Plan", likes: 2, recommendations: 1, ...over });
+    expect(sameRecommended([item()], [item()])).toBe(true);
+    expect(sameRecommended([], [])).toBe(true);
+    expect(sameRecommended([item()], [])).toBe(false);
+    expect(sameRecommended([item(), item({ id: "p2" })], [item({ id: "p2" }), item()])).toBe(false);
+    for (const over of [{ tool: "blog" }, { title: "Plan B" }, { likes: 3 }, { recommendations: 0 }]) {
+      expect(sameRecommended([item()], [item(over)])).toBe(false);
+    }
+  });
+
+  it("has the home's most recommended follow every 👍, ⭐ and redaction of the community's rooms, for a while", () => {
+    const plan: RecommendedObject = { tool: "wiki", id: "p1", title: "Plan", likes: 2, recommendations: 1 };
+    const home = new RecommendedFollower([plan]);
+    const reaction = (eventId: string, key: string): LiveEvent => ({
+      room_id: "!blog:hs",
+      event_id: eventId,
+      type: "m.reaction",
+      sender: "@bob:hs",
+      content: { "m.relates_to": { rel_type: "m.annotation", event_id: "$post", key } },
+      origin_server_ts: 1,
+    });
+    expect(home.offer(reaction("$laugh", "😂"))).toBe(false);
+    expect(home.offer({ ...reaction("$m", "👍"), type: "m.room.message" })).toBe(false);
+    expect(home.offer(reaction("$star", "⭐"))).toBe(true);
+    expect(home.offer(reaction("$star", "⭐"))).toBe(false);
+    expect(home.patienceMs).toBe(MAYBE_WAIT_MS);
+    expect(home.shouldShow([{ ...plan }])).toBe(false);
+    const fresh = [{ ...plan, recommendations: 2 }];
+    expect(home.shouldShow(fresh)).toBe(true);
+    home.showing(fresh);
+    expect(home.waiting).toBe(false);
+    expect(home.offer({ ...reaction("$r", "x"), type: "m.room.redaction", content: { redacts: "$star" } })).toBe(true);
   });
 
   it("has its strings in both languages, from its own folder", () => {

@@ -24,6 +24,9 @@ function setup(state: ObjectLikes, options: { failWrites?: boolean; recommended?
   let hold: Promise<void> | null = null;
   const server = {
     state,
+    /** The most recommended objects, as the index lists them. */
+    recommended: options.recommended ?? [],
+    recommendedGets: 0,
     /** How many times the counts were asked for. */
     gets: 0,
     /** The next write waits for `release()`. */
@@ -39,7 +42,10 @@ function setup(state: ObjectLikes, options: { failWrites?: boolean; recommended?
       server.gets += 1;
       return json(server.state);
     }
-    if (method === "GET" && url.startsWith("/api/v1/communities/!s%3Ahs/recommended")) return json({ objects: options.recommended ?? [] });
+    if (method === "GET" && url.startsWith("/api/v1/communities/!s%3Ahs/recommended")) {
+      server.recommendedGets += 1;
+      return json({ objects: server.recommended });
+    }
     if (url === `${likesUrl}/like` && (method === "PUT" || method === "DELETE")) {
       if (hold) await hold;
       if (options.failWrites) return json({ errcode: "M_FORBIDDEN", error: "Not allowed here." }, 403);
@@ -179,7 +185,7 @@ describe("the most recommended objects on the community's home", () => {
   it("lists them with links to their pages, their tool and their counts", async () => {
     const recommended = [item({}), item({ id: "q1", tool: "faq", title: "", likes: 1, recommendations: 1 }), item({ id: "x", tool: "gone" })];
     const { context, container } = setup({ likes: 0, recommendations: 0, mine: { like: null, recommend: null } }, { recommended });
-    await mostRecommendedSection(context, { space: object.space }, container);
+    await mostRecommendedSection(context, { space: object.space, rooms: [object.roomId] }, container);
     const section = container.querySelector("section");
     expect(section?.getAttribute("aria-labelledby")).toBe("recommended-title");
     expect(text(section?.querySelector("h2#recommended-title") ?? undefined)).toBe("Most recommended");
@@ -197,14 +203,60 @@ describe("the most recommended objects on the community's home", () => {
 
   it("shows nothing while nothing is recommended", async () => {
     const { context, container } = setup({ likes: 0, recommendations: 0, mine: { like: null, recommend: null } });
-    await mostRecommendedSection(context, { space: object.space }, container);
+    await mostRecommendedSection(context, { space: object.space, rooms: [object.roomId] }, container);
+    expect(container.childElementCount).toBe(0);
+  });
+
+  it("follows the community's rooms: others' reactions and withdrawals update it in place", async () => {
+    const { context, container, server, live, controller } = setup(
+      { likes: 0, recommendations: 0, mine: { like: null, recommend: null } },
+      { recommended: [item({})] },
+    );
+    const rooms = ["!wiki:hs", "!blog:hs"];
+    await mostRecommendedSection(context, { space: object.space, rooms }, container);
+    expect(live.rooms()).toEqual(rooms);
+    const link = container.querySelector("a");
+    link?.focus();
+    const reaction = (event_id: string, key: string, room_id = "!blog:hs"): LiveEvent => ({
+      room_id,
+      event_id,
+      type: "m.reaction",
+      sender: "@bob:hs",
+      content: { "m.relates_to": { rel_type: "m.annotation", event_id: "$post", key } },
+      origin_server_ts: 1,
+    });
+    // Not a like: not asked again.
+    live.dispatch(reaction("$laugh", "😂"));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(server.recommendedGets).toBe(1);
+
+    server.recommended = [item({ recommendations: 4 }), item({ id: "b1", tool: "blog", title: "Billet", likes: 0, recommendations: 1 })];
+    live.dispatch(reaction("$star", "⭐"));
+    await vi.waitFor(() => expect(container.querySelectorAll("ol.plain-list > li")).toHaveLength(2));
+    const items = Array.from(container.querySelectorAll("ol.plain-list > li"));
+    expect(items[0]?.querySelector("p.meta")?.textContent).toBe("Wiki ⭐ 4 recommendation(s) · 👍 5 like(s)");
+    expect(text(items[1]?.querySelector("a") ?? undefined)).toBe("Billet");
+    // The same link element, still focused.
+    expect(container.querySelector("a")).toBe(link);
+    expect(document.activeElement).toBe(link);
+
+    // Every recommendation withdrawn: the section empties, and comes back with the next one.
+    server.recommended = [];
+    live.dispatch({ ...reaction("$undo", ""), type: "m.room.redaction", content: { redacts: "$star" }, room_id: "!wiki:hs" });
+    await vi.waitFor(() => expect(container.childElementCount).toBe(0));
+    server.recommended = [item({})];
+    live.dispatch(reaction("$again", "⭐", "!wiki:hs"));
+    await vi.waitFor(() => expect(container.querySelectorAll("ol.plain-list > li")).toHaveLength(1));
+
+    controller.abort();
+    expect(live.rooms()).toEqual([]);
     expect(container.childElementCount).toBe(0);
   });
 
   it("escapes titles: text, never markup", async () => {
     const recommended = [item({ title: '<img src=x onerror="alert(1)">' })];
     const { context, container } = setup({ likes: 0, recommendations: 0, mine: { like: null, recommend: null } }, { recommended });
-    await mostRecommendedSection(context, { space: object.space }, container);
+    await mostRecommendedSection(context, { space: object.space, rooms: [object.roomId] }, container);
     expect(container.querySelector("img")).toBeNull();
     expect(container.querySelector("a")?.textContent).toBe('<img src=x onerror="alert(1)">');
   });

@@ -1,11 +1,12 @@
 /**
  * Likes and recommendations without I/O: the reaction keys, the event content a widget sends,
  * the counts shown between a write and the index catching up, whether the index shows a write
- * yet, and which room events may change the counts shown.
+ * yet, which room events may change the counts shown, and whether an answer changes them.
  */
 import type { MessageKey } from "../../i18n";
+import { IndexFollower, MAYBE_WAIT_MS } from "../../publishing/live";
 import { redactedEventId, type LiveEvent } from "../../session/live";
-import type { ObjectLikes, Reaction } from "./types";
+import type { ObjectLikes, Reaction, RecommendedObject } from "./types";
 
 /** A reaction as the interface shows it and as Matrix carries it. */
 export interface ReactionDef {
@@ -115,3 +116,38 @@ export function sameLikes(a: ObjectLikes, b: ObjectLikes): boolean {
     a.mine.recommend === b.mine.recommend
   );
 }
+
+/** Whether two answers of the most recommended objects show the same: objects, order, titles and counts. */
+export function sameRecommended(a: readonly RecommendedObject[], b: readonly RecommendedObject[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((item, index) => {
+      const other = b[index];
+      return (
+        other !== undefined &&
+        item.tool === other.tool &&
+        item.id === other.id &&
+        item.title === other.title &&
+        item.likes === other.likes &&
+        item.recommendations === other.recommendations
+      );
+    })
+  );
+}
+
+/**
+ * The most recommended objects on the community's home, following the community's rooms:
+ * a 👍 or ⭐ (or a redaction) anywhere in them may change the list, which the home re-reads
+ * until the answer differs, for a while (the reaction may be on an object the list does not
+ * show, or a redaction of something else).
+ */
+export class RecommendedFollower extends IndexFollower<readonly RecommendedObject[]> {
+  offer(event: LiveEvent): boolean {
+    if (!mayChangeLikes(event, NO_WRITES)) return false;
+    const before = this.shown;
+    return this.await({ eventId: event.event_id, shownBy: (fresh) => !sameRecommended(fresh, before), patienceMs: MAYBE_WAIT_MS });
+  }
+}
+
+/** The home writes no reactions: every one in the room is someone's news. */
+const NO_WRITES: ReadonlySet<string> = new Set();

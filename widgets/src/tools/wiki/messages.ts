@@ -1,0 +1,22 @@
+/**
+ * The wiki tool's own strings (the others it shares with the publishing pages are in
+ * `src/i18n/`), merged into the catalogues by `i18n/index.ts`.
+ */
+import { toolMessages } from "../../i18n/tool-messages";
+
+const messages = toolMessages({
+  en: {
+    "wiki.newBy": "New page by {sender}.",
+  },
+  fr: {
+    "wiki.newBy": "Nouvelle page de {sender}.",
+  },
+});
+
+export default messages;
+
+declare module "../../i18n/tool-messages" {
+  interface ToolMessageKeys {
+    wiki: keyof typeof messages.en;
+  }
+}
