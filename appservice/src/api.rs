@@ -301,7 +301,7 @@ async fn my_communities(
     for community in state.index.communities().await? {
         let membership = state
             .index
-            .membership(community.space_id.as_str(), user.user_id.as_str())
+            .membership(&community.space_id, &user.user_id)
             .await;
         if membership?.as_deref() == Some("join") {
             mine.push(community);
@@ -380,7 +380,7 @@ async fn community_overview(
     let powers = RoomPowers::load(&state.index, space_id).await?;
     let mut members: Vec<CommunityMember> = state
         .index
-        .state_events(&space, "m.room.member")
+        .state_events(space_id, "m.room.member")
         .await?
         .into_iter()
         .filter(|(_, _, content)| content.get("membership").and_then(Value::as_str) == Some("join"))

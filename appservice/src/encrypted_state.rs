@@ -98,11 +98,7 @@ async fn powers_of(
         });
         state.push(match in_batch {
             Some(event) => Some((event.sender.to_string(), event.content.clone())),
-            None => {
-                index
-                    .state_content(room_id.as_str(), event_type, "")
-                    .await?
-            }
+            None => index.state_content(room_id, event_type, "").await?,
         });
     }
     let create = state.pop().flatten();

@@ -317,7 +317,7 @@ mod tests {
         ingest.ingest(transaction).await.unwrap();
         assert_eq!(
             index
-                .membership("!r:hs", "@parvis:hs")
+                .membership(ruma::room_id!("!r:hs"), ruma::user_id!("@parvis:hs"))
                 .await
                 .unwrap()
                 .as_deref(),

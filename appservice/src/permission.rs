@@ -49,19 +49,13 @@ pub async fn check_member(
     room_id: &RoomId,
     user_id: &UserId,
 ) -> Result<Result<(), Refusal>, StoreError> {
-    Ok(
-        match index
-            .membership(room_id.as_str(), user_id.as_str())
-            .await?
-            .as_deref()
-        {
-            Some("join") => Ok(()),
-            _ => Err(Refusal::NotMember {
-                user: user_id.to_owned(),
-                room: room_id.to_owned(),
-            }),
-        },
-    )
+    Ok(match index.membership(room_id, user_id).await?.as_deref() {
+        Some("join") => Ok(()),
+        _ => Err(Refusal::NotMember {
+            user: user_id.to_owned(),
+            room: room_id.to_owned(),
+        }),
+    })
 }
 
 /// Checks that `user_id` is joined to `room_id` and may send the state event `event_type` there.
@@ -119,12 +113,10 @@ impl RoomPowers {
     /// Reads them from the index.
     pub async fn load(index: &Index, room_id: &RoomId) -> Result<Self, StoreError> {
         let levels = index
-            .state_content(room_id.as_str(), "m.room.power_levels", "")
+            .state_content(room_id, "m.room.power_levels", "")
             .await?
             .map(|(_, content)| content);
-        let create = index
-            .state_content(room_id.as_str(), "m.room.create", "")
-            .await?;
+        let create = index.state_content(room_id, "m.room.create", "").await?;
         Ok(Self::from_state(levels, create))
     }
 

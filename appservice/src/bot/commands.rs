@@ -255,7 +255,7 @@ impl Bot {
         };
         let hits = self.index.search(&query).await?;
         let audience = self.key_recipients(room_id).await?;
-        let here_encrypted = self.is_encrypted(room_id.as_str()).await?;
+        let here_encrypted = self.is_encrypted(room_id).await?;
         let mut readable_rooms: std::collections::HashMap<String, bool> = Default::default();
         let mut shown = Vec::new();
         for hit in hits {
@@ -265,9 +265,14 @@ impl Bot {
             let readable = match readable_rooms.get(&hit.room_id) {
                 Some(readable) => *readable,
                 None => {
-                    let readable = self
-                        .readable_by_all(&hit.room_id, &audience, here_encrypted, room_id)
-                        .await?;
+                    // A hit's room is one the index holds: a room ID, or no one reads it.
+                    let readable = match <&RoomId>::try_from(hit.room_id.as_str()) {
+                        Ok(hit_room) => {
+                            self.readable_by_all(hit_room, &audience, here_encrypted, room_id)
+                                .await?
+                        }
+                        Err(_) => false,
+                    };
                     readable_rooms.insert(hit.room_id.clone(), readable);
                     readable
                 }
@@ -311,7 +316,7 @@ impl Bot {
         Ok(text)
     }
 
-    pub(super) async fn is_encrypted(&self, room_id: &str) -> Result<bool, JobError> {
+    pub(super) async fn is_encrypted(&self, room_id: &RoomId) -> Result<bool, JobError> {
         Ok(self
             .index
             .state_content(room_id, "m.room.encryption", "")
@@ -323,12 +328,12 @@ impl Bot {
     /// whether the answer goes into an encrypted room too.
     pub(super) async fn readable_by_all(
         &self,
-        room: &str,
+        room: &RoomId,
         audience: &[OwnedUserId],
         answer_encrypted: bool,
         answer_room: &RoomId,
     ) -> Result<bool, JobError> {
-        if room == answer_room.as_str() {
+        if room == answer_room {
             return Ok(true);
         }
         if self.is_encrypted(room).await? && !answer_encrypted {

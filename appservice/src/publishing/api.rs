@@ -107,7 +107,7 @@ fn tool_kind(tool: &str) -> Result<(PublicationKind, RoomPurpose), ApiError> {
 /// verb the message uses (`comment`, `react`).
 pub(crate) async fn refuse_in_encrypted_room(
     state: &ApiState,
-    room: &str,
+    room: &RoomId,
     what: &str,
 ) -> Result<(), ApiError> {
     let encrypted = state
@@ -336,7 +336,7 @@ async fn write(
     require_writer(state, &room, &user.user_id, kind.event_type()).await?;
     let encrypts_state = state
         .index
-        .state_content(room.as_str(), "m.room.encryption", "")
+        .state_content(&room, "m.room.encryption", "")
         .await?
         .is_some_and(|(_, encryption)| crate::encrypted_state::encrypts_state(&encryption));
     if content
@@ -745,7 +745,7 @@ async fn comment(
         .await?
         .map_err(|refusal| MatrixErrorBody::forbidden(refusal.to_string()))?;
     // Sent from here it would be in clear, in a room whose members expect encryption.
-    refuse_in_encrypted_room(&state, room.as_str(), "comment").await?;
+    refuse_in_encrypted_room(&state, &room, "comment").await?;
     let root = OwnedEventId::try_from(publication.event_id.as_str())?;
     let mut content = RoomMessageEventContent::text_plain(body.body);
     content.relates_to = Some(Relation::Thread(Thread::plain(root.clone(), root)));

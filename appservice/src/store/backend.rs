@@ -10,7 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use ruma::{OwnedEventId, OwnedRoomId, OwnedUserId, RoomVersionId};
+use ruma::{OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, RoomVersionId, UserId};
 use sqlx::{
     QueryBuilder, Row,
     postgres::{PgPool, PgPoolOptions},
@@ -1118,17 +1118,17 @@ macro_rules! index_store {
                     .collect()
             }
 
-            async fn membership(&self, room_id: &str, user_id: &str) -> Result<Option<String>> {
+            async fn membership(&self, room_id: &RoomId, user_id: &UserId) -> Result<Option<String>> {
                 Ok(sqlx::query_scalar("SELECT membership FROM room_members WHERE room_id = $1 AND user_id = $2")
-                    .bind(room_id)
-                    .bind(user_id)
+                    .bind(room_id.as_str())
+                    .bind(user_id.as_str())
                     .fetch_optional(&self.pool)
                     .await?)
             }
 
-            async fn state_content(&self, room_id: &str, event_type: &str, state_key: &str) -> Result<Option<(String, JsonObject)>> {
+            async fn state_content(&self, room_id: &RoomId, event_type: &str, state_key: &str) -> Result<Option<(String, JsonObject)>> {
                 let row = sqlx::query("SELECT sender, content FROM room_state WHERE room_id = $1 AND event_type = $2 AND state_key = $3")
-                    .bind(room_id)
+                    .bind(room_id.as_str())
                     .bind(event_type)
                     .bind(state_key)
                     .fetch_optional(&self.pool)
@@ -1136,9 +1136,9 @@ macro_rules! index_store {
                 row.map(|row| Ok((row.try_get(0)?, parse_content(&row.try_get::<String, _>(1)?)?))).transpose()
             }
 
-            async fn state_events(&self, room_id: &str, event_type: &str) -> Result<Vec<(String, String, JsonObject)>> {
+            async fn state_events(&self, room_id: &RoomId, event_type: &str) -> Result<Vec<(String, String, JsonObject)>> {
                 let rows = sqlx::query("SELECT state_key, sender, content FROM room_state WHERE room_id = $1 AND event_type = $2 ORDER BY state_key")
-                    .bind(room_id)
+                    .bind(room_id.as_str())
                     .bind(event_type)
                     .fetch_all(&self.pool)
                     .await?;

@@ -4,7 +4,7 @@
 
 use std::{collections::HashSet, future::Future};
 
-use ruma::OwnedRoomId;
+use ruma::{OwnedRoomId, RoomId, UserId};
 use serde::Serialize;
 
 use crate::{
@@ -281,14 +281,14 @@ pub trait IndexStore: Send + Sync {
     /// The membership of `user_id` in `room_id` (`join`, `leave`…), if known.
     fn membership(
         &self,
-        room_id: &str,
-        user_id: &str,
+        room_id: &RoomId,
+        user_id: &UserId,
     ) -> impl Future<Output = Result<Option<String>>> + Send;
 
     /// The sender and content of a room's current state event, if indexed.
     fn state_content(
         &self,
-        room_id: &str,
+        room_id: &RoomId,
         event_type: &str,
         state_key: &str,
     ) -> impl Future<Output = Result<Option<(String, crate::projection::JsonObject)>>> + Send;
@@ -297,7 +297,7 @@ pub trait IndexStore: Send + Sync {
     /// by state key (the members of a room, with `m.room.member`).
     fn state_events(
         &self,
-        room_id: &str,
+        room_id: &RoomId,
         event_type: &str,
     ) -> impl Future<Output = Result<Vec<(String, String, crate::projection::JsonObject)>>> + Send;
 
@@ -497,12 +497,12 @@ impl IndexStore for Index {
     async fn skipped_events(&self, limit: i64) -> Result<Vec<SkippedEvent>> {
         delegate!(self, index => index.skipped_events(limit))
     }
-    async fn membership(&self, room_id: &str, user_id: &str) -> Result<Option<String>> {
+    async fn membership(&self, room_id: &RoomId, user_id: &UserId) -> Result<Option<String>> {
         delegate!(self, index => index.membership(room_id, user_id))
     }
     async fn state_content(
         &self,
-        room_id: &str,
+        room_id: &RoomId,
         event_type: &str,
         state_key: &str,
     ) -> Result<Option<(String, crate::projection::JsonObject)>> {
@@ -510,7 +510,7 @@ impl IndexStore for Index {
     }
     async fn state_events(
         &self,
-        room_id: &str,
+        room_id: &RoomId,
         event_type: &str,
     ) -> Result<Vec<(String, String, crate::projection::JsonObject)>> {
         delegate!(self, index => index.state_events(room_id, event_type))

@@ -409,7 +409,7 @@ async fn state_events_list_the_current_state_of_a_type<S: IndexStore>(store: S) 
     ));
     store.ingest(&identity(), &events).await.unwrap();
     let members = store
-        .state_events("!space:hs", "m.room.member")
+        .state_events(ruma::room_id!("!space:hs"), "m.room.member")
         .await
         .unwrap();
     let summary: Vec<(&str, &str, Option<&str>)> = members
@@ -432,7 +432,7 @@ async fn state_events_list_the_current_state_of_a_type<S: IndexStore>(store: S) 
     assert_eq!(members[0].2["displayname"], json!("Alice"));
     assert!(
         store
-            .state_events("!other:hs", "m.room.member")
+            .state_events(ruma::room_id!("!other:hs"), "m.room.member")
             .await
             .unwrap()
             .is_empty()
@@ -669,7 +669,7 @@ async fn concurrent_writes_to_a_room_all_land<S: IndexStore>(store: S) {
         reconciled.unwrap();
     }
     let pages = store
-        .state_events(room, "org.parvis.wiki.page")
+        .state_events(<&RoomId>::try_from(room).unwrap(), "org.parvis.wiki.page")
         .await
         .unwrap();
     assert_eq!(pages.len(), 40);

@@ -193,7 +193,7 @@ async fn like(
     check_sender(&state.index, &room, &user.user_id, "m.reaction")
         .await?
         .map_err(|refusal| MatrixErrorBody::forbidden(refusal.to_string()))?;
-    refuse_in_encrypted_room(&state, room.as_str(), "react").await?;
+    refuse_in_encrypted_room(&state, &room, "react").await?;
     let revision = OwnedEventId::try_from(publication.event_id.as_str())?;
     let content = ReactionEventContent::new(Annotation::new(revision, reaction.key().to_owned()));
     let request = send_message_event::v3::Request::new(room, new_txn_id(), &content)?;
