@@ -18,6 +18,10 @@ use crate::{
     store::{Index, IndexStore, StoreError, now_ms},
 };
 
+mod listener;
+
+pub use listener::{ListenerLimits, serve, with_request_timeout};
+
 /// How long processed-event records are kept (the homeserver does not redeliver older events).
 const PROCESSED_EVENTS_RETENTION_MS: i64 = 7 * 24 * 3600 * 1000;
 
@@ -206,10 +210,15 @@ impl Application {
             Some(listener) => (None, Some((listener, appservice_router(appservice)))),
             None => (Some(appservice_router(appservice)), None),
         };
-        let router = public_appservice
-            .unwrap_or_default()
-            .merge(api_router(api, TOOL_ROUTES))
-            .merge(crate::web::web_router(crate::web::WebAssets {
+        let limits = ListenerLimits {
+            max_connections: usize::try_from(config.appservice.max_connections)
+                .unwrap_or(usize::MAX),
+            header_timeout: Duration::from_secs(config.appservice.header_timeout_secs),
+        };
+        // The REST API and the pages have a time each; the homeserver's transactions have
+        // their own bounds (the body's read, the homeserver's own timeout).
+        let people = with_request_timeout(
+            api_router(api, TOOL_ROUTES).merge(crate::web::web_router(crate::web::WebAssets {
                 dir: config.web.assets_dir.clone().into(),
                 brand_dir: config.web.brand_dir.clone().map(Into::into),
                 homeserver_url: config
@@ -218,7 +227,12 @@ impl Application {
                     .as_str()
                     .trim_end_matches('/')
                     .to_owned(),
-            }))
+            })),
+            Duration::from_secs(config.appservice.request_timeout_secs),
+        );
+        let router = public_appservice
+            .unwrap_or_default()
+            .merge(people)
             .layer(tower_http::trace::TraceLayer::new_for_http());
 
         let stop = Arc::new(Notify::new());
@@ -242,16 +256,15 @@ impl Application {
                 tracing::info!(address = %listener.local_addr()?, "the Application Service API listens apart");
                 let stopping = stopping.clone();
                 Some(tokio::spawn(async move {
-                    axum::serve(listener, router)
-                        .with_graceful_shutdown(async move { stopping.notified().await })
-                        .await
+                    serve(listener, router, limits, async move {
+                        stopping.notified().await
+                    })
+                    .await
                 }))
             }
             None => None,
         };
-        let served = axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = serve(self.listener, router, limits, shutdown).await;
         stopping.notify_waiters();
         if let Some(homeserver_api) = homeserver_api {
             let _ = homeserver_api.await;

@@ -183,6 +183,15 @@ config_section! {
         /// homeserver calls), such as an address of an internal network; `bind` then serves the
         /// REST API and the web pages alone. Unset, `bind` serves everything. Point `url` at it.
         pub homeserver_bind: Option<SocketAddr> = None, example = "10.0.0.5:8010";
+        /// Connections each listener serves at once; more wait in the system's queue until
+        /// one closes.
+        pub max_connections: u32 = 512;
+        /// Seconds a client has to send a request's headers (and an idle connection is kept
+        /// open); a slower one is disconnected.
+        pub header_timeout_secs: u64 = 10;
+        /// Seconds a request of the REST API or a web page may take, its body included; a
+        /// longer one is answered `503 M_UNAVAILABLE`.
+        pub request_timeout_secs: u64 = 60;
     }
 }
 
@@ -460,6 +469,24 @@ impl Config {
                     key,
                     "must be printable ASCII without spaces (it is sent in an HTTP header)",
                 );
+            }
+        }
+        for (key, value) in [
+            (
+                "appservice.max_connections",
+                u64::from(appservice.max_connections),
+            ),
+            (
+                "appservice.header_timeout_secs",
+                appservice.header_timeout_secs,
+            ),
+            (
+                "appservice.request_timeout_secs",
+                appservice.request_timeout_secs,
+            ),
+        ] {
+            if value == 0 {
+                return invalid(key, "must be at least 1");
             }
         }
         if appservice.as_token == appservice.hs_token {
