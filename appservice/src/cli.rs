@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use parvis_config::{Config, ConfigError, random_token, registration_yaml, sample_config};
 
 use crate::{
-    rebuild::rebuild_index,
+    rebuild::{RebuildError, rebuild_beside},
     server::{Application, ServerError, Services},
     store::IndexStore,
 };
@@ -76,7 +76,7 @@ pub enum CliError {
     Server(#[from] ServerError),
     /// Rebuilding.
     #[error("rebuild failed: {0}")]
-    Rebuild(#[from] crate::bot::JobError),
+    Rebuild(#[from] RebuildError),
     /// The index.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
@@ -191,33 +191,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             // Parvis first, as for any rebuild.
             let config = cli.load_config()?;
             init_logging("warn");
-            let Some(file) = crate::rebuild::sqlite_file(&config.database.url) else {
-                let services = Services::connect(config).await?;
-                let rooms = rebuild_index(&services.bot, &services.index).await?;
-                eprintln!("index rebuilt from {rooms} rooms");
-                return Ok(());
-            };
-            // SQLite: built beside, swapped in only when complete.
-            let built = crate::rebuild::beside(&file);
-            let io = |source| CliError::Write {
-                path: built.clone(),
-                source,
-            };
-            crate::rebuild::remove_sqlite_index(&built).map_err(io)?;
-            let mut building = config;
-            building.database.url = format!("sqlite://{}", built.display());
-            let services = Services::connect(building).await?;
-            let rebuilt = rebuild_index(&services.bot, &services.index).await;
-            services.index.close().await;
-            drop(services);
-            match rebuilt {
+            match rebuild_beside(config).await {
                 Ok(rooms) => {
-                    crate::rebuild::replace_sqlite_index(&built, &file).map_err(io)?;
                     eprintln!("index rebuilt from {rooms} rooms");
                     Ok(())
                 }
                 Err(error) => {
-                    let _ = crate::rebuild::remove_sqlite_index(&built);
                     eprintln!("the index was not rebuilt, and is left as it was");
                     Err(error.into())
                 }

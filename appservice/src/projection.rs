@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 
 use ruma::{
     CanonicalJsonObject, CanonicalJsonValue, MilliSecondsSinceUnixEpoch, OwnedEventId, OwnedRoomId,
-    OwnedUserId, RoomVersionId, UserId, canonical_json::redact_content_in_place,
+    OwnedUserId, RoomId, RoomVersionId, UserId, canonical_json::redact_content_in_place,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -281,6 +281,27 @@ pub enum Job {
     ReconcileAll,
 }
 
+impl Job {
+    /// The room it is about, if one.
+    pub fn room_id(&self) -> Option<&RoomId> {
+        match self {
+            Self::Command { room_id, .. }
+            | Self::Decrypt { room_id, .. }
+            | Self::JoinRoom { room_id, .. }
+            | Self::ReconcileRoom { room_id }
+            | Self::Announce { room_id, .. }
+            | Self::FetchBody { room_id, .. } => Some(room_id),
+            Self::ReconcileAll => None,
+        }
+    }
+
+    /// Whether it counts against its room's bound ([`MAX_WAITING_JOBS_PER_ROOM`]): every job
+    /// an event of the room asks for, but the reconciles Parvis asks for itself.
+    pub fn is_bounded(&self) -> bool {
+        !matches!(self, Self::ReconcileRoom { .. } | Self::ReconcileAll)
+    }
+}
+
 /// A change to the index, applied by the store.
 #[derive(Clone, Debug, PartialEq)]
 pub enum IndexChange {
@@ -373,6 +394,9 @@ pub enum SkipCause {
     ProjectionFailed,
     /// The database refused its rows, and would on every attempt.
     RefusedByIndex,
+    /// Its job (a command to answer, a message to decrypt, a notice to post…) was not queued:
+    /// too many already wait in its room. What it changes in the index is kept.
+    QueueFull,
 }
 
 impl SkipCause {
@@ -383,15 +407,17 @@ impl SkipCause {
             Self::TooLarge => "too_large",
             Self::ProjectionFailed => "projection_failed",
             Self::RefusedByIndex => "refused_by_index",
+            Self::QueueFull => "queue_full",
         }
     }
 
     /// Every cause, for metrics.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::Malformed,
         Self::TooLarge,
         Self::ProjectionFailed,
         Self::RefusedByIndex,
+        Self::QueueFull,
     ];
 }
 
@@ -491,7 +517,15 @@ pub struct ProjectionContext {
     pub redaction_targets: HashMap<OwnedEventId, StateRow>,
     /// The batch's thread roots that are revisions of published objects.
     pub revision_roots: HashSet<String>,
+    /// How many jobs wait (due or retrying, not parked) in each of the batch's rooms that
+    /// has some.
+    pub waiting_jobs: HashMap<OwnedRoomId, u64>,
 }
+
+/// The most jobs that may wait in one room: past it, an event's job is not queued (the event
+/// is recorded as skipped for it), so no member can grow the queue without bound — one
+/// sending commands or undecryptable messages by the thousand delays only their own room.
+pub const MAX_WAITING_JOBS_PER_ROOM: u64 = 500;
 
 /// Who Parvis is, for the planner.
 #[derive(Clone, Debug)]
@@ -526,6 +560,9 @@ pub fn plan_transaction(
         let planned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             plan_event(identity, &mut context, event, &mut changes);
         }));
+        if planned.is_ok() {
+            bound_jobs(&mut context, event, &mut changes, before);
+        }
         if let Err(panic) = planned {
             changes.truncate(before);
             let reason = panic
@@ -542,6 +579,44 @@ pub fn plan_transaction(
         }
     }
     changes
+}
+
+/// Drops the jobs of `event` (planned from `changes[from..]`) that would take its room past
+/// [`MAX_WAITING_JOBS_PER_ROOM`], and records the event as skipped for them.
+fn bound_jobs(
+    context: &mut ProjectionContext,
+    event: &RoomEvent,
+    changes: &mut Vec<IndexChange>,
+    from: usize,
+) {
+    let mut dropped = 0;
+    let mut index = from;
+    while index < changes.len() {
+        let room = match &changes[index] {
+            IndexChange::Enqueue(job) if job.is_bounded() => job.room_id().map(ToOwned::to_owned),
+            _ => None,
+        };
+        if let Some(room) = room {
+            let waiting = context.waiting_jobs.entry(room).or_default();
+            if *waiting >= MAX_WAITING_JOBS_PER_ROOM {
+                changes.remove(index);
+                dropped += 1;
+                continue;
+            }
+            *waiting += 1;
+        }
+        index += 1;
+    }
+    if dropped > 0 {
+        changes.push(IndexChange::Skip(SkippedEvent {
+            event_id: Some(event.event_id.to_string()),
+            room_id: Some(event.room_id.to_string()),
+            cause: SkipCause::QueueFull,
+            reason: format!(
+                "{MAX_WAITING_JOBS_PER_ROOM} jobs already wait in this room; {dropped} not queued"
+            ),
+        }));
+    }
 }
 
 fn plan_event(

@@ -1,21 +1,109 @@
 //! `parvis rebuild-index`: rebuilds the index from the homeserver, room by room.
 //!
-//! On SQLite (the default) the new index is built beside the old one, in files of its own, and
-//! replaces it only once built: a homeserver or a room failing half-way leaves the old index as
-//! it was. On PostgreSQL the index is emptied and rebuilt in place, after the homeserver answered;
-//! a room that fails is logged and left for the next reconcile, as in the server.
+//! The new index is built beside the old one — in files of its own on SQLite (the default), in
+//! a schema of its own on PostgreSQL — and replaces it only once every room is in: a homeserver
+//! or a room failing half-way leaves the old index as it was, and the command fails saying so.
 
 use std::{
     io::Write,
     path::{Path, PathBuf},
 };
 
-use ruma::api::client::membership::joined_rooms;
+use parvis_config::Config;
+use ruma::{OwnedRoomId, api::client::membership::joined_rooms};
 
 use crate::{
     bot::{Bot, JobError},
-    store::{Index, IndexStore},
+    server::{ServerError, Services},
+    store::{Index, IndexStore, PostgresIndex},
 };
+
+/// The PostgreSQL schema a rebuild builds the new index in, beside the live one.
+pub const REBUILDING_SCHEMA: &str = "parvis_rebuilding";
+
+/// Why the index was not rebuilt. The old index is left as it was in every case.
+#[derive(Debug, thiserror::Error)]
+pub enum RebuildError {
+    /// The homeserver, the index or end-to-end encryption failed.
+    #[error(transparent)]
+    Job(#[from] JobError),
+    /// Parvis could not start on the new index.
+    #[error(transparent)]
+    Server(#[from] ServerError),
+    /// Rooms could not be read.
+    #[error("{} of {rooms} rooms could not be read (first: {}); see the log", failed.len(), failed[0])]
+    RoomsFailed {
+        /// How many rooms the bot is joined to.
+        rooms: usize,
+        /// Those that failed.
+        failed: Vec<OwnedRoomId>,
+    },
+    /// The files of the SQLite index.
+    #[error("{path}: {source}")]
+    Files {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Rebuilds the configured index from the homeserver beside the old one, and puts it in its
+/// place once every room is in. Returns how many rooms were indexed. Parvis must not be
+/// serving this index meanwhile.
+pub async fn rebuild_beside(config: Config) -> Result<usize, RebuildError> {
+    let live = config.database.url.clone();
+    let mut building = config;
+    match sqlite_file(&live) {
+        Some(file) => {
+            let built = beside(&file);
+            let files = |path: &Path| {
+                let path = path.to_owned();
+                move |source| RebuildError::Files { path, source }
+            };
+            remove_sqlite_index(&built).map_err(files(&built))?;
+            building.database.url = format!("sqlite://{}", built.display());
+            match rebuild_into(building).await {
+                Ok(rooms) => {
+                    replace_sqlite_index(&built, &file).map_err(files(&file))?;
+                    Ok(rooms)
+                }
+                Err(error) => {
+                    let _ = remove_sqlite_index(&built);
+                    Err(error)
+                }
+            }
+        }
+        None => {
+            let store = |error: crate::store::StoreError| RebuildError::Job(error.into());
+            PostgresIndex::empty_schema(&live, REBUILDING_SCHEMA)
+                .await
+                .map_err(store)?;
+            building.database.url = PostgresIndex::url_in_schema(&live, REBUILDING_SCHEMA);
+            match rebuild_into(building).await {
+                Ok(rooms) => {
+                    PostgresIndex::adopt_schema(&live, REBUILDING_SCHEMA)
+                        .await
+                        .map_err(store)?;
+                    Ok(rooms)
+                }
+                Err(error) => {
+                    let _ = PostgresIndex::drop_schema(&live, REBUILDING_SCHEMA).await;
+                    Err(error)
+                }
+            }
+        }
+    }
+}
+
+/// Rebuilds the (new, empty) index `config` names, then closes it.
+async fn rebuild_into(config: Config) -> Result<usize, RebuildError> {
+    let services = Services::connect(config).await?;
+    let rebuilt = rebuild_index(&services.bot, &services.index).await;
+    services.index.close().await;
+    rebuilt
+}
 
 /// A one-line progress bar on a terminal (plain lines otherwise).
 pub struct ProgressLine {
@@ -56,27 +144,36 @@ impl ProgressLine {
 }
 
 /// Empties the index and rebuilds it from the current state of every room the bot is joined
-/// to. Returns how many rooms were indexed.
-pub async fn rebuild_index(bot: &Bot, index: &Index) -> Result<usize, JobError> {
+/// to. Returns how many rooms were indexed; fails if any room could not be.
+pub async fn rebuild_index(bot: &Bot, index: &Index) -> Result<usize, RebuildError> {
     // Ask the homeserver first: if it is down, the existing index is left as it was.
     bot.intents()
         .bot()
         .send(joined_rooms::v3::Request::new())
-        .await?;
-    index.clear().await?;
+        .await
+        .map_err(JobError::from)?;
+    index.clear().await.map_err(JobError::from)?;
     let mut progress = None;
-    let rooms = bot
+    let reconciled = bot
         .reconcile_all(|done, total| {
             progress
                 .get_or_insert_with(|| ProgressLine::new("rebuilding the index", total))
                 .update(done)
         })
         .await?;
+    if !reconciled.failed.is_empty() {
+        return Err(RebuildError::RoomsFailed {
+            rooms: reconciled.rooms,
+            failed: reconciled.failed,
+        });
+    }
+    let rooms = reconciled.rooms;
     // On SQLite, the words of the pages are indexed for search beside the writer: the index is
     // rebuilt when they are too.
     let mut words: Option<ProgressLine> = None;
     loop {
-        let waiting = usize::try_from(index.search_backlog().await?).unwrap_or(usize::MAX);
+        let waiting = index.search_backlog().await.map_err(JobError::from)?;
+        let waiting = usize::try_from(waiting).unwrap_or(usize::MAX);
         if waiting > 0 || words.is_some() {
             let line = words
                 .get_or_insert_with(|| ProgressLine::new("indexing words for search", waiting));

@@ -4,11 +4,13 @@
 
 pub mod api;
 pub mod client;
+pub mod faults;
 pub mod parvis;
 pub mod stack;
 pub mod synapse;
 
 pub use client::TestUser;
+pub use faults::{Fault, FaultyHomeserver};
 pub use parvis::ParvisProcess;
 pub use stack::{Database, Stack, StackOptions, skip_without_postgres};
 pub use synapse::Synapse;

@@ -152,6 +152,21 @@ impl ParvisProcess {
         self.env.push((name.to_owned(), value.to_owned()));
     }
 
+    /// Adds a section the written configuration does not have (`[bot]\n…`), for every later
+    /// command and start.
+    pub fn add_config_section(&self, toml: &str) -> Result<()> {
+        let mut config =
+            std::fs::read_to_string(&self.config_path).map_err(io("reading parvis.toml"))?;
+        config.push('\n');
+        config.push_str(toml);
+        std::fs::write(&self.config_path, config).map_err(io("writing parvis.toml"))
+    }
+
+    /// Takes back what [`Self::set_env`] set for `name`: the configuration file rules again.
+    pub fn unset_env(&mut self, name: &str) {
+        self.env.retain(|(set, _)| set != name);
+    }
+
     /// The bot's user ID.
     pub fn bot_user_id(&self) -> String {
         format!("@parvis:{}", self.server_name)

@@ -11,6 +11,7 @@ mod decrypt;
 mod reconcile;
 mod sender;
 
+pub use self::reconcile::Reconciled;
 use self::sender::derived_txn_id;
 
 use std::{

@@ -4,13 +4,23 @@
 
 use super::*;
 
+/// What a pass over every joined room did.
+#[derive(Debug)]
+pub struct Reconciled {
+    /// The rooms the bot is joined to.
+    pub rooms: usize,
+    /// Those that could not be reconciled (their errors are logged).
+    pub failed: Vec<OwnedRoomId>,
+}
+
 impl Bot {
     /// Reconciles every room the bot is joined to and forgets the others, reporting progress
-    /// as `(done, total)`. Returns how many rooms are indexed.
+    /// as `(done, total)`. A room that fails is logged and left for the next pass; the others
+    /// are reconciled all the same.
     pub async fn reconcile_all(
         &self,
         mut progress: impl FnMut(usize, usize),
-    ) -> Result<usize, JobError> {
+    ) -> Result<Reconciled, JobError> {
         let joined = self
             .intents
             .bot()
@@ -23,24 +33,27 @@ impl Bot {
             }
         }
         progress(0, joined.len());
-        let mut failed = 0;
+        let mut failed = Vec::new();
         for (done, room_id) in joined.iter().enumerate() {
             // One room the homeserver or the index cannot serve must not keep the others
             // from being reconciled: its error is logged, and the next pass tries it again.
             if let Err(error) = self.reconcile_room(room_id).await {
-                failed += 1;
                 tracing::warn!(%room_id, %error, "room not reconciled");
+                failed.push(room_id.clone());
             }
             progress(done + 1, joined.len());
         }
-        if failed > 0 {
+        if !failed.is_empty() {
             tracing::warn!(
-                failed,
+                failed = failed.len(),
                 rooms = joined.len(),
                 "some rooms were not reconciled"
             );
         }
-        Ok(joined.len() - failed)
+        Ok(Reconciled {
+            rooms: joined.len(),
+            failed,
+        })
     }
 
     /// Replaces the indexed state of `room_id` with the homeserver's current state.

@@ -184,11 +184,68 @@ fn cases() -> Vec<Case> {
             ],
         },
         Case {
+            name: "the bot's own reconcile of a room it joins is queued, however full the queue",
+            known: Known::Nothing,
+            prepare: |context| {
+                context
+                    .waiting_jobs
+                    .insert(owned_room_id!("!wiki:hs"), MAX_WAITING_JOBS_PER_ROOM);
+            },
+            events: vec![event(
+                "$j",
+                BOT,
+                "m.room.member",
+                Some(BOT),
+                json!({"membership": "join"}),
+            )],
+            expected: &[
+                "job reconcile",
+                "track",
+                "member @parvis:hs join",
+                "state m.room.member",
+            ],
+        },
+        Case {
             name: "a command in a direct chat is a job",
             known: Known::Nothing,
             prepare: nothing,
             events: vec![message("$m", "@alice:hs", "!parvis help")],
             expected: &["job command !parvis help"],
+        },
+        Case {
+            name: "commands past the room's bound of waiting jobs are skipped, not queued",
+            known: Known::Nothing,
+            prepare: |context| {
+                context
+                    .waiting_jobs
+                    .insert(owned_room_id!("!wiki:hs"), MAX_WAITING_JOBS_PER_ROOM - 1);
+            },
+            events: vec![
+                message("$m1", "@alice:hs", "!parvis help"),
+                message("$m2", "@alice:hs", "!parvis search budget"),
+                message("$m3", "@alice:hs", "!parvis help"),
+            ],
+            expected: &[
+                "job command !parvis help",
+                "skipped queue_full",
+                "skipped queue_full",
+            ],
+        },
+        Case {
+            name: "a full queue keeps what a page changes in the index",
+            known: Known::ParvisRoom,
+            prepare: |context| {
+                context
+                    .waiting_jobs
+                    .insert(owned_room_id!("!wiki:hs"), MAX_WAITING_JOBS_PER_ROOM);
+            },
+            events: vec![page("$p", "@alice:hs")],
+            expected: &[
+                "revision $p",
+                "publication p1",
+                "state org.parvis.wiki.page",
+                "skipped queue_full",
+            ],
         },
         Case {
             name: "the bot's own words, an edit of a command and other messages are not commands",

@@ -8,7 +8,10 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::sync::LazyLock;
+use std::sync::{
+    Arc, LazyLock,
+    atomic::{AtomicBool, Ordering},
+};
 
 use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd, html};
 
@@ -197,10 +200,32 @@ pub fn render_markdown(
     markdown: &str,
     links: &dyn Fn(&WikiLink) -> Option<String>,
 ) -> RenderedHtml {
+    let never = AtomicBool::new(false);
+    render_markdown_unless(markdown, links, &never).unwrap_or_else(|| RenderedHtml {
+        html: String::new(),
+        links: Vec::new(),
+    })
+}
+
+/// Markdown events between two looks at whether a render was given up.
+const EVENTS_PER_LOOK: usize = 4096;
+
+/// [`render_markdown`], unless `given_up` is set meanwhile: then `None`, soon after. It is
+/// looked at every [`EVENTS_PER_LOOK`] markdown events and between the steps, so a render its
+/// caller no longer waits for frees its core instead of finishing for nobody.
+pub fn render_markdown_unless(
+    markdown: &str,
+    links: &dyn Fn(&WikiLink) -> Option<String>,
+    given_up: &AtomicBool,
+) -> Option<RenderedHtml> {
+    let gave_up = || given_up.load(Ordering::Relaxed);
     let mut found = FoundLinks::default();
     let mut nesting = Nesting::default();
     let mut events = Vec::new();
-    for event in parse(markdown) {
+    for (index, event) in parse(markdown).into_iter().enumerate() {
+        if index % EVENTS_PER_LOOK == 0 && gave_up() {
+            return None;
+        }
         nesting.track(&event);
         match event {
             Event::Text(text) if nesting.code == 0 => {
@@ -225,12 +250,19 @@ pub fn render_markdown(
             other => events.push(other),
         }
     }
+    if gave_up() {
+        return None;
+    }
     let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(&mut unsafe_html, events.into_iter());
-    RenderedHtml {
-        html: sanitize(&limit_nesting(&table_alignment_as_attribute(unsafe_html))),
-        links: found.links,
+    let html = limit_nesting(&table_alignment_as_attribute(unsafe_html)).into_owned();
+    if gave_up() {
+        return None;
     }
+    Some(RenderedHtml {
+        html: sanitize(&html),
+        links: found.links,
+    })
 }
 
 /// How deep elements may nest in rendered HTML; deeper tags are shown as text.
@@ -325,26 +357,47 @@ pub async fn render_off_thread(
     markdown: String,
     links: impl Fn(&WikiLink) -> Option<String> + Send + 'static,
 ) -> Result<RenderedHtml, RenderError> {
-    static CORES: LazyLock<std::sync::Arc<tokio::sync::Semaphore>> = LazyLock::new(|| {
-        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-        std::sync::Arc::new(tokio::sync::Semaphore::new(cores))
-    });
-    let render = async {
-        let permit = CORES
-            .clone()
-            .acquire_owned()
+    render_within(markdown, links, RENDER_BUDGET).await
+}
+
+/// One render at a time per core, for every caller.
+static CORES: LazyLock<Arc<tokio::sync::Semaphore>> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    Arc::new(tokio::sync::Semaphore::new(cores))
+});
+
+/// [`render_off_thread`] within `budget`. A render past it is given up: its thread stops at
+/// its next look ([`render_markdown_unless`]) and its core goes to the next render.
+async fn render_within(
+    markdown: String,
+    links: impl Fn(&WikiLink) -> Option<String> + Send + 'static,
+    budget: std::time::Duration,
+) -> Result<RenderedHtml, RenderError> {
+    let given_up = Arc::new(AtomicBool::new(false));
+    let render = {
+        let given_up = given_up.clone();
+        async move {
+            let permit = CORES
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|_| RenderError::Failed)?;
+            tokio::task::spawn_blocking(move || {
+                let _permit = permit;
+                render_markdown_unless(&markdown, &links, &given_up)
+            })
             .await
-            .map_err(|_| RenderError::Failed)?;
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            render_markdown(&markdown, &links)
-        })
-        .await
-        .map_err(|_| RenderError::Failed)
+            .map_err(|_| RenderError::Failed)?
+            .ok_or(RenderError::TooSlow)
+        }
     };
-    tokio::time::timeout(RENDER_BUDGET, render)
-        .await
-        .map_err(|_| RenderError::TooSlow)?
+    match tokio::time::timeout(budget, render).await {
+        Ok(rendered) => rendered,
+        Err(_) => {
+            given_up.store(true, Ordering::Relaxed);
+            Err(RenderError::TooSlow)
+        }
+    }
 }
 
 fn wiki_link_html(link: &WikiLink, href: Option<String>) -> String {
@@ -1606,5 +1659,30 @@ mod tests {
             limit_nesting(shallow),
             std::borrow::Cow::Borrowed(_)
         ));
+    }
+
+    #[test]
+    fn a_render_given_up_stops() {
+        let given_up = AtomicBool::new(true);
+        let body = "du *texte* et [[Un lien]]\n\n".repeat(10_000);
+        assert_eq!(render_markdown_unless(&body, &|_| None, &given_up), None);
+        given_up.store(false, Ordering::Relaxed);
+        assert!(render_markdown_unless(&body, &|_| None, &given_up).is_some());
+    }
+
+    #[tokio::test]
+    async fn a_render_past_its_budget_gives_its_core_back() {
+        let body = "du *texte* et [[Un lien]]\n\n".repeat(40_000);
+        let result = render_within(body, |_| None, std::time::Duration::ZERO).await;
+        assert!(matches!(result, Err(RenderError::TooSlow)), "{result:?}");
+        // Every core is free again soon: the given-up render stopped (or never started).
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        for _ in 0..500 {
+            if CORES.available_permits() == cores {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("a given-up render still holds a core");
     }
 }

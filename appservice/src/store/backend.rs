@@ -12,8 +12,8 @@ use std::{
 
 use ruma::{OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, RoomVersionId, UserId};
 use sqlx::{
-    QueryBuilder, Row,
-    postgres::{PgPool, PgPoolOptions},
+    Connection, QueryBuilder, Row,
+    postgres::{PgConnection, PgPool, PgPoolOptions},
     sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous},
 };
 
@@ -188,6 +188,90 @@ impl PostgresIndex {
     async fn words_waiting(&self) -> Result<u64> {
         Ok(0)
     }
+
+    /// The URL of `url`'s database, with the index in `schema` instead of the one `url` reads
+    /// (the last `search_path` given wins).
+    pub fn url_in_schema(url: &str, schema: &str) -> String {
+        let separator = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{separator}options[search_path]={schema}")
+    }
+
+    /// Makes `schema` of the database at `url` exist and hold nothing: a rebuild starts there.
+    pub async fn empty_schema(url: &str, schema: &str) -> Result<()> {
+        let mut connection = PgConnection::connect(url).await?;
+        let schema = quoted(schema);
+        // The schema's name is quoted: Parvis's own constant, or an operator's.
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        )))
+        .execute(&mut connection)
+        .await?;
+        Ok(())
+    }
+
+    /// Drops `schema` of the database at `url`, with what it holds (a rebuild that failed).
+    pub async fn drop_schema(url: &str, schema: &str) -> Result<()> {
+        let mut connection = PgConnection::connect(url).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP SCHEMA IF EXISTS {} CASCADE",
+            quoted(schema)
+        )))
+        .execute(&mut connection)
+        .await?;
+        Ok(())
+    }
+
+    /// Puts the index built in `schema` in the place of the one the database at `url` reads
+    /// (its current schema), in one transaction: readers see the old index or the new one,
+    /// never a mixture. Tables, their sequences, indexes and triggers, and the functions the
+    /// migrations made all move; `schema` is dropped.
+    pub async fn adopt_schema(url: &str, schema: &str) -> Result<()> {
+        let mut connection = PgConnection::connect(url).await?;
+        let mut tx = Connection::begin(&mut connection).await?;
+        let live: String = sqlx::query_scalar("SELECT current_schema()")
+            .fetch_one(&mut *tx)
+            .await?;
+        let tables: Vec<String> =
+            sqlx::query_scalar("SELECT tablename FROM pg_tables WHERE schemaname = $1")
+                .bind(schema)
+                .fetch_all(&mut *tx)
+                .await?;
+        let functions: Vec<(String, String)> = sqlx::query_as(
+            "SELECT p.proname, pg_get_function_identity_arguments(p.oid) FROM pg_proc p \
+             JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1",
+        )
+        .bind(schema)
+        .fetch_all(&mut *tx)
+        .await?;
+        let (live, built) = (quoted(&live), quoted(schema));
+        let mut statements = Vec::new();
+        for table in &tables {
+            let table = quoted(table);
+            statements.push(format!("DROP TABLE IF EXISTS {live}.{table} CASCADE"));
+            statements.push(format!("ALTER TABLE {built}.{table} SET SCHEMA {live}"));
+        }
+        for (function, arguments) in &functions {
+            let function = quoted(function);
+            statements.push(format!(
+                "DROP FUNCTION IF EXISTS {live}.{function}({arguments}) CASCADE"
+            ));
+            statements.push(format!(
+                "ALTER FUNCTION {built}.{function}({arguments}) SET SCHEMA {live}"
+            ));
+        }
+        statements.push(format!("DROP SCHEMA {built}"));
+        // Names from the catalog, quoted.
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statements.join(";\n")))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// A PostgreSQL identifier, quoted.
+fn quoted(identifier: &str) -> String {
+    format!("\"{}\"", identifier.replace('"', "\"\""))
 }
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
@@ -461,6 +545,20 @@ macro_rules! index_store {
                     );
                 }
 
+                let mut query = QueryBuilder::<$db>::new("SELECT room_id, COUNT(*) FROM jobs WHERE not_before < ");
+                query.push_bind(i64::MAX).push(" AND room_id IN (");
+                let mut list = query.separated(", ");
+                rooms.iter().for_each(|room| { list.push_bind(*room); });
+                query.push(") GROUP BY room_id");
+                for row in query.build().fetch_all(&mut **tx).await? {
+                    let room_id: String = row.try_get(0)?;
+                    let waiting: i64 = row.try_get(1)?;
+                    context.waiting_jobs.insert(
+                        OwnedRoomId::try_from(room_id).map_err(corrupt)?,
+                        u64::try_from(waiting).unwrap_or_default(),
+                    );
+                }
+
                 let state_events: Vec<&str> =
                     events.iter().filter(|event| event.state_key.is_some()).map(|event| event.event_id.as_str()).collect();
                 if !state_events.is_empty() {
@@ -596,11 +694,14 @@ macro_rules! index_store {
                 }
                 let now = now_ms();
                 for chunk in pending.jobs.chunks(ROWS_PER_STATEMENT) {
-                    let payloads: Vec<String> =
-                        chunk.iter().map(serde_json::to_string).collect::<Result<_, _>>().map_err(corrupt)?;
-                    let mut query = QueryBuilder::<$db>::new("INSERT INTO jobs (payload, attempts, not_before) ");
-                    query.push_values(&payloads, |mut values, payload| {
-                        values.push_bind(payload).push_bind(0i64).push_bind(now);
+                    let payloads: Vec<(String, Option<&str>)> = chunk
+                        .iter()
+                        .map(|job| Ok((serde_json::to_string(job)?, job.room_id().map(RoomId::as_str))))
+                        .collect::<Result<_, serde_json::Error>>()
+                        .map_err(corrupt)?;
+                    let mut query = QueryBuilder::<$db>::new("INSERT INTO jobs (payload, room_id, attempts, not_before) ");
+                    query.push_values(&payloads, |mut values, (payload, room)| {
+                        values.push_bind(payload).push_bind(*room).push_bind(0i64).push_bind(now);
                     });
                     query.build().execute(&mut **tx).await?;
                 }
@@ -867,8 +968,9 @@ macro_rules! index_store {
 
             async fn insert_job<'e, E: sqlx::Executor<'e, Database = $db>>(executor: E, job: &Job) -> Result<()> {
                 let payload = serde_json::to_string(job).map_err(corrupt)?;
-                sqlx::query("INSERT INTO jobs (payload, attempts, not_before) VALUES ($1, 0, $2)")
+                sqlx::query("INSERT INTO jobs (payload, room_id, attempts, not_before) VALUES ($1, $2, 0, $3)")
                     .bind(payload)
+                    .bind(job.room_id().map(RoomId::as_str))
                     .bind(now_ms())
                     .execute(executor)
                     .await?;

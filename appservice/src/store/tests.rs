@@ -361,6 +361,51 @@ async fn commands_are_queued_but_not_the_bots_own<S: IndexStore>(store: S) {
     );
 }
 
+/// The jobs waiting in a room are counted across transactions: past the bound, a command is
+/// skipped with its reason, while other rooms' commands are still queued.
+async fn a_room_cannot_queue_jobs_without_bound<S: IndexStore>(store: S) {
+    use crate::projection::{MAX_WAITING_JOBS_PER_ROOM, SkipCause};
+    let command = |room: &str, n: u64| {
+        event(
+            &format!("${}{n}", &room[1..2]),
+            room,
+            "@mallory:hs",
+            "m.room.message",
+            None,
+            json!({"msgtype": "m.text", "body": "!parvis help"}),
+        )
+    };
+    let first: Vec<RoomEvent> = (0..MAX_WAITING_JOBS_PER_ROOM - 2)
+        .map(|n| command("!a:hs", n))
+        .collect();
+    let report = store.ingest(&identity(), &first).await.unwrap();
+    assert!(report.skipped.is_empty());
+    let report = store
+        .ingest(
+            &identity(),
+            &[
+                command("!a:hs", 1000),
+                command("!a:hs", 1001),
+                command("!a:hs", 1002),
+                command("!b:hs", 1),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.jobs, 3, "two in !a, one in !b");
+    assert_eq!(report.skipped.len(), 1);
+    assert_eq!(report.skipped[0].cause, SkipCause::QueueFull);
+    assert_eq!(report.skipped[0].event_id.as_deref(), Some("$a1002"));
+    let jobs = all_jobs(&store).await;
+    let in_room = |room: &str| {
+        jobs.iter()
+            .filter(|job| job.room_id().is_some_and(|id| id.as_str() == room))
+            .count()
+    };
+    assert_eq!(in_room("!a:hs") as u64, MAX_WAITING_JOBS_PER_ROOM);
+    assert_eq!(in_room("!b:hs"), 1);
+}
+
 async fn failed_jobs_are_retried_later_then_parked<S: IndexStore>(store: S) {
     let job = Job::ReconcileRoom {
         room_id: owned_room_id!("!r:hs"),
@@ -787,6 +832,7 @@ macro_rules! conformance {
                 backlog_after_a_snapshot_ends_on_the_current_state,
                 leaving_forgets_the_room,
                 commands_are_queued_but_not_the_bots_own,
+                a_room_cannot_queue_jobs_without_bound,
                 failed_jobs_are_retried_later_then_parked,
                 prune_forgets_old_processed_events,
                 state_events_list_the_current_state_of_a_type,
