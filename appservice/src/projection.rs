@@ -896,6 +896,46 @@ pub fn derived_changes(
     changes
 }
 
+/// What a room's current state, as the homeserver gives it, changes in what the index holds of
+/// it. A reconcile writes nothing for a room where it changes nothing, and reads the history
+/// (earlier revisions, comments, relations) only of the state events the index did not hold.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct StateChanges {
+    /// The state events the index does not hold as they are now (new, or redacted since).
+    pub changed: HashSet<OwnedEventId>,
+    /// Whether state the index holds is no longer in the room.
+    pub removed: bool,
+}
+
+impl StateChanges {
+    /// Compares the indexed state of `room_id` with its current `state`.
+    pub fn between(indexed: &[StateRow], room_id: &RoomId, state: &[RoomEvent]) -> Self {
+        let mut held: HashMap<(&str, &str), &StateRow> = indexed
+            .iter()
+            .map(|row| ((row.event_type.as_str(), row.state_key.as_str()), row))
+            .collect();
+        let mut changes = Self::default();
+        for event in state.iter().filter(|event| event.room_id == room_id) {
+            let Some(key) = event.state_key.as_deref() else {
+                continue;
+            };
+            let same = held
+                .remove(&(event.event_type.as_str(), key))
+                .is_some_and(|row| row.event_id == event.event_id && row.content == event.content);
+            if !same {
+                changes.changed.insert(event.event_id.clone());
+            }
+        }
+        changes.removed = !held.is_empty();
+        changes
+    }
+
+    /// Whether the index already holds the room's state as it is.
+    pub fn is_empty(&self) -> bool {
+        self.changed.is_empty() && !self.removed
+    }
+}
+
 /// Plans the changes that replace a room's indexed state with a full snapshot of its current
 /// state (from `GET /rooms/{roomId}/state`).
 pub fn plan_snapshot(

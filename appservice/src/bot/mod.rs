@@ -54,7 +54,7 @@ use crate::{
     events::{MediaBody, RevisionNoticeEventContent, RoomPurpose},
     limits::{Admission, CommandLimits, InvitePolicy, may_create_community},
     permission::check_writer,
-    projection::{CommentRow, Identity, Job, RevisionRow},
+    projection::{CommentRow, Identity, Job, RevisionRow, StateChanges},
     publishing::publication::PublicationKind,
     store::SearchQuery,
     store::{Index, IndexStore, StoreError, now_ms},

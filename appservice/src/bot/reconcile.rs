@@ -81,21 +81,32 @@ impl Bot {
                 "encrypted state of {room_id}"
             ))));
         }
+        // A room whose state the index holds as it is (most rooms, on a periodic reconcile)
+        // is left alone: nothing rewritten, no history read again.
+        let indexed = self.index.room_state(room_id).await?;
+        let changes = StateChanges::between(&indexed, room_id, &events);
+        if changes.is_empty() {
+            return Ok(());
+        }
+        tracing::debug!(%room_id, changed = ?changes.changed, removed = changes.removed, "room state differs from the index");
         self.index
             .apply_snapshot(&self.identity, &room_id.to_owned(), &events)
             .await?;
         // The current state holds each object's latest revision; its earlier ones are in the
-        // room's history, linked by `replaces_state`.
+        // room's history, linked by `replaces_state`. The history of a revision the index
+        // held already was read when it came.
         let created_by_parvis = events
             .iter()
             .any(|event| event.event_type == "m.room.create" && event.sender == self.identity.bot);
         if created_by_parvis {
             for event in &events {
                 if let Some(revision) = RevisionRow::from_event(event) {
-                    self.fetch_revision_history(room_id, event.unsigned.replaces_state.clone())
-                        .await?;
-                    self.fetch_comments(room_id, &revision).await?;
-                    self.fetch_tool_relations(room_id, &revision).await?;
+                    if changes.changed.contains(&event.event_id) {
+                        self.fetch_revision_history(room_id, event.unsigned.replaces_state.clone())
+                            .await?;
+                        self.fetch_comments(room_id, &revision).await?;
+                        self.fetch_tool_relations(room_id, &revision).await?;
+                    }
                     // A rebuild runs no job queue: read media bodies now.
                     if let Some(url) = revision
                         .content

@@ -501,3 +501,45 @@ fn a_snapshot_replaces_the_state_and_keeps_history() {
         ]
     );
 }
+
+/// The rows the index would hold after these events.
+fn held(events: &[RoomEvent]) -> Vec<StateRow> {
+    events.iter().filter_map(StateRow::from_event).collect()
+}
+
+#[test]
+fn a_reconcile_sees_what_the_current_state_changes() {
+    let room = owned_room_id!("!wiki:hs");
+    let name = event(
+        "$n",
+        "@alice:hs",
+        "m.room.name",
+        Some(""),
+        json!({"name": "Wiki"}),
+    );
+    let state = vec![page("$p", "@alice:hs"), name.clone()];
+    let unchanged = StateChanges::between(&held(&state), &room, &state);
+    assert!(unchanged.is_empty(), "{unchanged:?}");
+
+    // A newer revision, and a redaction the index missed (same event, stripped content).
+    let newer = page("$p2", "@alice:hs");
+    let mut redacted = name.clone();
+    redacted.content = serde_json::Map::new();
+    let changes = StateChanges::between(&held(&state), &room, &[newer, redacted]);
+    assert_eq!(
+        changes.changed,
+        HashSet::from([owned_event_id!("$p2"), owned_event_id!("$n")])
+    );
+    assert!(!changes.removed);
+
+    // State the room no longer has; events of another room are not this room's state.
+    let mut elsewhere = page("$other", "@alice:hs");
+    elsewhere.room_id = owned_room_id!("!blog:hs");
+    let changes = StateChanges::between(&held(&state), &room, &[name, elsewhere]);
+    assert!(changes.changed.is_empty());
+    assert!(changes.removed);
+
+    // Nothing indexed yet (a rebuild): everything is new.
+    let fresh = StateChanges::between(&[], &room, &state);
+    assert_eq!(fresh.changed.len(), 2);
+}

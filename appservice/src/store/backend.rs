@@ -1249,6 +1249,30 @@ macro_rules! index_store {
                     .collect()
             }
 
+            async fn room_state(&self, room_id: &RoomId) -> Result<Vec<StateRow>> {
+                // A publication's content is kept with its revision (the state row holds `{}`).
+                let rows = sqlx::query(
+                    "SELECT s.event_type, s.state_key, s.event_id, s.sender, COALESCE(r.content, s.content) \
+                     FROM room_state s LEFT JOIN publication_revisions r ON r.event_id = s.event_id \
+                     WHERE s.room_id = $1",
+                )
+                    .bind(room_id.as_str())
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(StateRow {
+                            room_id: room_id.to_owned(),
+                            event_type: row.try_get(0)?,
+                            state_key: row.try_get(1)?,
+                            event_id: OwnedEventId::try_from(row.try_get::<String, _>(2)?).map_err(corrupt)?,
+                            sender: OwnedUserId::try_from(row.try_get::<String, _>(3)?).map_err(corrupt)?,
+                            content: parse_content(&row.try_get::<String, _>(4)?)?,
+                        })
+                    })
+                    .collect()
+            }
+
             async fn publications(&self, room_id: &str, kind: PublicationKind) -> Result<Vec<PublicationRow>> {
                 let sql = format!("{PUBLICATION_SUMMARIES} WHERE room_id = $1 AND kind = $2 ORDER BY position, title, object_id");
                 let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(room_id).bind(kind.as_str()).fetch_all(&self.pool).await?;

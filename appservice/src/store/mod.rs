@@ -301,6 +301,13 @@ pub trait IndexStore: Send + Sync {
         event_type: &str,
     ) -> impl Future<Output = Result<Vec<(String, String, crate::projection::JsonObject)>>> + Send;
 
+    /// The whole indexed current state of `room_id`, in no particular order (a reconcile
+    /// compares it with the homeserver's).
+    fn room_state(
+        &self,
+        room_id: &RoomId,
+    ) -> impl Future<Output = Result<Vec<crate::projection::StateRow>>> + Send;
+
     /// The published objects of a kind in a room, by title, without their bodies (`body` is
     /// empty: [`IndexStore::publication`] reads one).
     fn publications(
@@ -514,6 +521,9 @@ impl IndexStore for Index {
         event_type: &str,
     ) -> Result<Vec<(String, String, crate::projection::JsonObject)>> {
         delegate!(self, index => index.state_events(room_id, event_type))
+    }
+    async fn room_state(&self, room_id: &RoomId) -> Result<Vec<crate::projection::StateRow>> {
+        delegate!(self, index => index.room_state(room_id))
     }
     async fn publications(
         &self,

@@ -406,6 +406,28 @@ async fn a_room_cannot_queue_jobs_without_bound<S: IndexStore>(store: S) {
     assert_eq!(in_room("!b:hs"), 1);
 }
 
+/// The state the index holds of a room compares equal to the events it came from, pages
+/// included (their content is kept with their revision): a reconcile of an unchanged room
+/// finds nothing to write.
+async fn indexed_state_is_the_rooms_state<S: IndexStore>(store: S) {
+    use crate::projection::StateChanges;
+    let mut events = community_space("!wiki:hs");
+    events.push(event(
+        "$p",
+        "!wiki:hs",
+        "@alice:hs",
+        "org.parvis.wiki.page",
+        Some("p"),
+        json!({"title": "Procédure", "body": "Étapes.", "tags": ["rh"]}),
+    ));
+    store.ingest(&identity(), &events).await.unwrap();
+    let room = owned_room_id!("!wiki:hs");
+    let indexed = store.room_state(&room).await.unwrap();
+    assert_eq!(indexed.len(), events.len());
+    let changes = StateChanges::between(&indexed, &room, &events);
+    assert!(changes.is_empty(), "{changes:?}");
+}
+
 async fn failed_jobs_are_retried_later_then_parked<S: IndexStore>(store: S) {
     let job = Job::ReconcileRoom {
         room_id: owned_room_id!("!r:hs"),
@@ -833,6 +855,7 @@ macro_rules! conformance {
                 leaving_forgets_the_room,
                 commands_are_queued_but_not_the_bots_own,
                 a_room_cannot_queue_jobs_without_bound,
+                indexed_state_is_the_rooms_state,
                 failed_jobs_are_retried_later_then_parked,
                 prune_forgets_old_processed_events,
                 state_events_list_the_current_state_of_a_type,
@@ -926,6 +949,32 @@ async fn index_from_before_body_once_is_migrated<S: IndexStore>(store: S) {
     assert_eq!(read("p1").await, "Rien d'autre.");
 }
 
+/// Makes the SQLite file at `url` an index at schema `version` (migrations up to it) holding
+/// `rows`, as an older Parvis left it.
+async fn sqlite_index_at(url: &str, version: i64, rows: &'static str) {
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+        .unwrap()
+        .create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    sqlx::migrate!("./migrations/sqlite")
+        .run_to(version, &pool)
+        .await
+        .unwrap();
+    sqlx::raw_sql(rows).execute(&pool).await.unwrap();
+    pool.close().await;
+}
+
+/// [`sqlite_index_at`] for the (empty) PostgreSQL database at `url`.
+async fn postgres_index_at(url: &str, version: i64, rows: &'static str) {
+    let pool = sqlx::PgPool::connect(url).await.unwrap();
+    sqlx::migrate!("./migrations/postgres")
+        .run_to(version, &pool)
+        .await
+        .unwrap();
+    sqlx::raw_sql(rows).execute(&pool).await.unwrap();
+    pool.close().await;
+}
+
 #[tokio::test]
 async fn sqlite_index_from_before_body_once_is_migrated() {
     let (_dir, url) = {
@@ -933,19 +982,7 @@ async fn sqlite_index_from_before_body_once_is_migrated() {
         let url = format!("sqlite://{}", dir.path().join("index.db").display());
         (dir, url)
     };
-    let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
-        .unwrap()
-        .create_if_missing(true);
-    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
-    sqlx::migrate!("./migrations/sqlite")
-        .run_to(5, &pool)
-        .await
-        .unwrap();
-    sqlx::raw_sql(INDEXED_BEFORE_BODY_ONCE)
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
+    sqlite_index_at(&url, 5, INDEXED_BEFORE_BODY_ONCE).await;
     index_from_before_body_once_is_migrated(SqliteIndex::connect(&url, 2).await.unwrap()).await;
 }
 
@@ -954,16 +991,7 @@ async fn postgres_index_from_before_body_once_is_migrated() {
     let Some((url, _guard)) = fresh_postgres().await else {
         return;
     };
-    let pool = sqlx::PgPool::connect(&url).await.unwrap();
-    sqlx::migrate!("./migrations/postgres")
-        .run_to(5, &pool)
-        .await
-        .unwrap();
-    sqlx::raw_sql(INDEXED_BEFORE_BODY_ONCE)
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
+    postgres_index_at(&url, 5, INDEXED_BEFORE_BODY_ONCE).await;
     index_from_before_body_once_is_migrated(PostgresIndex::connect(&url, 2).await.unwrap()).await;
 }
 
@@ -1080,3 +1108,146 @@ pub(crate) async fn open_postgres() -> Option<(PostgresIndex, PostgresDatabase)>
 
 conformance!(sqlite, open_sqlite());
 conformance!(postgres, open_postgres());
+
+/// The corpus of the migration test, in the batches the homeserver delivered: a community
+/// with a wiki (a page in two revisions, a comment on it, a guide), a blog post and an FAQ
+/// entry, each in its room.
+fn corpus() -> Vec<Vec<RoomEvent>> {
+    let mut first = community_space("!space:hs");
+    for (room, purpose) in [
+        ("!wiki:hs", "wiki"),
+        ("!blog:hs", "blog"),
+        ("!faq:hs", "faq"),
+    ] {
+        first.extend([
+            event(
+                &format!("$create{room}"),
+                room,
+                "@parvis:hs",
+                "m.room.create",
+                Some(""),
+                json!({"room_version": "12"}),
+            ),
+            event(
+                &format!("$join{room}"),
+                room,
+                "@parvis:hs",
+                "m.room.member",
+                Some("@parvis:hs"),
+                json!({"membership": "join"}),
+            ),
+        ]);
+        first.push(event(
+            &format!("$purpose{room}"),
+            room,
+            "@parvis:hs",
+            "org.parvis.community.room",
+            Some(""),
+            json!({"community": "!space:hs", "purpose": purpose}),
+        ));
+        first.push(event(
+            &format!("$alice{room}"),
+            room,
+            "@alice:hs",
+            "m.room.member",
+            Some("@alice:hs"),
+            json!({"membership": "join"}),
+        ));
+    }
+    first.extend([
+        event(
+            "$page1",
+            "!wiki:hs",
+            "@alice:hs",
+            "org.parvis.wiki.page",
+            Some("budget"),
+            json!({"title": "Budget", "slug": "budget", "body": "Voir [[Calendrier]].", "tags": ["finances"]}),
+        ),
+        event(
+            "$guide",
+            "!wiki:hs",
+            "@alice:hs",
+            "org.parvis.guide",
+            Some("arrivee"),
+            json!({"title": "Arrivée", "slug": "arrivee", "description": "Premiers pas", "pages": ["budget"]}),
+        ),
+        event(
+            "$post",
+            "!blog:hs",
+            "@alice:hs",
+            "org.parvis.blog.post",
+            Some("lancement"),
+            json!({"title": "Lancement", "slug": "lancement", "body": "C'est parti.", "status": "published", "published_at": 1, "tags": ["annonce"]}),
+        ),
+        event(
+            "$entry",
+            "!faq:hs",
+            "@alice:hs",
+            "org.parvis.faq.entry",
+            Some("conges"),
+            json!({"question": "Comment poser un congé ?", "answer": "Dans l'outil RH.", "category": "RH", "order": 2}),
+        ),
+    ]);
+    let second = vec![
+        replacing(
+            event(
+                "$page2",
+                "!wiki:hs",
+                "@alice:hs",
+                "org.parvis.wiki.page",
+                Some("budget"),
+                json!({"title": "Budget 2027", "slug": "budget", "body": "Voir [[Calendrier]] et [[Achats]]."}),
+            ),
+            "$page1",
+        ),
+        event(
+            "$comment",
+            "!wiki:hs",
+            "@alice:hs",
+            "m.room.message",
+            None,
+            json!({"msgtype": "m.text", "body": "Validé en comité.",
+                "m.relates_to": {"rel_type": "m.thread", "event_id": "$page2"}}),
+        ),
+    ];
+    vec![first, second]
+}
+
+/// What a schema-7 index held of [`corpus`] (before the likes table and the rooms of jobs), as
+/// Parvis wrote it then: every row of every table but the migrations' own, on each backend.
+const SQLITE_AT_SCHEMA_7: &str = include_str!("fixtures/schema_7_corpus.sqlite.sql");
+const POSTGRES_AT_SCHEMA_7: &str = include_str!("fixtures/schema_7_corpus.postgres.sql");
+
+async fn projected_digest<S: IndexStore>(store: S) -> String {
+    for batch in corpus() {
+        store.ingest(&identity(), &batch).await.unwrap();
+    }
+    store.digest().await.unwrap()
+}
+
+/// An index written at schema 7, migrated, is the index a fresh projection of the same events
+/// makes: no row lost or changed by the migrations since.
+#[tokio::test]
+async fn sqlite_index_at_schema_7_migrates_to_a_fresh_projection() {
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = format!("sqlite://{}", dir.path().join("fresh.db").display());
+    let fresh = projected_digest(SqliteIndex::connect(&fresh, 2).await.unwrap()).await;
+    let url = format!("sqlite://{}", dir.path().join("old.db").display());
+    sqlite_index_at(&url, 7, SQLITE_AT_SCHEMA_7).await;
+    let migrated = SqliteIndex::connect(&url, 2).await.unwrap();
+    assert_eq!(migrated.digest().await.unwrap(), fresh);
+}
+
+#[tokio::test]
+async fn postgres_index_at_schema_7_migrates_to_a_fresh_projection() {
+    let Some((fresh_url, _fresh)) = fresh_postgres().await else {
+        return;
+    };
+    let fresh = projected_digest(PostgresIndex::connect(&fresh_url, 2).await.unwrap()).await;
+    let Some((url, _old)) = fresh_postgres().await else {
+        return;
+    };
+    postgres_index_at(&url, 7, POSTGRES_AT_SCHEMA_7).await;
+    let migrated = PostgresIndex::connect(&url, 2).await.unwrap();
+    assert_eq!(migrated.digest().await.unwrap(), fresh);
+}
