@@ -297,6 +297,7 @@ struct Pending {
     comments: Vec<CommentRow>,
     memberships: Vec<(String, String, String)>,
     jobs: Vec<Job>,
+    skipped: Vec<SkippedEvent>,
 }
 
 impl Pending {
@@ -319,6 +320,8 @@ impl Pending {
                 self.jobs.push(job);
                 return Ok(1);
             }
+            // Kept for the operator; written with the batch, in any order.
+            IndexChange::Skip(skipped) => self.skipped.push(skipped),
             other => return Err(Box::new(other)),
         }
         Ok(0)
@@ -702,6 +705,19 @@ macro_rules! index_store {
                     let mut query = QueryBuilder::<$db>::new("INSERT INTO jobs (payload, room_id, attempts, not_before) ");
                     query.push_values(&payloads, |mut values, (payload, room)| {
                         values.push_bind(payload).push_bind(*room).push_bind(0i64).push_bind(now);
+                    });
+                    query.build().execute(&mut **tx).await?;
+                }
+                for chunk in pending.skipped.chunks(ROWS_PER_STATEMENT) {
+                    let mut query = QueryBuilder::<$db>::new("INSERT INTO skipped_events (event_id, room_id, cause, reason, skipped_at) ");
+                    query.push_values(chunk, |mut values, skipped| {
+                        values
+                            .push_bind(skipped.event_id.as_deref())
+                            .push_bind(skipped.room_id.as_deref())
+                            .push_bind(skipped.cause.as_str())
+                            // The reason may quote the event: no NUL, and a bounded length.
+                            .push_bind(bounded_reason(&skipped.reason))
+                            .push_bind(now);
                     });
                     query.build().execute(&mut **tx).await?;
                 }
