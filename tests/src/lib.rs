@@ -76,13 +76,33 @@ pub fn cache_dir() -> PathBuf {
         })
 }
 
-/// A free TCP port on 127.0.0.1 (bound then released).
+/// A free TCP port on 127.0.0.1 (bound then released), for a server a test starts.
+///
+/// It is drawn from 20000–32767, below Linux's ephemeral range (32768–60999): a port the kernel
+/// hands out meanwhile — a proxy bound to port 0, an outgoing connection — can never take it
+/// before its server listens. No port is handed out twice by one test process.
 pub fn free_port() -> Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(io("finding a free port"))?;
-    Ok(listener
-        .local_addr()
-        .map_err(io("finding a free port"))?
-        .port())
+    static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut handed_out = HANDED_OUT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    for _ in 0..2000 {
+        let random = u16::from_le_bytes([
+            uuid::Uuid::new_v4().as_bytes()[0],
+            uuid::Uuid::new_v4().as_bytes()[1],
+        ]);
+        let port = 20000 + random % 12768;
+        if handed_out.contains(&port) {
+            continue;
+        }
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            handed_out.push(port);
+            return Ok(port);
+        }
+    }
+    Err(HarnessError::Other(
+        "no free port in 20000-32767".to_owned(),
+    ))
 }
 
 /// Polls `check` every 200 ms until it returns `Some`, or fails after `timeout`.
