@@ -559,10 +559,8 @@ pub fn plan_transaction(
         let before = changes.len();
         let planned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             plan_event(identity, &mut context, event, &mut changes);
-        }));
-        if planned.is_ok() {
             bound_jobs(&mut context, event, &mut changes, before);
-        }
+        }));
         if let Err(panic) = planned {
             changes.truncate(before);
             let reason = panic
@@ -590,23 +588,23 @@ fn bound_jobs(
     from: usize,
 ) {
     let mut dropped = 0;
-    let mut index = from;
-    while index < changes.len() {
-        let room = match &changes[index] {
-            IndexChange::Enqueue(job) if job.is_bounded() => job.room_id().map(ToOwned::to_owned),
-            _ => None,
+    let mut planned = changes.split_off(from);
+    planned.retain(|change| {
+        let IndexChange::Enqueue(job) = change else {
+            return true;
         };
-        if let Some(room) = room {
-            let waiting = context.waiting_jobs.entry(room).or_default();
-            if *waiting >= MAX_WAITING_JOBS_PER_ROOM {
-                changes.remove(index);
-                dropped += 1;
-                continue;
-            }
-            *waiting += 1;
+        let Some(room) = job.room_id().filter(|_| job.is_bounded()) else {
+            return true;
+        };
+        let waiting = context.waiting_jobs.entry(room.to_owned()).or_default();
+        if *waiting >= MAX_WAITING_JOBS_PER_ROOM {
+            dropped += 1;
+            return false;
         }
-        index += 1;
-    }
+        *waiting += 1;
+        true
+    });
+    changes.append(&mut planned);
     if dropped > 0 {
         changes.push(IndexChange::Skip(SkippedEvent {
             event_id: Some(event.event_id.to_string()),

@@ -10,7 +10,7 @@ use std::{
 };
 
 use parvis_config::Config;
-use ruma::{OwnedRoomId, api::client::membership::joined_rooms};
+use ruma::OwnedRoomId;
 
 use crate::{
     bot::{Bot, JobError},
@@ -49,6 +49,12 @@ pub enum RebuildError {
     },
 }
 
+impl From<crate::store::StoreError> for RebuildError {
+    fn from(error: crate::store::StoreError) -> Self {
+        Self::Job(error.into())
+    }
+}
+
 /// Rebuilds the configured index from the homeserver beside the old one, and puts it in its
 /// place once every room is in. Returns how many rooms were indexed. Parvis must not be
 /// serving this index meanwhile.
@@ -76,16 +82,11 @@ pub async fn rebuild_beside(config: Config) -> Result<usize, RebuildError> {
             }
         }
         None => {
-            let store = |error: crate::store::StoreError| RebuildError::Job(error.into());
-            PostgresIndex::empty_schema(&live, REBUILDING_SCHEMA)
-                .await
-                .map_err(store)?;
+            PostgresIndex::empty_schema(&live, REBUILDING_SCHEMA).await?;
             building.database.url = PostgresIndex::url_in_schema(&live, REBUILDING_SCHEMA);
             match rebuild_into(building).await {
                 Ok(rooms) => {
-                    PostgresIndex::adopt_schema(&live, REBUILDING_SCHEMA)
-                        .await
-                        .map_err(store)?;
+                    PostgresIndex::adopt_schema(&live, REBUILDING_SCHEMA).await?;
                     Ok(rooms)
                 }
                 Err(error) => {
@@ -143,16 +144,9 @@ impl ProgressLine {
     }
 }
 
-/// Empties the index and rebuilds it from the current state of every room the bot is joined
+/// Builds the (new, empty) `index` from the current state of every room the bot is joined
 /// to. Returns how many rooms were indexed; fails if any room could not be.
 pub async fn rebuild_index(bot: &Bot, index: &Index) -> Result<usize, RebuildError> {
-    // Ask the homeserver first: if it is down, the existing index is left as it was.
-    bot.intents()
-        .bot()
-        .send(joined_rooms::v3::Request::new())
-        .await
-        .map_err(JobError::from)?;
-    index.clear().await.map_err(JobError::from)?;
     let mut progress = None;
     let reconciled = bot
         .reconcile_all(|done, total| {
@@ -172,7 +166,7 @@ pub async fn rebuild_index(bot: &Bot, index: &Index) -> Result<usize, RebuildErr
     // rebuilt when they are too.
     let mut words: Option<ProgressLine> = None;
     loop {
-        let waiting = index.search_backlog().await.map_err(JobError::from)?;
+        let waiting = index.search_backlog().await?;
         let waiting = usize::try_from(waiting).unwrap_or(usize::MAX);
         if waiting > 0 || words.is_some() {
             let line = words

@@ -56,6 +56,25 @@ fn page(id: &str, sender: &str) -> RoomEvent {
     )
 }
 
+/// The bot joining [`ROOM`].
+fn bot_joins() -> RoomEvent {
+    event(
+        "$j",
+        BOT,
+        "m.room.member",
+        Some(BOT),
+        json!({"membership": "join"}),
+    )
+}
+
+/// What the bot joining a room someone else made plans: its state is fetched.
+const JOINING_SOMEONE_ELSES_ROOM: &[&str] = &[
+    "job reconcile",
+    "track",
+    "member @parvis:hs join",
+    "state m.room.member",
+];
+
 /// What the index knows before the batch.
 #[derive(Clone, Copy)]
 enum Known {
@@ -169,19 +188,8 @@ fn cases() -> Vec<Case> {
             name: "joining someone else's room fetches its state",
             known: Known::Nothing,
             prepare: nothing,
-            events: vec![event(
-                "$j",
-                BOT,
-                "m.room.member",
-                Some(BOT),
-                json!({"membership": "join"}),
-            )],
-            expected: &[
-                "job reconcile",
-                "track",
-                "member @parvis:hs join",
-                "state m.room.member",
-            ],
+            events: vec![bot_joins()],
+            expected: JOINING_SOMEONE_ELSES_ROOM,
         },
         Case {
             name: "the bot's own reconcile of a room it joins is queued, however full the queue",
@@ -191,19 +199,8 @@ fn cases() -> Vec<Case> {
                     .waiting_jobs
                     .insert(owned_room_id!("!wiki:hs"), MAX_WAITING_JOBS_PER_ROOM);
             },
-            events: vec![event(
-                "$j",
-                BOT,
-                "m.room.member",
-                Some(BOT),
-                json!({"membership": "join"}),
-            )],
-            expected: &[
-                "job reconcile",
-                "track",
-                "member @parvis:hs join",
-                "state m.room.member",
-            ],
+            events: vec![bot_joins()],
+            expected: JOINING_SOMEONE_ELSES_ROOM,
         },
         Case {
             name: "a command in a direct chat is a job",

@@ -708,20 +708,7 @@ macro_rules! index_store {
                     });
                     query.build().execute(&mut **tx).await?;
                 }
-                for chunk in pending.skipped.chunks(ROWS_PER_STATEMENT) {
-                    let mut query = QueryBuilder::<$db>::new("INSERT INTO skipped_events (event_id, room_id, cause, reason, skipped_at) ");
-                    query.push_values(chunk, |mut values, skipped| {
-                        values
-                            .push_bind(skipped.event_id.as_deref())
-                            .push_bind(skipped.room_id.as_deref())
-                            .push_bind(skipped.cause.as_str())
-                            // The reason may quote the event: no NUL, and a bounded length.
-                            .push_bind(bounded_reason(&skipped.reason))
-                            .push_bind(now);
-                    });
-                    query.build().execute(&mut **tx).await?;
-                }
-                Ok(())
+                Self::insert_skipped(tx, &pending.skipped).await
             }
 
             async fn flush_publications(tx: &mut sqlx::Transaction<'_, $db>, rows: Vec<PublicationRow>) -> Result<()> {
@@ -947,7 +934,6 @@ macro_rules! index_store {
                             .execute(&mut **tx)
                             .await?;
                     }
-                    IndexChange::Skip(skipped) => Self::insert_skipped(&mut **tx, &skipped).await?,
                     // Batched by `apply`; one arriving here alone goes through the same path.
                     batched => return Self::flush_one(tx, batched).await,
                 }
@@ -969,16 +955,21 @@ macro_rules! index_store {
                 query
             }
 
-            async fn insert_skipped<'e, E: sqlx::Executor<'e, Database = $db>>(executor: E, skipped: &SkippedEvent) -> Result<()> {
-                sqlx::query("INSERT INTO skipped_events (event_id, room_id, cause, reason, skipped_at) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(skipped.event_id.as_deref())
-                    .bind(skipped.room_id.as_deref())
-                    .bind(skipped.cause.as_str())
-                    // The reason may quote the event: no NUL, and a bounded length.
-                    .bind(bounded_reason(&skipped.reason))
-                    .bind(now_ms())
-                    .execute(executor)
-                    .await?;
+            async fn insert_skipped(tx: &mut sqlx::Transaction<'_, $db>, skipped: &[SkippedEvent]) -> Result<()> {
+                let now = now_ms();
+                for chunk in skipped.chunks(ROWS_PER_STATEMENT) {
+                    let mut query = QueryBuilder::<$db>::new("INSERT INTO skipped_events (event_id, room_id, cause, reason, skipped_at) ");
+                    query.push_values(chunk, |mut values, skipped| {
+                        values
+                            .push_bind(skipped.event_id.as_deref())
+                            .push_bind(skipped.room_id.as_deref())
+                            .push_bind(skipped.cause.as_str())
+                            // The reason may quote the event: no NUL, and a bounded length.
+                            .push_bind(bounded_reason(&skipped.reason))
+                            .push_bind(now);
+                    });
+                    query.build().execute(&mut **tx).await?;
+                }
                 Ok(())
             }
 
@@ -1559,9 +1550,9 @@ macro_rules! index_store {
             }
 
             async fn record_skipped(&self, skipped: &[SkippedEvent]) -> Result<()> {
-                for event in skipped {
-                    Self::insert_skipped(&self.pool, event).await?;
-                }
+                let mut tx = self.pool.begin().await?;
+                Self::insert_skipped(&mut tx, skipped).await?;
+                tx.commit().await?;
                 Ok(())
             }
 
