@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::{Stack, TestUser, http_client, wait_for};
 
@@ -96,4 +96,31 @@ pub async fn jobs_done(stack: &Stack) -> bool {
         .text()
         .await
         .is_ok_and(|text| text.lines().any(|line| line == "parvis_jobs_waiting 0"))
+}
+
+/// Has Parvis create "Projet Alpha" for `owner` with `tools`, as an operator does with the
+/// admin token (`POST /api/v1/communities`); returns its answer: `space_id` and `rooms`.
+pub async fn create_community(stack: &Stack, owner: &TestUser, tools: &[&str]) -> Value {
+    let response = http_client()
+        .post(format!("{}/api/v1/communities", stack.parvis.url()))
+        .bearer_auth(&stack.parvis.tokens().admin_token)
+        .json(&json!({"name": "Projet Alpha", "owner": owner.user_id(), "tools": tools}))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("creating a community: {e}"));
+    assert_eq!(response.status(), 201);
+    response
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("reading the created community: {e}"))
+}
+
+/// The room for `purpose` among the rooms of a created community.
+pub fn room_of(created: &Value, purpose: &str) -> String {
+    created["rooms"]
+        .as_array()
+        .and_then(|rooms| rooms.iter().find(|room| room[0] == purpose))
+        .and_then(|room| room[1].as_str())
+        .unwrap_or_else(|| panic!("no {purpose} room in {created}"))
+        .to_owned()
 }

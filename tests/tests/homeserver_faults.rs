@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use parvis_tests::{
     Database, Fault, FaultyHomeserver, Stack, TestUser,
-    api::{api, jobs_done, settled_digest, wait_api},
+    api::{api, create_community, jobs_done, room_of, settled_digest, wait_api},
     http_client, wait_for,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -27,26 +27,8 @@ struct Community {
 }
 
 async fn community_with_a_page_and_a_post(stack: &Stack, owner: &TestUser) -> Community {
-    let response = http_client()
-        .post(format!("{}/api/v1/communities", stack.parvis.url()))
-        .bearer_auth(&stack.parvis.tokens().admin_token)
-        .json(&json!({"name": "Projet Alpha", "owner": owner.user_id(), "tools": ["wiki", "blog"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let created: Value = response.json().await.unwrap();
-    let room = |purpose: &str| {
-        created["rooms"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|room| room[0] == purpose)
-            .unwrap()[1]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let created = create_community(stack, owner, &["wiki", "blog"]).await;
+    let room = |purpose: &str| room_of(&created, purpose);
     let space = created["space_id"].as_str().unwrap().to_owned();
     owner.join(&space).await.unwrap();
     for purpose in ["home", "discussion", "wiki", "blog"] {
@@ -79,6 +61,15 @@ async fn community_with_a_page_and_a_post(stack: &Stack, owner: &TestUser) -> Co
         page: page["id"].as_str().unwrap().to_owned(),
         post: post["id"].as_str().unwrap().to_owned(),
     }
+}
+
+/// A proxy in front of the stack's Synapse that cannot serve the state of `room`.
+async fn homeserver_failing_state_of(stack: &Stack, room: &str) -> FaultyHomeserver {
+    let homeserver = FaultyHomeserver::start(&stack.synapse.base_url())
+        .await
+        .unwrap();
+    homeserver.inject(Fault::on("GET", &format!("/rooms/{room}/state")));
+    homeserver
 }
 
 /// The IDs of the objects `GET path` lists, as `user`; empty when it does not answer 200.
@@ -118,13 +109,7 @@ async fn a_rebuild_failing_half_way_keeps_the_old_index(database: Database) {
     stack.parvis.stop().await;
 
     // The homeserver cannot serve the blog room's state during the rebuild.
-    let homeserver = FaultyHomeserver::start(&stack.synapse.base_url())
-        .await
-        .unwrap();
-    homeserver.inject(Fault::on(
-        "GET",
-        &format!("/rooms/{}/state", community.blog),
-    ));
+    let homeserver = homeserver_failing_state_of(&stack, &community.blog).await;
     stack
         .parvis
         .set_env("PARVIS__HOMESERVER__URL", homeserver.url());
@@ -167,13 +152,7 @@ async fn reconcile_goes_on_past_a_room_the_homeserver_cannot_serve() {
 
     // Parvis starts on an empty index, which its first reconcile fills from the homeserver,
     // while the homeserver cannot serve the blog room.
-    let homeserver = FaultyHomeserver::start(&stack.synapse.base_url())
-        .await
-        .unwrap();
-    homeserver.inject(Fault::on(
-        "GET",
-        &format!("/rooms/{}/state", community.blog),
-    ));
+    let homeserver = homeserver_failing_state_of(&stack, &community.blog).await;
     let fresh = stack.scratch_sqlite_url("fresh");
     for (name, value) in [
         ("PARVIS__HOMESERVER__URL", homeserver.url()),

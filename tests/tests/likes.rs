@@ -9,25 +9,11 @@ use std::time::Duration;
 
 use parvis_tests::{
     Database, Stack, TestUser,
-    api::{api, settled_digest, wait_api},
-    http_client,
+    api::{api, create_community, room_of, settled_digest, wait_api},
 };
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
-
-/// The room of `purpose` among a created community's rooms.
-fn room_of(created: &Value, purpose: &str) -> String {
-    created["rooms"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|room| room[0] == purpose)
-        .unwrap()[1]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
 
 /// The bot's notice about the revision `event_id`, as Element users see it.
 async fn notice_about(stack: &Stack, user: &TestUser, room: &str, event_id: &str) -> String {
@@ -65,15 +51,7 @@ async fn likes_from_element_and_the_web_app(database: Database) {
     let mut stack = Stack::start(database).await.unwrap();
     let alice = stack.register_user("alice").await.unwrap();
     let bob = stack.register_user("bob").await.unwrap();
-    let response = http_client()
-        .post(format!("{}/api/v1/communities", stack.parvis.url()))
-        .bearer_auth(&stack.parvis.tokens().admin_token)
-        .json(&json!({"name": "Projet Alpha", "owner": alice.user_id(), "tools": ["wiki", "blog"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let created: Value = response.json().await.unwrap();
+    let created = create_community(&stack, &alice, &["wiki", "blog"]).await;
     let space = created["space_id"].as_str().unwrap().to_owned();
     let (wiki, blog) = (room_of(&created, "wiki"), room_of(&created, "blog"));
     alice.join(&space).await.unwrap();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use parvis_tests::{
     Database, Stack, TestUser,
-    api::{api, settled_digest, wait_api},
+    api::{api, create_community, room_of, settled_digest, wait_api},
     http_client, wait_for,
 };
 use serde_json::{Value, json};
@@ -16,25 +16,9 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 /// A community with a wiki, a blog and a FAQ, owned by `alice`, who has joined every room.
 /// Returns (space, wiki room, all rooms).
 async fn community(stack: &Stack, alice: &TestUser) -> (String, String, Vec<String>) {
-    let response = http_client()
-        .post(format!("{}/api/v1/communities", stack.parvis.url()))
-        .bearer_auth(&stack.parvis.tokens().admin_token)
-        .json(&json!({"name": "Projet Alpha", "owner": alice.user_id(), "tools": ["wiki", "blog", "faq"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let created: Value = response.json().await.unwrap();
+    let created = create_community(stack, alice, &["wiki", "blog", "faq"]).await;
     let space = created["space_id"].as_str().unwrap().to_owned();
-    let wiki = created["rooms"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|room| room[0] == "wiki")
-        .unwrap()[1]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let wiki = room_of(&created, "wiki");
     alice.join(&space).await.unwrap();
     let rooms: Vec<String> = created["rooms"]
         .as_array()
