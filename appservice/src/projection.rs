@@ -895,8 +895,7 @@ pub fn derived_changes(
 }
 
 /// What a room's current state, as the homeserver gives it, changes in what the index holds of
-/// it. A reconcile writes nothing for a room where it changes nothing, and reads the history
-/// (earlier revisions, comments, relations) only of the state events the index did not hold.
+/// it. A reconcile does not rewrite a room where it changes nothing.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct StateChanges {
     /// The state events the index does not hold as they are now (new, or redacted since).

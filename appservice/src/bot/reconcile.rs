@@ -82,37 +82,38 @@ impl Bot {
             ))));
         }
         // A room whose state the index holds as it is (most rooms, on a periodic reconcile)
-        // is left alone: nothing rewritten, no history read again.
+        // is not rewritten. Its history is read again all the same: the homeserver may have
+        // lost timeline events (a notice, a comment, a reaction) that no state tells of, and
+        // what is read is only written when new.
         let indexed = self.index.room_state(room_id).await?;
         let changes = StateChanges::between(&indexed, room_id, &events);
-        if changes.is_empty() {
-            return Ok(());
+        let rewritten = !changes.is_empty();
+        if rewritten {
+            tracing::debug!(%room_id, changed = changes.changed.len(), removed = changes.removed, "room state differs from the index");
+            self.index
+                .apply_snapshot(&self.identity, &room_id.to_owned(), &events)
+                .await?;
         }
-        tracing::debug!(%room_id, changed = ?changes.changed, removed = changes.removed, "room state differs from the index");
-        self.index
-            .apply_snapshot(&self.identity, &room_id.to_owned(), &events)
-            .await?;
         // The current state holds each object's latest revision; its earlier ones are in the
-        // room's history, linked by `replaces_state`. The history of a revision the index
-        // held already was read when it came.
+        // room's history, linked by `replaces_state`.
         let created_by_parvis = events
             .iter()
             .any(|event| event.event_type == "m.room.create" && event.sender == self.identity.bot);
         if created_by_parvis {
             for event in &events {
                 if let Some(revision) = RevisionRow::from_event(event) {
-                    if changes.changed.contains(&event.event_id) {
-                        self.fetch_revision_history(room_id, event.unsigned.replaces_state.clone())
-                            .await?;
-                        self.fetch_comments(room_id, &revision).await?;
-                        self.fetch_tool_relations(room_id, &revision).await?;
-                    }
-                    // A rebuild runs no job queue: read media bodies now.
-                    if let Some(url) = revision
-                        .content
-                        .get("body_media")
-                        .and_then(|m| m.get("url"))
-                        .and_then(|u| u.as_str())
+                    self.fetch_revision_history(room_id, event.unsigned.replaces_state.clone())
+                        .await?;
+                    self.fetch_comments(room_id, &revision).await?;
+                    self.fetch_tool_relations(room_id, &revision).await?;
+                    // The snapshot rewrote the publication rows, bodies read from the media
+                    // repository aside: read them again (a rebuild runs no job queue).
+                    if rewritten
+                        && let Some(url) = revision
+                            .content
+                            .get("body_media")
+                            .and_then(|m| m.get("url"))
+                            .and_then(|u| u.as_str())
                     {
                         self.fetch_body(
                             room_id,
