@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_main};
 use parvis::{
+    indexer::Indexer,
     ingest::room_events,
     projection::Identity,
     store::{Index, IndexStore},

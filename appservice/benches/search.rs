@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_main};
 use parvis::{
+    indexer::Indexer,
     ingest::room_events,
     projection::Identity,
     store::{Index, IndexStore, SearchQuery},

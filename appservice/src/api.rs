@@ -38,7 +38,7 @@ use crate::{
 };
 use crate::{
     permission::{RoomPowers, check_member},
-    publishing::publication::PublicationKind,
+    publishing::{index::PublicationIndex, publication::PublicationKind},
 };
 
 /// How long a verified access token is trusted before it is checked again with the homeserver.
@@ -414,7 +414,7 @@ async fn community_overview(
             continue;
         }
         for kind in PublicationKind::ALL {
-            for item in state.index.publications(room_id.as_str(), kind).await? {
+            for item in state.index.publications(room_id, kind).await? {
                 if item.status == "published" || item.author == user.user_id.as_str() {
                     activity.push(CommunityActivity {
                         kind: item.kind(),

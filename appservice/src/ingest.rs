@@ -16,9 +16,10 @@ use ruma::{
 use tokio::sync::Notify;
 
 use crate::{
+    indexer::{Indexer, IngestReport},
     metrics::Metrics,
     projection::{Identity, Job, RoomEvent, SkipCause, SkippedEvent},
-    store::{Index, IndexStore, IngestReport},
+    store::{Index, IndexStore},
 };
 
 /// Receives the homeserver's transactions.

@@ -4,7 +4,7 @@
 //! * pure domain modules — [`events`] (custom event types), [`command`] (bot commands),
 //!   [`community`] (rooms, roles, power levels), [`projection`] (events → index changes);
 //! * the index storage — [`store`] (SQLite or PostgreSQL behind one trait);
-//! * drivers — [`ingest`] (transactions in), [`bot`] (queued work: commands, joins, reconciles),
+//! * drivers — [`indexer`] (the planner over a write of the store), [`ingest`] (transactions in), [`bot`] (queued work: commands, joins, reconciles),
 //!   [`rebuild`] (the index from the homeserver), [`api`] (REST), [`server`] (wiring), [`cli`].
 
 pub mod api;
@@ -14,6 +14,9 @@ pub mod command;
 pub mod community;
 pub mod encrypted_state;
 pub mod events;
+#[cfg(test)]
+pub(crate) mod fake_homeserver;
+pub mod indexer;
 pub mod ingest;
 pub mod limits;
 pub mod metrics;

@@ -272,7 +272,7 @@ pub enum Job {
         /// Its ID.
         object_id: String,
         /// The revision whose body this is (a newer one makes the job moot).
-        event_id: String,
+        event_id: OwnedEventId,
         /// `mxc://` URI of the body.
         url: String,
     },
@@ -869,7 +869,7 @@ pub fn derived_changes(
                             room_id: row.room_id.clone(),
                             kind: publication.kind().as_str().to_owned(),
                             object_id: publication.object_id.clone(),
-                            event_id: publication.event_id.clone(),
+                            event_id: row.event_id.clone(),
                             url: url.clone(),
                         }));
                     }

@@ -306,12 +306,14 @@ const DRIVERS: &[&str] = &[
     "server",
     "store",
     "ingest",
+    "indexer",
     "rebuild",
     "web",
     "cli",
     "permission",
     "encrypted_state",
     "publishing::api",
+    "publishing::index",
     "tools::likes::api",
 ];
 

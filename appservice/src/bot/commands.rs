@@ -22,7 +22,7 @@ impl Bot {
         room_id: &OwnedRoomId,
         event_id: &OwnedEventId,
     ) -> Result<Option<String>, JobError> {
-        let Some(revision) = self.index.revision(event_id.as_str()).await? else {
+        let Some(revision) = self.index.revision(event_id).await? else {
             return Ok(None);
         };
         let kind = revision.kind;
@@ -203,7 +203,7 @@ impl Bot {
             .to_owned();
         let pages = self
             .index
-            .publications(wiki.as_str(), PublicationKind::WikiPage)
+            .publications(wiki, PublicationKind::WikiPage)
             .await?;
         if pages
             .iter()
@@ -280,13 +280,14 @@ impl Bot {
             let Some(kind) = PublicationKind::parse(&hit.kind) else {
                 continue;
             };
-            if !readable {
+            // Readable, so its room ID is valid.
+            let (true, Ok(hit_room)) = (readable, <&RoomId>::try_from(hit.room_id.as_str())) else {
                 continue;
-            }
+            };
             // A draft is its author's only, even when the author asks.
             let published = self
                 .index
-                .publication(&hit.room_id, kind, &hit.object_id)
+                .publication(hit_room, kind, &hit.object_id)
                 .await?
                 .is_some_and(|item| item.status == "published");
             if published {

@@ -10,6 +10,8 @@ mod communities;
 mod decrypt;
 mod reconcile;
 mod sender;
+#[cfg(test)]
+mod tests;
 
 pub use self::reconcile::Reconciled;
 use self::sender::derived_txn_id;
@@ -23,7 +25,7 @@ use std::{
 use parvis_e2ee::{BotCrypto, CryptoError, EncryptedEvent, Undecryptable};
 use parvis_homeserver_bridge::{ClientError, Intents};
 use ruma::{
-    OwnedEventId, OwnedRoomId, OwnedServerName, OwnedTransactionId, OwnedUserId, RoomId,
+    EventId, OwnedEventId, OwnedRoomId, OwnedServerName, OwnedTransactionId, OwnedUserId, RoomId,
     RoomVersionId,
     api::client::{
         alias::get_alias,
@@ -52,10 +54,11 @@ use crate::{
     command::{self, Command, CreateCommunity},
     community::{CommunityBlueprint, RoomVersionFacts},
     events::{MediaBody, RevisionNoticeEventContent, RoomPurpose},
+    indexer::Indexer,
     limits::{Admission, CommandLimits, InvitePolicy, may_create_community},
     permission::check_writer,
     projection::{CommentRow, Identity, Job, RevisionRow, StateChanges},
-    publishing::publication::PublicationKind,
+    publishing::{index::PublicationIndex, publication::PublicationKind},
     store::SearchQuery,
     store::{Index, IndexStore, StoreError, now_ms},
     tools::wiki::WikiPageEventContent,

@@ -119,7 +119,7 @@ impl Bot {
                             room_id,
                             revision.kind.as_str(),
                             &revision.object_id,
-                            &revision.event_id,
+                            &event.event_id,
                             url,
                         )
                         .await?;
@@ -184,7 +184,7 @@ impl Bot {
         room_id: &RoomId,
         kind: &str,
         object_id: &str,
-        event_id: &str,
+        event_id: &EventId,
         url: &str,
     ) -> Result<(), JobError> {
         let Some(kind) = PublicationKind::parse(kind) else {
@@ -192,10 +192,10 @@ impl Bot {
         };
         let Some(revision) = self
             .index
-            .revisions(room_id.as_str(), kind, object_id)
+            .revisions(room_id, kind, object_id)
             .await?
             .into_iter()
-            .find(|r| r.event_id == event_id)
+            .find(|r| r.event_id == event_id.as_str())
         else {
             return Ok(());
         };
@@ -212,7 +212,7 @@ impl Bot {
             return Ok(());
         };
         self.index
-            .set_publication_body(room_id.as_str(), kind, object_id, event_id, &body)
+            .set_publication_body(room_id, kind, object_id, event_id, &body)
             .await?;
         Ok(())
     }
@@ -225,7 +225,7 @@ impl Bot {
     ) -> Result<(), JobError> {
         let revisions = self
             .index
-            .revisions(room_id.as_str(), revision.kind, &revision.object_id)
+            .revisions(room_id, revision.kind, &revision.object_id)
             .await?;
         let mut comments = Vec::new();
         for root in revisions {
@@ -260,7 +260,7 @@ impl Bot {
         }
         let mut roots: Vec<(OwnedEventId, bool)> = self
             .index
-            .revisions(room_id.as_str(), revision.kind, &revision.object_id)
+            .revisions(room_id, revision.kind, &revision.object_id)
             .await?
             .into_iter()
             .filter_map(|root| OwnedEventId::try_from(root.event_id).ok())
@@ -365,7 +365,7 @@ impl Bot {
     ) -> Result<(), JobError> {
         let mut revisions = Vec::new();
         while let Some(event_id) = previous.take() {
-            if self.index.has_revision(event_id.as_str()).await? {
+            if self.index.has_revision(&event_id).await? {
                 break;
             }
             let request = get_room_event::v3::Request::new(room_id.to_owned(), event_id.clone());

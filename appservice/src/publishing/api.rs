@@ -29,6 +29,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     diff::{DiffLine, diff_lines},
+    index::PublicationIndex,
     publication::{
         PublicationChange, PublicationJson, PublicationKind, PublicationRow, PublishingEvent,
         publication_change,
@@ -212,7 +213,7 @@ async fn list(
     let (kind, purpose) = tool_kind(&tool)?;
     let room = tool_room(&state, &space, purpose).await?;
     require_member(&state, &room, &user.user_id).await?;
-    let mut items = state.index.publications(room.as_str(), kind).await?;
+    let mut items = state.index.publications(&room, kind).await?;
     items.retain(|item| item.status == "published" || item.author == user.user_id.as_str());
     for item in &mut items {
         item.body.clear();
@@ -235,7 +236,7 @@ pub(crate) async fn load_readable(
     require_member(state, &room, user).await?;
     let item = state
         .index
-        .publication(room.as_str(), kind, id)
+        .publication(&room, kind, id)
         .await?
         .filter(|item| item.status == "published" || item.author == user.as_str())
         .ok_or_else(|| {
@@ -250,7 +251,7 @@ async fn render_body(state: &ApiState, space: &str, body: &str) -> Result<Render
     if let Ok(wiki) = tool_room(state, space, RoomPurpose::Wiki).await {
         for page in state
             .index
-            .publications(wiki.as_str(), PublicationKind::WikiPage)
+            .publications(&wiki, PublicationKind::WikiPage)
             .await?
         {
             targets.insert(render::slugify(&page.title), page.object_id.clone());
@@ -282,13 +283,10 @@ async fn read(
 ) -> Result<Json<PublicationView>, ApiError> {
     let (room, _, publication) = load_readable(&state, &space, &tool, &id, &user.user_id).await?;
     let html = render_body(&state, &space, &publication.body).await?.html;
-    let mut backlinks = state
-        .index
-        .backlinks(room.as_str(), &publication.slug)
-        .await?;
+    let mut backlinks = state.index.backlinks(&room, &publication.slug).await?;
     let title_slug = render::slugify(&publication.title);
     if title_slug != publication.slug {
-        backlinks.extend(state.index.backlinks(room.as_str(), &title_slug).await?);
+        backlinks.extend(state.index.backlinks(&room, &title_slug).await?);
     }
     backlinks.sort();
     backlinks.dedup();
@@ -442,7 +440,7 @@ async fn write(
         .into());
     }
     if kind == PublicationKind::WikiPage {
-        let taken = state.index.publications(room.as_str(), kind).await?;
+        let taken = state.index.publications(&room, kind).await?;
         if let Some(other) = taken
             .iter()
             .find(|page| page.slug == row.slug && page.object_id != id)
@@ -575,7 +573,7 @@ async fn revisions(
     ApiPath((space, tool, id)): ApiPath<(String, String, String)>,
 ) -> Result<Json<Vec<RevisionView>>, ApiError> {
     let (room, kind, _) = load_readable(&state, &space, &tool, &id, &user.user_id).await?;
-    let rows = state.index.revisions(room.as_str(), kind, &id).await?;
+    let rows = state.index.revisions(&room, kind, &id).await?;
     Ok(Json(rows.into_iter().map(RevisionView::from).collect()))
 }
 
@@ -610,7 +608,7 @@ async fn diff(
     ApiQuery(query): ApiQuery<DiffQuery>,
 ) -> Result<Json<Vec<DiffLine>>, ApiError> {
     let (room, kind, _) = load_readable(&state, &space, &tool, &id, &user.user_id).await?;
-    let rows = state.index.revisions(room.as_str(), kind, &id).await?;
+    let rows = state.index.revisions(&room, kind, &id).await?;
     let mut bodies = Vec::with_capacity(2);
     for event_id in [&query.from, &query.to] {
         let revision = rows
@@ -674,7 +672,7 @@ async fn restore(
 ) -> Result<Json<Value>, ApiError> {
     let (room, kind, _) = load_readable(&state, &space, &tool, &id, &user.user_id).await?;
     let (_, purpose) = tool_kind(&tool)?;
-    let rows = state.index.revisions(room.as_str(), kind, &id).await?;
+    let rows = state.index.revisions(&room, kind, &id).await?;
     let revision = rows
         .into_iter()
         .find(|row| row.event_id == body.event_id)
@@ -713,7 +711,7 @@ async fn comments(
     ApiPath((space, tool, id)): ApiPath<(String, String, String)>,
 ) -> Result<Json<Vec<CommentRow>>, ApiError> {
     let (room, kind, _) = load_readable(&state, &space, &tool, &id, &user.user_id).await?;
-    Ok(Json(state.index.comments(room.as_str(), kind, &id).await?))
+    Ok(Json(state.index.comments(&room, kind, &id).await?))
 }
 
 /// Body of a comment.

@@ -2,5 +2,6 @@
 
 pub mod api;
 pub mod diff;
+pub mod index;
 pub mod publication;
 pub mod render;

@@ -451,6 +451,12 @@ fn read_content(
     })
 }
 
+/// Where the index records an object's links from: `kind/object_id` (IDs are unique per kind
+/// only).
+pub fn link_source(kind: PublicationKind, object_id: &str) -> String {
+    format!("{}/{object_id}", kind.as_str())
+}
+
 /// The slugs a body links to, sorted and deduplicated.
 pub fn link_targets(body: &str) -> Vec<String> {
     let mut links: Vec<String> = render::extract_wiki_links(body)

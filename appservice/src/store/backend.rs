@@ -18,7 +18,7 @@ use sqlx::{
 };
 
 use super::{
-    CommunitySummary, IndexStore, IngestReport, QueuedJob, Result, SearchHit, SearchQuery,
+    CommunitySummary, IndexStore, IndexWrite, QueuedJob, Result, SearchHit, SearchQuery,
     StoreError, body_of,
     digest::IndexDigest,
     distinct, now_ms, retry_conflicts,
@@ -26,10 +26,10 @@ use super::{
 };
 use crate::{
     projection::{
-        CommentRow, Identity, IndexChange, Job, JsonObject, ProjectionContext, RevisionRow,
-        RoomEvent, SkipCause, SkippedEvent, StateRow, TrackedRoom, plan_snapshot, plan_transaction,
+        CommentRow, IndexChange, Job, JsonObject, ProjectionContext, RevisionRow, RoomEvent,
+        SkipCause, SkippedEvent, StateRow, TrackedRoom,
     },
-    publishing::publication::{PublicationFields, PublicationKind, PublicationRow},
+    publishing::publication::{PublicationKind, PublicationRow, link_source},
     tools::{SqlValue, TOOLS, ToolWrite},
 };
 
@@ -372,88 +372,6 @@ const DIGESTED_PUBLISHING_TABLES: &[(&str, &str, Option<usize>)] = &[
     ),
 ];
 
-/// A published object with its body: the stored one, or its current revision's content.
-const PUBLICATION: &str = "SELECT p.room_id, p.object_id, p.event_id, p.author, p.title, p.slug, p.body, p.body_media, \
-     p.parent, p.tags, p.category, p.position, p.status, p.updated_at, p.pages, r.content FROM publications p \
-     LEFT JOIN publication_revisions r ON r.event_id = p.event_id";
-
-/// Published objects without their bodies (listings).
-const PUBLICATION_SUMMARIES: &str = "SELECT room_id, object_id, event_id, author, title, slug, CAST(NULL AS TEXT), \
-     body_media, parent, tags, category, position, status, updated_at, pages, CAST(NULL AS TEXT) FROM publications";
-
-/// A publication from the columns of [`PUBLICATION`] or [`PUBLICATION_SUMMARIES`].
-fn publication_from_row<R: Row>(row: &R, kind: PublicationKind) -> Result<PublicationRow>
-where
-    usize: sqlx::ColumnIndex<R>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    let tags = split_list(&row.try_get::<String, _>(9)?);
-    let fields = match kind {
-        PublicationKind::WikiPage => PublicationFields::WikiPage {
-            parent: row.try_get(8)?,
-            tags,
-        },
-        PublicationKind::BlogPost => PublicationFields::BlogPost { tags },
-        PublicationKind::FaqEntry => PublicationFields::FaqEntry {
-            category: row.try_get(10)?,
-            position: row.try_get(11)?,
-        },
-        PublicationKind::Guide => PublicationFields::Guide {
-            pages: split_list(&row.try_get::<String, _>(14)?),
-        },
-    };
-    Ok(PublicationRow {
-        room_id: row.try_get(0)?,
-        object_id: row.try_get(1)?,
-        event_id: row.try_get(2)?,
-        author: row.try_get(3)?,
-        title: row.try_get(4)?,
-        slug: row.try_get(5)?,
-        body: body_of(kind, row.try_get(6)?, row.try_get(15)?)?,
-        body_media: row.try_get(7)?,
-        status: row.try_get(12)?,
-        updated_at: row.try_get(13)?,
-        links: Vec::new(),
-        fields,
-    })
-}
-
-fn split_list(list: &str) -> Vec<String> {
-    list.split(',')
-        .filter(|item| !item.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-/// A revision from `event_id, room_id, kind, object_id, sender, origin_server_ts, replaces, content`.
-fn revision_from_row<R: Row>(row: &R) -> Result<RevisionRow>
-where
-    usize: sqlx::ColumnIndex<R>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    let kind: String = row.try_get(2)?;
-    Ok(RevisionRow {
-        event_id: row.try_get(0)?,
-        room_id: row.try_get(1)?,
-        kind: PublicationKind::parse(&kind)
-            .ok_or_else(|| corrupt(format!("revision kind {kind}")))?,
-        object_id: row.try_get(3)?,
-        sender: row.try_get(4)?,
-        origin_server_ts: row.try_get(5)?,
-        replaces: row.try_get(6)?,
-        content: parse_content(&row.try_get::<String, _>(7)?)?,
-    })
-}
-
-/// Links are recorded by source `kind/object_id`: IDs are only unique per kind.
-fn link_source(kind: PublicationKind, object_id: &str) -> String {
-    format!("{}/{object_id}", kind.as_str())
-}
-
 /// The words of a search, as an FTS5 query: each word quoted (no query syntax from users),
 /// all required.
 fn sqlite_match_query(text: &str) -> String {
@@ -523,7 +441,7 @@ const POSTGRES_SEARCH: &str = concat!(
 );
 
 macro_rules! index_store {
-    ($store:ty, $db:ty, $search_sql:expr, $candidates_sql:expr, $match_query:path, $folds_search:expr) => {
+    ($store:ident, $write:ident, $db:ty, $search_sql:expr, $candidates_sql:expr, $match_query:path, $folds_search:expr) => {
         impl $store {
             async fn load_context(
                 tx: &mut sqlx::Transaction<'_, $db>,
@@ -985,10 +903,20 @@ macro_rules! index_store {
             }
         }
 
-        impl $store {
-            /// One attempt at [`IndexStore::ingest`], in one database transaction.
-            async fn ingest_once(&self, identity: &Identity, events: &[RoomEvent]) -> Result<IngestReport> {
-                let mut tx = self.pool.begin().await?;
+        /// A write transaction on this backend's index.
+        pub struct $write {
+            tx: sqlx::Transaction<'static, $db>,
+            index: $store,
+        }
+
+        impl std::fmt::Debug for $write {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($write)).finish_non_exhaustive()
+            }
+        }
+
+        impl IndexWrite for $write {
+            async fn claim(&mut self, events: &[RoomEvent]) -> Result<Vec<RoomEvent>> {
                 let ids = distinct(events.iter().map(|event| &event.event_id));
                 let now = now_ms();
                 let mut claimed = std::collections::HashSet::new();
@@ -998,54 +926,33 @@ macro_rules! index_store {
                         values.push_bind(*id).push_bind(now);
                     });
                     query.push(" ON CONFLICT (event_id) DO NOTHING RETURNING event_id");
-                    for row in query.build().fetch_all(&mut *tx).await? {
+                    for row in query.build().fetch_all(&mut *self.tx).await? {
                         claimed.insert(row.try_get::<String, _>(0)?);
                     }
                 }
-                let new_events: Vec<RoomEvent> =
-                    events.iter().filter(|event| claimed.remove(event.event_id.as_str())).cloned().collect();
-                if new_events.is_empty() {
-                    tx.rollback().await?;
-                    return Ok(IngestReport::default());
-                }
-                let context = Self::load_context(&mut tx, &new_events).await?;
-                let changes = plan_transaction(identity, context, &new_events);
-                let skipped = changes
-                    .iter()
-                    .filter_map(|change| match change {
-                        IndexChange::Skip(skipped) => Some(skipped.clone()),
-                        _ => None,
-                    })
-                    .collect();
-                let jobs = Self::apply(&mut tx, changes).await?;
-                tx.commit().await?;
-                self.after_write();
-                Ok(IngestReport { new_events: new_events.len(), jobs, skipped })
+                Ok(events.iter().filter(|event| claimed.remove(event.event_id.as_str())).cloned().collect())
             }
 
-            /// One attempt at [`IndexStore::apply_snapshot`], in one database transaction.
-            async fn apply_snapshot_once(&self, identity: &Identity, room_id: &OwnedRoomId, state: &[RoomEvent]) -> Result<()> {
-                // The snapshot's events are not marked processed: when the homeserver delivers
-                // them later (its backlog after a restart), the last one delivered for each key
-                // is the current one and must still be applied.
-                let mut tx = self.pool.begin().await?;
-                Self::apply(&mut tx, plan_snapshot(identity, room_id, state)).await?;
-                tx.commit().await?;
-                self.after_write();
+            async fn context(&mut self, events: &[RoomEvent]) -> Result<ProjectionContext> {
+                $store::load_context(&mut self.tx, events).await
+            }
+
+            async fn apply(&mut self, changes: Vec<IndexChange>) -> Result<usize> {
+                $store::apply(&mut self.tx, changes).await
+            }
+
+            async fn commit(self) -> Result<()> {
+                self.tx.commit().await?;
+                self.index.after_write();
                 Ok(())
             }
         }
 
         impl IndexStore for $store {
-            async fn ingest(&self, identity: &Identity, events: &[RoomEvent]) -> Result<IngestReport> {
-                if events.is_empty() {
-                    return Ok(IngestReport::default());
-                }
-                retry_conflicts(|| self.ingest_once(identity, events)).await
-            }
+            type Write = $write;
 
-            async fn apply_snapshot(&self, identity: &Identity, room_id: &OwnedRoomId, state: &[RoomEvent]) -> Result<()> {
-                retry_conflicts(|| self.apply_snapshot_once(identity, room_id, state)).await
+            async fn begin_write(&self) -> Result<$write> {
+                Ok($write { tx: self.pool.begin().await?, index: self.clone() })
             }
 
             async fn forget_room(&self, room_id: &OwnedRoomId) -> Result<()> {
@@ -1280,98 +1187,11 @@ macro_rules! index_store {
                     .collect()
             }
 
-            async fn publications(&self, room_id: &str, kind: PublicationKind) -> Result<Vec<PublicationRow>> {
-                let sql = format!("{PUBLICATION_SUMMARIES} WHERE room_id = $1 AND kind = $2 ORDER BY position, title, object_id");
-                let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(room_id).bind(kind.as_str()).fetch_all(&self.pool).await?;
-                let mut publications = Vec::with_capacity(rows.len());
-                for row in rows {
-                    publications.push(publication_from_row(&row, kind)?);
-                }
-                Ok(publications)
-            }
-
-            async fn publication(&self, room_id: &str, kind: PublicationKind, object_id: &str) -> Result<Option<PublicationRow>> {
-                let sql = format!("{PUBLICATION} WHERE p.room_id = $1 AND p.kind = $2 AND p.object_id = $3");
-                let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(room_id)
-                    .bind(kind.as_str())
-                    .bind(object_id)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                let Some(row) = row else { return Ok(None) };
-                let mut publication = publication_from_row(&row, kind)?;
-                let source = link_source(kind, object_id);
-                publication.links = sqlx::query_scalar("SELECT target_slug FROM publication_links WHERE room_id = $1 AND from_id = $2 ORDER BY target_slug")
-                    .bind(room_id)
-                    .bind(source)
-                    .fetch_all(&self.pool)
-                    .await?;
-                Ok(Some(publication))
-            }
-
-            async fn revisions(&self, room_id: &str, kind: PublicationKind, object_id: &str) -> Result<Vec<RevisionRow>> {
-                let rows = sqlx::query(
-                    "SELECT event_id, room_id, kind, object_id, sender, origin_server_ts, replaces, content \
-                     FROM publication_revisions WHERE room_id = $1 AND kind = $2 AND object_id = $3 \
-                     ORDER BY origin_server_ts, event_id",
-                )
-                .bind(room_id)
-                .bind(kind.as_str())
-                .bind(object_id)
-                .fetch_all(&self.pool)
-                .await?;
-                rows.iter().map(revision_from_row).collect()
-            }
-
-            async fn revision(&self, event_id: &str) -> Result<Option<RevisionRow>> {
-                let row = sqlx::query(
-                    "SELECT event_id, room_id, kind, object_id, sender, origin_server_ts, replaces, content \
-                     FROM publication_revisions WHERE event_id = $1",
-                )
-                .bind(event_id)
-                .fetch_optional(&self.pool)
-                .await?;
-                row.as_ref().map(revision_from_row).transpose()
-            }
-
-            async fn comments(&self, room_id: &str, kind: PublicationKind, object_id: &str) -> Result<Vec<CommentRow>> {
-                let rows = sqlx::query(
-                    "SELECT c.event_id, c.thread_root, c.sender, c.body, c.origin_server_ts FROM comments c \
-                     JOIN publication_revisions r ON r.event_id = c.thread_root \
-                     WHERE r.room_id = $1 AND r.kind = $2 AND r.object_id = $3 ORDER BY c.origin_server_ts, c.event_id",
-                )
-                .bind(room_id)
-                .bind(kind.as_str())
-                .bind(object_id)
-                .fetch_all(&self.pool)
-                .await?;
-                rows.into_iter()
-                    .map(|row| {
-                        Ok(CommentRow {
-                            event_id: row.try_get(0)?,
-                            room_id: room_id.to_owned(),
-                            thread_root: row.try_get(1)?,
-                            sender: row.try_get(2)?,
-                            body: row.try_get(3)?,
-                            origin_server_ts: row.try_get(4)?,
-                        })
-                    })
-                    .collect()
-            }
-
             async fn put_comments(&self, comments: Vec<CommentRow>) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
                 Self::flush(&mut tx, Pending { comments, ..Default::default() }).await?;
                 tx.commit().await?;
                 Ok(())
-            }
-
-            async fn has_revision(&self, event_id: &str) -> Result<bool> {
-                let found: Option<String> = sqlx::query_scalar("SELECT event_id FROM publication_revisions WHERE event_id = $1")
-                    .bind(event_id)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                Ok(found.is_some())
             }
 
             async fn put_revisions(&self, revisions: Vec<RevisionRow>) -> Result<()> {
@@ -1381,38 +1201,13 @@ macro_rules! index_store {
                 Ok(())
             }
 
-            async fn set_publication_body(
-                &self,
-                room_id: &str,
-                kind: PublicationKind,
-                object_id: &str,
-                event_id: &str,
-                body: &str,
-            ) -> Result<()> {
-                let Some(mut row) = self.publication(room_id, kind, object_id).await? else { return Ok(()) };
-                if row.event_id != event_id {
-                    return Ok(());
-                }
-                row.body = body.to_owned();
-                row.links = crate::publishing::publication::link_targets(body);
+            async fn put_publications(&self, publications: Vec<PublicationRow>) -> Result<()> {
                 let mut tx = self.pool.begin().await?;
-                Self::flush_publications(&mut tx, vec![row]).await?;
+                Self::flush_publications(&mut tx, publications).await?;
                 tx.commit().await?;
+                // Their words changed: the search worker takes them now.
+                self.after_write();
                 Ok(())
-            }
-
-            async fn backlinks(&self, room_id: &str, slug: &str) -> Result<Vec<(String, String)>> {
-                let sources: Vec<String> = sqlx::query_scalar(
-                    "SELECT from_id FROM publication_links WHERE room_id = $1 AND target_slug = $2 ORDER BY from_id",
-                )
-                .bind(room_id)
-                .bind(slug)
-                .fetch_all(&self.pool)
-                .await?;
-                Ok(sources
-                    .into_iter()
-                    .filter_map(|source| source.split_once('/').map(|(kind, id)| (kind.to_owned(), id.to_owned())))
-                    .collect())
             }
 
             async fn search(&self, query: &SearchQuery) -> Result<Vec<SearchHit>> {
@@ -1582,6 +1377,7 @@ macro_rules! index_store {
 
 index_store!(
     SqliteIndex,
+    SqliteWrite,
     sqlx::Sqlite,
     SQLITE_SEARCH,
     Some(SQLITE_SEARCH_CANDIDATES),
@@ -1590,6 +1386,7 @@ index_store!(
 );
 index_store!(
     PostgresIndex,
+    PostgresWrite,
     sqlx::Postgres,
     POSTGRES_SEARCH,
     None,

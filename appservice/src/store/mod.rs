@@ -8,8 +8,10 @@ use ruma::{OwnedRoomId, RoomId, UserId};
 use serde::Serialize;
 
 use crate::{
-    projection::{CommentRow, Identity, Job, RevisionRow, RoomEvent, SkippedEvent},
-    publishing::publication::{PublicationKind, PublicationRow},
+    projection::{
+        CommentRow, IndexChange, Job, ProjectionContext, RevisionRow, RoomEvent, SkippedEvent,
+    },
+    publishing::publication::PublicationRow,
 };
 
 mod backend;
@@ -18,7 +20,7 @@ mod search_words;
 #[cfg(test)]
 pub(crate) mod tests;
 
-pub use backend::{PostgresIndex, SqliteIndex};
+pub use backend::{PostgresIndex, PostgresWrite, SqliteIndex, SqliteWrite};
 
 /// Why the index could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +34,12 @@ pub enum StoreError {
     /// Stored data could not be decoded (a bug, or a database edited by hand).
     #[error("corrupt index data: {0}")]
     Corrupt(String),
+}
+
+impl From<crate::tools::UnexpectedColumn> for StoreError {
+    fn from(column: crate::tools::UnexpectedColumn) -> Self {
+        Self::Corrupt(column.to_string())
+    }
 }
 
 impl StoreError {
@@ -114,17 +122,6 @@ where
 
 /// Result alias of the store.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
-
-/// What an ingested batch changed.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct IngestReport {
-    /// Events seen for the first time (the others were already processed).
-    pub new_events: usize,
-    /// Jobs queued.
-    pub jobs: usize,
-    /// Events the planner could not project (recorded in the index already).
-    pub skipped: Vec<SkippedEvent>,
-}
 
 /// A job taken from the queue.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -227,21 +224,12 @@ pub struct SearchHit {
 /// The operations of the index storage. Every write that belongs to one homeserver
 /// transaction happens in one database transaction.
 pub trait IndexStore: Send + Sync {
-    /// Records `events` (deduplicated by event ID), projects the new ones, queues the jobs
-    /// they call for, and commits once.
-    fn ingest(
-        &self,
-        identity: &Identity,
-        events: &[RoomEvent],
-    ) -> impl Future<Output = Result<IngestReport>> + Send;
+    /// A database transaction writing the index.
+    type Write: IndexWrite;
 
-    /// Replaces what the index holds of `room_id` with `state`, its full current state.
-    fn apply_snapshot(
-        &self,
-        identity: &Identity,
-        room_id: &OwnedRoomId,
-        state: &[RoomEvent],
-    ) -> impl Future<Output = Result<()>> + Send;
+    /// Begins a write: nothing of it is seen by readers until [`IndexWrite::commit`], and it
+    /// is rolled back when dropped uncommitted.
+    fn begin_write(&self) -> impl Future<Output = Result<Self::Write>> + Send;
 
     /// Stops following `room_id` and drops what was indexed from it.
     fn forget_room(&self, room_id: &OwnedRoomId) -> impl Future<Output = Result<()>> + Send;
@@ -308,68 +296,20 @@ pub trait IndexStore: Send + Sync {
         room_id: &RoomId,
     ) -> impl Future<Output = Result<Vec<crate::projection::StateRow>>> + Send;
 
-    /// The published objects of a kind in a room, by title, without their bodies (`body` is
-    /// empty: [`IndexStore::publication`] reads one).
-    fn publications(
-        &self,
-        room_id: &str,
-        kind: PublicationKind,
-    ) -> impl Future<Output = Result<Vec<PublicationRow>>> + Send;
-
-    /// One published object.
-    fn publication(
-        &self,
-        room_id: &str,
-        kind: PublicationKind,
-        object_id: &str,
-    ) -> impl Future<Output = Result<Option<PublicationRow>>> + Send;
-
-    /// The revisions of an object, oldest first.
-    fn revisions(
-        &self,
-        room_id: &str,
-        kind: PublicationKind,
-        object_id: &str,
-    ) -> impl Future<Output = Result<Vec<RevisionRow>>> + Send;
-
-    /// One revision, by its event ID.
-    fn revision(&self, event_id: &str) -> impl Future<Output = Result<Option<RevisionRow>>> + Send;
-
-    /// The comments on an object (on any of its revisions), oldest first.
-    fn comments(
-        &self,
-        room_id: &str,
-        kind: PublicationKind,
-        object_id: &str,
-    ) -> impl Future<Output = Result<Vec<CommentRow>>> + Send;
-
     /// Records comments fetched from the homeserver's history.
     fn put_comments(&self, comments: Vec<CommentRow>) -> impl Future<Output = Result<()>> + Send;
-
-    /// Whether a revision is recorded.
-    fn has_revision(&self, event_id: &str) -> impl Future<Output = Result<bool>> + Send;
 
     /// Records revisions fetched from the homeserver's history.
     fn put_revisions(&self, revisions: Vec<RevisionRow>)
     -> impl Future<Output = Result<()>> + Send;
 
-    /// Sets the body of an object read from the media repository, if `event_id` is still its
-    /// current revision (re-deriving its search text and links).
-    fn set_publication_body(
+    /// Records objects as they are now (a body read from the media repository), with their
+    /// search text and links. Reading them is the publishing tools' own
+    /// (`crate::publishing::index`).
+    fn put_publications(
         &self,
-        room_id: &str,
-        kind: PublicationKind,
-        object_id: &str,
-        event_id: &str,
-        body: &str,
+        publications: Vec<PublicationRow>,
     ) -> impl Future<Output = Result<()>> + Send;
-
-    /// Objects of the room whose body links to `slug`: `(kind, object_id)`.
-    fn backlinks(
-        &self,
-        room_id: &str,
-        slug: &str,
-    ) -> impl Future<Output = Result<Vec<(String, String)>>> + Send;
 
     /// Runs tools' writes planned outside a transaction's projection (events decrypted
     /// later), in one database transaction.
@@ -408,6 +348,30 @@ pub trait IndexStore: Send + Sync {
     fn skipped_events(&self, limit: i64) -> impl Future<Output = Result<Vec<SkippedEvent>>> + Send;
 }
 
+/// One database transaction writing the index. The indexer (`crate::indexer`) runs the
+/// planner between [`IndexWrite::context`] and [`IndexWrite::apply`]: the store reads what the
+/// planner asks for and saves what it computed, and never plans itself.
+pub trait IndexWrite: Send {
+    /// Marks `events` processed and returns those seen for the first time, in order (the
+    /// others were processed by an earlier delivery).
+    fn claim(
+        &mut self,
+        events: &[RoomEvent],
+    ) -> impl Future<Output = Result<Vec<RoomEvent>>> + Send;
+
+    /// What the index knows of the rooms of `events` that the planner needs.
+    fn context(
+        &mut self,
+        events: &[RoomEvent],
+    ) -> impl Future<Output = Result<ProjectionContext>> + Send;
+
+    /// Saves `changes`, in order; returns how many jobs they queued.
+    fn apply(&mut self, changes: Vec<IndexChange>) -> impl Future<Output = Result<usize>> + Send;
+
+    /// Commits the transaction.
+    fn commit(self) -> impl Future<Output = Result<()>> + Send;
+}
+
 /// The index on the configured backend.
 #[derive(Clone, Debug)]
 pub enum Index {
@@ -444,23 +408,44 @@ impl Index {
 macro_rules! delegate {
     ($self:ident, $index:ident => $call:expr) => {
         match $self {
-            Index::Sqlite($index) => $call.await,
-            Index::Postgres($index) => $call.await,
+            Self::Sqlite($index) => $call.await,
+            Self::Postgres($index) => $call.await,
         }
     };
 }
 
-impl IndexStore for Index {
-    async fn ingest(&self, identity: &Identity, events: &[RoomEvent]) -> Result<IngestReport> {
-        delegate!(self, index => index.ingest(identity, events))
+/// A write on the configured backend.
+#[derive(Debug)]
+pub enum IndexWriter {
+    /// On SQLite.
+    Sqlite(SqliteWrite),
+    /// On PostgreSQL.
+    Postgres(PostgresWrite),
+}
+
+impl IndexWrite for IndexWriter {
+    async fn claim(&mut self, events: &[RoomEvent]) -> Result<Vec<RoomEvent>> {
+        delegate!(self, write => write.claim(events))
     }
-    async fn apply_snapshot(
-        &self,
-        identity: &Identity,
-        room_id: &OwnedRoomId,
-        state: &[RoomEvent],
-    ) -> Result<()> {
-        delegate!(self, index => index.apply_snapshot(identity, room_id, state))
+    async fn context(&mut self, events: &[RoomEvent]) -> Result<ProjectionContext> {
+        delegate!(self, write => write.context(events))
+    }
+    async fn apply(&mut self, changes: Vec<IndexChange>) -> Result<usize> {
+        delegate!(self, write => write.apply(changes))
+    }
+    async fn commit(self) -> Result<()> {
+        delegate!(self, write => write.commit())
+    }
+}
+
+impl IndexStore for Index {
+    type Write = IndexWriter;
+
+    async fn begin_write(&self) -> Result<IndexWriter> {
+        Ok(match self {
+            Self::Sqlite(index) => IndexWriter::Sqlite(index.begin_write().await?),
+            Self::Postgres(index) => IndexWriter::Postgres(index.begin_write().await?),
+        })
     }
     async fn forget_room(&self, room_id: &OwnedRoomId) -> Result<()> {
         delegate!(self, index => index.forget_room(room_id))
@@ -525,61 +510,14 @@ impl IndexStore for Index {
     async fn room_state(&self, room_id: &RoomId) -> Result<Vec<crate::projection::StateRow>> {
         delegate!(self, index => index.room_state(room_id))
     }
-    async fn publications(
-        &self,
-        room_id: &str,
-        kind: PublicationKind,
-    ) -> Result<Vec<PublicationRow>> {
-        delegate!(self, index => index.publications(room_id, kind))
-    }
-    async fn publication(
-        &self,
-        room_id: &str,
-        kind: PublicationKind,
-        object_id: &str,
-    ) -> Result<Option<PublicationRow>> {
-        delegate!(self, index => index.publication(room_id, kind, object_id))
-    }
-    async fn revisions(
-        &self,
-        room_id: &str,
-        kind: PublicationKind,
-        object_id: &str,
-    ) -> Result<Vec<RevisionRow>> {
-        delegate!(self, index => index.revisions(room_id, kind, object_id))
-    }
-    async fn revision(&self, event_id: &str) -> Result<Option<RevisionRow>> {
-        delegate!(self, index => index.revision(event_id))
-    }
-    async fn comments(
-        &self,
-        room_id: &str,
-        kind: PublicationKind,
-        object_id: &str,
-    ) -> Result<Vec<CommentRow>> {
-        delegate!(self, index => index.comments(room_id, kind, object_id))
-    }
     async fn put_comments(&self, comments: Vec<CommentRow>) -> Result<()> {
         delegate!(self, index => index.put_comments(comments))
-    }
-    async fn has_revision(&self, event_id: &str) -> Result<bool> {
-        delegate!(self, index => index.has_revision(event_id))
     }
     async fn put_revisions(&self, revisions: Vec<RevisionRow>) -> Result<()> {
         delegate!(self, index => index.put_revisions(revisions))
     }
-    async fn set_publication_body(
-        &self,
-        room_id: &str,
-        kind: PublicationKind,
-        object_id: &str,
-        event_id: &str,
-        body: &str,
-    ) -> Result<()> {
-        delegate!(self, index => index.set_publication_body(room_id, kind, object_id, event_id, body))
-    }
-    async fn backlinks(&self, room_id: &str, slug: &str) -> Result<Vec<(String, String)>> {
-        delegate!(self, index => index.backlinks(room_id, slug))
+    async fn put_publications(&self, publications: Vec<PublicationRow>) -> Result<()> {
+        delegate!(self, index => index.put_publications(publications))
     }
     async fn apply_tool_writes(&self, writes: Vec<crate::tools::ToolWrite>) -> Result<()> {
         delegate!(self, index => index.apply_tool_writes(writes))

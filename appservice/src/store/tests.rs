@@ -12,7 +12,11 @@ use ruma::{OwnedRoomId, owned_room_id, owned_user_id};
 use serde_json::{Value, json};
 
 use super::*;
-use crate::projection::{Identity, Job, RoomEvent};
+use crate::{
+    indexer::{Indexer, IngestReport},
+    projection::{Identity, Job, RoomEvent},
+    publishing::{index::PublicationIndex, publication::PublicationKind},
+};
 
 pub(crate) fn identity() -> Identity {
     Identity {
@@ -528,7 +532,12 @@ async fn links_follow_the_current_body<S: IndexStore>(store: S) {
             .collect()
     };
     assert_eq!(
-        sources(store.backlinks("!wiki:hs", "budget").await.unwrap()),
+        sources(
+            store
+                .backlinks(ruma::room_id!("!wiki:hs"), "budget")
+                .await
+                .unwrap()
+        ),
         ["wiki_page/p1"]
     );
     store
@@ -543,13 +552,18 @@ async fn links_follow_the_current_body<S: IndexStore>(store: S) {
         .unwrap();
     assert!(
         store
-            .backlinks("!wiki:hs", "budget")
+            .backlinks(ruma::room_id!("!wiki:hs"), "budget")
             .await
             .unwrap()
             .is_empty()
     );
     assert_eq!(
-        sources(store.backlinks("!wiki:hs", "calendrier").await.unwrap()),
+        sources(
+            store
+                .backlinks(ruma::room_id!("!wiki:hs"), "calendrier")
+                .await
+                .unwrap()
+        ),
         ["wiki_page/p1"]
     );
 }
@@ -640,7 +654,11 @@ async fn search_and_reads_follow_the_current_version<S: IndexStore>(store: S) {
         )
     );
     let notes = store
-        .publication(room, PublicationKind::WikiPage, "notes")
+        .publication(
+            ruma::room_id!("!wiki:hs"),
+            PublicationKind::WikiPage,
+            "notes",
+        )
         .await
         .unwrap()
         .unwrap();
@@ -650,7 +668,7 @@ async fn search_and_reads_follow_the_current_version<S: IndexStore>(store: S) {
     );
     // Listings leave bodies out.
     let listed = store
-        .publications(room, PublicationKind::WikiPage)
+        .publications(ruma::room_id!("!wiki:hs"), PublicationKind::WikiPage)
         .await
         .unwrap();
     assert_eq!(
@@ -672,11 +690,21 @@ async fn search_and_reads_follow_the_current_version<S: IndexStore>(store: S) {
     assert!(store.search(&search("annexe")).await.unwrap().is_empty());
     let text = format!("{} Annexe budgétaire.", "Texte long. ".repeat(20_000));
     store
-        .set_publication_body(room, PublicationKind::WikiPage, "large", "$large", &text)
+        .set_publication_body(
+            ruma::room_id!("!wiki:hs"),
+            PublicationKind::WikiPage,
+            "large",
+            ruma::event_id!("$large"),
+            &text,
+        )
         .await
         .unwrap();
     let large = store
-        .publication(room, PublicationKind::WikiPage, "large")
+        .publication(
+            ruma::room_id!("!wiki:hs"),
+            PublicationKind::WikiPage,
+            "large",
+        )
         .await
         .unwrap()
         .unwrap();
@@ -742,7 +770,7 @@ async fn concurrent_writes_to_a_room_all_land<S: IndexStore>(store: S) {
     assert_eq!(pages.len(), 40);
     for (key, _, _) in &pages {
         let revisions = store
-            .revisions(room, PublicationKind::WikiPage, key)
+            .revisions(ruma::room_id!("!wiki:hs"), PublicationKind::WikiPage, key)
             .await
             .unwrap();
         assert_eq!(revisions.len(), 4, "{key}: {revisions:?}");
@@ -779,7 +807,7 @@ async fn nul_characters_in_every_text_field_are_indexed<S: IndexStore>(store: S)
     store.ingest(&identity(), &admitted.events).await.unwrap();
     let page = store
         .publication(
-            "!wiki:hs",
+            ruma::room_id!("!wiki:hs"),
             crate::publishing::publication::PublicationKind::WikiPage,
             "p1",
         )
@@ -791,7 +819,7 @@ async fn nul_characters_in_every_text_field_are_indexed<S: IndexStore>(store: S)
     assert_eq!(page.fields.tags(), ["été"]);
     let comments = store
         .comments(
-            "!wiki:hs",
+            ruma::room_id!("!wiki:hs"),
             crate::publishing::publication::PublicationKind::WikiPage,
             "p1",
         )
@@ -800,7 +828,14 @@ async fn nul_characters_in_every_text_field_are_indexed<S: IndexStore>(store: S)
     assert_eq!(comments.len(), 1);
     assert_eq!(comments[0].body, "comment");
     assert_eq!(store.communities().await.unwrap()[0].name, "Projet");
-    assert_eq!(store.backlinks("!wiki:hs", "autre").await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .backlinks(ruma::room_id!("!wiki:hs"), "autre")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 /// A reconcile waiting is seen, so the upkeep does not queue a second one; parked jobs are
@@ -909,7 +944,7 @@ async fn index_from_before_body_once_is_migrated<S: IndexStore>(store: S) {
     let store = &store;
     let read = |id: &'static str| async move {
         store
-            .publication("!wiki:hs", PublicationKind::WikiPage, id)
+            .publication(ruma::room_id!("!wiki:hs"), PublicationKind::WikiPage, id)
             .await
             .unwrap()
             .unwrap()

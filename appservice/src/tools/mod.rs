@@ -187,12 +187,111 @@ pub fn history_relations() -> Vec<&'static str> {
     relations
 }
 
+/// The columns of one row of a tool's read query, taken in order.
+#[derive(Debug)]
+pub struct ToolRow {
+    columns: std::vec::IntoIter<SqlValue>,
+    at: usize,
+}
+
+/// A column of a tool's read query that is not what the tool expected: the index is not the
+/// one its migrations made.
+#[derive(Debug, PartialEq, Eq)]
+pub struct UnexpectedColumn {
+    /// Which column (from 0).
+    pub column: usize,
+    /// What was expected there.
+    pub expected: &'static str,
+}
+
+impl std::fmt::Display for UnexpectedColumn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "column {} is not {}", self.column, self.expected)
+    }
+}
+
+impl std::error::Error for UnexpectedColumn {}
+
+impl ToolRow {
+    /// Reads `row` from its first column.
+    pub fn new(row: Vec<SqlValue>) -> Self {
+        Self {
+            columns: row.into_iter(),
+            at: 0,
+        }
+    }
+
+    fn next(&mut self) -> (usize, Option<SqlValue>) {
+        let at = self.at;
+        self.at += 1;
+        (at, self.columns.next())
+    }
+
+    /// The next column, a text or null.
+    pub fn optional_text(&mut self) -> Result<Option<String>, UnexpectedColumn> {
+        match self.next() {
+            (_, Some(SqlValue::Text(text))) => Ok(Some(text)),
+            (_, Some(SqlValue::Null)) => Ok(None),
+            (column, _) => Err(UnexpectedColumn {
+                column,
+                expected: "a text or null",
+            }),
+        }
+    }
+
+    /// The next column, a text.
+    pub fn text(&mut self) -> Result<String, UnexpectedColumn> {
+        match self.next() {
+            (_, Some(SqlValue::Text(text))) => Ok(text),
+            (column, _) => Err(UnexpectedColumn {
+                column,
+                expected: "a text",
+            }),
+        }
+    }
+
+    /// The next column, an integer.
+    pub fn integer(&mut self) -> Result<i64, UnexpectedColumn> {
+        match self.next() {
+            (_, Some(SqlValue::Integer(value))) => Ok(value),
+            (column, _) => Err(UnexpectedColumn {
+                column,
+                expected: "an integer",
+            }),
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use std::collections::HashMap;
 
     use super::*;
+
+    #[test]
+    fn a_tool_row_is_read_in_order_and_names_the_column_that_is_wrong() {
+        let mut row = ToolRow::new(vec![
+            SqlValue::from("$event"),
+            SqlValue::Null,
+            SqlValue::Integer(7),
+        ]);
+        assert_eq!(row.text().unwrap(), "$event");
+        assert_eq!(row.optional_text().unwrap(), None);
+        assert_eq!(row.integer().unwrap(), 7);
+        assert_eq!(
+            row.text(),
+            Err(UnexpectedColumn {
+                column: 3,
+                expected: "a text"
+            })
+        );
+        let mut row = ToolRow::new(vec![SqlValue::Integer(1)]);
+        assert_eq!(
+            row.text().unwrap_err().to_string(),
+            "column 0 is not a text"
+        );
+    }
 
     #[test]
     fn no_two_tools_claim_one_event_type() {

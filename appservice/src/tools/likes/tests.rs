@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::{MOST_RECOMMENDED, object_counts_query, own_reactions_query};
 use crate::{
+    indexer::Indexer,
     projection::RoomEvent,
     store::{
         IndexStore,

@@ -1,20 +1,15 @@
-//! The likes routes on their own (`Router::oneshot`), over a SQLite index and a fake
-//! homeserver that records what Parvis sends as the user and fails when told to — what a real
-//! one cannot be made to do. The behaviour is proven against Synapse in `tests/tests/likes.rs`.
+//! The likes routes on their own (`Router::oneshot`), over a SQLite index and the fake
+//! homeserver (`crate::fake_homeserver`), which records what Parvis sends as the user and fails
+//! when told to. The behaviour is proven against Synapse in `tests/tests/likes.rs`.
 
 #![allow(clippy::unwrap_used)]
 
-use std::sync::{
-    Arc, Mutex,
-    atomic::{AtomicBool, Ordering},
-};
+use std::sync::Arc;
 
 use axum::{
-    Json, Router,
+    Router,
     body::Body,
-    extract::{Path, State},
-    http::{HeaderMap, Request, StatusCode},
-    routing::{get, put},
+    http::{Request, StatusCode},
 };
 use parvis_homeserver_bridge::{HomeserverClient, Intents, OpenIdVerifier};
 use ruma::{owned_server_name, owned_user_id};
@@ -25,76 +20,14 @@ use tower::ServiceExt;
 use crate::{
     api::{ApiState, api_router},
     bot::Bot,
+    fake_homeserver::{FakeHomeserver, Sent, internal_error},
+    indexer::Indexer,
     projection::RoomEvent,
     store::{
-        Index, IndexStore,
+        Index,
         tests::{event, identity, open_sqlite},
     },
 };
-
-/// What Parvis asked the fake homeserver to do: (token, method path, body).
-#[derive(Default)]
-struct Homeserver {
-    sent: Mutex<Vec<(String, String, Value)>>,
-    failing: AtomicBool,
-}
-
-fn token_of(headers: &HeaderMap) -> String {
-    headers
-        .get("authorization")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .unwrap_or_default()
-        .to_owned()
-}
-
-async fn whoami(headers: HeaderMap) -> (StatusCode, Json<Value>) {
-    match token_of(&headers).as_str() {
-        "alice-token" => (StatusCode::OK, Json(json!({"user_id": "@alice:hs"}))),
-        "bob-token" => (StatusCode::OK, Json(json!({"user_id": "@bob:hs"}))),
-        _ => (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({"errcode": "M_UNKNOWN_TOKEN", "error": "unknown token"})),
-        ),
-    }
-}
-
-async fn record(
-    State(homeserver): State<Arc<Homeserver>>,
-    Path((room, kind, target, _txn)): Path<(String, String, String, String)>,
-    headers: HeaderMap,
-    Json(body): Json<Value>,
-) -> (StatusCode, Json<Value>) {
-    if homeserver.failing.load(Ordering::SeqCst) {
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            Json(
-                json!({"errcode": "M_UNKNOWN", "error": "psycopg2 OperationalError at 10.1.2.3:5432"}),
-            ),
-        );
-    }
-    let mut sent = homeserver.sent.lock().unwrap();
-    sent.push((token_of(&headers), format!("{kind} {room} {target}"), body));
-    (
-        StatusCode::OK,
-        Json(json!({"event_id": format!("$sent{}", sent.len())})),
-    )
-}
-
-async fn fake_homeserver() -> (url::Url, Arc<Homeserver>) {
-    let homeserver = Arc::new(Homeserver::default());
-    let app = Router::new()
-        .route("/_matrix/client/v3/account/whoami", get(whoami))
-        .route(
-            "/_matrix/client/v3/rooms/{room}/{kind}/{target}/{txn}",
-            put(record),
-        )
-        .with_state(homeserver.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (format!("http://{address}").parse().unwrap(), homeserver)
-}
 
 /// A community whose wiki holds page `p1` (revision `$v1`), Alice a member of it, Bob not.
 fn community() -> Vec<RoomEvent> {
@@ -115,12 +48,13 @@ fn community() -> Vec<RoomEvent> {
 struct Fixture {
     router: Router,
     index: Index,
-    homeserver: Arc<Homeserver>,
+    homeserver: FakeHomeserver,
     _dir: tempfile::TempDir,
 }
 
 async fn fixture() -> Fixture {
-    let (url, homeserver) = fake_homeserver().await;
+    let homeserver = FakeHomeserver::start().await;
+    let url = homeserver.url.clone();
     let (sqlite, dir) = open_sqlite().await.unwrap();
     let index = Index::Sqlite(sqlite);
     index.ingest(&identity(), &community()).await.unwrap();
@@ -177,8 +111,8 @@ impl Fixture {
         )
     }
 
-    fn sent(&self) -> Vec<(String, String, Value)> {
-        self.homeserver.sent.lock().unwrap().clone()
+    fn sent(&self) -> Vec<Sent> {
+        self.homeserver.sent()
     }
 }
 
@@ -203,10 +137,10 @@ async fn a_like_is_sent_as_the_user_once_and_taken_back() {
     );
     let sent = fixture.sent();
     assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0].0, "alice-token", "sent with Alice's own token");
-    assert_eq!(sent[0].1, "send !wiki:hs m.reaction");
+    assert_eq!(sent[0].token, "alice-token", "sent with Alice's own token");
+    assert_eq!(sent[0].request, "send !wiki:hs m.reaction");
     assert_eq!(
-        sent[0].2,
+        sent[0].body,
         json!({"m.relates_to": {"rel_type": "m.annotation", "event_id": "$v1", "key": "👍"}})
     );
 
@@ -217,7 +151,7 @@ async fn a_like_is_sent_as_the_user_once_and_taken_back() {
         "@alice:hs",
         "m.reaction",
         None,
-        sent[0].2.clone(),
+        sent[0].body.clone(),
     );
     fixture
         .index
@@ -245,7 +179,7 @@ async fn a_like_is_sent_as_the_user_once_and_taken_back() {
     );
     let sent = fixture.sent();
     assert_eq!(
-        (sent[1].0.as_str(), sent[1].1.as_str()),
+        (sent[1].token.as_str(), sent[1].request.as_str()),
         ("alice-token", "redact !wiki:hs $sent1")
     );
 }
@@ -322,7 +256,7 @@ async fn refusals_are_matrix_errors() {
 #[tokio::test]
 async fn a_failing_homeserver_is_a_502_without_its_internals() {
     let fixture = fixture().await;
-    fixture.homeserver.failing.store(true, Ordering::SeqCst);
+    fixture.homeserver.fail_all(Some(internal_error()));
     let (status, body) = fixture
         .call("PUT", &format!("{LIKES}/recommend"), Some("alice-token"))
         .await;
