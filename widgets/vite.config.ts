@@ -1,14 +1,20 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 import { dsfrTokens } from "./build/dsfr-tokens";
+import { themeStylesheets } from "./build/theme-stylesheets";
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 // Parvis serves the build under `/widgets/`; relative URLs keep it working under any prefix.
 export default defineConfig({
   base: "./",
-  // The DSFR theme's tokens, from the `@gouvfr/dsfr` package; none of its fonts or images.
-  plugins: [dsfrTokens({ themeFile: here("./src/themes/dsfr/dsfr.css"), neutralFile: here("./src/styles.css") })],
+  plugins: [
+    // The DSFR theme's tokens, from the `@gouvfr/dsfr` package; none of its fonts or images.
+    dsfrTokens({ themeFile: here("./src/themes/dsfr/dsfr.css"), neutralFile: here("./src/styles.css") }),
+    // Each theme other than neutral, one stylesheet of a stable name (`dist/themes/dsfr.css`),
+    // which Parvis links from `index.html` and `src/app/theme.ts` when it switches.
+    themeStylesheets({ dsfr: here("./src/themes/dsfr/dsfr.css") }),
+  ],
   build: {
     target: "es2022",
     outDir: "dist",

@@ -227,6 +227,7 @@ impl Application {
                     .as_str()
                     .trim_end_matches('/')
                     .to_owned(),
+                theme: config.web.theme,
             })),
             Duration::from_secs(config.appservice.request_timeout_secs),
         );

@@ -6,6 +6,10 @@
 //! and the homeserver (no tracking pixels), and framing only where it is needed: the widget
 //! page (`widget.html`, what Parvis pins in rooms) may be framed by Element wherever it runs,
 //! the standalone app (`index.html`, which holds the user's access token) by no one.
+//!
+//! When the deployment chose a theme other than neutral (`web.theme`), the pages say it
+//! themselves (`<html data-theme>` and the theme's stylesheet, `themes/<name>.css` of the
+//! build), so even a first visit is drawn in that look, with no flash of the neutral one.
 
 use std::{path::PathBuf, sync::Arc};
 
@@ -17,6 +21,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
+use parvis_config::WebTheme;
 
 /// Where the assets are, and what the policy allows the pages to connect to.
 #[derive(Clone, Debug)]
@@ -27,6 +32,8 @@ pub struct WebAssets {
     pub brand_dir: Option<PathBuf>,
     /// The homeserver the standalone app signs in at.
     pub homeserver_url: String,
+    /// The deployment's look (`web.theme`), written into the pages.
+    pub theme: WebTheme,
 }
 
 /// The `/widgets/` routes.
@@ -52,6 +59,7 @@ async fn asset(State(assets): State<Arc<WebAssets>>, Path(path): Path<String>) -
                     dir: dir.clone(),
                     brand_dir: None,
                     homeserver_url: assets.homeserver_url.clone(),
+                    theme: WebTheme::Neutral,
                 };
                 serve(&brand_assets, brand).await
             }
@@ -75,6 +83,43 @@ fn content_type(path: &str) -> &'static str {
         "txt" => "text/plain; charset=utf-8",
         _ => "application/octet-stream",
     }
+}
+
+/// The name of a theme's stylesheet in the build (`themes/<name>.css`); `None` for neutral,
+/// whose rules are the app's own.
+fn theme_stylesheet(theme: WebTheme) -> Option<&'static str> {
+    match theme {
+        WebTheme::Neutral => None,
+        WebTheme::Dsfr => Some("dsfr"),
+    }
+}
+
+/// `page` with `theme` applied before any script runs: `data-theme` on `<html>` and the theme's
+/// stylesheet last in `<head>` (what `app/theme.ts` takes for the initial choice). A page
+/// without `<html` or `</head>` (not the build's) is served as it is.
+fn themed_page(page: Vec<u8>, theme: WebTheme) -> Vec<u8> {
+    let Some(name) = theme_stylesheet(theme) else {
+        return page;
+    };
+    let find = |needle: &[u8]| page.windows(needle.len()).position(|at| at == needle);
+    let (Some(html), Some(head_end)) = (find(b"<html"), find(b"</head>")) else {
+        return page;
+    };
+    if head_end < html {
+        return page;
+    }
+    let attribute = format!(" data-theme=\"{name}\"");
+    let link = format!(
+        "<link rel=\"stylesheet\" href=\"themes/{name}.css\" data-theme-stylesheet=\"{name}\">"
+    );
+    let after_tag = html + b"<html".len();
+    let mut themed = Vec::with_capacity(page.len() + attribute.len() + link.len());
+    themed.extend_from_slice(&page[..after_tag]);
+    themed.extend_from_slice(attribute.as_bytes());
+    themed.extend_from_slice(&page[after_tag..head_end]);
+    themed.extend_from_slice(link.as_bytes());
+    themed.extend_from_slice(&page[head_end..]);
+    themed
 }
 
 /// The page Parvis pins in rooms as a widget: the standalone app's page, served so that
@@ -114,6 +159,11 @@ async fn serve(assets: &WebAssets, path: &str) -> Response {
                 .into_response();
         }
         Err(_) => return (StatusCode::NOT_FOUND, "not found").into_response(),
+    };
+    let bytes = if file == "index.html" {
+        themed_page(bytes, assets.theme)
+    } else {
+        bytes
     };
     let mut response = Response::new(Body::from(bytes));
     let headers = response.headers_mut();
@@ -174,6 +224,7 @@ mod tests {
             dir: dir.path().to_owned(),
             brand_dir: None,
             homeserver_url: "https://hs.example".to_owned(),
+            theme: WebTheme::Neutral,
         });
 
         let page = get(&router, "/widgets/").await;
@@ -239,6 +290,7 @@ mod tests {
             dir: dir.path().join("dist"),
             brand_dir: None,
             homeserver_url: String::new(),
+            theme: WebTheme::Neutral,
         });
         let response = get(&router, "/widgets/").await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
@@ -262,6 +314,7 @@ mod tests {
             dir: dist.path().to_owned(),
             brand_dir: None,
             homeserver_url: String::new(),
+            theme: WebTheme::Neutral,
         });
         assert_eq!(
             get(&without, "/widgets/brand/logo.svg").await.status(),
@@ -271,6 +324,7 @@ mod tests {
             dir: dist.path().to_owned(),
             brand_dir: Some(brand.path().to_owned()),
             homeserver_url: String::new(),
+            theme: WebTheme::Neutral,
         });
         let css = get(&with, "/widgets/brand/brand.css").await;
         assert_eq!(css.status(), StatusCode::OK);
@@ -289,5 +343,51 @@ mod tests {
                 "{path}"
             );
         }
+    }
+
+    /// A deployment's theme is in the pages themselves, the standalone app's and the widget's;
+    /// neutral pages are served as built.
+    #[tokio::test]
+    async fn pages_carry_the_deployments_theme() {
+        let dist = tempfile::tempdir().unwrap();
+        let built = "<!doctype html>\n<html lang=\"fr\">\n<head><title>Parvis</title></head><body></body></html>";
+        std::fs::write(dist.path().join("index.html"), built).unwrap();
+        std::fs::create_dir(dist.path().join("themes")).unwrap();
+        std::fs::write(dist.path().join("themes/dsfr.css"), ":root{}").unwrap();
+        let router = |theme| {
+            web_router(WebAssets {
+                dir: dist.path().to_owned(),
+                brand_dir: None,
+                homeserver_url: String::new(),
+                theme,
+            })
+        };
+        let body = |response: Response| async move {
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            String::from_utf8(bytes.to_vec()).unwrap()
+        };
+        let dsfr = router(WebTheme::Dsfr);
+        for path in ["/widgets/", "/widgets/index.html", "/widgets/widget.html"] {
+            let page = body(get(&dsfr, path).await).await;
+            assert_eq!(
+                page,
+                "<!doctype html>\n<html data-theme=\"dsfr\" lang=\"fr\">\n<head><title>Parvis</title>\
+                 <link rel=\"stylesheet\" href=\"themes/dsfr.css\" data-theme-stylesheet=\"dsfr\"></head>\
+                 <body></body></html>",
+                "{path}"
+            );
+        }
+        let css = get(&dsfr, "/widgets/themes/dsfr.css").await;
+        assert_eq!(css.status(), StatusCode::OK);
+        assert_eq!(css.headers()[header::CACHE_CONTROL], "no-cache");
+        let neutral = router(WebTheme::Neutral);
+        assert_eq!(body(get(&neutral, "/widgets/").await).await, built);
+        // Not the build's page: served as it is.
+        assert_eq!(
+            themed_page(b"<head></head><html>".to_vec(), WebTheme::Dsfr),
+            b"<head></head><html>"
+        );
     }
 }

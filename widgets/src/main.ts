@@ -1,7 +1,7 @@
 /**
  * Entry point. The widget API is started synchronously, before anything else: Element asks
- * for capabilities as soon as the frame has loaded. Then the remembered theme is applied,
- * before the app draws anything.
+ * for capabilities as soon as the frame has loaded. Then the theme is applied (the one the HTML
+ * was served with, else the remembered one: `app/theme.ts`), before the app draws anything.
  */
 import "./styles.css";
 import { apiBaseFor, startApp } from "./app/app";
@@ -30,10 +30,11 @@ try {
   localStore = null;
 }
 
-// The look the deployment chose last time, so a returning user sees no flash of another one
-// (the page stays hidden while its stylesheet loads); `GET /api/v1/info` then corrects it.
+// The look Parvis served the page in (already loaded), else the one the deployment chose last
+// time (the page stays hidden while its stylesheet loads), so that no other look flashes first;
+// `GET /api/v1/info` then corrects it.
 const theme = new ThemeSwitcher({ document: browserThemeDocument(document), storage: localStore });
-void theme.apply(theme.remembered());
+void theme.apply(theme.initial());
 
 const root = document.getElementById("app");
 if (root) {

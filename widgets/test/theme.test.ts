@@ -6,8 +6,10 @@ import {
   NEUTRAL,
   parseStoredTheme,
   THEME_STORAGE_KEY,
+  THEME_STYLESHEETS,
   themeChoice,
   ThemeSwitcher,
+  type ThemeChoice,
   type ThemeDocument,
   type ThemeName,
 } from "../src/app/theme";
@@ -40,42 +42,57 @@ describe("the theme a deployment chooses", () => {
   });
 });
 
-/** The page, as the switcher changes it, and a stylesheet that loads when the test says. */
-function fakePage() {
-  const page = { theme: null as ThemeName | null, pending: false, brand: false, brandMoves: 0 };
+/**
+ * The page, as the switcher changes it, and a stylesheet that loads when the test says.
+ * `served` is the theme the HTML came with (`data-theme` and its `<link>`), `stored` what
+ * `localStorage` remembers.
+ */
+function fakePage({ served = null, stored }: { served?: ThemeName | null; stored?: ThemeChoice } = {}) {
+  const page = { theme: served, pending: false, brand: false, brandMoves: 0, everPending: false };
+  let finish: () => void = () => undefined;
+  const added: string[] = [];
   const document: ThemeDocument = {
+    servedTheme: () => served,
     setTheme: (theme) => (page.theme = theme),
-    setPending: (pending) => (page.pending = pending),
+    setPending: (pending) => {
+      page.pending = pending;
+      if (pending) page.everPending = true;
+    },
+    addThemeStylesheet: (theme, href) => {
+      added.push(`${theme} ${href}`);
+      // Loaded or failed alike: the switcher shows the page either way.
+      return new Promise<void>((resolve) => (finish = resolve));
+    },
     setBrandStylesheet: (present) => {
       page.brand = present;
       if (present) page.brandMoves += 1;
     },
   };
-  let finish: (ok: boolean) => void = () => undefined;
-  let loads = 0;
-  const styles = {
-    dsfr: () => {
-      loads += 1;
-      return new Promise<void>((resolve, reject) => (finish = (ok) => (ok ? resolve() : reject(new Error("offline")))));
-    },
-  };
   const timers: (() => void)[] = [];
   const values = new Map<string, string>();
+  if (stored) values.set(THEME_STORAGE_KEY, JSON.stringify(stored));
   const storage = { getItem: (key: string) => values.get(key) ?? null, setItem: (key: string, value: string) => void values.set(key, value) };
-  const switcher = new ThemeSwitcher({ document, storage, styles, setTimer: (callback) => timers.push(callback) });
-  return { page, switcher, storage: values, finish: (ok = true) => finish(ok), loads: () => loads, timers };
+  const switcher = new ThemeSwitcher({ document, storage, setTimer: (callback) => timers.push(callback) });
+  return { page, switcher, storage: values, finish: () => finish(), loads: () => added.length, added, timers };
 }
 
 describe("switching the page's theme", () => {
-  it("sets data-theme at once and keeps the app hidden until the theme's stylesheet is there", async () => {
-    const { page, switcher, finish } = fakePage();
+  it("sets data-theme at once, adds the theme's stylesheet and keeps the app hidden until it is there", async () => {
+    const { page, switcher, finish, added } = fakePage();
     const applied = switcher.apply({ theme: "dsfr", brand: true });
     expect(page).toMatchObject({ theme: "dsfr", pending: true, brand: true });
+    expect(added).toEqual([`dsfr ${THEME_STYLESHEETS.dsfr}`]);
     finish();
     await applied;
     expect(page.pending).toBe(false);
     // The theme's stylesheet came after the brand's: the brand's is put last again.
     expect(page.brandMoves).toBe(2);
+    // Added once: back to it later, nothing to load nor to wait for.
+    await switcher.apply(NEUTRAL);
+    page.everPending = false;
+    await switcher.apply({ theme: "dsfr", brand: false });
+    expect(added).toHaveLength(1);
+    expect(page).toMatchObject({ theme: "dsfr", pending: false, everPending: false });
   });
 
   it("shows the app after a while even when the stylesheet does not come, and survives its failure", async () => {
@@ -84,7 +101,7 @@ describe("switching the page's theme", () => {
     expect(page.pending).toBe(true);
     timers.forEach((timer) => timer());
     expect(page.pending).toBe(false);
-    finish(false);
+    finish();
     await applied;
     expect(page).toMatchObject({ theme: "dsfr", pending: false, brand: false });
   });
@@ -130,7 +147,13 @@ describe("switching the page's theme", () => {
 
   it("starts neutral when the storage refuses", () => {
     const switcher = new ThemeSwitcher({
-      document: { setTheme: () => undefined, setPending: () => undefined, setBrandStylesheet: () => undefined },
+      document: {
+        servedTheme: () => null,
+        setTheme: () => undefined,
+        setPending: () => undefined,
+        addThemeStylesheet: async () => undefined,
+        setBrandStylesheet: () => undefined,
+      },
       storage: {
         getItem: () => {
           throw new DOMException("denied", "SecurityError");
@@ -139,6 +162,63 @@ describe("switching the page's theme", () => {
       },
     });
     expect(switcher.remembered()).toEqual(NEUTRAL);
+    expect(switcher.initial()).toEqual(NEUTRAL);
+  });
+});
+
+describe("the theme the server put in the HTML", () => {
+  it("is the first choice, already loaded: nothing hidden, nothing added", async () => {
+    const { page, switcher, loads } = fakePage({ served: "dsfr" });
+    expect(switcher.initial()).toEqual({ theme: "dsfr", brand: false });
+    await switcher.apply(switcher.initial());
+    expect(page).toMatchObject({ theme: "dsfr", pending: false, everPending: false, brand: false });
+    expect(loads()).toBe(0);
+    expect(switcher.current).toEqual({ theme: "dsfr", brand: false });
+  });
+
+  it("beats a different remembered one, whose brand it keeps (the HTML does not say it)", async () => {
+    const { page, switcher, loads } = fakePage({ served: "dsfr", stored: { theme: "neutral", brand: true } });
+    expect(switcher.remembered()).toEqual({ theme: "neutral", brand: true });
+    expect(switcher.initial()).toEqual({ theme: "dsfr", brand: true });
+    await switcher.apply(switcher.initial());
+    expect(page).toMatchObject({ theme: "dsfr", pending: false, everPending: false, brand: true });
+    expect(loads()).toBe(0);
+  });
+
+  it("is the remembered one when the HTML says nothing, as before", async () => {
+    const stored: ThemeChoice = { theme: "dsfr", brand: true };
+    const { page, switcher, finish, added } = fakePage({ stored });
+    expect(switcher.initial()).toEqual(stored);
+    const applied = switcher.apply(switcher.initial());
+    expect(page).toMatchObject({ theme: "dsfr", pending: true, brand: true });
+    expect(added).toEqual([`dsfr ${THEME_STYLESHEETS.dsfr}`]);
+    finish();
+    await applied;
+    expect(page.pending).toBe(false);
+  });
+
+  it("is corrected by the server's answer: to neutral, data-theme goes; the answer is remembered", async () => {
+    const { page, switcher, storage, loads } = fakePage({ served: "dsfr" });
+    await switcher.apply(switcher.initial());
+    const changes: string[] = [];
+    switcher.onChange((choice) => changes.push(`${choice.theme}/${choice.brand}`));
+    await switcher.follow(Promise.resolve({ theme: "neutral", brand: false }));
+    expect(page).toMatchObject({ theme: null, pending: false, brand: false });
+    expect(changes).toEqual(["neutral/false"]);
+    expect(JSON.parse(storage.get(THEME_STORAGE_KEY) ?? "null")).toEqual(NEUTRAL);
+    // And back to it (a later answer): its stylesheet is still there, not added again.
+    await switcher.follow(Promise.resolve({ theme: "dsfr", brand: true }));
+    expect(page).toMatchObject({ theme: "dsfr", pending: false, brand: true });
+    expect(loads()).toBe(0);
+  });
+
+  it("is not loaded again when the server's answer agrees, which is remembered", async () => {
+    const { page, switcher, storage, loads } = fakePage({ served: "dsfr" });
+    await switcher.apply(switcher.initial());
+    await switcher.follow(Promise.resolve({ theme: "dsfr", brand: true }));
+    expect(page).toMatchObject({ theme: "dsfr", pending: false, everPending: false, brand: true });
+    expect(loads()).toBe(0);
+    expect(JSON.parse(storage.get(THEME_STORAGE_KEY) ?? "null")).toEqual({ theme: "dsfr", brand: true });
   });
 });
 
@@ -180,7 +260,7 @@ describe("the DSFR theme's tokens, from @gouvfr/dsfr at build time", () => {
   it("fails the build on a font or a file of the package", () => {
     expect(forbiddenAsset("assets/Marianne-Regular-abc.woff2")).toBe(true);
     expect(forbiddenAsset("assets/logo-abc.svg", ["node_modules/@gouvfr/dsfr/dist/artwork/marianne.svg"])).toBe(true);
-    expect(forbiddenAsset("assets/dsfr-abc.css", ["src/themes/dsfr/index.ts"])).toBe(false);
+    expect(forbiddenAsset("themes/dsfr.css", ["src/themes/dsfr/dsfr.css"])).toBe(false);
   });
 
   it("finds every token the real theme uses in the package, none of them a file", () => {

@@ -2,14 +2,28 @@
  * The look of the deployment: the neutral theme (`styles.css`, always loaded) or another one a
  * deployment switched on in Parvis's config (`GET /api/v1/info` says `theme` and `brand`).
  *
- * A theme other than neutral is a stylesheet of its own (`src/themes/<name>/`), loaded lazily
- * and applied by `data-theme` on `<html>`: it changes the tokens of `styles.css` (colours,
- * fonts, radii, spacing) and a few components, so the neutral bundle does not grow. With
- * `brand`, the deployment serves its own files beside the build (`brand/brand.css`, e.g. the
- * fonts it is licensed to use, and `brand/logo.svg`); Parvis never ships any.
+ * A theme other than neutral is a stylesheet of its own (`src/themes/<name>/<name>.css`, built
+ * into `dist/themes/<name>.css` under that stable name by `build/theme-stylesheets.ts`), applied
+ * by `data-theme` on `<html>`: it changes the tokens of `styles.css` (colours, fonts, radii,
+ * spacing) and a few components, so the neutral bundle does not grow. With `brand`, the
+ * deployment serves its own files beside the build (`brand/brand.css`, e.g. the fonts it is
+ * licensed to use, and `brand/logo.svg`); Parvis never ships any.
  *
- * The last choice is remembered (`localStorage`) and applied by `main.ts` before the app is
- * drawn, so a returning user sees no flash of the other theme; the server's answer corrects it.
+ * Which theme the page shows first, before the app draws anything (`main.ts`):
+ *
+ * - served by Parvis, first visit or not: the HTML says it. For a theme other than neutral,
+ *   Parvis serves `index.html` with `data-theme="<name>"` on `<html>` and the theme's
+ *   `<link rel="stylesheet" href="themes/<name>.css" data-theme-stylesheet="<name>">` in
+ *   `<head>`, which the browser loads before it runs the app's script or paints: no flash of
+ *   neutral, nothing more to load, and it beats what `localStorage` remembers. The HTML does
+ *   not say the brand: the remembered one is kept until the server's answer.
+ * - the HTML says nothing (neutral, or the build hosted as static files without Parvis): the
+ *   last choice remembered (`localStorage`), its stylesheet's `<link>` added and the page
+ *   hidden until it loads (at most `pendingTimeoutMs`), so a returning user sees no flash; on
+ *   a first visit there is none, and the page is neutral until the server's answer.
+ *
+ * Either way the answer of `GET /api/v1/info` then corrects the choice, without hiding the page
+ * again, and is remembered for the next visit.
  */
 
 /** The themes a deployment may choose, as `GET /api/v1/info` names them. */
@@ -32,9 +46,12 @@ export const THEME_STORAGE_KEY = "parvis.theme";
 export const BRAND_STYLESHEET = "brand/brand.css";
 export const BRAND_LOGO = "brand/logo.svg";
 
-/** The stylesheets of the themes other than neutral, each a lazily loaded chunk. */
-export const THEME_STYLES: Readonly<Record<Exclude<ThemeName, "neutral">, () => Promise<unknown>>> = {
-  dsfr: () => import("../themes/dsfr"),
+/**
+ * The stylesheets of the themes other than neutral, relative to the page, where the build puts
+ * them (`build/theme-stylesheets.ts`) and Parvis links them from `index.html`.
+ */
+export const THEME_STYLESHEETS: Readonly<Record<Exclude<ThemeName, "neutral">, string>> = {
+  dsfr: "themes/dsfr.css",
 };
 
 /** Whether a value names a theme. */
@@ -68,12 +85,22 @@ export function sameTheme(a: ThemeChoice, b: ThemeChoice): boolean {
   return a.theme === b.theme && a.brand === b.brand;
 }
 
-/** What the switcher changes in the page (`browserThemeDocument`; a fake in tests). */
+/** What the switcher reads and changes in the page (`browserThemeDocument`; a fake in tests). */
 export interface ThemeDocument {
+  /**
+   * The theme the page was served with: `data-theme` of `<html>`, when it names a theme and the
+   * document also has its stylesheet (`<link data-theme-stylesheet="<name>">`); `null` otherwise.
+   */
+  servedTheme(): ThemeName | null;
   /** `data-theme` on `<html>`; `null` removes it (neutral). */
   setTheme(theme: ThemeName | null): void;
   /** While a theme's stylesheet loads, the app is kept from showing in the wrong look. */
   setPending(pending: boolean): void;
+  /**
+   * Adds the theme's `<link rel="stylesheet" href data-theme-stylesheet>`; resolves when it has
+   * loaded, or failed to (the neutral rules then still apply: readable, if plainer).
+   */
+  addThemeStylesheet(theme: ThemeName, href: string): Promise<void>;
   /** The `<link>` to the brand's stylesheet, last of the document's (so it may change tokens); `false` removes it. */
   setBrandStylesheet(present: boolean): void;
 }
@@ -84,7 +111,6 @@ export type ThemeStorage = Pick<Storage, "getItem" | "setItem">;
 export interface ThemeSwitcherOptions {
   document: ThemeDocument;
   storage: ThemeStorage | null;
-  styles?: Readonly<Partial<Record<ThemeName, () => Promise<unknown>>>>;
   /** How long the app stays hidden waiting for a theme's stylesheet, at most. */
   pendingTimeoutMs?: number;
   setTimer?: (callback: () => void, ms: number) => unknown;
@@ -94,16 +120,22 @@ export interface ThemeSwitcherOptions {
 export class ThemeSwitcher {
   #current: ThemeChoice = NEUTRAL;
   #applied = 0;
+  /** The theme the HTML was served with, its stylesheet already loaded; `null` when none. */
+  readonly #served: ThemeName | null;
+  /** The themes' stylesheets in the document, or on their way: each is added once. */
+  readonly #stylesheets = new Map<ThemeName, Promise<void>>();
   readonly #listeners = new Set<(choice: ThemeChoice) => void>();
   readonly #options: Required<ThemeSwitcherOptions>;
 
   constructor(options: ThemeSwitcherOptions) {
     this.#options = {
-      styles: THEME_STYLES,
       pendingTimeoutMs: 1500,
       setTimer: (callback, ms) => setTimeout(callback, ms),
       ...options,
     };
+    this.#served = this.#options.document.servedTheme();
+    // Already loaded: a stylesheet of `<head>` holds the first paint, and the scripts, until it is.
+    if (this.#served) this.#stylesheets.set(this.#served, Promise.resolve());
   }
 
   /** What the page shows (or is about to, while its stylesheet loads). */
@@ -122,9 +154,19 @@ export class ThemeSwitcher {
   }
 
   /**
-   * Shows `choice`: `data-theme` at once; the app is hidden until the theme's stylesheet is
-   * there (at most `pendingTimeoutMs`), unless `hideWhileLoading` is false. Resolves when the
-   * stylesheet is loaded (or failed to: the page then keeps the neutral look's rules).
+   * The choice to show first: the theme the HTML was served with, if any, with the remembered
+   * brand (the HTML does not say it); else the remembered choice, or neutral.
+   */
+  initial(): ThemeChoice {
+    const remembered = this.remembered();
+    return this.#served ? { theme: this.#served, brand: remembered.brand } : remembered;
+  }
+
+  /**
+   * Shows `choice`: `data-theme` at once; unless the theme's stylesheet is already in the page,
+   * its `<link>` is added and the app is hidden until it has loaded (at most
+   * `pendingTimeoutMs`), unless `hideWhileLoading` is false. Resolves when the stylesheet is
+   * there (or failed to load: the page then keeps the neutral look's rules).
    */
   async apply(choice: ThemeChoice, { hideWhileLoading = true } = {}): Promise<void> {
     const { document } = this.#options;
@@ -133,30 +175,28 @@ export class ThemeSwitcher {
     this.#current = choice;
     document.setBrandStylesheet(choice.brand);
     if (changed) for (const listener of this.#listeners) listener(choice);
-    const load = choice.theme === "neutral" ? undefined : this.#options.styles[choice.theme];
-    if (!load) {
+    const href = choice.theme === "neutral" ? undefined : THEME_STYLESHEETS[choice.theme];
+    if (!href) {
       document.setTheme(null);
       document.setPending(false);
       return;
     }
     document.setTheme(choice.theme);
-    if (hideWhileLoading) {
-      document.setPending(true);
-      this.#options.setTimer(() => {
-        if (attempt === this.#applied) document.setPending(false);
-      }, this.#options.pendingTimeoutMs);
-    }
-    try {
-      await load();
-    } catch {
-      // Without the theme's stylesheet the neutral rules still apply: readable, if plainer.
-    } finally {
-      if (attempt === this.#applied) {
-        // The theme's `<link>` was added after the brand's: the brand comes last again.
-        document.setBrandStylesheet(choice.brand);
-        document.setPending(false);
+    let loading = this.#stylesheets.get(choice.theme);
+    if (!loading) {
+      loading = document.addThemeStylesheet(choice.theme, href);
+      this.#stylesheets.set(choice.theme, loading);
+      // The theme's `<link>` came after the brand's: the brand's is put last again.
+      document.setBrandStylesheet(choice.brand);
+      if (hideWhileLoading) {
+        document.setPending(true);
+        this.#options.setTimer(() => {
+          if (attempt === this.#applied) document.setPending(false);
+        }, this.#options.pendingTimeoutMs);
       }
     }
+    await loading;
+    if (attempt === this.#applied) document.setPending(false);
   }
 
   /** Applies the server's choice (no hiding: the page is already shown) and remembers it. */
@@ -165,13 +205,13 @@ export class ThemeSwitcher {
     try {
       choice = themeChoice(await info);
     } catch {
-      // No answer: keep what the page shows, remembered or not.
+      // No answer: keep what the page shows, served, remembered or neither.
       return;
     }
     try {
       this.#options.storage?.setItem(THEME_STORAGE_KEY, JSON.stringify(choice));
     } catch {
-      // Not remembered: the next load shows neutral until the answer comes.
+      // Not remembered: without Parvis's HTML, the next load shows neutral until the answer comes.
     }
     if (!sameTheme(choice, this.#current)) await this.apply(choice, { hideWhileLoading: false });
   }
@@ -183,11 +223,16 @@ export class ThemeSwitcher {
   }
 }
 
-/** The page's side: `<html data-theme>`, `data-theme-pending`, the brand's `<link>`. */
+/** The page's side: `<html data-theme>`, `data-theme-pending`, the themes' and the brand's `<link>`s. */
 export function browserThemeDocument(doc: Document): ThemeDocument {
   const root = doc.documentElement;
   let link: HTMLLinkElement | null = null;
   return {
+    servedTheme() {
+      const theme = root.getAttribute("data-theme");
+      // A theme's name is safe in a selector; anything else is not looked for.
+      return isThemeName(theme) && doc.querySelector(`link[data-theme-stylesheet="${theme}"]`) ? theme : null;
+    },
     setTheme(theme) {
       if (theme) root.setAttribute("data-theme", theme);
       else root.removeAttribute("data-theme");
@@ -195,6 +240,16 @@ export function browserThemeDocument(doc: Document): ThemeDocument {
     setPending(pending) {
       if (pending) root.setAttribute("data-theme-pending", "");
       else root.removeAttribute("data-theme-pending");
+    },
+    addThemeStylesheet(theme, href) {
+      return new Promise((resolve) => {
+        const sheet = doc.createElement("link");
+        sheet.rel = "stylesheet";
+        sheet.href = href;
+        sheet.setAttribute("data-theme-stylesheet", theme);
+        sheet.onload = sheet.onerror = () => resolve();
+        doc.head.append(sheet);
+      });
     },
     setBrandStylesheet(present) {
       if (!present) {
