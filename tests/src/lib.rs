@@ -123,6 +123,32 @@ where
     }
 }
 
+/// Runs one named step of a long scenario test: says `── step: {name}` on stderr before the
+/// step starts and, should it panic, `── failed in step: {name}` after the panic's message, so
+/// the captured output of a failing test names the step that broke. See [`step!`].
+pub async fn step<T>(name: &str, future: impl std::future::Future<Output = T>) -> T {
+    struct Failing<'a>(&'a str);
+    impl Drop for Failing<'_> {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                eprintln!("── failed in step: {}", self.0);
+            }
+        }
+    }
+    eprintln!("── step: {name}");
+    let _failing = Failing(name);
+    future.await
+}
+
+/// `step!(scenario.name(args…))` awaits `scenario.name(args…)` as the [`step()`] named `name`:
+/// the step's name is the name of the method that runs it.
+#[macro_export]
+macro_rules! step {
+    ($scenario:ident . $name:ident ( $($arg:expr),* $(,)? )) => {
+        $crate::step(stringify!($name), $scenario.$name($($arg),*)).await
+    };
+}
+
 /// The last `lines` lines of a log file, for error messages.
 pub fn log_tail(path: &std::path::Path, lines: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();

@@ -10,10 +10,15 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::{path::Path, process::Stdio, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    process::Stdio,
+    time::Duration,
+};
 
 use parvis_tests::{
-    Database, Stack, TestUser, get_json, http_client, parvis::widgets_dist, path_segment, wait_for,
+    Database, Stack, TestUser, get_json, http_client, parvis::widgets_dist, path_segment, step,
+    wait_for,
 };
 use serde_json::{Value, json};
 
@@ -52,220 +57,340 @@ async fn community(stack: &Stack, owner: &TestUser) -> (String, Vec<(String, Str
     (space, rooms)
 }
 
+/// Where the browser scenario writes its screenshots.
+fn screenshots() -> PathBuf {
+    repository().join("target/screenshots")
+}
+
 #[tokio::test]
 async fn wiki_in_the_widget_and_the_standalone_app() {
-    assert!(
-        widgets_dist().join("index.html").is_file(),
-        "the web front end is not built: run `npm ci && npm run build` in widgets/ (scripts/test does)"
-    );
-    let stack = Stack::start(Database::Sqlite).await.unwrap();
-    let alice = stack.register_user("alice").await.unwrap();
-    let bob = stack.register_user("bob").await.unwrap();
-    let (space, rooms) = community(&stack, &alice).await;
-    let wiki = rooms
-        .iter()
-        .find(|(purpose, _)| purpose == "wiki")
-        .unwrap()
-        .1
-        .clone();
-    for room in std::iter::once(&space).chain(rooms.iter().map(|(_, room)| room)) {
-        alice.invite(room, bob.user_id()).await.unwrap();
-        bob.join(room).await.unwrap();
-    }
-    // Parvis has indexed the community and Alice's membership before the browser starts.
-    wait_for("the community indexed", Duration::from_secs(30), || {
-        let (stack, token, space) = (&stack, alice.access_token().to_owned(), space.clone());
-        async move {
-            let response = http_client()
-                .get(format!("{}/api/v1/communities/mine", stack.parvis.url()))
-                .bearer_auth(token)
-                .send()
-                .await
-                .ok()?;
-            let list: Value = response.json().await.ok()?;
-            list.as_array()?
-                .iter()
-                .any(|c| c["space_id"] == space.as_str())
-                .then_some(())
-        }
-    })
-    .await
-    .unwrap();
+    let s = step("alice_and_bob_in_an_indexed_community", Scenario::start()).await;
+    let report = step!(s.the_browser_scenario_succeeds());
+    step!(s.the_widget_asks_element_for_exactly_what_it_writes(&report));
+    step!(s.bob_reads_the_first_revision_in_the_room_state(&report));
+    let timeline = step!(s.bobs_live_edit_and_alices_like_are_in_the_timeline(&report));
+    step!(s.the_widgets_revisions_are_alices(&report, &timeline));
+    step!(s.the_comment_is_in_the_thread_of_the_restore(&report, &timeline));
+    step!(s.the_sub_page_is_alices_under_the_first_page(&report));
+    step!(s.the_guide_lists_both_pages_in_the_chosen_order(&report));
+    step!(s.bob_finds_the_page_through_search(&report));
+    step!(s.the_screenshots_are_written());
+    s.stack.stop().await;
+}
 
-    let shots = repository().join("target/screenshots");
-    let output = tokio::process::Command::new("node")
-        .arg(repository().join("widgets/e2e/run.mjs"))
-        .current_dir(repository().join("widgets"))
-        .env("PARVIS_URL", stack.parvis.url())
-        .env("HS_URL", stack.synapse.base_url())
-        .env("SPACE_ID", &space)
-        .env("WIKI_ROOM", &wiki)
-        .env("ALICE_ID", alice.user_id())
-        .env("ALICE_TOKEN", alice.access_token())
-        .env("ALICE_LOCALPART", "alice")
-        .env("ALICE_PASSWORD", "password")
-        .env("BOB_ID", bob.user_id())
-        .env("BOB_TOKEN", bob.access_token())
-        .env("SHOTS_DIR", &shots)
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(300), output)
-        .await
-        .expect("the browser test took over 5 minutes")
-        .expect("node could not be started: install Node.js (scripts/test expects it)");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "the browser scenario failed:\n{stderr}\n--- Parvis log ---\n{}",
-        parvis_tests::log_tail(&stack.parvis.log_path(), 60)
-    );
-    let report: Value = serde_json::from_str(
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .last()
-            .unwrap(),
-    )
-    .unwrap();
-    let page_id = report["pageId"].as_str().unwrap();
-    let texts = &report["texts"];
+/// What every step of [`wiki_in_the_widget_and_the_standalone_app`] shares.
+struct Scenario {
+    stack: Stack,
+    /// The owner of the community, who uses the browser.
+    alice: TestUser,
+    /// A member, who checks through the client-server API what the browser wrote.
+    bob: TestUser,
+    space: String,
+    /// The wiki room.
+    wiki: String,
+}
 
-    // The widget asked Element for exactly what it writes.
-    let capabilities: Vec<&str> = report["capabilities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    assert!(
-        capabilities.contains(&"org.matrix.msc2762.send.state_event:org.parvis.wiki.page"),
-        "{capabilities:?}"
-    );
-    assert!(capabilities.contains(&"org.matrix.msc2762.send.event:m.room.message"));
+/// What the browser scenario reports on the last line of its output.
+struct Report {
+    /// The whole report: `pageId`, `texts`, `capabilities`, `liveSentence`, …
+    json: Value,
+    /// `pageId`: the wiki page created in the widget.
+    page_id: String,
+}
 
-    // Bob reads the page in the room state: the first revision's text, written by Alice.
-    let current = bob
-        .state_event(&wiki, "org.parvis.wiki.page", page_id)
-        .await
-        .unwrap()
-        .expect("the page is in the room state");
-    assert_eq!(current["title"], texts["TITLE"]);
-    assert!(
-        current["body"]
-            .as_str()
-            .unwrap()
-            .starts_with(texts["V1"].as_str().unwrap())
-    );
-    let timeline = bob.messages(&wiki, 100).await.unwrap();
-    let all_revisions: Vec<&Value> = timeline
+/// The wiki page's revisions in `timeline`, newest first.
+fn page_revisions<'a>(timeline: &'a [Value], page_id: &str) -> Vec<&'a Value> {
+    timeline
         .iter()
         .filter(|event| event["type"] == "org.parvis.wiki.page" && event["state_key"] == page_id)
-        .collect();
-    // Newest first: Bob's edit, made while Alice had the page open in the standalone app,
-    // which showed it without a reload.
-    let live = all_revisions[0];
-    assert_eq!(live["sender"], bob.user_id());
-    assert!(
-        live["content"]["body"]
-            .as_str()
-            .unwrap()
-            .contains(report["liveSentence"].as_str().unwrap())
-    );
-    // Then Alice liked the page in the standalone app: a 👍 of hers on its current revision.
-    assert_eq!(report["likedPageId"], page_id);
-    let like = timeline
-        .iter()
-        .find(|event| event["type"] == "m.reaction" && event["sender"] == alice.user_id())
-        .expect("Alice's 👍 is in the room");
-    assert_eq!(like["content"]["m.relates_to"]["rel_type"], "m.annotation");
-    assert_eq!(like["content"]["m.relates_to"]["key"], "👍");
-    assert_eq!(
-        like["content"]["m.relates_to"]["event_id"],
-        live["event_id"]
-    );
-    // Inside the widget, Element's side pushed the room's events to the page.
-    assert!(report["pushedToWidget"].as_u64().unwrap() > 0, "{report}");
-    // The widget's revisions, all Alice's.
-    let revisions: Vec<&Value> = all_revisions
+        .collect()
+}
+
+/// Of the page's revisions, newest first, the widget's: those Alice sent.
+fn alices_revisions<'a>(all_revisions: &[&'a Value], alice: &TestUser) -> Vec<&'a Value> {
+    all_revisions
         .iter()
         .copied()
         .filter(|event| event["sender"] == alice.user_id())
-        .collect();
-    assert_eq!(revisions.len(), 4, "create, two edits, restore");
-    assert_eq!(
-        all_revisions.len(),
-        5,
-        "Alice's four revisions, each sent as herself, and Bob's"
-    );
-    // Newest first: the restore, the second edit, the first edit, the creation.
-    let bodies: Vec<&str> = revisions
-        .iter()
-        .map(|event| event["content"]["body"].as_str().unwrap())
-        .collect();
-    assert!(bodies[1].starts_with(texts["V3"].as_str().unwrap()));
-    assert!(bodies[2].starts_with(texts["V2"].as_str().unwrap()));
-    assert_eq!(bodies[0], bodies[3]);
+        .collect()
+}
 
-    // The comment is a message from Alice in the thread of the restored revision.
-    let restore_event = revisions[0]["event_id"].as_str().unwrap();
-    let comment = timeline
-        .iter()
-        .find(|event| event["type"] == "m.room.message" && event["sender"] == alice.user_id())
-        .expect("Alice's comment is in the room");
-    assert_eq!(comment["content"]["body"], texts["COMMENT"]);
-    assert_eq!(comment["content"]["m.relates_to"]["rel_type"], "m.thread");
-    assert_eq!(
-        comment["content"]["m.relates_to"]["event_id"],
-        restore_event
-    );
-
-    // The sub-page written in the standalone app is Alice's too, under the first page.
-    let annex_id = report["annexId"].as_str().unwrap();
-    let annex = bob
-        .state_event(&wiki, "org.parvis.wiki.page", annex_id)
+impl Scenario {
+    /// Bob a member of Alice's community, and Parvis aware of the community and of Alice's
+    /// membership before the browser starts.
+    async fn start() -> Self {
+        assert!(
+            widgets_dist().join("index.html").is_file(),
+            "the web front end is not built: run `npm ci && npm run build` in widgets/ (scripts/test does)"
+        );
+        let stack = Stack::start(Database::Sqlite).await.unwrap();
+        let alice = stack.register_user("alice").await.unwrap();
+        let bob = stack.register_user("bob").await.unwrap();
+        let (space, rooms) = community(&stack, &alice).await;
+        let wiki = rooms
+            .iter()
+            .find(|(purpose, _)| purpose == "wiki")
+            .unwrap()
+            .1
+            .clone();
+        for room in std::iter::once(&space).chain(rooms.iter().map(|(_, room)| room)) {
+            alice.invite(room, bob.user_id()).await.unwrap();
+            bob.join(room).await.unwrap();
+        }
+        // Parvis has indexed the community and Alice's membership before the browser starts.
+        wait_for("the community indexed", Duration::from_secs(30), || {
+            let (stack, token, space) = (&stack, alice.access_token().to_owned(), space.clone());
+            async move {
+                let response = http_client()
+                    .get(format!("{}/api/v1/communities/mine", stack.parvis.url()))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .ok()?;
+                let list: Value = response.json().await.ok()?;
+                list.as_array()?
+                    .iter()
+                    .any(|c| c["space_id"] == space.as_str())
+                    .then_some(())
+            }
+        })
         .await
-        .unwrap()
         .unwrap();
-    assert_eq!(annex["title"], "Annexe");
-    assert_eq!(annex["parent"], page_id);
-
-    // The guide lists both pages in the order chosen in the browser.
-    let guide = bob
-        .state_event(
-            &wiki,
-            "org.parvis.guide",
-            report["guideId"].as_str().unwrap(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(guide["title"], "Prise en main");
-    assert_eq!(guide["pages"], json!([annex_id, page_id]));
-
-    // Bob finds the page through Parvis's search, as the browser did.
-    let (_, hits) = get_json(
-        &format!(
-            "{}/api/v1/search?q=evenement%20lyon&community={}",
-            stack.parvis.url(),
-            path_segment(&space)
-        ),
-        bob.access_token(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(hits[0]["object_id"], page_id, "{hits}");
-
-    for name in [
-        "widget-wiki-read",
-        "widget-search",
-        "standalone-login",
-        "standalone-community-home",
-    ] {
-        for width in ["desktop", "phone"] {
-            assert!(shots.join(format!("{name}-{width}.png")).is_file());
+        Self {
+            stack,
+            alice,
+            bob,
+            space,
+            wiki,
         }
     }
-    stack.stop().await;
+
+    /// The browser (`widgets/e2e/run.mjs`) creates, edits twice, restores, comments and finds a
+    /// page in the widget, then reads and extends it in the standalone app; it succeeds and
+    /// reports what it did.
+    async fn the_browser_scenario_succeeds(&self) -> Report {
+        let (stack, alice, bob) = (&self.stack, &self.alice, &self.bob);
+        let output = tokio::process::Command::new("node")
+            .arg(repository().join("widgets/e2e/run.mjs"))
+            .current_dir(repository().join("widgets"))
+            .env("PARVIS_URL", stack.parvis.url())
+            .env("HS_URL", stack.synapse.base_url())
+            .env("SPACE_ID", &self.space)
+            .env("WIKI_ROOM", &self.wiki)
+            .env("ALICE_ID", alice.user_id())
+            .env("ALICE_TOKEN", alice.access_token())
+            .env("ALICE_LOCALPART", "alice")
+            .env("ALICE_PASSWORD", "password")
+            .env("BOB_ID", bob.user_id())
+            .env("BOB_TOKEN", bob.access_token())
+            .env("SHOTS_DIR", screenshots())
+            .stdin(Stdio::null())
+            .kill_on_drop(true)
+            .output();
+        let output = tokio::time::timeout(Duration::from_secs(300), output)
+            .await
+            .expect("the browser test took over 5 minutes")
+            .expect("node could not be started: install Node.js (scripts/test expects it)");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success(),
+            "the browser scenario failed:\n{stderr}\n--- Parvis log ---\n{}",
+            parvis_tests::log_tail(&stack.parvis.log_path(), 60)
+        );
+        let report: Value = serde_json::from_str(
+            String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .last()
+                .unwrap(),
+        )
+        .unwrap();
+        let page_id = report["pageId"].as_str().unwrap().to_owned();
+        Report {
+            json: report,
+            page_id,
+        }
+    }
+
+    /// The widget asked Element for exactly what it writes.
+    async fn the_widget_asks_element_for_exactly_what_it_writes(&self, report: &Report) {
+        let report = &report.json;
+        let capabilities: Vec<&str> = report["capabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(
+            capabilities.contains(&"org.matrix.msc2762.send.state_event:org.parvis.wiki.page"),
+            "{capabilities:?}"
+        );
+        assert!(capabilities.contains(&"org.matrix.msc2762.send.event:m.room.message"));
+    }
+
+    /// Bob reads the page in the room state: the first revision's text, written by Alice.
+    async fn bob_reads_the_first_revision_in_the_room_state(&self, report: &Report) {
+        let (page_id, texts) = (report.page_id.as_str(), &report.json["texts"]);
+        let current = self
+            .bob
+            .state_event(&self.wiki, "org.parvis.wiki.page", page_id)
+            .await
+            .unwrap()
+            .expect("the page is in the room state");
+        assert_eq!(current["title"], texts["TITLE"]);
+        assert!(
+            current["body"]
+                .as_str()
+                .unwrap()
+                .starts_with(texts["V1"].as_str().unwrap())
+        );
+    }
+
+    /// Bob's live edit is the page's newest revision, and Alice's 👍 in the standalone app is
+    /// on it. Returns the wiki's timeline as Bob reads it, for the next steps.
+    async fn bobs_live_edit_and_alices_like_are_in_the_timeline(
+        &self,
+        report: &Report,
+    ) -> Vec<Value> {
+        let (page_id, report) = (report.page_id.as_str(), &report.json);
+        let (alice, bob) = (&self.alice, &self.bob);
+        let timeline = bob.messages(&self.wiki, 100).await.unwrap();
+        let all_revisions = page_revisions(&timeline, page_id);
+        // Newest first: Bob's edit, made while Alice had the page open in the standalone app,
+        // which showed it without a reload.
+        let live = all_revisions[0];
+        assert_eq!(live["sender"], bob.user_id());
+        assert!(
+            live["content"]["body"]
+                .as_str()
+                .unwrap()
+                .contains(report["liveSentence"].as_str().unwrap())
+        );
+        // Then Alice liked the page in the standalone app: a 👍 of hers on its current revision.
+        assert_eq!(report["likedPageId"], page_id);
+        let like = timeline
+            .iter()
+            .find(|event| event["type"] == "m.reaction" && event["sender"] == alice.user_id())
+            .expect("Alice's 👍 is in the room");
+        assert_eq!(like["content"]["m.relates_to"]["rel_type"], "m.annotation");
+        assert_eq!(like["content"]["m.relates_to"]["key"], "👍");
+        assert_eq!(
+            like["content"]["m.relates_to"]["event_id"],
+            live["event_id"]
+        );
+        timeline
+    }
+
+    /// Inside the widget, Element's side pushed the room's events to the page; the widget's
+    /// revisions (create, two edits, restore) are all Alice's, each sent as herself.
+    async fn the_widgets_revisions_are_alices(&self, report: &Report, timeline: &[Value]) {
+        let (page_id, texts, report) =
+            (report.page_id.as_str(), &report.json["texts"], &report.json);
+        let all_revisions = page_revisions(timeline, page_id);
+        // Inside the widget, Element's side pushed the room's events to the page.
+        assert!(report["pushedToWidget"].as_u64().unwrap() > 0, "{report}");
+        // The widget's revisions, all Alice's.
+        let revisions = alices_revisions(&all_revisions, &self.alice);
+        assert_eq!(revisions.len(), 4, "create, two edits, restore");
+        assert_eq!(
+            all_revisions.len(),
+            5,
+            "Alice's four revisions, each sent as herself, and Bob's"
+        );
+        // Newest first: the restore, the second edit, the first edit, the creation.
+        let bodies: Vec<&str> = revisions
+            .iter()
+            .map(|event| event["content"]["body"].as_str().unwrap())
+            .collect();
+        assert!(bodies[1].starts_with(texts["V3"].as_str().unwrap()));
+        assert!(bodies[2].starts_with(texts["V2"].as_str().unwrap()));
+        assert_eq!(bodies[0], bodies[3]);
+    }
+
+    /// The comment is a message from Alice in the thread of the restored revision.
+    async fn the_comment_is_in_the_thread_of_the_restore(
+        &self,
+        report: &Report,
+        timeline: &[Value],
+    ) {
+        let (page_id, texts) = (report.page_id.as_str(), &report.json["texts"]);
+        let alice = &self.alice;
+        let all_revisions = page_revisions(timeline, page_id);
+        let revisions = alices_revisions(&all_revisions, alice);
+        let restore_event = revisions[0]["event_id"].as_str().unwrap();
+        let comment = timeline
+            .iter()
+            .find(|event| event["type"] == "m.room.message" && event["sender"] == alice.user_id())
+            .expect("Alice's comment is in the room");
+        assert_eq!(comment["content"]["body"], texts["COMMENT"]);
+        assert_eq!(comment["content"]["m.relates_to"]["rel_type"], "m.thread");
+        assert_eq!(
+            comment["content"]["m.relates_to"]["event_id"],
+            restore_event
+        );
+    }
+
+    /// The sub-page written in the standalone app is Alice's too, under the first page.
+    async fn the_sub_page_is_alices_under_the_first_page(&self, report: &Report) {
+        let page_id = report.page_id.as_str();
+        let annex_id = report.json["annexId"].as_str().unwrap();
+        let annex = self
+            .bob
+            .state_event(&self.wiki, "org.parvis.wiki.page", annex_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(annex["title"], "Annexe");
+        assert_eq!(annex["parent"], page_id);
+    }
+
+    /// The guide lists both pages in the order chosen in the browser.
+    async fn the_guide_lists_both_pages_in_the_chosen_order(&self, report: &Report) {
+        let (page_id, report) = (report.page_id.as_str(), &report.json);
+        let annex_id = report["annexId"].as_str().unwrap();
+        let guide = self
+            .bob
+            .state_event(
+                &self.wiki,
+                "org.parvis.guide",
+                report["guideId"].as_str().unwrap(),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(guide["title"], "Prise en main");
+        assert_eq!(guide["pages"], json!([annex_id, page_id]));
+    }
+
+    /// Bob finds the page through Parvis's search, as the browser did.
+    async fn bob_finds_the_page_through_search(&self, report: &Report) {
+        let page_id = report.page_id.as_str();
+        let (_, hits) = get_json(
+            &format!(
+                "{}/api/v1/search?q=evenement%20lyon&community={}",
+                self.stack.parvis.url(),
+                path_segment(&self.space)
+            ),
+            self.bob.access_token(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(hits[0]["object_id"], page_id, "{hits}");
+    }
+
+    /// The browser took its screenshots, on a desktop and on a phone.
+    async fn the_screenshots_are_written(&self) {
+        let shots = screenshots();
+        for name in [
+            "widget-wiki-read",
+            "widget-search",
+            "standalone-login",
+            "standalone-community-home",
+        ] {
+            for width in ["desktop", "phone"] {
+                assert!(shots.join(format!("{name}-{width}.png")).is_file());
+            }
+        }
+    }
 }
 
 /// Front-end figures for BENCHMARKS.md, not a pass/fail test (timings flake in tests): a wiki

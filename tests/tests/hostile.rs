@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use parvis_tests::{Database, Stack, TestUser, http_client, path_segment, wait_for};
+use parvis_tests::{Database, Stack, TestUser, http_client, path_segment, step, wait_for};
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -106,228 +106,280 @@ async fn hostile_members_on_postgres() {
     if parvis_tests::skip_without_postgres() {
         return;
     }
-    let stack = Stack::start(Database::Postgres).await.unwrap();
-    let alice = stack.register_user("alice").await.unwrap();
-    let mallory = stack.register_user("mallory").await.unwrap();
-    let (space, rooms) = community(&stack, &alice, "Projet Alpha").await;
-    let (wiki, faq, discussion) = (
-        room(&rooms, "wiki").to_owned(),
-        room(&rooms, "faq").to_owned(),
-        room(&rooms, "discussion").to_owned(),
-    );
-    for room in [space.as_str(), &wiki, &faq, &discussion] {
-        alice.join(room).await.unwrap();
-    }
-    // Mallory is a member of the space, the wiki and the discussion, not of the FAQ.
-    for room in [space.as_str(), &wiki, &discussion] {
-        alice.invite(room, mallory.user_id()).await.unwrap();
-        mallory.join(room).await.unwrap();
+    let s = step("alice_and_mallory_in_a_community", Scenario::start()).await;
+    step!(s.quadratic_markdown_and_nul_characters_stall_nothing());
+    step!(s.the_bot_is_no_confused_deputy_for_room_mentions());
+    step!(s.search_in_a_room_leaks_nothing_its_members_may_not_read());
+    step!(s.a_room_of_another_community_cannot_take_the_wiki());
+    step!(s.rest_comments_in_an_encrypted_room_are_refused());
+}
+
+/// What every step of [`hostile_members_on_postgres`] shares.
+struct Scenario {
+    stack: Stack,
+    /// The owner of "Projet Alpha".
+    alice: TestUser,
+    /// The hostile member: in the space, the wiki and the discussion, not in the FAQ.
+    mallory: TestUser,
+    space: String,
+    wiki: String,
+    faq: String,
+    discussion: String,
+}
+
+impl Scenario {
+    /// Alice's community on PostgreSQL; Mallory is a member of the space, the wiki and the
+    /// discussion, not of the FAQ.
+    async fn start() -> Self {
+        let stack = Stack::start(Database::Postgres).await.unwrap();
+        let alice = stack.register_user("alice").await.unwrap();
+        let mallory = stack.register_user("mallory").await.unwrap();
+        let (space, rooms) = community(&stack, &alice, "Projet Alpha").await;
+        let (wiki, faq, discussion) = (
+            room(&rooms, "wiki").to_owned(),
+            room(&rooms, "faq").to_owned(),
+            room(&rooms, "discussion").to_owned(),
+        );
+        for room in [space.as_str(), &wiki, &faq, &discussion] {
+            alice.join(room).await.unwrap();
+        }
+        // Mallory is a member of the space, the wiki and the discussion, not of the FAQ.
+        for room in [space.as_str(), &wiki, &discussion] {
+            alice.invite(room, mallory.user_id()).await.unwrap();
+            mallory.join(room).await.unwrap();
+        }
+        Self {
+            stack,
+            alice,
+            mallory,
+            space,
+            wiki,
+            faq,
+            discussion,
+        }
     }
 
-    // Quadratic markdown: a page of 30,000 `[[` (60 KB, under the event limit) took seconds
-    // to render at every ingest, read and search; a transaction of them was never acknowledged.
-    mallory
-        .send_state(
-            &wiki,
-            "org.parvis.wiki.page",
-            "quadratic",
-            json!({
-                "title": "Crochets", "slug": "crochets", "body": "[[".repeat(30_000),
-            }),
-        )
-        .await
-        .unwrap();
-    // NUL characters: every PostgreSQL ingest of the transaction failed, forever.
-    mallory
-        .send_state(&wiki, "org.parvis.wiki.page", "nul", json!({
-            "title": "Nul\u{0}le", "slug": "nulle", "body": "Avec\u{0} un NUL", "tags": ["a\u{0}b"],
-        }))
-        .await
-        .unwrap();
-    // An event after them is delivered: nothing stalled.
-    alice
-        .send_state(
-            &wiki,
-            "org.parvis.wiki.page",
-            "after",
-            json!({
-                "title": "Après", "slug": "apres", "body": "Toujours livré.",
-            }),
-        )
-        .await
-        .unwrap();
-    wait_page(&stack, &alice, &space, "after").await;
-    let nul = wait_page(&stack, &alice, &space, "nul").await;
-    assert_eq!(nul["title"], "Nulle");
-    assert_eq!(nul["body"], "Avec un NUL");
-    let started = Instant::now();
-    let quadratic = wait_page(&stack, &alice, &space, "quadratic").await;
-    assert!(quadratic["html"].as_str().unwrap().starts_with("<p>[[[["));
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "reading the page took {:?}",
-        started.elapsed()
-    );
+    /// Quadratic markdown: a page of 30,000 `[[` (60 KB, under the event limit) took seconds
+    /// to render at every ingest, read and search; a transaction of them was never acknowledged.
+    /// Neither it nor NUL characters stall delivery any more, and the page reads quickly.
+    async fn quadratic_markdown_and_nul_characters_stall_nothing(&self) {
+        let (stack, alice, mallory) = (&self.stack, &self.alice, &self.mallory);
+        let (space, wiki) = (&self.space, &self.wiki);
+        mallory
+            .send_state(
+                wiki,
+                "org.parvis.wiki.page",
+                "quadratic",
+                json!({
+                    "title": "Crochets", "slug": "crochets", "body": "[[".repeat(30_000),
+                }),
+            )
+            .await
+            .unwrap();
+        // NUL characters: every PostgreSQL ingest of the transaction failed, forever.
+        mallory
+            .send_state(wiki, "org.parvis.wiki.page", "nul", json!({
+                "title": "Nul\u{0}le", "slug": "nulle", "body": "Avec\u{0} un NUL", "tags": ["a\u{0}b"],
+            }))
+            .await
+            .unwrap();
+        // An event after them is delivered: nothing stalled.
+        alice
+            .send_state(
+                wiki,
+                "org.parvis.wiki.page",
+                "after",
+                json!({
+                    "title": "Après", "slug": "apres", "body": "Toujours livré.",
+                }),
+            )
+            .await
+            .unwrap();
+        wait_page(stack, alice, space, "after").await;
+        let nul = wait_page(stack, alice, space, "nul").await;
+        assert_eq!(nul["title"], "Nulle");
+        assert_eq!(nul["body"], "Avec un NUL");
+        let started = Instant::now();
+        let quadratic = wait_page(stack, alice, space, "quadratic").await;
+        assert!(quadratic["html"].as_str().unwrap().starts_with("<p>[[[["));
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "reading the page took {:?}",
+            started.elapsed()
+        );
+    }
 
-    // The bot as a confused deputy: a member who may not notify the room makes the bot quote
-    // `@room`. Its answers and notices carry an explicit, empty `m.mentions`.
-    let asked = mallory
-        .send_text(&discussion, "!parvis search @room réunion")
-        .await
-        .unwrap();
-    let answer = reply_to(&stack, &mallory, &discussion, &asked).await;
-    assert!(
-        answer["content"]["body"]
-            .as_str()
-            .unwrap()
-            .contains("@room")
-    );
-    assert_eq!(answer["content"]["m.mentions"], json!({}), "{answer}");
-    mallory
-        .send_state(
-            &wiki,
-            "org.parvis.wiki.page",
-            "ping",
-            json!({
-                "title": "@room venez voir", "slug": "venez-voir", "body": "…",
-            }),
-        )
-        .await
-        .unwrap();
-    let bot = stack.bot_user_id();
-    let notice = mallory
-        .wait_for_event(&wiki, TIMEOUT, |event| {
-            event["sender"] == bot.as_str()
-                && event["content"]["body"]
-                    .as_str()
-                    .is_some_and(|body| body.contains("@room venez voir"))
+    /// The bot as a confused deputy: a member who may not notify the room makes the bot quote
+    /// `@room`. Its answers and notices carry an explicit, empty `m.mentions`.
+    async fn the_bot_is_no_confused_deputy_for_room_mentions(&self) {
+        let (stack, mallory) = (&self.stack, &self.mallory);
+        let (wiki, discussion) = (&self.wiki, &self.discussion);
+        let asked = mallory
+            .send_text(discussion, "!parvis search @room réunion")
+            .await
+            .unwrap();
+        let answer = reply_to(stack, mallory, discussion, &asked).await;
+        assert!(
+            answer["content"]["body"]
+                .as_str()
+                .unwrap()
+                .contains("@room")
+        );
+        assert_eq!(answer["content"]["m.mentions"], json!({}), "{answer}");
+        mallory
+            .send_state(
+                wiki,
+                "org.parvis.wiki.page",
+                "ping",
+                json!({
+                    "title": "@room venez voir", "slug": "venez-voir", "body": "…",
+                }),
+            )
+            .await
+            .unwrap();
+        let bot = stack.bot_user_id();
+        let notice = mallory
+            .wait_for_event(wiki, TIMEOUT, |event| {
+                event["sender"] == bot.as_str()
+                    && event["content"]["body"]
+                        .as_str()
+                        .is_some_and(|body| body.contains("@room venez voir"))
+            })
+            .await
+            .unwrap();
+        assert_eq!(notice["content"]["m.mentions"], json!({}), "{notice}");
+    }
+
+    /// Search answered in a room with results from rooms some of its members cannot read:
+    /// Alice's FAQ entry, in a room Mallory has not joined, stays out of the answer there.
+    async fn search_in_a_room_leaks_nothing_its_members_may_not_read(&self) {
+        let (stack, alice) = (&self.stack, &self.alice);
+        let (space, faq, discussion) = (&self.space, &self.faq, &self.discussion);
+        alice
+            .send_state(
+                faq,
+                "org.parvis.faq.entry",
+                "secret",
+                json!({
+                    "question": "Budget confidentiel de la réorganisation ?", "answer": "Réservé.",
+                }),
+            )
+            .await
+            .unwrap();
+        let search = format!(
+            "/api/v1/search?q=confidentiel&community={}",
+            path_segment(space)
+        );
+        wait_for("the FAQ entry searchable", TIMEOUT, || {
+            let search = search.clone();
+            async move {
+                let (_, hits) = api(stack, Some(alice.access_token()), "GET", &search, None).await;
+                hits.as_array()
+                    .is_some_and(|hits| !hits.is_empty())
+                    .then_some(())
+            }
         })
         .await
         .unwrap();
-    assert_eq!(notice["content"]["m.mentions"], json!({}), "{notice}");
+        let asked = alice
+            .send_text(discussion, "!parvis search confidentiel")
+            .await
+            .unwrap();
+        let answer = reply_to(stack, alice, discussion, &asked).await;
+        let body = answer["content"]["body"].as_str().unwrap();
+        assert!(!body.contains("Budget confidentiel"), "leaked: {body}");
+    }
 
-    // Search answered in a room with results from rooms some of its members cannot read:
-    // Alice's FAQ entry, in a room Mallory has not joined, stays out of the answer there.
-    alice
-        .send_state(
-            &faq,
-            "org.parvis.faq.entry",
-            "secret",
-            json!({
-                "question": "Budget confidentiel de la réorganisation ?", "answer": "Réservé.",
-            }),
-        )
-        .await
-        .unwrap();
-    let search = format!(
-        "/api/v1/search?q=confidentiel&community={}",
-        path_segment(&space)
-    );
-    wait_for("the FAQ entry searchable", TIMEOUT, || {
-        let search = search.clone();
-        let alice = &alice;
-        let stack = &stack;
-        async move {
-            let (_, hits) = api(stack, Some(alice.access_token()), "GET", &search, None).await;
-            hits.as_array()
-                .is_some_and(|hits| !hits.is_empty())
-                .then_some(())
-        }
-    })
-    .await
-    .unwrap();
-    let asked = alice
-        .send_text(&discussion, "!parvis search confidentiel")
-        .await
-        .unwrap();
-    let answer = reply_to(&stack, &alice, &discussion, &asked).await;
-    let body = answer["content"]["body"].as_str().unwrap();
-    assert!(!body.contains("Budget confidentiel"), "leaked: {body}");
-
-    // A room of one community attached to another: Mallory, owner of her own community, points
-    // its wiki room at Alice's space. Alice's community keeps its own wiki.
-    let (mallory_space, mallory_rooms) = community(&stack, &mallory, "Projet Mallory").await;
-    let mallory_wiki = room(&mallory_rooms, "wiki").to_owned();
-    mallory.join(&mallory_space).await.unwrap();
-    mallory.join(&mallory_wiki).await.unwrap();
-    mallory
-        .send_state(
-            &mallory_wiki,
-            "org.parvis.community.room",
-            "",
-            json!({
-                "community": space, "purpose": "wiki",
-            }),
-        )
-        .await
-        .unwrap();
-    alice
-        .send_state(
-            &wiki,
-            "org.parvis.wiki.page",
-            "marker",
-            json!({
-                "title": "Repère", "slug": "repere", "body": "…",
-            }),
-        )
-        .await
-        .unwrap();
-    wait_page(&stack, &alice, &space, "marker").await;
-    let (status, overview) = api(
-        &stack,
-        Some(alice.access_token()),
-        "GET",
-        &format!("/api/v1/communities/{}", path_segment(&space)),
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{overview}");
-    let wikis: Vec<&Value> = overview["rooms"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|room| room[1] == "wiki")
-        .collect();
-    assert_eq!(wikis.len(), 1, "{overview}");
-    assert_eq!(wikis[0][0], wiki.as_str(), "hijacked: {overview}");
-
-    // REST comments in an encrypted room were posted in clear.
-    alice
-        .send_state(
-            &wiki,
-            "m.room.encryption",
-            "",
-            json!({"algorithm": "m.megolm.v1.aes-sha2"}),
-        )
-        .await
-        .unwrap();
-    let comments = format!(
-        "/api/v1/communities/{}/wiki/after/comments",
-        path_segment(&space)
-    );
-    let (status, refused) = wait_for("the room known encrypted", TIMEOUT, || {
-        let comments = comments.clone();
-        let alice = &alice;
-        let stack = &stack;
-        async move {
-            let answer = api(
-                stack,
-                Some(alice.access_token()),
-                "POST",
-                &comments,
-                Some(r#"{"body": "en clair ?"}"#),
+    /// A room of one community attached to another: Mallory, owner of her own community, points
+    /// its wiki room at Alice's space. Alice's community keeps its own wiki.
+    async fn a_room_of_another_community_cannot_take_the_wiki(&self) {
+        let (stack, alice, mallory) = (&self.stack, &self.alice, &self.mallory);
+        let (space, wiki) = (&self.space, &self.wiki);
+        let (mallory_space, mallory_rooms) = community(stack, mallory, "Projet Mallory").await;
+        let mallory_wiki = room(&mallory_rooms, "wiki").to_owned();
+        mallory.join(&mallory_space).await.unwrap();
+        mallory.join(&mallory_wiki).await.unwrap();
+        mallory
+            .send_state(
+                &mallory_wiki,
+                "org.parvis.community.room",
+                "",
+                json!({
+                    "community": space, "purpose": "wiki",
+                }),
             )
-            .await;
-            (answer.0 != 201).then_some(answer)
-        }
-    })
-    .await
-    .unwrap();
-    assert_eq!(
-        (status, refused["errcode"].as_str()),
-        (403, Some("ORG.PARVIS_ENCRYPTED_ROOM")),
-        "{refused}"
-    );
+            .await
+            .unwrap();
+        alice
+            .send_state(
+                wiki,
+                "org.parvis.wiki.page",
+                "marker",
+                json!({
+                    "title": "Repère", "slug": "repere", "body": "…",
+                }),
+            )
+            .await
+            .unwrap();
+        wait_page(stack, alice, space, "marker").await;
+        let (status, overview) = api(
+            stack,
+            Some(alice.access_token()),
+            "GET",
+            &format!("/api/v1/communities/{}", path_segment(space)),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{overview}");
+        let wikis: Vec<&Value> = overview["rooms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|room| room[1] == "wiki")
+            .collect();
+        assert_eq!(wikis.len(), 1, "{overview}");
+        assert_eq!(wikis[0][0], wiki.as_str(), "hijacked: {overview}");
+    }
+
+    /// REST comments in an encrypted room were posted in clear: once the wiki is encrypted,
+    /// Parvis refuses them.
+    async fn rest_comments_in_an_encrypted_room_are_refused(&self) {
+        let (stack, alice) = (&self.stack, &self.alice);
+        alice
+            .send_state(
+                &self.wiki,
+                "m.room.encryption",
+                "",
+                json!({"algorithm": "m.megolm.v1.aes-sha2"}),
+            )
+            .await
+            .unwrap();
+        let comments = format!(
+            "/api/v1/communities/{}/wiki/after/comments",
+            path_segment(&self.space)
+        );
+        let (status, refused) = wait_for("the room known encrypted", TIMEOUT, || {
+            let comments = comments.clone();
+            async move {
+                let answer = api(
+                    stack,
+                    Some(alice.access_token()),
+                    "POST",
+                    &comments,
+                    Some(r#"{"body": "en clair ?"}"#),
+                )
+                .await;
+                (answer.0 != 201).then_some(answer)
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            (status, refused["errcode"].as_str()),
+            (403, Some("ORG.PARVIS_ENCRYPTED_ROOM")),
+            "{refused}"
+        );
+    }
 }
 
 #[tokio::test]
