@@ -21,7 +21,11 @@ use parvis_homeserver_bridge::{
     HomeserverClient, MatrixErrorBody, OpenIdError, OpenIdToken, OpenIdVerifier,
     transaction::token_matches,
 };
-use ruma::{OwnedUserId, api::client::account::whoami};
+use ruma::{
+    OwnedUserId,
+    api::client::account::whoami,
+    events::{StateEventType, room::member::MembershipState},
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -303,7 +307,7 @@ async fn my_communities(
             .index
             .membership(&community.space_id, &user.user_id)
             .await;
-        if membership?.as_deref() == Some("join") {
+        if membership? == Some(MembershipState::Join) {
             mine.push(community);
         }
     }
@@ -380,7 +384,7 @@ async fn community_overview(
     let powers = RoomPowers::load(&state.index, space_id).await?;
     let mut members: Vec<CommunityMember> = state
         .index
-        .state_events(space_id, "m.room.member")
+        .state_events(space_id, &StateEventType::RoomMember)
         .await?
         .into_iter()
         .filter(|(_, _, content)| content.get("membership").and_then(Value::as_str) == Some("join"))

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use parvis_e2ee::{BotCrypto, EncryptedEvent, Undecryptable};
-use ruma::{OwnedRoomId, RoomId, UserId, serde::Raw};
+use ruma::{OwnedRoomId, RoomId, UserId, events::StateEventType, serde::Raw};
 use serde::Deserialize;
 
 use crate::{
@@ -98,7 +98,11 @@ async fn powers_of(
         });
         state.push(match in_batch {
             Some(event) => Some((event.sender.to_string(), event.content.clone())),
-            None => index.state_content(room_id, event_type, "").await?,
+            None => {
+                index
+                    .state_content(room_id, &StateEventType::from(event_type), "")
+                    .await?
+            }
         });
     }
     let create = state.pop().flatten();

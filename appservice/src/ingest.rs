@@ -320,9 +320,8 @@ mod tests {
             index
                 .membership(ruma::room_id!("!r:hs"), ruma::user_id!("@parvis:hs"))
                 .await
-                .unwrap()
-                .as_deref(),
-            Some("join")
+                .unwrap(),
+            Some(ruma::events::room::member::MembershipState::Join)
         );
         let skipped = index.skipped_events(10).await.unwrap();
         let causes: Vec<(Option<&str>, SkipCause)> = skipped

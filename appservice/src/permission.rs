@@ -6,6 +6,7 @@ use ruma::{
     OwnedRoomId, OwnedUserId, RoomId, RoomVersionId, UserId,
     events::{
         MessageLikeEventType, StateEventType,
+        room::member::MembershipState,
         room::power_levels::{
             RoomPowerLevels, RoomPowerLevelsEventContent, RoomPowerLevelsSource, UserPowerLevel,
         },
@@ -49,8 +50,8 @@ pub async fn check_member(
     room_id: &RoomId,
     user_id: &UserId,
 ) -> Result<Result<(), Refusal>, StoreError> {
-    Ok(match index.membership(room_id, user_id).await?.as_deref() {
-        Some("join") => Ok(()),
+    Ok(match index.membership(room_id, user_id).await? {
+        Some(MembershipState::Join) => Ok(()),
         _ => Err(Refusal::NotMember {
             user: user_id.to_owned(),
             room: room_id.to_owned(),
@@ -113,10 +114,12 @@ impl RoomPowers {
     /// Reads them from the index.
     pub async fn load(index: &Index, room_id: &RoomId) -> Result<Self, StoreError> {
         let levels = index
-            .state_content(room_id, "m.room.power_levels", "")
+            .state_content(room_id, &StateEventType::RoomPowerLevels, "")
             .await?
             .map(|(_, content)| content);
-        let create = index.state_content(room_id, "m.room.create", "").await?;
+        let create = index
+            .state_content(room_id, &StateEventType::RoomCreate, "")
+            .await?;
         Ok(Self::from_state(levels, create))
     }
 

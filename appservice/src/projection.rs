@@ -267,8 +267,8 @@ pub enum Job {
     FetchBody {
         /// Room of the object.
         room_id: OwnedRoomId,
-        /// Its kind (`wiki_page`…).
-        kind: String,
+        /// Its kind.
+        kind: PublicationKind,
         /// Its ID.
         object_id: String,
         /// The revision whose body this is (a newer one makes the job moot).
@@ -867,7 +867,7 @@ pub fn derived_changes(
                     {
                         changes.push(IndexChange::Enqueue(Job::FetchBody {
                             room_id: row.room_id.clone(),
-                            kind: publication.kind().as_str().to_owned(),
+                            kind: publication.kind(),
                             object_id: publication.object_id.clone(),
                             event_id: row.event_id.clone(),
                             url: url.clone(),

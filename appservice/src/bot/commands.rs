@@ -320,7 +320,7 @@ impl Bot {
     pub(super) async fn is_encrypted(&self, room_id: &RoomId) -> Result<bool, JobError> {
         Ok(self
             .index
-            .state_content(room_id, "m.room.encryption", "")
+            .state_content(room_id, &StateEventType::RoomEncryption, "")
             .await?
             .is_some())
     }
@@ -342,7 +342,7 @@ impl Bot {
         }
         let joined: HashSet<String> = self
             .index
-            .state_events(room, "m.room.member")
+            .state_events(room, &StateEventType::RoomMember)
             .await?
             .into_iter()
             .filter(|(_, _, content)| {

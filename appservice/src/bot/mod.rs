@@ -284,7 +284,7 @@ impl Bot {
                 event_id,
                 url,
             } => {
-                self.fetch_body(room_id, kind, object_id, event_id, url)
+                self.fetch_body(room_id, *kind, object_id, event_id, url)
                     .await
             }
             Job::ReconcileAll => self.reconcile_all(|_, _| {}).await.map(|_| ()),

@@ -117,7 +117,7 @@ impl Bot {
                     {
                         self.fetch_body(
                             room_id,
-                            revision.kind.as_str(),
+                            revision.kind,
                             &revision.object_id,
                             &event.event_id,
                             url,
@@ -182,14 +182,11 @@ impl Bot {
     pub async fn fetch_body(
         &self,
         room_id: &RoomId,
-        kind: &str,
+        kind: PublicationKind,
         object_id: &str,
         event_id: &EventId,
         url: &str,
     ) -> Result<(), JobError> {
-        let Some(kind) = PublicationKind::parse(kind) else {
-            return Ok(());
-        };
         let Some(revision) = self
             .index
             .revisions(room_id, kind, object_id)

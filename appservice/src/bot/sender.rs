@@ -39,7 +39,7 @@ impl Bot {
         let bad = |e: serde_json::Error| ClientError::Request(e.to_string());
         let encrypted = self
             .index
-            .state_content(room_id, "m.room.encryption", "")
+            .state_content(room_id, &StateEventType::RoomEncryption, "")
             .await?
             .is_some();
         if !encrypted {
@@ -74,7 +74,7 @@ impl Bot {
     ) -> Result<Vec<OwnedUserId>, JobError> {
         Ok(self
             .index
-            .state_events(room_id, "m.room.member")
+            .state_events(room_id, &StateEventType::RoomMember)
             .await?
             .into_iter()
             .filter(|(_, _, content)| {
@@ -98,7 +98,7 @@ impl Bot {
         let bad = |e: serde_json::Error| ClientError::Request(e.to_string());
         let encrypts_state = self
             .index
-            .state_content(room_id, "m.room.encryption", "")
+            .state_content(room_id, &StateEventType::RoomEncryption, "")
             .await?
             .is_some_and(|(_, encryption)| crate::encrypted_state::encrypts_state(&encryption));
         let request = if encrypts_state {

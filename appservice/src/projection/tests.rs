@@ -540,3 +540,26 @@ fn a_reconcile_sees_what_the_current_state_changes() {
     let fresh = StateChanges::between(&[], &room, &state);
     assert_eq!(fresh.changed.len(), 2);
 }
+
+/// Queued jobs are JSON in the index: a job queued before its fields were typed (kind and event
+/// ID as strings) still reads, and is written the same way.
+#[test]
+fn a_queued_fetch_body_job_reads_as_it_was_written() {
+    let stored = json!({"job": "fetch_body", "room_id": "!wiki:hs", "kind": "wiki_page",
+        "object_id": "large", "event_id": "$large", "url": "mxc://hs/large"});
+    let job: Job = serde_json::from_value(stored.clone()).unwrap();
+    assert_eq!(
+        job,
+        Job::FetchBody {
+            room_id: owned_room_id!("!wiki:hs"),
+            kind: PublicationKind::WikiPage,
+            object_id: "large".to_owned(),
+            event_id: owned_event_id!("$large"),
+            url: "mxc://hs/large".to_owned(),
+        }
+    );
+    assert_eq!(serde_json::to_value(&job).unwrap(), stored);
+    let unknown = json!({"job": "fetch_body", "room_id": "!wiki:hs", "kind": "poll",
+        "object_id": "x", "event_id": "$x", "url": "mxc://hs/x"});
+    assert!(serde_json::from_value::<Job>(unknown).is_err());
+}

@@ -16,7 +16,7 @@ use parvis_homeserver_bridge::MatrixErrorBody;
 use ruma::{
     OwnedEventId, OwnedRoomId, OwnedTransactionId, RoomId, UserId,
     api::client::{media::create_content, message::send_message_event, state::send_state_event},
-    events::AnyStateEventContent,
+    events::{AnyStateEventContent, StateEventType},
     events::{
         relation::Thread,
         room::message::{Relation, RoomMessageEventContent},
@@ -113,7 +113,7 @@ pub(crate) async fn refuse_in_encrypted_room(
 ) -> Result<(), ApiError> {
     let encrypted = state
         .index
-        .state_content(room, "m.room.encryption", "")
+        .state_content(room, &StateEventType::RoomEncryption, "")
         .await?
         .is_some();
     if encrypted {
@@ -334,7 +334,7 @@ async fn write(
     require_writer(state, &room, &user.user_id, kind.event_type()).await?;
     let encrypts_state = state
         .index
-        .state_content(&room, "m.room.encryption", "")
+        .state_content(&room, &StateEventType::RoomEncryption, "")
         .await?
         .is_some_and(|(_, encryption)| crate::encrypted_state::encrypts_state(&encryption));
     if content

@@ -2,7 +2,7 @@
 //! derived without I/O from their state events.
 
 use ruma::OwnedUserId;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::render;
@@ -17,7 +17,7 @@ use crate::{
 };
 
 /// The kinds of published objects, each one custom state event type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PublicationKind {
     /// `org.parvis.wiki.page`

@@ -10,7 +10,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use ruma::{OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, RoomVersionId, UserId};
+use ruma::{
+    OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, RoomVersionId, UserId,
+    events::{StateEventType, room::member::MembershipState},
+};
 use sqlx::{
     Connection, QueryBuilder, Row,
     postgres::{PgConnection, PgPool, PgPoolOptions},
@@ -1134,28 +1137,30 @@ macro_rules! index_store {
                     .collect()
             }
 
-            async fn membership(&self, room_id: &RoomId, user_id: &UserId) -> Result<Option<String>> {
-                Ok(sqlx::query_scalar("SELECT membership FROM room_members WHERE room_id = $1 AND user_id = $2")
-                    .bind(room_id.as_str())
-                    .bind(user_id.as_str())
-                    .fetch_optional(&self.pool)
-                    .await?)
+            async fn membership(&self, room_id: &RoomId, user_id: &UserId) -> Result<Option<MembershipState>> {
+                let membership: Option<String> =
+                    sqlx::query_scalar("SELECT membership FROM room_members WHERE room_id = $1 AND user_id = $2")
+                        .bind(room_id.as_str())
+                        .bind(user_id.as_str())
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(membership.map(MembershipState::from))
             }
 
-            async fn state_content(&self, room_id: &RoomId, event_type: &str, state_key: &str) -> Result<Option<(String, JsonObject)>> {
+            async fn state_content(&self, room_id: &RoomId, event_type: &StateEventType, state_key: &str) -> Result<Option<(String, JsonObject)>> {
                 let row = sqlx::query("SELECT sender, content FROM room_state WHERE room_id = $1 AND event_type = $2 AND state_key = $3")
                     .bind(room_id.as_str())
-                    .bind(event_type)
+                    .bind(event_type.to_string())
                     .bind(state_key)
                     .fetch_optional(&self.pool)
                     .await?;
                 row.map(|row| Ok((row.try_get(0)?, parse_content(&row.try_get::<String, _>(1)?)?))).transpose()
             }
 
-            async fn state_events(&self, room_id: &RoomId, event_type: &str) -> Result<Vec<(String, String, JsonObject)>> {
+            async fn state_events(&self, room_id: &RoomId, event_type: &StateEventType) -> Result<Vec<(String, String, JsonObject)>> {
                 let rows = sqlx::query("SELECT state_key, sender, content FROM room_state WHERE room_id = $1 AND event_type = $2 ORDER BY state_key")
                     .bind(room_id.as_str())
-                    .bind(event_type)
+                    .bind(event_type.to_string())
                     .fetch_all(&self.pool)
                     .await?;
                 rows.iter()

@@ -4,7 +4,10 @@
 
 use std::{collections::HashSet, future::Future};
 
-use ruma::{OwnedRoomId, RoomId, UserId};
+use ruma::{
+    OwnedRoomId, RoomId, UserId,
+    events::{StateEventType, room::member::MembershipState},
+};
 use serde::Serialize;
 
 use crate::{
@@ -266,18 +269,18 @@ pub trait IndexStore: Send + Sync {
     /// Communities in the index, with their rooms.
     fn communities(&self) -> impl Future<Output = Result<Vec<CommunitySummary>>> + Send;
 
-    /// The membership of `user_id` in `room_id` (`join`, `leave`…), if known.
+    /// The membership of `user_id` in `room_id`, if known.
     fn membership(
         &self,
         room_id: &RoomId,
         user_id: &UserId,
-    ) -> impl Future<Output = Result<Option<String>>> + Send;
+    ) -> impl Future<Output = Result<Option<MembershipState>>> + Send;
 
     /// The sender and content of a room's current state event, if indexed.
     fn state_content(
         &self,
         room_id: &RoomId,
-        event_type: &str,
+        event_type: &StateEventType,
         state_key: &str,
     ) -> impl Future<Output = Result<Option<(String, crate::projection::JsonObject)>>> + Send;
 
@@ -286,7 +289,7 @@ pub trait IndexStore: Send + Sync {
     fn state_events(
         &self,
         room_id: &RoomId,
-        event_type: &str,
+        event_type: &StateEventType,
     ) -> impl Future<Output = Result<Vec<(String, String, crate::projection::JsonObject)>>> + Send;
 
     /// The whole indexed current state of `room_id`, in no particular order (a reconcile
@@ -489,13 +492,17 @@ impl IndexStore for Index {
     async fn skipped_events(&self, limit: i64) -> Result<Vec<SkippedEvent>> {
         delegate!(self, index => index.skipped_events(limit))
     }
-    async fn membership(&self, room_id: &RoomId, user_id: &UserId) -> Result<Option<String>> {
+    async fn membership(
+        &self,
+        room_id: &RoomId,
+        user_id: &UserId,
+    ) -> Result<Option<MembershipState>> {
         delegate!(self, index => index.membership(room_id, user_id))
     }
     async fn state_content(
         &self,
         room_id: &RoomId,
-        event_type: &str,
+        event_type: &StateEventType,
         state_key: &str,
     ) -> Result<Option<(String, crate::projection::JsonObject)>> {
         delegate!(self, index => index.state_content(room_id, event_type, state_key))
@@ -503,7 +510,7 @@ impl IndexStore for Index {
     async fn state_events(
         &self,
         room_id: &RoomId,
-        event_type: &str,
+        event_type: &StateEventType,
     ) -> Result<Vec<(String, String, crate::projection::JsonObject)>> {
         delegate!(self, index => index.state_events(room_id, event_type))
     }

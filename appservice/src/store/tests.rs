@@ -480,7 +480,7 @@ async fn state_events_list_the_current_state_of_a_type<S: IndexStore>(store: S) 
     ));
     store.ingest(&identity(), &events).await.unwrap();
     let members = store
-        .state_events(ruma::room_id!("!space:hs"), "m.room.member")
+        .state_events(ruma::room_id!("!space:hs"), &StateEventType::RoomMember)
         .await
         .unwrap();
     let summary: Vec<(&str, &str, Option<&str>)> = members
@@ -503,7 +503,7 @@ async fn state_events_list_the_current_state_of_a_type<S: IndexStore>(store: S) 
     assert_eq!(members[0].2["displayname"], json!("Alice"));
     assert!(
         store
-            .state_events(ruma::room_id!("!other:hs"), "m.room.member")
+            .state_events(ruma::room_id!("!other:hs"), &StateEventType::RoomMember)
             .await
             .unwrap()
             .is_empty()
@@ -764,7 +764,10 @@ async fn concurrent_writes_to_a_room_all_land<S: IndexStore>(store: S) {
         reconciled.unwrap();
     }
     let pages = store
-        .state_events(<&RoomId>::try_from(room).unwrap(), "org.parvis.wiki.page")
+        .state_events(
+            <&RoomId>::try_from(room).unwrap(),
+            &"org.parvis.wiki.page".into(),
+        )
         .await
         .unwrap();
     assert_eq!(pages.len(), 40);
