@@ -425,13 +425,17 @@ impl SkipCause {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CommentRow {
     /// The message.
-    pub event_id: String,
+    #[schema(value_type = String)]
+    pub event_id: OwnedEventId,
     /// Its room.
-    pub room_id: String,
+    #[schema(value_type = String)]
+    pub room_id: OwnedRoomId,
     /// The revision whose thread it is in.
-    pub thread_root: String,
+    #[schema(value_type = String)]
+    pub thread_root: OwnedEventId,
     /// Its author.
-    pub sender: String,
+    #[schema(value_type = String)]
+    pub sender: OwnedUserId,
     /// Its text.
     pub body: String,
     /// When it was sent.
@@ -448,11 +452,12 @@ impl CommentRow {
         if relation.get("rel_type").and_then(Value::as_str) != Some("m.thread") {
             return None;
         }
+        let thread_root = relation.get("event_id").and_then(Value::as_str)?;
         Some(Self {
-            event_id: event.event_id.to_string(),
-            room_id: event.room_id.to_string(),
-            thread_root: relation.get("event_id").and_then(Value::as_str)?.to_owned(),
-            sender: event.sender.to_string(),
+            event_id: event.event_id.clone(),
+            room_id: event.room_id.clone(),
+            thread_root: OwnedEventId::try_from(thread_root).ok()?,
+            sender: event.sender.clone(),
             body: event
                 .content
                 .get("body")
@@ -468,19 +473,19 @@ impl CommentRow {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RevisionRow {
     /// The state event.
-    pub event_id: String,
+    pub event_id: OwnedEventId,
     /// Room.
-    pub room_id: String,
+    pub room_id: OwnedRoomId,
     /// Kind.
     pub kind: PublicationKind,
     /// Object ID (state key).
     pub object_id: String,
     /// Sender.
-    pub sender: String,
+    pub sender: OwnedUserId,
     /// When it was sent.
     pub origin_server_ts: i64,
     /// The revision it replaced.
-    pub replaces: Option<String>,
+    pub replaces: Option<OwnedEventId>,
     /// Its content.
     pub content: JsonObject,
 }
@@ -490,17 +495,13 @@ impl RevisionRow {
     pub fn from_event(event: &RoomEvent) -> Option<Self> {
         let kind = PublicationKind::from_event_type(&event.event_type)?;
         Some(Self {
-            event_id: event.event_id.to_string(),
-            room_id: event.room_id.to_string(),
+            event_id: event.event_id.clone(),
+            room_id: event.room_id.clone(),
             kind,
             object_id: event.state_key.clone()?,
-            sender: event.sender.to_string(),
+            sender: event.sender.clone(),
             origin_server_ts: i64::from(event.origin_server_ts.get()),
-            replaces: event
-                .unsigned
-                .replaces_state
-                .as_ref()
-                .map(ToString::to_string),
+            replaces: event.unsigned.replaces_state.clone(),
             content: event.content.clone(),
         })
     }
@@ -516,7 +517,7 @@ pub struct ProjectionContext {
     /// Current state rows of the events the batch redacts.
     pub redaction_targets: HashMap<OwnedEventId, StateRow>,
     /// The batch's thread roots that are revisions of published objects.
-    pub revision_roots: HashSet<String>,
+    pub revision_roots: HashSet<OwnedEventId>,
     /// How many jobs wait (due or retrying, not parked) in each of the batch's rooms that
     /// has some.
     pub waiting_jobs: HashMap<OwnedRoomId, u64>,

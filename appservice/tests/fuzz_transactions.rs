@@ -320,7 +320,7 @@ fn check(input: &[u8]) -> Result<(), String> {
                     .clone(),
             },
         );
-        context.revision_roots.insert(event.event_id.to_string());
+        context.revision_roots.insert(event.event_id.clone());
     }
     record(
         plan_transaction(&identity, context, &admitted.events),

@@ -192,7 +192,7 @@ impl Bot {
             .revisions(room_id, kind, object_id)
             .await?
             .into_iter()
-            .find(|r| r.event_id == event_id.as_str())
+            .find(|r| r.event_id == event_id)
         else {
             return Ok(());
         };
@@ -226,11 +226,8 @@ impl Bot {
             .await?;
         let mut comments = Vec::new();
         for root in revisions {
-            let Ok(root_id) = OwnedEventId::try_from(root.event_id.as_str()) else {
-                continue;
-            };
             comments.extend(
-                self.relating_events(room_id, &root_id, RelationType::Thread)
+                self.relating_events(room_id, &root.event_id, RelationType::Thread)
                     .await?
                     .iter()
                     .filter_map(CommentRow::from_event),
@@ -260,8 +257,7 @@ impl Bot {
             .revisions(room_id, revision.kind, &revision.object_id)
             .await?
             .into_iter()
-            .filter_map(|root| OwnedEventId::try_from(root.event_id).ok())
-            .map(|root| (root, true))
+            .map(|root| (root.event_id, true))
             .collect();
         let mut found = Vec::new();
         while let Some((root, first_level)) = roots.pop() {

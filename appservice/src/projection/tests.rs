@@ -367,7 +367,7 @@ fn cases() -> Vec<Case> {
             name: "a comment is a thread message on a known revision",
             known: Known::ParvisRoom,
             prepare: |context| {
-                context.revision_roots.insert("$v1".to_owned());
+                context.revision_roots.insert(owned_event_id!("$v1"));
             },
             events: vec![
                 event(

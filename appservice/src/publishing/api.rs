@@ -14,7 +14,7 @@ use axum::{
 };
 use parvis_homeserver_bridge::MatrixErrorBody;
 use ruma::{
-    OwnedEventId, OwnedRoomId, OwnedTransactionId, RoomId, UserId,
+    OwnedEventId, OwnedRoomId, OwnedTransactionId, OwnedUserId, RoomId, UserId,
     api::client::{media::create_content, message::send_message_event, state::send_state_event},
     events::{AnyStateEventContent, StateEventType},
     events::{
@@ -541,13 +541,16 @@ async fn update(
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RevisionView {
     /// Its state event.
-    pub event_id: String,
+    #[schema(value_type = String)]
+    pub event_id: OwnedEventId,
     /// Who sent it.
-    pub sender: String,
+    #[schema(value_type = String)]
+    pub sender: OwnedUserId,
     /// When.
     pub origin_server_ts: i64,
     /// The revision it replaced.
-    pub replaces: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub replaces: Option<OwnedEventId>,
     /// Its content.
     #[schema(value_type = Object)]
     pub content: Map<String, Value>,

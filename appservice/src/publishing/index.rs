@@ -168,10 +168,10 @@ pub trait PublicationIndex: IndexStore {
                 .map(|row| {
                     let mut row = ToolRow::new(row);
                     Ok(CommentRow {
-                        event_id: row.text()?,
-                        room_id: room_id.to_string(),
-                        thread_root: row.text()?,
-                        sender: row.text()?,
+                        event_id: parsed(row.text()?)?,
+                        room_id: room_id.to_owned(),
+                        thread_root: parsed(row.text()?)?,
+                        sender: parsed(row.text()?)?,
                         body: row.text()?,
                         origin_server_ts: row.integer()?,
                     })
@@ -281,6 +281,14 @@ fn publication_from_row(row: Vec<SqlValue>, kind: PublicationKind) -> Result<Pub
     })
 }
 
+/// A Matrix ID as stored: the index only holds valid ones (they came from events).
+fn parsed<T: TryFrom<String>>(text: String) -> Result<T>
+where
+    T::Error: std::fmt::Display,
+{
+    T::try_from(text).map_err(|e| StoreError::Corrupt(format!("Matrix ID: {e}")))
+}
+
 /// A comma-separated list as stored (`tags`, `pages`).
 fn split_list(list: &str) -> Vec<String> {
     list.split(',')
@@ -292,8 +300,8 @@ fn split_list(list: &str) -> Vec<String> {
 /// A revision from the columns of [`REVISION_COLUMNS`].
 fn revision_from_row(row: Vec<SqlValue>) -> Result<RevisionRow> {
     let mut row = ToolRow::new(row);
-    let event_id = row.text()?;
-    let room_id = row.text()?;
+    let event_id = parsed(row.text()?)?;
+    let room_id = parsed(row.text()?)?;
     let kind = row.text()?;
     Ok(RevisionRow {
         event_id,
@@ -301,9 +309,9 @@ fn revision_from_row(row: Vec<SqlValue>) -> Result<RevisionRow> {
         kind: PublicationKind::parse(&kind)
             .ok_or_else(|| StoreError::Corrupt(format!("revision kind {kind}")))?,
         object_id: row.text()?,
-        sender: row.text()?,
+        sender: parsed(row.text()?)?,
         origin_server_ts: row.integer()?,
-        replaces: row.optional_text()?,
+        replaces: row.optional_text()?.map(parsed).transpose()?,
         content: serde_json::from_str(&row.text()?)
             .map_err(|e| StoreError::Corrupt(format!("revision content: {e}")))?,
     })

@@ -496,7 +496,7 @@ macro_rules! index_store {
                     }
                 }
 
-                let roots: Vec<String> =
+                let roots: Vec<OwnedEventId> =
                     events.iter().filter_map(CommentRow::from_event).map(|comment| comment.thread_root).collect();
                 if !roots.is_empty() {
                     let mut query = QueryBuilder::<$db>::new("SELECT event_id FROM publication_revisions WHERE event_id IN (");
@@ -504,7 +504,7 @@ macro_rules! index_store {
                     roots.iter().for_each(|id| { list.push_bind(id.as_str()); });
                     query.push(")");
                     for row in query.build().fetch_all(&mut **tx).await? {
-                        context.revision_roots.insert(row.try_get(0)?);
+                        context.revision_roots.insert(OwnedEventId::try_from(row.try_get::<String, _>(0)?).map_err(corrupt)?);
                     }
                 }
 
@@ -579,13 +579,13 @@ macro_rules! index_store {
                     );
                     query.push_values(chunk.iter().zip(&contents), |mut values, (revision, content)| {
                         values
-                            .push_bind(&revision.event_id)
-                            .push_bind(&revision.room_id)
+                            .push_bind(revision.event_id.as_str())
+                            .push_bind(revision.room_id.as_str())
                             .push_bind(revision.kind.as_str())
                             .push_bind(&revision.object_id)
-                            .push_bind(&revision.sender)
+                            .push_bind(revision.sender.as_str())
                             .push_bind(revision.origin_server_ts)
-                            .push_bind(revision.replaces.as_deref())
+                            .push_bind(revision.replaces.as_ref().map(|id| id.as_str()))
                             .push_bind(content);
                     });
                     query.push(" ON CONFLICT (event_id) DO NOTHING");
@@ -597,10 +597,10 @@ macro_rules! index_store {
                     );
                     query.push_values(chunk, |mut values, comment| {
                         values
-                            .push_bind(&comment.event_id)
-                            .push_bind(&comment.room_id)
-                            .push_bind(&comment.thread_root)
-                            .push_bind(&comment.sender)
+                            .push_bind(comment.event_id.as_str())
+                            .push_bind(comment.room_id.as_str())
+                            .push_bind(comment.thread_root.as_str())
+                            .push_bind(comment.sender.as_str())
                             .push_bind(&comment.body)
                             .push_bind(comment.origin_server_ts);
                     });
