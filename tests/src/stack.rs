@@ -90,6 +90,18 @@ impl Stack {
 
     /// As [`Stack::start`], set up as `options` say.
     pub async fn start_with(database: Database, options: StackOptions) -> Result<Self> {
+        Self::start_configured(database, options, |_| {}).await
+    }
+
+    /// As [`Stack::start_with`], with `configure` given Parvis before anything runs it (the
+    /// registration is generated and `parvis serve` started after it), to set what the
+    /// harness's configuration leaves at its default, as an operator would:
+    /// `|parvis| parvis.set_env("PARVIS__WEB__THEME", "dsfr")`.
+    pub async fn start_configured(
+        database: Database,
+        options: StackOptions,
+        configure: impl FnOnce(&mut ParvisProcess),
+    ) -> Result<Self> {
         let tempdir = tempfile::Builder::new()
             .prefix("parvis-stack-")
             .tempdir()
@@ -118,6 +130,7 @@ impl Stack {
             parvis.set_env("PARVIS__APPSERVICE__SENDER_LOCALPART", "parvis-appservice");
             parvis.set_env("PARVIS__E2EE__DEVICE_UPDATES", "sync");
         }
+        configure(&mut parvis);
         let registration = parvis.generate_registration().await?;
         parvis.start().await?;
         let synapse = Synapse::start_with(

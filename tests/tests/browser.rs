@@ -3,7 +3,8 @@
 //! restored, commented and found through the widget inside a test host playing Element's side
 //! of the widget API, then read and extended in the standalone app after a password login.
 //! Everything the browser wrote is then checked here through the client-server API, as a
-//! second member of the community.
+//! second member of the community. And a first visit to a deployment in the DSFR look
+//! (`web.theme = "dsfr"`, `widgets/e2e/theme.mjs`): drawn in DSFR from its first frame.
 //!
 //! Needs Node.js, `npm ci` and `npm run build` in `widgets/`, and `/usr/bin/chromium` (or
 //! `CHROMIUM`): `scripts/test` provides them. Screenshots are written to `target/screenshots/`.
@@ -17,8 +18,8 @@ use std::{
 };
 
 use parvis_tests::{
-    Database, Stack, TestUser, get_json, http_client, parvis::widgets_dist, path_segment, step,
-    wait_for,
+    Database, Stack, StackOptions, TestUser, get_json, http_client, parvis::widgets_dist,
+    path_segment, step, wait_for,
 };
 use serde_json::{Value, json};
 
@@ -76,6 +77,77 @@ async fn wiki_in_the_widget_and_the_standalone_app() {
     step!(s.bob_finds_the_page_through_search(&report));
     step!(s.the_screenshots_are_written());
     s.stack.stop().await;
+}
+
+/// A deployment in the DSFR look (`web.theme = "dsfr"`): a first visit, in a fresh browser
+/// profile with nothing remembered, is drawn in DSFR from its first frame (Parvis serves the
+/// page with the theme and its stylesheet), is never hidden while a stylesheet loads, fetches
+/// the stylesheet once, and remembers the deployment's answer for the next visit.
+/// `widgets/e2e/theme.mjs` opens the sign-in page and reports what the page's `<html>` carried.
+#[tokio::test]
+async fn a_dsfr_deployment_is_dsfr_from_the_first_visit() {
+    assert!(
+        widgets_dist().join("themes/dsfr.css").is_file(),
+        "the web front end is not built: run `npm ci && npm run build` in widgets/ (scripts/test does)"
+    );
+    let stack = Stack::start_configured(Database::Sqlite, StackOptions::default(), |parvis| {
+        parvis.set_env("PARVIS__WEB__THEME", "dsfr");
+    })
+    .await
+    .unwrap();
+    let output = tokio::process::Command::new("node")
+        .arg(repository().join("widgets/e2e/theme.mjs"))
+        .current_dir(repository().join("widgets"))
+        .env("PARVIS_URL", stack.parvis.url())
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(120), output)
+        .await
+        .expect("the browser test took over 2 minutes")
+        .expect("node could not be started: install Node.js (scripts/test expects it)");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the first visit to a DSFR deployment failed:\n{stderr}\n--- Parvis log ---\n{}",
+        parvis_tests::log_tail(&stack.parvis.log_path(), 60)
+    );
+    let report: Value = serde_json::from_str(
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .last()
+            .unwrap(),
+    )
+    .unwrap();
+
+    // A first visit: nothing remembered, the deployment says DSFR.
+    assert_eq!(report["storedAtStart"], Value::Null, "{report}");
+    assert_eq!(report["info"], json!({"theme": "dsfr", "brand": false}));
+    // DSFR in the page as served, before the app's script ran, and in the first frame drawn.
+    assert_eq!(report["themeWhenInserted"], "dsfr", "{report}");
+    assert_eq!(report["beforeScripts"]["theme"], "dsfr", "{report}");
+    assert_eq!(report["beforeScripts"]["themeLinks"], 1, "{report}");
+    assert_eq!(report["firstFrame"]["theme"], "dsfr", "{report}");
+    assert_eq!(report["firstFrame"]["token"], "#000091", "{report}");
+    assert_eq!(report["atDomContentLoaded"]["theme"], "dsfr", "{report}");
+    // Never another look, never hidden.
+    assert_eq!(report["themeHistory"], json!(["dsfr"]), "{report}");
+    assert_eq!(report["pendingSeen"], false, "{report}");
+    // One stylesheet, fetched once.
+    assert_eq!(report["stylesheetRequests"], 1, "{report}");
+    assert_eq!(
+        report["dsfrRequests"].as_array().unwrap().len(),
+        1,
+        "{report}"
+    );
+    assert_eq!(report["themeLinks"], json!(["themes/dsfr.css"]), "{report}");
+    // The DSFR look applied, and the deployment's answer remembered for the next visit.
+    assert_eq!(report["buttonBackground"], "rgb(0, 0, 145)", "{report}");
+    assert_eq!(
+        report["stored"], r#"{"theme":"dsfr","brand":false}"#,
+        "{report}"
+    );
+    stack.stop().await;
 }
 
 /// What every step of [`wiki_in_the_widget_and_the_standalone_app`] shares.
