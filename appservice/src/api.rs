@@ -22,7 +22,7 @@ use parvis_homeserver_bridge::{
     transaction::token_matches,
 };
 use ruma::{
-    OwnedUserId,
+    OwnedRoomId, OwnedUserId,
     api::client::account::whoami,
     events::{StateEventType, room::member::MembershipState},
 };
@@ -331,7 +331,8 @@ pub struct CommunityMember {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CommunityActivity {
     /// Its room.
-    pub room_id: String,
+    #[schema(value_type = String)]
+    pub room_id: OwnedRoomId,
     /// Its kind.
     pub kind: PublicationKind,
     /// Its ID.
@@ -339,7 +340,8 @@ pub struct CommunityActivity {
     /// Its title (the question, for FAQ entries).
     pub title: String,
     /// Who wrote the latest revision.
-    pub author: String,
+    #[schema(value_type = String)]
+    pub author: OwnedUserId,
     /// When, in milliseconds since the epoch.
     pub updated_at: i64,
 }
@@ -419,7 +421,7 @@ async fn community_overview(
         }
         for kind in PublicationKind::ALL {
             for item in state.index.publications(room_id, kind).await? {
-                if item.status == "published" || item.author == user.user_id.as_str() {
+                if item.status == "published" || item.author == user.user_id {
                     activity.push(CommunityActivity {
                         kind: item.kind(),
                         room_id: item.room_id,

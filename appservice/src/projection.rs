@@ -347,7 +347,7 @@ pub enum IndexChange {
     /// Drop a published object.
     RemovePublication {
         /// Room.
-        room_id: String,
+        room_id: OwnedRoomId,
         /// Kind.
         kind: PublicationKind,
         /// ID.
@@ -852,11 +852,11 @@ pub fn derived_changes(
         event_type if created_by_parvis => {
             let sent = sent.map_or(0, |ts| i64::from(ts.get()));
             let change = publication_change(PublishingEvent {
-                room_id: row.room_id.as_str(),
+                room_id: &row.room_id,
                 event_type,
                 object_id: &row.state_key,
-                event_id: row.event_id.as_str(),
-                sender: row.sender.as_str(),
+                event_id: &row.event_id,
+                sender: &row.sender,
                 sent_by_parvis: identity.is_appservice_user(&row.sender),
                 origin_server_ts: sent,
                 content: &row.content,

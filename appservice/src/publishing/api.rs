@@ -415,11 +415,11 @@ async fn write(
         content.insert("slug".to_owned(), Value::String(render::slugify(title)));
     }
     let valid = publication_change(PublishingEvent {
-        room_id: room.as_str(),
+        room_id: &room,
         event_type: kind.event_type(),
         object_id: id,
-        event_id: "$unsent",
-        sender: user.user_id.as_str(),
+        event_id: ruma::event_id!("$unsent"),
+        sender: &user.user_id,
         sent_by_parvis: false,
         origin_server_ts: 0,
         content: &content,

@@ -266,10 +266,10 @@ fn publication_from_row(row: Vec<SqlValue>, kind: PublicationKind) -> Result<Pub
         PublicationKind::Guide => PublicationFields::Guide { pages },
     };
     Ok(PublicationRow {
-        room_id,
+        room_id: parsed(room_id)?,
         object_id,
-        event_id,
-        author,
+        event_id: parsed(event_id)?,
+        author: parsed(author)?,
         title,
         slug,
         body: body_of(kind, stored_body, content)?,

@@ -1,7 +1,7 @@
 //! Published objects (wiki pages, blog posts, FAQ entries, guides) as the index holds them,
 //! derived without I/O from their state events.
 
-use ruma::OwnedUserId;
+use ruma::{EventId, OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -83,13 +83,13 @@ impl PublicationKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublicationRow {
     /// Its room.
-    pub room_id: String,
+    pub room_id: OwnedRoomId,
     /// Its ID (the state key).
     pub object_id: String,
     /// The state event holding this version.
-    pub event_id: String,
+    pub event_id: OwnedEventId,
     /// Who wrote it (the requester when the bot wrote on their behalf).
-    pub author: String,
+    pub author: OwnedUserId,
     /// Title (the question, for FAQ entries).
     pub title: String,
     /// URL-friendly name.
@@ -206,24 +206,6 @@ impl PublicationFields {
 }
 
 impl PublicationRow {
-    /// A published object of `kind` with every field empty, to be filled from an event.
-    fn empty(kind: PublicationKind) -> Self {
-        Self {
-            room_id: String::new(),
-            object_id: String::new(),
-            event_id: String::new(),
-            author: String::new(),
-            title: String::new(),
-            slug: String::new(),
-            body: String::new(),
-            body_media: None,
-            status: "published".to_owned(),
-            updated_at: 0,
-            links: Vec::new(),
-            fields: PublicationFields::empty(kind),
-        }
-    }
-
     /// Its kind.
     pub fn kind(&self) -> PublicationKind {
         self.fields.kind()
@@ -246,15 +228,18 @@ impl PublicationRow {
 #[schema(as = PublicationRow)]
 pub struct PublicationJson {
     /// Its room.
-    pub room_id: String,
+    #[schema(value_type = String)]
+    pub room_id: OwnedRoomId,
     /// Its kind.
     pub kind: PublicationKind,
     /// Its ID (the state key).
     pub object_id: String,
     /// The state event holding this version.
-    pub event_id: String,
+    #[schema(value_type = String)]
+    pub event_id: OwnedEventId,
     /// Who wrote it (the requester when the bot wrote on their behalf).
-    pub author: String,
+    #[schema(value_type = String)]
+    pub author: OwnedUserId,
     /// Title (the question, for FAQ entries).
     pub title: String,
     /// URL-friendly name.
@@ -313,7 +298,7 @@ pub enum PublicationChange {
     /// The content is not (or no longer, after a redaction) a valid object: drop it.
     Remove {
         /// Room.
-        room_id: String,
+        room_id: OwnedRoomId,
         /// Kind.
         kind: PublicationKind,
         /// ID.
@@ -325,15 +310,15 @@ pub enum PublicationChange {
 #[derive(Clone, Copy, Debug)]
 pub struct PublishingEvent<'a> {
     /// Room.
-    pub room_id: &'a str,
+    pub room_id: &'a RoomId,
     /// Event type.
     pub event_type: &'a str,
     /// State key: the object's ID.
     pub object_id: &'a str,
     /// Event ID.
-    pub event_id: &'a str,
+    pub event_id: &'a EventId,
     /// Sender.
-    pub sender: &'a str,
+    pub sender: &'a UserId,
     /// Whether Parvis itself (its bot or a virtual user) sent it.
     pub sent_by_parvis: bool,
     /// When it was sent (ms since the epoch).
@@ -361,44 +346,67 @@ pub fn publication_change(event: PublishingEvent<'_>) -> Option<PublicationChang
         kind,
         object_id: object_id.to_owned(),
     };
-    let mut row = PublicationRow {
+    let Ok((object, requested_by)) = read_content(kind, content) else {
+        return Some(remove());
+    };
+    let slug = if object.slug.is_empty() {
+        render::slugify(&object.title)
+    } else {
+        object.slug
+    };
+    let author = match requested_by {
+        Some(requester) if sent_by_parvis => requester,
+        _ => sender.to_owned(),
+    };
+    Some(PublicationChange::Put(Box::new(PublicationRow {
         room_id: room_id.to_owned(),
         object_id: object_id.to_owned(),
         event_id: event_id.to_owned(),
-        author: sender.to_owned(),
+        author,
+        title: object.title,
+        slug,
+        links: link_targets(&object.body),
+        body: object.body,
+        body_media: object.body_media,
+        status: object.status,
         updated_at: origin_server_ts,
-        ..PublicationRow::empty(kind)
-    };
-    let Ok(requested_by) = read_content(&mut row, content) else {
-        return Some(remove());
-    };
-    if row.slug.is_empty() {
-        row.slug = render::slugify(&row.title);
-    }
-    if sent_by_parvis && let Some(requester) = requested_by {
-        row.author = requester.to_string();
-    }
-    row.links = link_targets(&row.body);
-    Some(PublicationChange::Put(Box::new(row)))
+        fields: object.fields,
+    })))
 }
 
 /// The markdown body an object's event content holds: empty when the body is in the media
 /// repository (`body_media`) or the content is not a valid object of this kind.
 pub fn content_body(kind: PublicationKind, content: &JsonObject) -> String {
-    let mut row = PublicationRow::empty(kind);
-    match read_content(&mut row, content) {
-        Ok(_) => row.body,
-        Err(_) => String::new(),
-    }
+    read_content(kind, content)
+        .map(|(object, _)| object.body)
+        .unwrap_or_default()
 }
 
-/// Fills `row` from the content of an event of `row.kind`; returns who Parvis wrote it for.
+/// What an event's content says of an object, beside who sent it and where.
+struct ObjectContent {
+    title: String,
+    slug: String,
+    body: String,
+    body_media: Option<String>,
+    status: String,
+    fields: PublicationFields,
+}
+
+/// Reads the content of an event of `kind`; with it, who Parvis wrote it for.
 fn read_content(
-    row: &mut PublicationRow,
+    kind: PublicationKind,
     content: &JsonObject,
-) -> Result<Option<OwnedUserId>, serde_json::Error> {
+) -> Result<(ObjectContent, Option<OwnedUserId>), serde_json::Error> {
     let value = Value::Object(content.clone());
-    Ok(match row.kind() {
+    let mut row = ObjectContent {
+        title: String::new(),
+        slug: String::new(),
+        body: String::new(),
+        body_media: None,
+        status: "published".to_owned(),
+        fields: PublicationFields::empty(kind),
+    };
+    let requested_by = match kind {
         PublicationKind::WikiPage => {
             let page = serde_json::from_value::<WikiPageEventContent>(value)?;
             row.title = page.title;
@@ -448,7 +456,8 @@ fn read_content(
             row.fields = PublicationFields::Guide { pages: guide.pages };
             guide.requested_by
         }
-    })
+    };
+    Ok((row, requested_by))
 }
 
 /// Where the index records an object's links from: `kind/object_id` (IDs are unique per kind
@@ -485,11 +494,11 @@ mod tests {
             panic!()
         };
         publication_change(PublishingEvent {
-            room_id: "!wiki:hs",
+            room_id: ruma::room_id!("!wiki:hs"),
             event_type,
             object_id: "p1",
-            event_id: "$e",
-            sender,
+            event_id: ruma::event_id!("$e"),
+            sender: <&UserId>::try_from(sender).unwrap(),
             sent_by_parvis: by_parvis,
             origin_server_ts: 7,
             content: &content,

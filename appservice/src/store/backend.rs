@@ -655,11 +655,11 @@ macro_rules! index_store {
                     );
                     query.push_values(chunk.iter().zip(&derived), |mut values, (row, [tags, pages, title, body])| {
                         values
-                            .push_bind(&row.room_id)
+                            .push_bind(row.room_id.as_str())
                             .push_bind(row.kind().as_str())
                             .push_bind(&row.object_id)
-                            .push_bind(&row.event_id)
-                            .push_bind(&row.author)
+                            .push_bind(row.event_id.as_str())
+                            .push_bind(row.author.as_str())
                             .push_bind(&row.title)
                             .push_bind(&row.slug)
                             // The body is stored only when it is not the event's own: once
@@ -832,13 +832,13 @@ macro_rules! index_store {
                     }
                     IndexChange::RemovePublication { room_id, kind, object_id } => {
                         sqlx::query("DELETE FROM publications WHERE room_id = $1 AND kind = $2 AND object_id = $3")
-                            .bind(&room_id)
+                            .bind(room_id.as_str())
                             .bind(kind.as_str())
                             .bind(&object_id)
                             .execute(&mut **tx)
                             .await?;
                         sqlx::query("DELETE FROM publication_links WHERE room_id = $1 AND from_id = $2")
-                            .bind(&room_id)
+                            .bind(room_id.as_str())
                             .bind(link_source(kind, &object_id))
                             .execute(&mut **tx)
                             .await?;
