@@ -256,7 +256,7 @@ impl Bot {
         let hits = self.index.search(&query).await?;
         let audience = self.key_recipients(room_id).await?;
         let here_encrypted = self.is_encrypted(room_id).await?;
-        let mut readable_rooms: std::collections::HashMap<String, bool> = Default::default();
+        let mut readable_rooms: std::collections::HashMap<OwnedRoomId, bool> = Default::default();
         let mut shown = Vec::new();
         for hit in hits {
             if shown.len() == SHOWN {
@@ -265,29 +265,21 @@ impl Bot {
             let readable = match readable_rooms.get(&hit.room_id) {
                 Some(readable) => *readable,
                 None => {
-                    // A hit's room is one the index holds: a room ID, or no one reads it.
-                    let readable = match <&RoomId>::try_from(hit.room_id.as_str()) {
-                        Ok(hit_room) => {
-                            self.readable_by_all(hit_room, &audience, here_encrypted, room_id)
-                                .await?
-                        }
-                        Err(_) => false,
-                    };
+                    let readable = self
+                        .readable_by_all(&hit.room_id, &audience, here_encrypted, room_id)
+                        .await?;
                     readable_rooms.insert(hit.room_id.clone(), readable);
                     readable
                 }
             };
-            let Some(kind) = PublicationKind::parse(&hit.kind) else {
+            if !readable {
                 continue;
-            };
-            // Readable, so its room ID is valid.
-            let (true, Ok(hit_room)) = (readable, <&RoomId>::try_from(hit.room_id.as_str())) else {
-                continue;
-            };
+            }
+            let kind = hit.kind;
             // A draft is its author's only, even when the author asks.
             let published = self
                 .index
-                .publication(hit_room, kind, &hit.object_id)
+                .publication(&hit.room_id, kind, &hit.object_id)
                 .await?
                 .is_some_and(|item| item.status == "published");
             if published {

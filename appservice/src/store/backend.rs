@@ -1248,13 +1248,14 @@ macro_rules! index_store {
                 for row in rows {
                     let score: f64 = row.try_get(8)?;
                     ids.push(row.try_get::<i64, _>(0)?);
+                    let kind: String = row.try_get(2)?;
                     hits.push(SearchHit {
-                        room_id: row.try_get(1)?,
-                        kind: row.try_get(2)?,
+                        room_id: OwnedRoomId::try_from(row.try_get::<String, _>(1)?).map_err(corrupt)?,
+                        kind: PublicationKind::parse(&kind).ok_or_else(|| corrupt(format!("publication kind {kind}")))?,
                         object_id: row.try_get(3)?,
                         title: row.try_get(4)?,
                         slug: row.try_get(5)?,
-                        author: row.try_get(6)?,
+                        author: OwnedUserId::try_from(row.try_get::<String, _>(6)?).map_err(corrupt)?,
                         updated_at: row.try_get(7)?,
                         snippet: String::new(),
                         score: -score,

@@ -5,7 +5,7 @@
 use std::{collections::HashSet, future::Future};
 
 use ruma::{
-    OwnedRoomId, RoomId, UserId,
+    OwnedRoomId, OwnedUserId, RoomId, UserId,
     events::{StateEventType, room::member::MembershipState},
 };
 use serde::Serialize;
@@ -14,7 +14,7 @@ use crate::{
     projection::{
         CommentRow, IndexChange, Job, ProjectionContext, RevisionRow, RoomEvent, SkippedEvent,
     },
-    publishing::publication::PublicationRow,
+    publishing::publication::{PublicationKind, PublicationRow},
 };
 
 mod backend;
@@ -205,9 +205,10 @@ impl SearchQuery {
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SearchHit {
     /// Room.
-    pub room_id: String,
+    #[schema(value_type = String)]
+    pub room_id: OwnedRoomId,
     /// Kind.
-    pub kind: String,
+    pub kind: PublicationKind,
     /// Object ID.
     pub object_id: String,
     /// Title.
@@ -215,7 +216,8 @@ pub struct SearchHit {
     /// Slug.
     pub slug: String,
     /// Author.
-    pub author: String,
+    #[schema(value_type = String)]
+    pub author: OwnedUserId,
     /// Last change (ms since the epoch).
     pub updated_at: i64,
     /// An extract around the matches, HTML-escaped, matches wrapped in `<mark>`.
