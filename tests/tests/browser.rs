@@ -27,6 +27,43 @@ fn repository() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
+/// Runs the browser script `widgets/e2e/{script}` with `env` against `stack`, within `limit`;
+/// fails with its output and Parvis's log unless it succeeds, and returns the JSON report it
+/// prints last.
+async fn browser_script(
+    stack: &Stack,
+    script: &str,
+    env: &[(&str, String)],
+    limit: Duration,
+    what: &str,
+) -> Value {
+    let output = tokio::process::Command::new("node")
+        .arg(repository().join("widgets/e2e").join(script))
+        .current_dir(repository().join("widgets"))
+        .env("PARVIS_URL", stack.parvis.url())
+        .envs(env.iter().map(|(name, value)| (*name, value)))
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(limit, output)
+        .await
+        .unwrap_or_else(|_| panic!("{what} took over {limit:?}"))
+        .expect("node could not be started: install Node.js (scripts/test expects it)");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{what} failed:\n{stderr}\n--- Parvis log ---\n{}",
+        parvis_tests::log_tail(&stack.parvis.log_path(), 60)
+    );
+    serde_json::from_str(
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .last()
+            .unwrap(),
+    )
+    .unwrap()
+}
+
 /// The space and its rooms by purpose, created by Parvis for `owner`, who joins them all.
 async fn community(stack: &Stack, owner: &TestUser) -> (String, Vec<(String, String)>) {
     let response = http_client()
@@ -95,30 +132,14 @@ async fn a_dsfr_deployment_is_dsfr_from_the_first_visit() {
     })
     .await
     .unwrap();
-    let output = tokio::process::Command::new("node")
-        .arg(repository().join("widgets/e2e/theme.mjs"))
-        .current_dir(repository().join("widgets"))
-        .env("PARVIS_URL", stack.parvis.url())
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(120), output)
-        .await
-        .expect("the browser test took over 2 minutes")
-        .expect("node could not be started: install Node.js (scripts/test expects it)");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "the first visit to a DSFR deployment failed:\n{stderr}\n--- Parvis log ---\n{}",
-        parvis_tests::log_tail(&stack.parvis.log_path(), 60)
-    );
-    let report: Value = serde_json::from_str(
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .last()
-            .unwrap(),
+    let report = browser_script(
+        &stack,
+        "theme.mjs",
+        &[],
+        Duration::from_secs(120),
+        "the first visit to a DSFR deployment",
     )
-    .unwrap();
+    .await;
 
     // A first visit: nothing remembered, the deployment says DSFR.
     assert_eq!(report["storedAtStart"], Value::Null, "{report}");
@@ -242,40 +263,26 @@ impl Scenario {
     /// reports what it did.
     async fn the_browser_scenario_succeeds(&self) -> Report {
         let (stack, alice, bob) = (&self.stack, &self.alice, &self.bob);
-        let output = tokio::process::Command::new("node")
-            .arg(repository().join("widgets/e2e/run.mjs"))
-            .current_dir(repository().join("widgets"))
-            .env("PARVIS_URL", stack.parvis.url())
-            .env("HS_URL", stack.synapse.base_url())
-            .env("SPACE_ID", &self.space)
-            .env("WIKI_ROOM", &self.wiki)
-            .env("ALICE_ID", alice.user_id())
-            .env("ALICE_TOKEN", alice.access_token())
-            .env("ALICE_LOCALPART", "alice")
-            .env("ALICE_PASSWORD", "password")
-            .env("BOB_ID", bob.user_id())
-            .env("BOB_TOKEN", bob.access_token())
-            .env("SHOTS_DIR", screenshots())
-            .stdin(Stdio::null())
-            .kill_on_drop(true)
-            .output();
-        let output = tokio::time::timeout(Duration::from_secs(300), output)
-            .await
-            .expect("the browser test took over 5 minutes")
-            .expect("node could not be started: install Node.js (scripts/test expects it)");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(
-            output.status.success(),
-            "the browser scenario failed:\n{stderr}\n--- Parvis log ---\n{}",
-            parvis_tests::log_tail(&stack.parvis.log_path(), 60)
-        );
-        let report: Value = serde_json::from_str(
-            String::from_utf8_lossy(&output.stdout)
-                .lines()
-                .last()
-                .unwrap(),
+        let env = [
+            ("HS_URL", stack.synapse.base_url()),
+            ("SPACE_ID", self.space.clone()),
+            ("WIKI_ROOM", self.wiki.clone()),
+            ("ALICE_ID", alice.user_id().to_owned()),
+            ("ALICE_TOKEN", alice.access_token().to_owned()),
+            ("ALICE_LOCALPART", "alice".to_owned()),
+            ("ALICE_PASSWORD", "password".to_owned()),
+            ("BOB_ID", bob.user_id().to_owned()),
+            ("BOB_TOKEN", bob.access_token().to_owned()),
+            ("SHOTS_DIR", screenshots().display().to_string()),
+        ];
+        let report = browser_script(
+            stack,
+            "run.mjs",
+            &env,
+            Duration::from_secs(300),
+            "the browser scenario",
         )
-        .unwrap();
+        .await;
         let page_id = report["pageId"].as_str().unwrap().to_owned();
         Report {
             json: report,

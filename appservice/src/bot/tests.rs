@@ -14,7 +14,7 @@ use super::*;
 use crate::{
     fake_homeserver::{FakeHomeserver, internal_error},
     projection::RoomEvent,
-    store::tests::{community_space, event, identity, open_sqlite},
+    store::tests::{community_space, event, identity, open_sqlite, wiki_room},
 };
 
 const SPACE: &str = "!space:hs";
@@ -32,34 +32,8 @@ async fn fixture(pages: Vec<RoomEvent>) -> Fixture {
     let homeserver = FakeHomeserver::start().await;
     let (sqlite, dir) = open_sqlite().await.unwrap();
     let index = Index::Sqlite(sqlite);
-    let bot_id = "@parvis:hs";
     let mut events = community_space(SPACE);
-    events.extend([
-        event(
-            "$wcreate",
-            WIKI,
-            bot_id,
-            "m.room.create",
-            Some(""),
-            json!({"room_version": "12"}),
-        ),
-        event(
-            "$wjoin",
-            WIKI,
-            bot_id,
-            "m.room.member",
-            Some(bot_id),
-            json!({"membership": "join"}),
-        ),
-        event(
-            "$wroom",
-            WIKI,
-            bot_id,
-            "org.parvis.community.room",
-            Some(""),
-            json!({"community": SPACE, "purpose": "wiki"}),
-        ),
-    ]);
+    events.extend(wiki_room(WIKI, SPACE));
     events.extend(pages);
     index.ingest(&identity(), &events).await.unwrap();
     // The jobs the ingest queued are run by hand below, one at a time.

@@ -86,6 +86,38 @@ pub(crate) fn community_space(room: &str) -> Vec<RoomEvent> {
     ]
 }
 
+/// The wiki room `room` of the community `space`, as the bot creates it (created, joined,
+/// marked as the community's wiki).
+pub(crate) fn wiki_room(room: &str, space: &str) -> Vec<RoomEvent> {
+    let bot = "@parvis:hs";
+    vec![
+        event(
+            "$wcreate",
+            room,
+            bot,
+            "m.room.create",
+            Some(""),
+            json!({"room_version": "12"}),
+        ),
+        event(
+            "$wjoin",
+            room,
+            bot,
+            "m.room.member",
+            Some(bot),
+            json!({"membership": "join"}),
+        ),
+        event(
+            "$wroom",
+            room,
+            bot,
+            "org.parvis.community.room",
+            Some(""),
+            json!({"community": space, "purpose": "wiki"}),
+        ),
+    ]
+}
+
 async fn all_jobs<S: IndexStore>(store: &S) -> Vec<Job> {
     let mut jobs = Vec::new();
     while let Some(queued) = store.next_job(i64::MAX - 1).await.unwrap() {

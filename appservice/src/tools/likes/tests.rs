@@ -11,7 +11,7 @@ use crate::{
     projection::RoomEvent,
     store::{
         IndexStore,
-        tests::{community_space, event, identity, open_postgres, open_sqlite},
+        tests::{community_space, event, identity, open_postgres, open_sqlite, wiki_room},
     },
     tools::SqlValue,
 };
@@ -24,31 +24,8 @@ const WIKI: &str = "!wiki:hs";
 pub(super) fn community() -> Vec<RoomEvent> {
     let mut events = community_space(SPACE);
     let bot = "@parvis:hs";
+    events.extend(wiki_room(WIKI, SPACE));
     events.extend([
-        event(
-            "$wcreate",
-            WIKI,
-            bot,
-            "m.room.create",
-            Some(""),
-            json!({"room_version": "12"}),
-        ),
-        event(
-            "$wjoin",
-            WIKI,
-            bot,
-            "m.room.member",
-            Some(bot),
-            json!({"membership": "join"}),
-        ),
-        event(
-            "$wroom",
-            WIKI,
-            bot,
-            "org.parvis.community.room",
-            Some(""),
-            json!({"community": SPACE, "purpose": "wiki"}),
-        ),
         event(
             "$v1",
             WIKI,
