@@ -13,8 +13,33 @@ impl Bot {
             return Ok(());
         };
         let content = RevisionNoticeEventContent::new(text, event_id.clone());
-        self.send_message(room_id, derived_txn_id(event_id, "announce"), &content)
-            .await
+        let Some(notice_id) = self
+            .send_message(room_id, derived_txn_id(event_id, "announce"), &content)
+            .await?
+        else {
+            return Ok(());
+        };
+        // The notice as the homeserver will deliver it, indexed now: what the tools keep of it
+        // (a like on it counts for the revision) does not wait for that delivery, which the
+        // homeserver backs off after Parvis was unreachable. The delivery is then a repeat.
+        let serde_json::Value::Object(content) =
+            serde_json::to_value(&content).map_err(|e| ClientError::Request(e.to_string()))?
+        else {
+            return Ok(());
+        };
+        let notice = RoomEvent {
+            event_id: notice_id,
+            room_id: room_id.clone(),
+            sender: self.identity.bot.clone(),
+            event_type: "m.room.message".to_owned(),
+            state_key: None,
+            content,
+            redacts: None,
+            origin_server_ts: ruma::MilliSecondsSinceUnixEpoch::now(),
+            unsigned: Default::default(),
+        };
+        self.index.ingest(&self.identity, &[notice]).await?;
+        Ok(())
     }
 
     pub(super) async fn announcement(

@@ -57,7 +57,7 @@ use crate::{
     indexer::Indexer,
     limits::{Admission, CommandLimits, InvitePolicy, may_create_community},
     permission::check_writer,
-    projection::{CommentRow, Identity, Job, RevisionRow, StateChanges},
+    projection::{CommentRow, Identity, Job, RevisionRow, RoomEvent, StateChanges},
     publishing::{index::PublicationIndex, publication::PublicationKind},
     store::SearchQuery,
     store::{Index, IndexStore, StoreError, now_ms},

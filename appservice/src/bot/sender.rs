@@ -15,6 +15,7 @@ impl Bot {
         ))));
         self.send_message(room_id, derived_txn_id(event_id, "reply"), &content)
             .await
+            .map(drop)
     }
 
     pub(super) async fn react(
@@ -26,16 +27,18 @@ impl Bot {
         let content = ReactionEventContent::new(Annotation::new(event_id.clone(), key.to_owned()));
         self.send_message(room_id, derived_txn_id(event_id, "reaction"), &content)
             .await
+            .map(drop)
     }
 
     /// Sends a message-like event as the bot: encrypted for the room's members when the room
-    /// is encrypted (never in clear there: without a device, the bot does not answer).
+    /// is encrypted (never in clear there: without a device, the bot does not answer). Returns
+    /// the event's ID when it was sent in clear.
     pub(super) async fn send_message(
         &self,
         room_id: &OwnedRoomId,
         txn_id: OwnedTransactionId,
         content: &impl MessageLikeEventContent,
-    ) -> Result<(), JobError> {
+    ) -> Result<Option<OwnedEventId>, JobError> {
         let bad = |e: serde_json::Error| ClientError::Request(e.to_string());
         let encrypted = self
             .index
@@ -45,12 +48,12 @@ impl Bot {
         if !encrypted {
             let request = send_message_event::v3::Request::new(room_id.clone(), txn_id, content)
                 .map_err(bad)?;
-            self.intents.bot().send(request).await?;
-            return Ok(());
+            let sent = self.intents.bot().send(request).await?;
+            return Ok(Some(sent.event_id));
         }
         let Some(crypto) = &self.crypto else {
             tracing::warn!(%room_id, "not answering in an encrypted room: e2ee.enabled is false");
-            return Ok(());
+            return Ok(None);
         };
         let members = self.key_recipients(room_id).await?;
         let plain = Raw::new(content).map_err(bad)?.cast_unchecked();
@@ -64,7 +67,7 @@ impl Bot {
             ciphertext,
         );
         self.intents.bot().send(request).await?;
-        Ok(())
+        Ok(None)
     }
 
     /// Who gets the room keys of what the bot sends: joined and invited members.

@@ -117,6 +117,18 @@ async fn an_announcement_is_retried_under_one_transaction_id() {
         json!({"rel_type": "m.reference", "event_id": "$v1"})
     );
     assert_eq!(notice["m.mentions"], json!({}), "the bot mentions no one");
+
+    // The notice is indexed as soon as it is sent, not when the homeserver delivers it back
+    // (after its backoff, if Parvis was unreachable): a like on it counts for the revision.
+    let noticed = fixture
+        .index
+        .tool_rows(
+            "SELECT revision_event_id FROM like_notices WHERE event_id = $1",
+            vec!["$sent1".into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(noticed, [vec![crate::tools::SqlValue::from("$v1")]]);
 }
 
 /// The queue backs a job off when the homeserver may recover (a 500), and parks it when it
