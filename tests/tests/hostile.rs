@@ -112,6 +112,8 @@ async fn hostile_members_on_postgres() {
     step!(s.search_in_a_room_leaks_nothing_its_members_may_not_read());
     step!(s.a_room_of_another_community_cannot_take_the_wiki());
     step!(s.rest_comments_in_an_encrypted_room_are_refused());
+    // Stopped, so its PostgreSQL database is dropped.
+    s.stack.stop().await;
 }
 
 /// What every step of [`hostile_members_on_postgres`] shares.
