@@ -11,7 +11,7 @@ mod decrypt;
 mod reconcile;
 mod sender;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use self::reconcile::Reconciled;
 use self::sender::derived_txn_id;

@@ -40,23 +40,28 @@ async fn fixture(pages: Vec<RoomEvent>) -> Fixture {
     while let Some(queued) = index.next_job(i64::MAX - 1).await.unwrap() {
         index.complete_job(queued.id).await.unwrap();
     }
+    Fixture {
+        bot: bot_over(&homeserver, index.clone()),
+        index,
+        homeserver,
+        _dir: dir,
+    }
+}
+
+/// Parvis's bot (`@parvis:hs`, token `as-token`, no encryption) over `index`, talking to
+/// `homeserver`: for the tests of its jobs and of the API handlers.
+pub(crate) fn bot_over(homeserver: &FakeHomeserver, index: Index) -> Bot {
     let client = HomeserverClient::new(&homeserver.url, "as-token").unwrap();
     let intents = Intents::new(client, owned_user_id!("@parvis:hs"), true);
-    let bot = Bot::new(
+    Bot::new(
         intents,
-        index.clone(),
+        index,
         identity(),
         owned_server_name!("hs"),
         Arc::new(Notify::new()),
         "http://parvis.test".to_owned(),
         None,
-    );
-    Fixture {
-        bot,
-        index,
-        homeserver,
-        _dir: dir,
-    }
+    )
 }
 
 fn page(event_id: &str, key: &str, content: Value) -> RoomEvent {

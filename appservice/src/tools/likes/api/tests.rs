@@ -11,15 +11,14 @@ use axum::{
     body::Body,
     http::{Request, StatusCode},
 };
-use parvis_homeserver_bridge::{HomeserverClient, Intents, OpenIdVerifier};
-use ruma::{owned_server_name, owned_user_id};
+use parvis_homeserver_bridge::OpenIdVerifier;
+use ruma::owned_server_name;
 use serde_json::{Value, json};
-use tokio::sync::Notify;
 use tower::ServiceExt;
 
 use crate::{
     api::{ApiState, api_router},
-    bot::Bot,
+    bot::tests::bot_over,
     fake_homeserver::{FakeHomeserver, Sent, internal_error},
     indexer::Indexer,
     projection::RoomEvent,
@@ -58,21 +57,11 @@ async fn fixture() -> Fixture {
     let (sqlite, dir) = open_sqlite().await.unwrap();
     let index = Index::Sqlite(sqlite);
     index.ingest(&identity(), &community()).await.unwrap();
-    let client = HomeserverClient::new(&url, "as-token").unwrap();
-    let intents = Intents::new(client.clone(), owned_user_id!("@parvis:hs"), true);
-    let bot = Arc::new(Bot::new(
-        intents,
-        index.clone(),
-        identity(),
-        owned_server_name!("hs"),
-        Arc::new(Notify::new()),
-        "http://parvis.test".to_owned(),
-        None,
-    ));
+    let bot = Arc::new(bot_over(&homeserver, index.clone()));
     let state = Arc::new(ApiState {
+        client: bot.intents().client().clone(),
         bot,
         index: index.clone(),
-        client,
         admin_token: None,
         sessions: Default::default(),
         refused_tokens: Default::default(),
