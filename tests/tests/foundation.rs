@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use parvis_tests::{Database, Stack, TestUser, http_client, wait_for};
+use parvis_tests::{Database, Stack, TestUser, api::settled_digest, http_client, wait_for};
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(90);
@@ -200,7 +200,9 @@ async fn transactions_are_authenticated_validated_and_applied_once() {
     ]})
     .to_string();
     let hs_token = stack.parvis.tokens().hs_token.clone();
-    let before = stack.parvis.digest(None).await.unwrap();
+    // Each digest is read once the job queue is empty and the index has settled: the bot's own
+    // upkeep (a reconcile at start) must not pass for a change a transaction made.
+    let before = settled_digest(&stack).await;
 
     // A forged transaction changes nothing.
     let (status, body) = put_transaction(&stack, "forged", "not-the-hs-token", &events).await;
@@ -208,7 +210,7 @@ async fn transactions_are_authenticated_validated_and_applied_once() {
         (status, body["errcode"].as_str()),
         (403, Some("M_FORBIDDEN"))
     );
-    assert_eq!(stack.parvis.digest(None).await.unwrap(), before);
+    assert_eq!(settled_digest(&stack).await, before);
 
     // Malformed bodies get Matrix errors.
     let (status, body) = put_transaction(&stack, "bad1", &hs_token, "{not json").await;
@@ -221,53 +223,27 @@ async fn transactions_are_authenticated_validated_and_applied_once() {
         (status, body["errcode"].as_str()),
         (400, Some("M_BAD_JSON"))
     );
-    assert_eq!(stack.parvis.digest(None).await.unwrap(), before);
+    assert_eq!(settled_digest(&stack).await, before);
 
     // The same transaction three times: the index changes once.
     let (status, _) = put_transaction(&stack, "9001", &hs_token, &events).await;
     assert_eq!(status, 200);
-    let after_first = stack.parvis.digest(None).await.unwrap();
+    let after_first = settled_digest(&stack).await;
     assert_ne!(after_first, before);
     for _ in 0..2 {
         assert_eq!(
             put_transaction(&stack, "9001", &hs_token, &events).await.0,
             200
         );
-        assert_eq!(stack.parvis.digest(None).await.unwrap(), after_first);
+        assert_eq!(settled_digest(&stack).await, after_first);
     }
     // Synapse restarts transaction IDs at 1 after a restart: a new ID with old events is still a no-op.
     assert_eq!(
         put_transaction(&stack, "1", &hs_token, &events).await.0,
         200
     );
-    assert_eq!(stack.parvis.digest(None).await.unwrap(), after_first);
+    assert_eq!(settled_digest(&stack).await, after_first);
     stack.stop().await;
-}
-
-/// Waits until the index digest stays the same for three seconds.
-async fn settled_digest(stack: &Stack) -> String {
-    let mut last = String::new();
-    let mut stable_since = tokio::time::Instant::now();
-    let deadline = tokio::time::Instant::now() + TIMEOUT;
-    loop {
-        if !parvis_tests::api::jobs_done(stack).await && tokio::time::Instant::now() < deadline {
-            stable_since = tokio::time::Instant::now();
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            continue;
-        }
-        let digest = stack.parvis.digest(None).await.unwrap();
-        if digest != last {
-            last = digest;
-            stable_since = tokio::time::Instant::now();
-        } else if stable_since.elapsed() >= Duration::from_secs(3) {
-            return last;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the index never settled"
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
 }
 
 async fn sigkill_while_the_homeserver_pushes(database: Database) {
