@@ -42,7 +42,8 @@ use crate::{
 };
 use crate::{
     permission::{RoomPowers, check_member},
-    publishing::{index::PublicationIndex, publication::PublicationKind},
+    publishing::{index::PublicationIndex, kind::PublicationKind},
+    tools,
 };
 
 /// How long a verified access token is trusted before it is checked again with the homeserver.
@@ -419,7 +420,7 @@ async fn community_overview(
         {
             continue;
         }
-        for kind in PublicationKind::ALL {
+        for kind in tools::publication_kinds() {
             for item in state.index.publications(room_id, kind).await? {
                 if item.status == "published" || item.author == user.user_id {
                     activity.push(CommunityActivity {

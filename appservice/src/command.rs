@@ -4,7 +4,7 @@
 //! spaces; an argument with spaces is quoted with `"…"`, `“…”` or `«…»` (what French keyboards
 //! and phones produce).
 
-use crate::events::RoomPurpose;
+use crate::{events::RoomPurpose, publishing::kind::PublicationKind, tools};
 
 /// The prefix that addresses the bot.
 pub const PREFIX: &str = "!parvis";
@@ -16,9 +16,12 @@ pub enum Command {
     Help,
     /// `!parvis community create "Name" [--description "…"] [--tools wiki,blog,…] [--encrypted]`.
     CreateCommunity(CreateCommunity),
-    /// `!parvis wiki new "Title" [text…]`: a wiki page in this room's community.
-    WikiNew {
-        /// The page title.
+    /// `!parvis {tool} new "Title" [text…]`: an object of a publishing tool that has the
+    /// command (a wiki page, a blog post…) in this room's community.
+    New {
+        /// What to write.
+        kind: PublicationKind,
+        /// Its title.
         title: String,
         /// Its first text (markdown), possibly empty.
         body: String,
@@ -65,7 +68,6 @@ pub enum CommandError {
     Invalid(String),
 }
 
-const WIKI_USAGE: &str = "!parvis wiki new \"Title\" [text]";
 const SEARCH_USAGE: &str = "!parvis search words…";
 const CREATE_USAGE: &str =
     "!parvis community create \"Name\" [--description \"…\"] [--tools wiki,blog,…] [--encrypted]";
@@ -120,23 +122,24 @@ pub fn parse(body: &str) -> Result<Option<Command>, CommandError> {
                 usage: CREATE_USAGE,
             }),
         },
-        Some("wiki") => match words.next() {
+        Some(tool) if let Some((kind, new)) = new_command(tool) => match words.next() {
             Some("new") => {
                 let title = words.next().ok_or(CommandError::Missing {
-                    what: "the page title",
-                    usage: WIKI_USAGE,
+                    what: new.title,
+                    usage: new.usage,
                 })?;
                 validate_name(title)?;
                 let body: Vec<&str> = words.collect();
-                Ok(Some(Command::WikiNew {
+                Ok(Some(Command::New {
+                    kind,
                     title: title.to_owned(),
                     body: body.join(" "),
                 }))
             }
-            Some(other) => Err(CommandError::Unknown(format!("wiki {other}"))),
+            Some(other) => Err(CommandError::Unknown(format!("{tool} {other}"))),
             None => Err(CommandError::Missing {
-                what: "a wiki command",
-                usage: WIKI_USAGE,
+                what: "a command of the tool",
+                usage: new.usage,
             }),
         },
         Some("search") => {
@@ -153,6 +156,17 @@ pub fn parse(body: &str) -> Result<Option<Command>, CommandError> {
         }
         Some(other) => Err(CommandError::Unknown(other.to_owned())),
     }
+}
+
+/// The publishing tool named `tool`, when it has a `new` command.
+fn new_command(
+    tool: &str,
+) -> Option<(
+    PublicationKind,
+    &'static crate::publishing::kind::NewCommand,
+)> {
+    let kind = tools::publication_kind_of_tool(tool)?;
+    Some((kind, kind.spec().new_command.as_ref()?))
 }
 
 fn parse_create<'a>(
@@ -388,13 +402,34 @@ mod tests {
     }
 
     #[test]
-    fn wiki_and_search() {
+    fn new_objects_and_search() {
+        let wiki = PublicationKind::of(&crate::tools::wiki::PUBLICATION);
         assert_eq!(
             parse(r#"!parvis wiki new "Réunion du lundi" Ordre du jour"#),
-            Ok(Some(Command::WikiNew {
+            Ok(Some(Command::New {
+                kind: wiki,
                 title: "Réunion du lundi".to_owned(),
                 body: "Ordre du jour".to_owned()
             }))
+        );
+        // Every publishing tool that declares the command has it, and only those.
+        assert_eq!(
+            parse(r#"!parvis faq new "Qui contacter ?" L'accueil"#),
+            Ok(Some(Command::New {
+                kind: PublicationKind::of(&crate::tools::faq::PUBLICATION),
+                title: "Qui contacter ?".to_owned(),
+                body: "L'accueil".to_owned()
+            }))
+        );
+        assert!(matches!(
+            parse(r#"!parvis blog new "Lancement""#),
+            Ok(Some(Command::New { kind, .. })) if kind.tool() == "blog"
+        ));
+        assert!(
+            matches!(parse(r#"!parvis guides new "Parcours""#), Err(CommandError::Unknown(w)) if w == "guides")
+        );
+        assert!(
+            matches!(parse("!parvis wiki delete x"), Err(CommandError::Unknown(w)) if w == "wiki delete")
         );
         assert_eq!(
             parse("!parvis search événement annuel"),
@@ -410,7 +445,17 @@ mod tests {
             parse("!parvis wiki new"),
             Err(CommandError::Missing { .. })
         ));
+        assert!(matches!(
+            parse("!parvis faq new"),
+            Err(CommandError::Missing {
+                what: "the question",
+                ..
+            })
+        ));
         assert!(help_text().contains("!parvis wiki new") && help_text().contains("!parvis search"));
+        assert!(
+            help_text().contains("!parvis faq new") && help_text().contains("!parvis blog new")
+        );
     }
 
     #[test]

@@ -26,8 +26,9 @@ use serde_json::Value;
 use crate::{
     command,
     events::{CommunityEventContent, CommunityRoomEventContent, RoomPurpose},
-    publishing::publication::{
-        PublicationChange, PublicationKind, PublicationRow, PublishingEvent, publication_change,
+    publishing::{
+        kind::PublicationKind,
+        publication::{PublicationChange, PublicationRow, PublishingEvent, publication_change},
     },
     tools::{self, ToolEvent, ToolWrite},
 };
@@ -493,7 +494,7 @@ pub struct RevisionRow {
 impl RevisionRow {
     /// The revision a publishing state event is, if it is one.
     pub fn from_event(event: &RoomEvent) -> Option<Self> {
-        let kind = PublicationKind::from_event_type(&event.event_type)?;
+        let kind = tools::publication_kind_of_event(&event.event_type)?;
         Some(Self {
             event_id: event.event_id.clone(),
             room_id: event.room_id.clone(),

@@ -50,30 +50,20 @@ impl Bot {
         let Some(revision) = self.index.revision(event_id).await? else {
             return Ok(None);
         };
-        let kind = revision.kind;
-        let title_field = if kind == PublicationKind::FaqEntry {
-            "question"
-        } else {
-            "title"
-        };
+        let spec = revision.kind.spec();
         let title = revision
             .content
-            .get(title_field)
+            .get(spec.title_field)
             .and_then(|title| title.as_str())
             .unwrap_or("?");
-        let what = match kind {
-            PublicationKind::WikiPage => "the wiki page",
-            PublicationKind::BlogPost => "the blog post",
-            PublicationKind::FaqEntry => "the FAQ entry",
-            PublicationKind::Guide => "the guide",
-        };
+        let what = spec.noun;
         let verb = if revision.replaces.is_some() {
             "edited"
         } else {
             "created"
         };
         Ok(Some(format!(
-            "📄 {} {verb} {what} “{title}” — https://matrix.to/#/{room_id}/{event_id}",
+            "📄 {} {verb} the {what} “{title}” — https://matrix.to/#/{room_id}/{event_id}",
             revision.sender
         )))
     }
@@ -159,8 +149,8 @@ impl Bot {
                     }
                 }
             }
-            Ok(Some(Command::WikiNew { title, body })) => {
-                self.wiki_new(room_id, event_id, sender, &title, &body)
+            Ok(Some(Command::New { kind, title, body })) => {
+                self.write_new(room_id, event_id, sender, kind, &title, &body)
                     .await?
             }
             Ok(Some(Command::Search { words })) => {
@@ -190,64 +180,81 @@ impl Bot {
             }))
     }
 
-    /// `!parvis wiki new`: writes the page as the bot, on behalf of a sender who may write it.
-    pub(super) async fn wiki_new(
+    /// `!parvis {tool} new`: writes the object as the bot, on behalf of a sender who may write
+    /// it, in the tool's room of this room's community.
+    pub(super) async fn write_new(
         &self,
         room_id: &OwnedRoomId,
         event_id: &OwnedEventId,
         sender: &OwnedUserId,
+        kind: PublicationKind,
         title: &str,
         body: &str,
     ) -> Result<(String, bool), JobError> {
-        let Some(community) = self.community_of(room_id).await? else {
+        let spec = kind.spec();
+        let Some(new) = &spec.new_command else {
             return Ok((
-                "❌ Send this command in a room of the community whose wiki it is for.".to_owned(),
+                format!("❌ There is no `{} new` command.", spec.tool),
                 false,
             ));
         };
-        let Some((wiki, _)) = community
+        let Some(community) = self.community_of(room_id).await? else {
+            return Ok((
+                format!(
+                    "❌ Send this command in a room of the community the {} is for.",
+                    spec.noun
+                ),
+                false,
+            ));
+        };
+        let Some((room, _)) = community
             .rooms
             .iter()
-            .find(|(_, purpose)| purpose == RoomPurpose::Wiki.as_str())
+            .find(|(_, purpose)| purpose == spec.room.as_str())
         else {
             return Ok((
-                format!("❌ The community “{}” has no wiki.", community.name),
+                format!(
+                    "❌ The community “{}” has no {} room.",
+                    community.name,
+                    spec.room.as_str()
+                ),
                 false,
             ));
         };
         // The bot may write anything; it writes only what the sender could write themselves.
-        let event_type = PublicationKind::WikiPage.event_type();
-        if let Err(refusal) = check_writer(&self.index, wiki, sender, event_type).await? {
+        if let Err(refusal) = check_writer(&self.index, room, sender, spec.event_type).await? {
             return Ok((format!("❌ {refusal}"), false));
         }
         let mut slug = crate::publishing::render::slugify(title);
-        // The page ID comes from the command, so a retried job rewrites the same page.
-        let id = derived_txn_id(event_id, "wiki-page")
+        // The object's ID comes from the command, so a retried job rewrites the same object.
+        let id = derived_txn_id(event_id, &format!("{}-new", spec.tool))
             .as_str()
             .replace('-', "")[..12]
             .to_owned();
-        let pages = self
-            .index
-            .publications(wiki, PublicationKind::WikiPage)
-            .await?;
-        if pages
-            .iter()
-            .any(|page| page.slug == slug && page.object_id != id)
-        {
-            slug = format!("{slug}-{}", &id[..6]);
+        if spec.unique_slugs {
+            let taken = self.index.publications(room, kind).await?;
+            if taken
+                .iter()
+                .any(|object| object.slug == slug && object.object_id != id)
+            {
+                slug = format!("{slug}-{}", &id[..6]);
+            }
         }
-        let content = WikiPageEventContent {
+        let content = (new.content)(&NewPublication {
             title: title.to_owned(),
             slug,
             body: body.to_owned(),
-            body_media: None,
-            parent: None,
-            tags: Vec::new(),
-            requested_by: Some(sender.clone()),
-        };
-        let event_id = self.send_state(wiki, &id, &content).await?;
+            requested_by: sender.clone(),
+            now: u64::try_from(now_ms()).unwrap_or(0),
+        });
+        let event_id = self
+            .send_state(room, spec.event_type, &id, &content)
+            .await?;
         Ok((
-            format!("✅ Wiki page “{title}” written: https://matrix.to/#/{wiki}/{event_id}"),
+            format!(
+                "✅ {} “{title}” written: https://matrix.to/#/{room}/{event_id}",
+                capitalized(spec.noun)
+            ),
             true,
         ))
     }
@@ -318,12 +325,7 @@ impl Bot {
         }
         let mut text = format!("🔎 {} result(s) for “{words}”:", shown.len());
         for (rank, (hit, kind)) in shown.iter().enumerate() {
-            let kind = match kind {
-                PublicationKind::WikiPage => "wiki page",
-                PublicationKind::BlogPost => "blog post",
-                PublicationKind::FaqEntry => "FAQ",
-                PublicationKind::Guide => "guide",
-            };
+            let kind = kind.spec().noun;
             text.push_str(&format!(
                 "\n{}. {} ({kind}) — https://matrix.to/#/{}",
                 rank + 1,
@@ -372,4 +374,13 @@ impl Bot {
             .filter(|user| **user != self.identity.bot)
             .all(|user| joined.contains(user.as_str())))
     }
+}
+
+/// `wiki page` → `Wiki page`.
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }

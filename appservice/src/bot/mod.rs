@@ -39,7 +39,7 @@ use ruma::{
         state::send_state_event,
     },
     events::{
-        MessageLikeEventContent, MessageLikeEventType, StateEventContent, StateEventType,
+        MessageLikeEventContent, MessageLikeEventType, StateEventType,
         reaction::ReactionEventContent,
         relation::RelationType,
         relation::{Annotation, InReplyTo, Reply},
@@ -58,10 +58,12 @@ use crate::{
     limits::{Admission, CommandLimits, InvitePolicy, may_create_community},
     permission::check_writer,
     projection::{CommentRow, Identity, Job, RevisionRow, RoomEvent, StateChanges},
-    publishing::{index::PublicationIndex, publication::PublicationKind},
+    publishing::{
+        index::PublicationIndex,
+        kind::{NewPublication, PublicationKind},
+    },
     store::SearchQuery,
     store::{Index, IndexStore, StoreError, now_ms},
-    tools::wiki::WikiPageEventContent,
 };
 
 /// Why a job failed.

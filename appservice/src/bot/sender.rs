@@ -95,8 +95,9 @@ impl Bot {
     pub(super) async fn send_state(
         &self,
         room_id: &OwnedRoomId,
+        event_type: &str,
         state_key: &str,
-        content: &impl StateEventContent<StateKey = String>,
+        content: &crate::events::JsonObject,
     ) -> Result<OwnedEventId, JobError> {
         let bad = |e: serde_json::Error| ClientError::Request(e.to_string());
         let encrypts_state = self
@@ -111,10 +112,9 @@ impl Bot {
                 )));
             };
             let members = self.key_recipients(room_id).await?;
-            let event_type = content.event_type().to_string();
             let plain = Raw::new(content).map_err(bad)?.cast_unchecked();
             let encrypted = crypto
-                .encrypt_state(room_id, &members, &event_type, state_key, &plain)
+                .encrypt_state(room_id, &members, event_type, state_key, &plain)
                 .await?;
             send_state_event::v3::Request::new_raw(
                 room_id.clone(),
@@ -123,7 +123,12 @@ impl Bot {
                 encrypted,
             )
         } else {
-            send_state_event::v3::Request::new(room_id.clone(), state_key, content).map_err(bad)?
+            send_state_event::v3::Request::new_raw(
+                room_id.clone(),
+                event_type.into(),
+                state_key.to_owned(),
+                Raw::new(content).map_err(bad)?.cast_unchecked(),
+            )
         };
         Ok(self.intents.bot().send(request).await?.event_id)
     }

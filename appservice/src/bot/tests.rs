@@ -203,7 +203,7 @@ async fn a_body_in_the_media_repository_is_read_when_it_can_be_and_checked() {
     .await;
     let fetch = |key: &str, event_id: &str, url: &str| Job::FetchBody {
         room_id: owned_room_id!("!wiki:hs"),
-        kind: PublicationKind::WikiPage,
+        kind: PublicationKind::of(&crate::tools::wiki::PUBLICATION),
         object_id: key.to_owned(),
         event_id: OwnedEventId::try_from(event_id).unwrap(),
         url: url.to_owned(),
@@ -212,7 +212,11 @@ async fn a_body_in_the_media_repository_is_read_when_it_can_be_and_checked() {
         let index = fixture.index.clone();
         async move {
             index
-                .publication(room_id!("!wiki:hs"), PublicationKind::WikiPage, key)
+                .publication(
+                    room_id!("!wiki:hs"),
+                    PublicationKind::of(&crate::tools::wiki::PUBLICATION),
+                    key,
+                )
                 .await
                 .unwrap()
                 .unwrap()

@@ -552,7 +552,7 @@ fn a_queued_fetch_body_job_reads_as_it_was_written() {
         job,
         Job::FetchBody {
             room_id: owned_room_id!("!wiki:hs"),
-            kind: PublicationKind::WikiPage,
+            kind: PublicationKind::of(&crate::tools::wiki::PUBLICATION),
             object_id: "large".to_owned(),
             event_id: owned_event_id!("$large"),
             url: "mxc://hs/large".to_owned(),

@@ -1,5 +1,5 @@
-//! REST API of published objects, under `/api/v1/communities/{spaceId}/{tool}` and
-//! `/api/v1/search`. Callers sign in with their own Matrix access token; reads need membership
+//! REST API of published objects, under `/api/v1/communities/{spaceId}/{tool}` for every
+//! publishing tool, and `/api/v1/search`. Callers sign in with their own Matrix access token; reads need membership
 //! of the tool's room, writes the power level the room sets for the event type — and writes are
 //! sent **as the user**, with their token, so the room's history says who wrote what and the
 //! homeserver enforces the same rule again.
@@ -30,9 +30,9 @@ use sha2::{Digest, Sha256};
 use super::{
     diff::{DiffLine, diff_lines},
     index::PublicationIndex,
+    kind::PublicationKind,
     publication::{
-        PublicationChange, PublicationJson, PublicationKind, PublicationRow, PublishingEvent,
-        publication_change,
+        PublicationChange, PublicationJson, PublicationRow, PublishingEvent, publication_change,
     },
     render::{self, RenderedHtml},
 };
@@ -45,10 +45,10 @@ use crate::{
     permission::{check_member, check_sender, check_writer},
     projection::{CommentRow, RevisionRow},
     store::{IndexStore, SearchHit, SearchQuery},
+    tools,
 };
 
-/// The routes of wiki pages, blog posts, FAQ entries and guides, for
-/// [`crate::server::TOOL_ROUTES`].
+/// The routes of every publishing tool's objects, for [`crate::server::TOOL_ROUTES`].
 pub const ROUTES: ToolRoutes = ToolRoutes {
     tag: "publishing",
     router: publishing_router,
@@ -86,21 +86,15 @@ fn publishing_router(state: Arc<ApiState>) -> Router {
         .with_state(state)
 }
 
+/// The kind of published object of the tool named in the path, and the room it lives in.
 fn tool_kind(tool: &str) -> Result<(PublicationKind, RoomPurpose), ApiError> {
-    let kind = PublicationKind::ALL
-        .into_iter()
-        .find(|kind| kind.tool() == tool)
-        .ok_or_else(|| {
-            MatrixErrorBody::not_found(format!(
-                "unknown tool `{tool}`: use wiki, blog, faq or guides"
-            ))
-        })?;
-    let purpose = match kind {
-        PublicationKind::WikiPage | PublicationKind::Guide => RoomPurpose::Wiki,
-        PublicationKind::BlogPost => RoomPurpose::Blog,
-        PublicationKind::FaqEntry => RoomPurpose::Faq,
-    };
-    Ok((kind, purpose))
+    let kind = tools::publication_kind_of_tool(tool).ok_or_else(|| {
+        let known: Vec<&str> = tools::publication_kinds()
+            .map(PublicationKind::tool)
+            .collect();
+        MatrixErrorBody::not_found(format!("unknown tool `{tool}`: use {}", known.join(", ")))
+    })?;
+    Ok((kind, kind.spec().room))
 }
 
 /// Refuses a write the REST API would make in clear in an end-to-end encrypted room: Parvis
@@ -245,23 +239,24 @@ pub(crate) async fn load_readable(
     Ok((room, kind, item))
 }
 
-/// Renders a body with links resolved against the wiki of the same community.
+/// Renders a body with `[[links]]` resolved against the objects links lead to (the kind whose
+/// spec says `link_target`) in the same community.
 async fn render_body(state: &ApiState, space: &str, body: &str) -> Result<RenderedHtml, ApiError> {
     let mut targets = HashMap::new();
-    if let Ok(wiki) = tool_room(state, space, RoomPurpose::Wiki).await {
-        for page in state
-            .index
-            .publications(&wiki, PublicationKind::WikiPage)
-            .await?
-        {
-            targets.insert(render::slugify(&page.title), page.object_id.clone());
-            targets.insert(page.slug.clone(), page.object_id);
+    let linked = tools::publication_kinds().find(|kind| kind.spec().link_target);
+    if let Some(linked) = linked
+        && let Ok(room) = tool_room(state, space, linked.spec().room).await
+    {
+        for object in state.index.publications(&room, linked).await? {
+            targets.insert(render::slugify(&object.title), object.object_id.clone());
+            targets.insert(object.slug.clone(), object.object_id);
         }
     }
+    let tool = linked.map_or("", PublicationKind::tool);
     let rendered = render::render_off_thread(body.to_owned(), move |link| {
         targets
             .get(&render::slugify(&link.target))
-            .map(|id| format!("#/wiki/{id}"))
+            .map(|id| format!("#/{tool}/{id}"))
     })
     .await;
     // A body that cannot be rendered in time is still shown: as escaped text.
@@ -379,7 +374,7 @@ async fn write(
         .filter(|body| body.len() > crate::events::MAX_INLINE_BODY_BYTES)
         .map(str::to_owned);
     if let Some(body) = long_body
-        && matches!(kind, PublicationKind::WikiPage | PublicationKind::BlogPost)
+        && kind.spec().media_bodies
     {
         // Over the event size limit: the body goes to the media repository, uploaded as the user.
         let bytes = body.into_bytes();
@@ -400,13 +395,11 @@ async fn write(
         content.insert("body".to_owned(), json!(""));
         content.insert("body_media".to_owned(), media);
     }
-    if matches!(
-        kind,
-        PublicationKind::WikiPage | PublicationKind::BlogPost | PublicationKind::Guide
-    ) && content
-        .get("slug")
-        .and_then(Value::as_str)
-        .is_none_or(str::is_empty)
+    if kind.spec().slugged
+        && content
+            .get("slug")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
     {
         let title = content
             .get("title")
@@ -439,7 +432,7 @@ async fn write(
         )
         .into());
     }
-    if kind == PublicationKind::WikiPage {
+    if kind.spec().unique_slugs {
         let taken = state.index.publications(&room, kind).await?;
         if let Some(other) = taken
             .iter()
@@ -449,8 +442,10 @@ async fn write(
                 StatusCode::CONFLICT,
                 "ORG.PARVIS_SLUG_TAKEN",
                 format!(
-                    "the page {} already uses the slug `{}`",
-                    other.object_id, row.slug
+                    "the {} {} already uses the slug `{}`",
+                    kind.spec().noun,
+                    other.object_id,
+                    row.slug
                 ),
             )
             .into());
@@ -581,13 +576,8 @@ async fn revisions(
 }
 
 fn body_of(kind: PublicationKind, content: &Map<String, Value>) -> String {
-    let field = match kind {
-        PublicationKind::FaqEntry => "answer",
-        PublicationKind::Guide => "description",
-        _ => "body",
-    };
     content
-        .get(field)
+        .get(kind.spec().body_field)
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned()
@@ -789,7 +779,7 @@ async fn search(
     ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Result<Json<Vec<SearchHit>>, ApiError> {
     if let Some(kind) = &params.kind
-        && PublicationKind::parse(kind).is_none()
+        && tools::publication_kind(kind).is_none()
     {
         return Err(MatrixErrorBody::new(
             StatusCode::BAD_REQUEST,

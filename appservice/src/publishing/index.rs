@@ -1,6 +1,6 @@
-//! What the index holds of published objects (wiki pages, blog posts, FAQ entries, guides):
-//! the publishing tools' read queries, run through [`IndexStore::tool_rows`] as they are on
-//! both backends, so the store knows no publishing query.
+//! What the index holds of published objects: the publishing tools' read queries, run through
+//! [`IndexStore::tool_rows`] as they are on both backends, so the store knows no publishing
+//! query.
 
 use std::future::Future;
 
@@ -8,11 +8,12 @@ use ruma::{EventId, RoomId};
 
 use crate::{
     projection::{CommentRow, RevisionRow},
-    publishing::publication::{
-        PublicationFields, PublicationKind, PublicationRow, link_source, link_targets,
+    publishing::{
+        kind::{PublicationFields, PublicationKind},
+        publication::{PublicationRow, link_source, link_targets},
     },
     store::{IndexStore, Result, StoreError, body_of},
-    tools::{SqlValue, ToolRow},
+    tools::{self, SqlValue, ToolRow},
 };
 
 /// A published object with its body: the stored one, or its current revision's content.
@@ -259,14 +260,9 @@ fn publication_from_row(row: Vec<SqlValue>, kind: PublicationKind) -> Result<Pub
     let updated_at = row.integer()?;
     let pages = split_list(&row.text()?);
     let content = row.optional_text()?;
-    let fields = match kind {
-        PublicationKind::WikiPage => PublicationFields::WikiPage { parent, tags },
-        PublicationKind::BlogPost => PublicationFields::BlogPost { tags },
-        PublicationKind::FaqEntry => PublicationFields::FaqEntry { category, position },
-        PublicationKind::Guide => PublicationFields::Guide { pages },
-    };
     Ok(PublicationRow {
         room_id: parsed(room_id)?,
+        kind,
         object_id,
         event_id: parsed(event_id)?,
         author: parsed(author)?,
@@ -277,7 +273,13 @@ fn publication_from_row(row: Vec<SqlValue>, kind: PublicationKind) -> Result<Pub
         status,
         updated_at,
         links: Vec::new(),
-        fields,
+        fields: PublicationFields {
+            parent,
+            tags,
+            category,
+            position,
+            pages,
+        },
     })
 }
 
@@ -306,7 +308,7 @@ fn revision_from_row(row: Vec<SqlValue>) -> Result<RevisionRow> {
     Ok(RevisionRow {
         event_id,
         room_id,
-        kind: PublicationKind::parse(&kind)
+        kind: tools::publication_kind(&kind)
             .ok_or_else(|| StoreError::Corrupt(format!("revision kind {kind}")))?,
         object_id: row.text()?,
         sender: parsed(row.text()?)?,

@@ -1,214 +1,51 @@
-//! Published objects (wiki pages, blog posts, FAQ entries, guides) as the index holds them,
+//! Published objects, of every kind the publishing tools declare, as the index holds them,
 //! derived without I/O from their state events.
 
 use ruma::{EventId, OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, UserId};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde::Serialize;
 
-use super::render;
-use crate::{
-    events::JsonObject,
-    tools::{
-        blog::{BlogPostEventContent, PostStatus},
-        faq::FaqEntryEventContent,
-        guides::GuideEventContent,
-        wiki::WikiPageEventContent,
-    },
+use super::{
+    kind::{PublicationFields, PublicationKind},
+    render,
 };
-
-/// The kinds of published objects, each one custom state event type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PublicationKind {
-    /// `org.parvis.wiki.page`
-    WikiPage,
-    /// `org.parvis.blog.post`
-    BlogPost,
-    /// `org.parvis.faq.entry`
-    FaqEntry,
-    /// `org.parvis.guide`
-    Guide,
-}
-
-impl PublicationKind {
-    /// Every kind.
-    pub const ALL: [PublicationKind; 4] =
-        [Self::WikiPage, Self::BlogPost, Self::FaqEntry, Self::Guide];
-
-    /// The state event type.
-    pub fn event_type(self) -> &'static str {
-        match self {
-            Self::WikiPage => "org.parvis.wiki.page",
-            Self::BlogPost => "org.parvis.blog.post",
-            Self::FaqEntry => "org.parvis.faq.entry",
-            Self::Guide => "org.parvis.guide",
-        }
-    }
-
-    /// The kind of a state event type.
-    pub fn from_event_type(event_type: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|kind| kind.event_type() == event_type)
-    }
-
-    /// The name used in the API and the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::WikiPage => "wiki_page",
-            Self::BlogPost => "blog_post",
-            Self::FaqEntry => "faq_entry",
-            Self::Guide => "guide",
-        }
-    }
-
-    /// Parses [`PublicationKind::as_str`].
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
-    }
-
-    /// Its tool in the API's paths (`/api/v1/communities/{space}/{tool}`).
-    pub fn tool(self) -> &'static str {
-        match self {
-            Self::WikiPage => "wiki",
-            Self::BlogPost => "blog",
-            Self::FaqEntry => "faq",
-            Self::Guide => "guides",
-        }
-    }
-}
+use crate::{events::JsonObject, tools};
 
 /// The current version of a published object, as indexed: the envelope every kind has, and
-/// its kind's own fields.
+/// the attributes its kind fills.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublicationRow {
     /// Its room.
     pub room_id: OwnedRoomId,
+    /// Its kind.
+    pub kind: PublicationKind,
     /// Its ID (the state key).
     pub object_id: String,
     /// The state event holding this version.
     pub event_id: OwnedEventId,
     /// Who wrote it (the requester when the bot wrote on their behalf).
     pub author: OwnedUserId,
-    /// Title (the question, for FAQ entries).
+    /// Title (what its kind's `title_field` holds).
     pub title: String,
     /// URL-friendly name.
     pub slug: String,
-    /// Markdown body (the answer, for FAQ entries; the description, for guides).
+    /// Markdown body (what its kind's `body_field` holds).
     pub body: String,
     /// The `mxc://` URI of a body kept in the media repository, not yet read into `body`.
     pub body_media: Option<String>,
-    /// `draft`/`published` for blog posts, `published` for the others.
+    /// `draft` (its author's only) or `published`.
     pub status: String,
     /// When this version was sent (ms since the epoch).
     pub updated_at: i64,
     /// Slugs of the pages this body links to (`[[…]]`).
     pub links: Vec<String>,
-    /// What only its kind has.
+    /// What its kind keeps beside the envelope.
     pub fields: PublicationFields,
-}
-
-/// The fields of one kind of published object, beside the common envelope.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PublicationFields {
-    /// A wiki page.
-    WikiPage {
-        /// Its parent page's ID.
-        parent: Option<String>,
-        /// Its tags.
-        tags: Vec<String>,
-    },
-    /// A blog post.
-    BlogPost {
-        /// Its tags.
-        tags: Vec<String>,
-    },
-    /// An FAQ entry.
-    FaqEntry {
-        /// Its category.
-        category: String,
-        /// Its place in the FAQ.
-        position: i64,
-    },
-    /// A guide.
-    Guide {
-        /// The wiki page IDs, in reading order.
-        pages: Vec<String>,
-    },
-}
-
-impl PublicationFields {
-    /// The fields of `kind`, empty.
-    pub fn empty(kind: PublicationKind) -> Self {
-        match kind {
-            PublicationKind::WikiPage => Self::WikiPage {
-                parent: None,
-                tags: Vec::new(),
-            },
-            PublicationKind::BlogPost => Self::BlogPost { tags: Vec::new() },
-            PublicationKind::FaqEntry => Self::FaqEntry {
-                category: String::new(),
-                position: 0,
-            },
-            PublicationKind::Guide => Self::Guide { pages: Vec::new() },
-        }
-    }
-
-    /// The kind they are the fields of.
-    pub fn kind(&self) -> PublicationKind {
-        match self {
-            Self::WikiPage { .. } => PublicationKind::WikiPage,
-            Self::BlogPost { .. } => PublicationKind::BlogPost,
-            Self::FaqEntry { .. } => PublicationKind::FaqEntry,
-            Self::Guide { .. } => PublicationKind::Guide,
-        }
-    }
-
-    /// The tags, for the kinds that have them.
-    pub fn tags(&self) -> &[String] {
-        match self {
-            Self::WikiPage { tags, .. } | Self::BlogPost { tags } => tags,
-            _ => &[],
-        }
-    }
-
-    /// The parent page, for a wiki page.
-    pub fn parent(&self) -> Option<&str> {
-        match self {
-            Self::WikiPage { parent, .. } => parent.as_deref(),
-            _ => None,
-        }
-    }
-
-    /// The category, for an FAQ entry (empty otherwise).
-    pub fn category(&self) -> &str {
-        match self {
-            Self::FaqEntry { category, .. } => category,
-            _ => "",
-        }
-    }
-
-    /// The place in the FAQ, for an FAQ entry (0 otherwise).
-    pub fn position(&self) -> i64 {
-        match self {
-            Self::FaqEntry { position, .. } => *position,
-            _ => 0,
-        }
-    }
-
-    /// The pages, for a guide.
-    pub fn pages(&self) -> &[String] {
-        match self {
-            Self::Guide { pages } => pages,
-            _ => &[],
-        }
-    }
 }
 
 impl PublicationRow {
     /// Its kind.
     pub fn kind(&self) -> PublicationKind {
-        self.fields.kind()
+        self.kind
     }
 
     /// The title as searched (lowercase, accents folded).
@@ -269,12 +106,12 @@ pub struct PublicationJson {
 impl From<PublicationRow> for PublicationJson {
     fn from(row: PublicationRow) -> Self {
         Self {
-            kind: row.kind(),
-            parent: row.fields.parent().map(str::to_owned),
-            tags: row.fields.tags().to_vec(),
-            pages: row.fields.pages().to_vec(),
-            category: row.fields.category().to_owned(),
-            position: row.fields.position(),
+            kind: row.kind,
+            parent: row.fields.parent,
+            tags: row.fields.tags,
+            pages: row.fields.pages,
+            category: row.fields.category,
+            position: row.fields.position,
             room_id: row.room_id,
             object_id: row.object_id,
             event_id: row.event_id,
@@ -340,26 +177,27 @@ pub fn publication_change(event: PublishingEvent<'_>) -> Option<PublicationChang
         origin_server_ts,
         content,
     } = event;
-    let kind = PublicationKind::from_event_type(event_type)?;
-    let remove = || PublicationChange::Remove {
-        room_id: room_id.to_owned(),
-        kind,
-        object_id: object_id.to_owned(),
-    };
-    let Ok((object, requested_by)) = read_content(kind, content) else {
-        return Some(remove());
+    let kind = tools::publication_kind_of_event(event_type)?;
+    let Ok(object) = (kind.spec().read)(content) else {
+        // Not (or no longer, after a redaction) an object of its kind.
+        return Some(PublicationChange::Remove {
+            room_id: room_id.to_owned(),
+            kind,
+            object_id: object_id.to_owned(),
+        });
     };
     let slug = if object.slug.is_empty() {
         render::slugify(&object.title)
     } else {
         object.slug
     };
-    let author = match requested_by {
+    let author = match object.requested_by {
         Some(requester) if sent_by_parvis => requester,
         _ => sender.to_owned(),
     };
     Some(PublicationChange::Put(Box::new(PublicationRow {
         room_id: room_id.to_owned(),
+        kind,
         object_id: object_id.to_owned(),
         event_id: event_id.to_owned(),
         author,
@@ -368,7 +206,7 @@ pub fn publication_change(event: PublishingEvent<'_>) -> Option<PublicationChang
         links: link_targets(&object.body),
         body: object.body,
         body_media: object.body_media,
-        status: object.status,
+        status: object.status.as_str().to_owned(),
         updated_at: origin_server_ts,
         fields: object.fields,
     })))
@@ -377,87 +215,9 @@ pub fn publication_change(event: PublishingEvent<'_>) -> Option<PublicationChang
 /// The markdown body an object's event content holds: empty when the body is in the media
 /// repository (`body_media`) or the content is not a valid object of this kind.
 pub fn content_body(kind: PublicationKind, content: &JsonObject) -> String {
-    read_content(kind, content)
-        .map(|(object, _)| object.body)
+    (kind.spec().read)(content)
+        .map(|object| object.body)
         .unwrap_or_default()
-}
-
-/// What an event's content says of an object, beside who sent it and where.
-struct ObjectContent {
-    title: String,
-    slug: String,
-    body: String,
-    body_media: Option<String>,
-    status: String,
-    fields: PublicationFields,
-}
-
-/// Reads the content of an event of `kind`; with it, who Parvis wrote it for.
-fn read_content(
-    kind: PublicationKind,
-    content: &JsonObject,
-) -> Result<(ObjectContent, Option<OwnedUserId>), serde_json::Error> {
-    let value = Value::Object(content.clone());
-    let mut row = ObjectContent {
-        title: String::new(),
-        slug: String::new(),
-        body: String::new(),
-        body_media: None,
-        status: "published".to_owned(),
-        fields: PublicationFields::empty(kind),
-    };
-    let requested_by = match kind {
-        PublicationKind::WikiPage => {
-            let page = serde_json::from_value::<WikiPageEventContent>(value)?;
-            row.title = page.title;
-            row.slug = page.slug;
-            row.body = page.body;
-            row.body_media = page
-                .body_media
-                .and_then(|media| media.mxc().map(ToString::to_string));
-            row.fields = PublicationFields::WikiPage {
-                parent: page.parent,
-                tags: page.tags,
-            };
-            page.requested_by
-        }
-        PublicationKind::BlogPost => {
-            let post = serde_json::from_value::<BlogPostEventContent>(value)?;
-            row.title = post.title;
-            row.slug = post.slug;
-            row.body = post.body;
-            row.body_media = post
-                .body_media
-                .and_then(|media| media.mxc().map(ToString::to_string));
-            row.fields = PublicationFields::BlogPost { tags: post.tags };
-            row.status = match post.status {
-                PostStatus::Draft => "draft",
-                PostStatus::Published => "published",
-            }
-            .to_owned();
-            post.requested_by
-        }
-        PublicationKind::FaqEntry => {
-            let entry = serde_json::from_value::<FaqEntryEventContent>(value)?;
-            // The slug, as for any object without one, is the title's (below).
-            row.title = entry.question;
-            row.body = entry.answer;
-            row.fields = PublicationFields::FaqEntry {
-                category: entry.category,
-                position: entry.order,
-            };
-            entry.requested_by
-        }
-        PublicationKind::Guide => {
-            let guide = serde_json::from_value::<GuideEventContent>(value)?;
-            row.title = guide.title;
-            row.slug = guide.slug;
-            row.body = guide.description;
-            row.fields = PublicationFields::Guide { pages: guide.pages };
-            guide.requested_by
-        }
-    };
-    Ok((row, requested_by))
 }
 
 /// Where the index records an object's links from: `kind/object_id` (IDs are unique per kind
@@ -480,7 +240,7 @@ pub fn link_targets(body: &str) -> Vec<String> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
 

@@ -32,8 +32,8 @@ use crate::{
         CommentRow, IndexChange, Job, JsonObject, ProjectionContext, RevisionRow, RoomEvent,
         SkipCause, SkippedEvent, StateRow, TrackedRoom,
     },
-    publishing::publication::{PublicationKind, PublicationRow, link_source},
-    tools::{SqlValue, TOOLS, ToolWrite},
+    publishing::publication::{PublicationRow, link_source},
+    tools::{self, SqlValue, TOOLS, ToolWrite},
 };
 
 /// Rows per multi-row statement: well under SQLite's 32,766 bound parameters.
@@ -646,7 +646,7 @@ macro_rules! index_store {
                             } else {
                                 (String::new(), String::new())
                             };
-                            [row.fields.tags().join(","), row.fields.pages().join(","), search_title, search_body]
+                            [row.fields.tags.join(","), row.fields.pages.join(","), search_title, search_body]
                         })
                         .collect();
                     let mut query = QueryBuilder::<$db>::new(
@@ -666,11 +666,11 @@ macro_rules! index_store {
                             // read from the media repository.
                             .push_bind(row.body_media.is_some().then_some(row.body.as_str()))
                             .push_bind(row.body_media.as_deref())
-                            .push_bind(row.fields.parent())
+                            .push_bind(row.fields.parent.as_deref())
                             .push_bind(tags)
                             .push_bind(pages)
-                            .push_bind(row.fields.category())
-                            .push_bind(row.fields.position())
+                            .push_bind(row.fields.category.as_str())
+                            .push_bind(row.fields.position)
                             .push_bind(&row.status)
                             .push_bind(row.updated_at)
                             .push_bind(title)
@@ -715,7 +715,7 @@ macro_rules! index_store {
                     for row in chunk {
                         // A publication's content is kept once, with its revision (the same
                         // event): the state row says which event is current.
-                        contents.push(if PublicationKind::from_event_type(&row.event_type).is_some() {
+                        contents.push(if tools::publication_kind_of_event(&row.event_type).is_some() {
                             "{}".to_owned()
                         } else {
                             serde_json::to_string(&row.content).map_err(corrupt)?
@@ -1251,7 +1251,7 @@ macro_rules! index_store {
                     let kind: String = row.try_get(2)?;
                     hits.push(SearchHit {
                         room_id: OwnedRoomId::try_from(row.try_get::<String, _>(1)?).map_err(corrupt)?,
-                        kind: PublicationKind::parse(&kind).ok_or_else(|| corrupt(format!("publication kind {kind}")))?,
+                        kind: tools::publication_kind(&kind).ok_or_else(|| corrupt(format!("publication kind {kind}")))?,
                         object_id: row.try_get(3)?,
                         title: row.try_get(4)?,
                         slug: row.try_get(5)?,
@@ -1275,7 +1275,7 @@ macro_rules! index_store {
                 let mut bodies = HashMap::with_capacity(ids.len());
                 for row in query.build().fetch_all(&self.pool).await? {
                     let kind: String = row.try_get(1)?;
-                    let kind = PublicationKind::parse(&kind).ok_or_else(|| corrupt(format!("publication kind {kind}")))?;
+                    let kind = tools::publication_kind(&kind).ok_or_else(|| corrupt(format!("publication kind {kind}")))?;
                     bodies.insert(row.try_get::<i64, _>(0)?, body_of(kind, row.try_get(2)?, row.try_get(3)?)?);
                 }
                 let words: Vec<String> = postgres_match_query(&query_text).split(' ').map(str::to_owned).collect();

@@ -14,7 +14,7 @@ use crate::{
     projection::{
         CommentRow, IndexChange, Job, ProjectionContext, RevisionRow, RoomEvent, SkippedEvent,
     },
-    publishing::publication::{PublicationKind, PublicationRow},
+    publishing::{kind::PublicationKind, publication::PublicationRow},
 };
 
 mod backend;
@@ -561,7 +561,7 @@ fn distinct<'a, T: AsRef<str> + ?Sized + 'a>(
 /// An object's markdown body: the one stored with it (read from the media repository), else
 /// the one in its current revision's `content` (JSON), else none (a listing).
 pub(crate) fn body_of(
-    kind: crate::publishing::publication::PublicationKind,
+    kind: crate::publishing::kind::PublicationKind,
     stored: Option<String>,
     content: Option<String>,
 ) -> Result<String> {

@@ -25,7 +25,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, sqlite::SqliteConnectOptions};
 use tokio::sync::{Notify, watch};
 
 use super::{Result, StoreError};
-use crate::publishing::{publication::PublicationKind, render};
+use crate::{publishing::render, tools};
 
 /// Objects read from the backlog per transaction of the worker.
 const BATCH: i64 = 2_000;
@@ -248,7 +248,7 @@ async fn index_batch(pool: &SqlitePool) -> Result<Option<i64>> {
         // rather than holding up the words of everything written after it.
         let current = match kind
             .as_deref()
-            .map(|name| (name, PublicationKind::parse(name)))
+            .map(|name| (name, tools::publication_kind(name)))
         {
             Some((_, Some(kind))) => Some((
                 kind,

@@ -15,7 +15,7 @@ use super::*;
 use crate::{
     indexer::{Indexer, IngestReport},
     projection::{Identity, Job, RoomEvent},
-    publishing::{index::PublicationIndex, publication::PublicationKind},
+    publishing::{index::PublicationIndex, kind::PublicationKind},
 };
 
 pub(crate) fn identity() -> Identity {
@@ -688,7 +688,7 @@ async fn search_and_reads_follow_the_current_version<S: IndexStore>(store: S) {
     let notes = store
         .publication(
             ruma::room_id!("!wiki:hs"),
-            PublicationKind::WikiPage,
+            PublicationKind::of(&crate::tools::wiki::PUBLICATION),
             "notes",
         )
         .await
@@ -700,7 +700,10 @@ async fn search_and_reads_follow_the_current_version<S: IndexStore>(store: S) {
     );
     // Listings leave bodies out.
     let listed = store
-        .publications(ruma::room_id!("!wiki:hs"), PublicationKind::WikiPage)
+        .publications(
+            ruma::room_id!("!wiki:hs"),
+            PublicationKind::of(&crate::tools::wiki::PUBLICATION),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -724,7 +727,7 @@ async fn search_and_reads_follow_the_current_version<S: IndexStore>(store: S) {
     store
         .set_publication_body(
             ruma::room_id!("!wiki:hs"),
-            PublicationKind::WikiPage,
+            PublicationKind::of(&crate::tools::wiki::PUBLICATION),
             "large",
             ruma::event_id!("$large"),
             &text,
@@ -734,7 +737,7 @@ async fn search_and_reads_follow_the_current_version<S: IndexStore>(store: S) {
     let large = store
         .publication(
             ruma::room_id!("!wiki:hs"),
-            PublicationKind::WikiPage,
+            PublicationKind::of(&crate::tools::wiki::PUBLICATION),
             "large",
         )
         .await
@@ -805,7 +808,11 @@ async fn concurrent_writes_to_a_room_all_land<S: IndexStore>(store: S) {
     assert_eq!(pages.len(), 40);
     for (key, _, _) in &pages {
         let revisions = store
-            .revisions(ruma::room_id!("!wiki:hs"), PublicationKind::WikiPage, key)
+            .revisions(
+                ruma::room_id!("!wiki:hs"),
+                PublicationKind::of(&crate::tools::wiki::PUBLICATION),
+                key,
+            )
             .await
             .unwrap();
         assert_eq!(revisions.len(), 4, "{key}: {revisions:?}");
@@ -843,7 +850,7 @@ async fn nul_characters_in_every_text_field_are_indexed<S: IndexStore>(store: S)
     let page = store
         .publication(
             ruma::room_id!("!wiki:hs"),
-            crate::publishing::publication::PublicationKind::WikiPage,
+            PublicationKind::of(&crate::tools::wiki::PUBLICATION),
             "p1",
         )
         .await
@@ -851,11 +858,11 @@ async fn nul_characters_in_every_text_field_are_indexed<S: IndexStore>(store: S)
         .expect("the page is indexed");
     assert_eq!(page.title, "Titre");
     assert_eq!(page.body, "Corps [[Autre]]");
-    assert_eq!(page.fields.tags(), ["été"]);
+    assert_eq!(page.fields.tags, ["été"]);
     let comments = store
         .comments(
             ruma::room_id!("!wiki:hs"),
-            crate::publishing::publication::PublicationKind::WikiPage,
+            PublicationKind::of(&crate::tools::wiki::PUBLICATION),
             "p1",
         )
         .await
@@ -979,7 +986,11 @@ async fn index_from_before_body_once_is_migrated<S: IndexStore>(store: S) {
     let store = &store;
     let read = |id: &'static str| async move {
         store
-            .publication(ruma::room_id!("!wiki:hs"), PublicationKind::WikiPage, id)
+            .publication(
+                ruma::room_id!("!wiki:hs"),
+                PublicationKind::of(&crate::tools::wiki::PUBLICATION),
+                id,
+            )
             .await
             .unwrap()
             .unwrap()

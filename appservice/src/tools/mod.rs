@@ -6,7 +6,9 @@
 //! a reconcile, and its planner: room events in, writes to its tables out, sans-I/O. The shared
 //! code — power levels and rooms of a new community, projection, the store's forgetting,
 //! clearing and digest, the help text, the history read on a reconcile — iterates [`TOOLS`] and
-//! never names a tool. A tool's HTTP routes are listed beside, in
+//! never names a tool. A tool that publishes objects with revisions (the wiki, the blog…) also
+//! declares their kind, a [`PublicationSpec`], which publishing's projection, index, routes and
+//! the bot's commands read. A tool's HTTP routes are listed beside, in
 //! [`crate::server::TOOL_ROUTES`], since they sit in the layer above.
 
 pub mod blog;
@@ -18,7 +20,11 @@ pub mod wiki;
 use ruma::{EventId, MilliSecondsSinceUnixEpoch, RoomId, UserId};
 use serde_json::{Map, Value};
 
-use crate::{events::RoomPurpose, role::Role};
+use crate::{
+    events::RoomPurpose,
+    publishing::kind::{PublicationKind, PublicationSpec},
+    role::Role,
+};
 
 /// Every tool, in the order its room is listed in a community's space: one line per tool.
 #[rustfmt::skip]
@@ -53,6 +59,8 @@ pub struct Tool {
     pub history_relations: &'static [&'static str],
     /// Its planner: one event of a room Parvis created → the writes to its tables.
     pub plan: Option<fn(&ToolEvent<'_>) -> Vec<ToolWrite>>,
+    /// The objects it publishes, when it is a publishing tool.
+    pub publication: Option<&'static PublicationSpec>,
 }
 
 /// An index table of a tool. It has a `room_id` column: the rows of a room go when it is
@@ -187,6 +195,52 @@ pub fn history_relations() -> Vec<&'static str> {
     relations
 }
 
+/// Every kind of published object, in the order of [`TOOLS`].
+pub fn publication_kinds() -> impl Iterator<Item = PublicationKind> {
+    TOOLS
+        .iter()
+        .filter_map(|tool| tool.publication)
+        .map(PublicationKind::of)
+}
+
+/// The kind of published object named `name` (`wiki_page`).
+pub fn publication_kind(name: &str) -> Option<PublicationKind> {
+    publication_kinds().find(|kind| kind.as_str() == name)
+}
+
+/// The kind of published object whose state events are of `event_type`.
+pub fn publication_kind_of_event(event_type: &str) -> Option<PublicationKind> {
+    publication_kinds().find(|kind| kind.event_type() == event_type)
+}
+
+/// The kind of published object of the tool named `tool` in the API's paths.
+pub fn publication_kind_of_tool(tool: &str) -> Option<PublicationKind> {
+    publication_kinds().find(|kind| kind.tool() == tool)
+}
+
+impl<'de> serde::Deserialize<'de> for PublicationKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        publication_kind(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!("unknown kind of published object `{name}`"))
+        })
+    }
+}
+
+impl utoipa::PartialSchema for PublicationKind {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "The kinds of published objects, each one custom state event type.",
+            ))
+            .enum_values(Some(publication_kinds().map(PublicationKind::as_str)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for PublicationKind {}
+
 /// The columns of one row of a tool's read query, taken in order.
 #[derive(Debug)]
 pub struct ToolRow {
@@ -306,6 +360,51 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn publication_kinds_are_their_tools_and_named_once() {
+        let mut names = Vec::new();
+        for tool in TOOLS {
+            let Some(spec) = tool.publication else {
+                continue;
+            };
+            assert_eq!(
+                spec.tool, tool.name,
+                "{} publishes as another tool",
+                tool.name
+            );
+            if let Some(room) = tool.room {
+                assert_eq!(spec.room, room, "{}'s objects live in its room", tool.name);
+            }
+            assert!(
+                tool.events
+                    .iter()
+                    .any(|(owned, _)| *owned == spec.event_type),
+                "{} does not own {}",
+                tool.name,
+                spec.event_type
+            );
+            assert!(!names.contains(&spec.kind), "{} declared twice", spec.kind);
+            names.push(spec.kind);
+            let kind = PublicationKind::of(spec);
+            assert_eq!(publication_kind(spec.kind), Some(kind));
+            assert_eq!(publication_kind_of_event(spec.event_type), Some(kind));
+            assert_eq!(publication_kind_of_tool(spec.tool), Some(kind));
+            let json = serde_json::to_value(kind).unwrap();
+            assert_eq!(
+                serde_json::from_value::<PublicationKind>(json).unwrap(),
+                kind
+            );
+        }
+        assert!(serde_json::from_value::<PublicationKind>(serde_json::json!("poll")).is_err());
+        assert!(
+            publication_kinds()
+                .filter(|kind| kind.spec().link_target)
+                .count()
+                <= 1,
+            "[[links]] resolve to one kind"
+        );
     }
 
     #[test]

@@ -21,10 +21,10 @@ use crate::{
     permission::{check_member, check_sender},
     publishing::{
         api::{load_readable, refuse_in_encrypted_room},
-        publication::PublicationKind,
+        kind::PublicationKind,
     },
     store::IndexStore,
-    tools::SqlValue,
+    tools::{self, SqlValue},
 };
 
 /// The routes of the likes tool, for [`crate::server::TOOL_ROUTES`].
@@ -276,7 +276,7 @@ async fn recommended(
         let integer = |column: usize| row.get(column).and_then(SqlValue::as_integer);
         let (Some(room), Some(kind), Some(id), Some(title)) = (
             text(0),
-            text(1).and_then(PublicationKind::parse),
+            text(1).and_then(tools::publication_kind),
             text(2),
             text(3),
         ) else {

@@ -43,6 +43,7 @@ pub const TOOL: Tool = Tool {
     ],
     history_relations: &["m.annotation", "m.reference"],
     plan: Some(plan),
+    publication: None,
 };
 
 /// What a reaction says of an object.
