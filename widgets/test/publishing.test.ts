@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { foldAccents, newObjectId, slugify, uniqueSlug } from "../src/publishing/slug";
-import { BLOG, FAQ, GUIDES, parseTags, WIKI } from "../src/publishing/tools";
+import { parseTags } from "../src/publishing/tools";
 import { ancestors, flatten, pageTree, subtreeIds } from "../src/publishing/tree";
-import { rewriteWikiHref } from "../src/publishing/links";
+import { rewriteRenderedHref } from "../src/publishing/links";
+import { linkTargetTools, publicationTools } from "../src/publishing/lookup";
 import { waitUntil } from "../src/publishing/await-index";
 
 describe("slugs, as the server makes them (render.rs tests)", () => {
@@ -34,51 +35,8 @@ describe("slugs, as the server makes them (render.rs tests)", () => {
   });
 });
 
-describe("event contents from the editor", () => {
-  const values = {
-    title: " Plan ",
-    body: "text",
-    tags: ["a"],
-    parent: "p0",
-    status: "draft" as const,
-    category: " RH ",
-    order: 2.7,
-    pages: ["p2", "p1"],
-  };
-
-  it("wiki: keeps the slug and unknown fields, drops the server's requester and a media body", () => {
-    const content = WIKI.contentOf(values, {
-      slug: "plan",
-      base: { title: "old", slug: "plan", body_media: { url: "mxc://hs/x" }, requested_by: "@bob:hs", extra: 1 },
-      now: 5,
-    });
-    expect(content).toEqual({ title: "Plan", slug: "plan", body: "text", parent: "p0", tags: ["a"], extra: 1 });
-    expect(WIKI.contentOf({ ...values, parent: "", tags: [] }, { base: { parent: "x", tags: ["t"] }, now: 0 })).toEqual({
-      title: "Plan",
-      body: "text",
-    });
-  });
-
-  it("blog: the first publication time is set once", () => {
-    const published = BLOG.contentOf({ ...values, status: "published" }, { now: 42 });
-    expect(published).toMatchObject({ status: "published", published_at: 42 });
-    expect(BLOG.contentOf({ ...values, status: "published" }, { base: { published_at: 7 }, now: 42 }).published_at).toBe(7);
-    expect(BLOG.contentOf(values, { now: 42 }).published_at).toBeUndefined();
-  });
-
-  it("faq: question, answer, category and an integer order", () => {
-    expect(FAQ.contentOf(values, { now: 0 })).toEqual({ question: "Plan", answer: "text", category: "RH", order: 2 });
-  });
-
-  it("guides: an introduction and the pages in the chosen order", () => {
-    expect(GUIDES.contentOf(values, { slug: "plan", base: { requested_by: "@bot:hs" }, now: 0 })).toEqual({
-      title: "Plan",
-      slug: "plan",
-      description: "text",
-      pages: ["p2", "p1"],
-    });
-  });
-
+describe("the editor's values", () => {
+  // Each tool's event contents are tested in its folder (`src/tools/<name>/publication.test.ts`).
   it("parses tags", () => {
     expect(parseTags(" a, b ,, a,c ")).toEqual(["a", "b", "c"]);
   });
@@ -108,9 +66,17 @@ describe("the page tree", () => {
 });
 
 describe("links and polling", () => {
-  it("rewrites server wiki links into the community's routes only", () => {
-    expect(rewriteWikiHref("#/wiki/p1", "!s:hs")).toBe("#/c/!s:hs/wiki/p1");
-    expect(rewriteWikiHref("https://example.org/#/wiki/p1", "!s:hs")).toBeNull();
+  it("rewrites the server's [[links]] into the community's routes, to the tools they lead to only", () => {
+    expect(rewriteRenderedHref("#/notes/p1", "!s:hs", ["notes"])).toBe("#/c/!s:hs/notes/p1");
+    expect(rewriteRenderedHref("https://example.org/#/notes/p1", "!s:hs", ["notes"])).toBeNull();
+    expect(rewriteRenderedHref("#/other/p1", "!s:hs", ["notes"])).toBeNull();
+    expect(rewriteRenderedHref("#/notes/p1/edit", "!s:hs", ["notes"])).toBeNull();
+    // By default, to the discovered tools that say links lead to them, and to no other.
+    expect(linkTargetTools().length).toBeGreaterThan(0);
+    for (const tool of publicationTools()) {
+      const rewritten = rewriteRenderedHref(`#/${tool.tool}/p1`, "!s:hs");
+      expect(rewritten, tool.tool).toBe(tool.linkTarget ? `#/c/!s:hs/${tool.tool}/p1` : null);
+    }
   });
 
   it("waits until the index shows the write, and gives up at the deadline", async () => {

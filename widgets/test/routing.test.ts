@@ -3,7 +3,9 @@ import type { PageContext } from "../src/app/context";
 import { RouteRegistry } from "../src/app/registry";
 import { hashFor, parseHash } from "../src/app/router";
 import { publicationTool } from "../src/publishing/routes";
-import { BLOG, GUIDES, WIKI } from "../src/publishing/tools";
+import { BLOG } from "../src/tools/blog/publication";
+import { GUIDES } from "../src/tools/guides/publication";
+import { WIKI } from "../src/tools/wiki/publication";
 import { apiBaseFor } from "../src/app/app";
 
 const page = () => Promise.resolve({ default: () => undefined });

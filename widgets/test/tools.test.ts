@@ -1,9 +1,15 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { apiPath } from "../src/api/client";
 import type { PageContext } from "../src/app/context";
 import { RouteRegistry, type ToolDef } from "../src/app/registry";
-import { publicationTool } from "../src/publishing/routes";
-import { BLOG, GUIDES, WIKI } from "../src/publishing/tools";
+import { pagesToolOf, publicationToolNamed, publicationToolOfKind, publicationTools } from "../src/publishing/lookup";
+import { publicationOf, publicationTool } from "../src/publishing/routes";
+import { BLOG } from "../src/tools/blog/publication";
+import { GUIDES } from "../src/tools/guides/publication";
+import { WIKI } from "../src/tools/wiki/publication";
 import { capability, toolCapabilities } from "../src/session/capabilities";
 import { discoveredTools, registerTools } from "../src/tools";
 
@@ -106,5 +112,60 @@ describe("tool slots", () => {
 
   it("escapes every segment of an API path", () => {
     expect(apiPath("communities", "!s:hs", "faq", "a/b")).toBe("/api/v1/communities/!s%3Ahs/faq/a%2Fb");
+  });
+});
+
+describe("the publishing tools", () => {
+  const defs = publicationTools();
+
+  it("are the discovered tools whose entry carries a publication, each named as its tool", () => {
+    const entries = discoveredTools().filter((tool) => publicationOf(tool) !== undefined);
+    expect(defs.length).toBeGreaterThan(0);
+    expect(defs).toHaveLength(entries.length);
+    for (const tool of entries) expect(publicationOf(tool)?.tool).toBe(tool.id);
+  });
+
+  it("have unique names, kinds and event types, and are found by each", () => {
+    for (const key of ["tool", "kind", "eventType"] as const) {
+      expect(new Set(defs.map((def) => def[key])).size, key).toBe(defs.length);
+    }
+    for (const def of defs) {
+      expect(publicationToolOfKind(def.kind)).toBe(def);
+      expect(publicationToolNamed(def.tool)).toBe(def);
+    }
+    expect(publicationToolOfKind("no_such_kind")).toBeNull();
+    expect(publicationToolNamed("no-such-tool")).toBeNull();
+  });
+
+  it("live in a discovered tool's room, and name the discovered tool their pages are from", () => {
+    const ids = discoveredTools().map((tool) => tool.id);
+    for (const def of defs) {
+      expect(ids, `${def.tool}.room`).toContain(def.room);
+      const picks = def.fields.includes("parent") || def.fields.includes("pages");
+      // A tool with pages to pick says where from; one without has nothing to list.
+      expect(def.pagesFrom !== undefined, `${def.tool}.pagesFrom`).toBe(picks);
+      if (picks) expect(pagesToolOf(def)?.tool, `${def.tool}.pagesFrom`).toBe(def.pagesFrom);
+      else expect(pagesToolOf(def)).toBeNull();
+    }
+  });
+});
+
+describe("the shared code", () => {
+  const src = fileURLToPath(new URL("../src", import.meta.url));
+  /** Every source file outside a tool's folder and the message catalogues (and generated types). */
+  const shared = (readdirSync(src, { recursive: true }) as string[])
+    .map((path) => path.split("\\").join("/"))
+    .filter((path) => /\.tsx?$/.test(path) && !path.endsWith(".d.ts"))
+    .filter((path) => !/^tools\/[^/]+\//.test(path) && !path.startsWith("i18n/"));
+
+  it("names no tool: neither its name nor the kind of its objects as a string", () => {
+    expect(shared).toContain("pages/publication-read.ts");
+    const names = [...discoveredTools().map((tool) => tool.id), ...publicationTools().map((def) => def.kind)];
+    const words = names.flatMap((name) => [`"${name}"`, `'${name}'`]);
+    const found = shared.flatMap((path) => {
+      const text = readFileSync(join(src, path), "utf8");
+      return words.filter((word) => text.includes(word)).map((word) => `${path}: ${word}`);
+    });
+    expect(found).toEqual([]);
   });
 });

@@ -122,8 +122,8 @@ export interface ApiClientOptions {
 const enc = encodeURIComponent;
 
 /**
- * An API path from its segments, each percent-encoded: `apiPath("communities", space, "wiki",
- * id, "likes")` → `/api/v1/communities/!s%3Ahs/wiki/p1/likes`. With `ApiClient.request`, how a
+ * An API path from its segments, each percent-encoded: `apiPath("communities", space, tool,
+ * id, what)` → `/api/v1/communities/!s%3Ahs/wiki/p1/likes`. With `ApiClient.request`, how a
  * tool makes calls of its own without adding methods to this client.
  */
 export function apiPath(...segments: string[]): string {

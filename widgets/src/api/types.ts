@@ -54,8 +54,11 @@ export type CommunityActivity = Schemas["CommunityActivity"];
 /** `GET /api/v1/communities/{space}` */
 export type CommunityOverview = Omit<Schemas["CommunityOverview"], "rooms"> & CommunitySummary;
 
-/** The tools of the publishing API, as they appear in its paths. */
-export type PublishingTool = "wiki" | "blog" | "faq" | "guides";
+/**
+ * A tool of the publishing API, as it appears in its paths: a publishing tool's name
+ * (`PublicationToolDef.tool`), declared by its folder `src/tools/<name>/`.
+ */
+export type PublishingTool = string;
 
 /** `kind` of a published object, as the API and search name it. */
 export type PublicationKind = Schemas["PublicationKind"];

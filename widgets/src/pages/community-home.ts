@@ -15,7 +15,7 @@ import { renderSlots } from "../app/slots";
 import { pageHeader, person, time } from "../app/ui";
 import { catchUpWithIndex } from "../publishing/await-index";
 import { ActivityFollower, sameAnswer } from "../publishing/live";
-import { toolOfKind } from "../publishing/tools";
+import { publicationToolOfKind } from "../publishing/lookup";
 import { links } from "../publishing/workflow";
 import { receivedEventTypes, toolCapabilities } from "../session/capabilities";
 import { searchForm } from "./search";
@@ -94,7 +94,7 @@ function activitySection(app: App, space: string, items: readonly CommunityActiv
           "ol",
           { class: "plain-list activity" },
           items.map((item) => {
-            const tool = toolOfKind(item.kind);
+            const tool = publicationToolOfKind(item.kind);
             const title = item.title || app.t("common.untitled");
             return h(
               "li",

@@ -8,6 +8,7 @@ import type { App, PageContext } from "../app/context";
 import { h, setTrustedHtml } from "../app/dom";
 import { busy, field, pageHeader } from "../app/ui";
 import { adjustRenderedLinks } from "../publishing/links";
+import { pagesToolOf } from "../publishing/lookup";
 import { flatten, pageTree, subtreeIds } from "../publishing/tree";
 import { parseTags, type EditorValues, type PublicationToolDef } from "../publishing/tools";
 import { links, toolOf, waitForRevision, writeTarget } from "../publishing/workflow";
@@ -24,19 +25,19 @@ export default async function publicationEdit(context: PageContext): Promise<() 
   const tool = toolOf(context);
   const space = params.space as string;
   const id = params.id;
-  const [view, revisions, wikiPages] = await Promise.all([
+  // The objects the `parent` and `pages` pickers offer (`pagesFrom`), when the editor has either.
+  const pagesTool = pagesToolOf(tool);
+  const [view, revisions, pickable] = await Promise.all([
     id ? app.api.read(space, tool.tool, id, signal) : Promise.resolve(null),
     id ? app.api.revisions(space, tool.tool, id, signal) : Promise.resolve([]),
-    tool.fields.includes("parent") || tool.fields.includes("pages")
-      ? app.api.list(space, "wiki", signal)
-      : Promise.resolve([] as Publication[]),
+    pagesTool ? app.api.list(space, pagesTool.tool, signal) : Promise.resolve([] as Publication[]),
   ]);
   const values: EditorValues = view ? tool.valuesOf(view) : emptyValues(query.get("parent") ?? "");
   const heading = view ? app.t("edit.title", { title: view.title || app.t("common.untitled") }) : app.t(tool.labels.create);
   app.setTitle(heading, app.t(tool.labels.name));
   main.append(pageHeader(heading));
 
-  const controls = editorControls(app, tool, values, wikiPages, id);
+  const controls = editorControls(app, tool, values, pickable, id);
   const preview = h("div", { class: "rendered preview", id: "preview", "aria-live": "off" });
   let timer: ReturnType<typeof setTimeout> | undefined;
   let previewed = "";
@@ -123,7 +124,7 @@ function editorControls(
   app: App,
   tool: PublicationToolDef,
   values: EditorValues,
-  wikiPages: Publication[],
+  pickable: Publication[],
   id: string | undefined,
 ): EditorControls {
   const title = h("input", { type: "text", name: "title", required: true, value: values.title, maxlength: 200 });
@@ -139,12 +140,12 @@ function editorControls(
     h("option", { value: "draft", selected: values.status === "draft" }, app.t("blog.draft")),
   );
   // A page cannot be put under itself or one of its own descendants.
-  const excluded = id ? subtreeIds(wikiPages, id) : new Set<string>();
+  const excluded = id ? subtreeIds(pickable, id) : new Set<string>();
   const parent = h(
     "select",
     { name: "parent" },
     h("option", { value: "" }, app.t("edit.noParent")),
-    flatten(pageTree(wikiPages.filter((page: Publication | PublicationView) => !excluded.has(page.object_id)))).map(
+    flatten(pageTree(pickable.filter((page: Publication | PublicationView) => !excluded.has(page.object_id)))).map(
       ({ item, depth }) =>
         h(
           "option",
@@ -154,7 +155,7 @@ function editorControls(
     ),
   );
 
-  const pages = pagesPicker(app, wikiPages, values.pages);
+  const pages = pagesPicker(app, pickable, values.pages);
   const fields: HTMLElement[] = [];
   for (const name of tool.fields) {
     if (name === "title") fields.push(field(app.t(tool.labels.title), title));
@@ -183,17 +184,17 @@ function editorControls(
 }
 
 /**
- * The ordered pages of a guide: a list with move up / move down / remove buttons, and a select
+ * The ordered pages of an object (`pages`, among `pickable`): a list with move up / move down / remove buttons, and a select
  * to add a page. Buttons, not drag and drop, so it works with a keyboard and a screen reader.
  */
-function pagesPicker(app: App, wikiPages: Publication[], initial: string[]): { element: HTMLElement; value(): string[] } {
-  const titles = new Map(wikiPages.map((page) => [page.object_id, page.title || app.t("common.untitled")]));
+function pagesPicker(app: App, pickable: Publication[], initial: string[]): { element: HTMLElement; value(): string[] } {
+  const titles = new Map(pickable.map((page) => [page.object_id, page.title || app.t("common.untitled")]));
   let chosen = [...initial];
   const list = h("ol", { class: "picked-pages", id: "guide-pages" });
   const add = h(
     "select",
     { name: "add-page" },
-    flatten(pageTree(wikiPages)).map(({ item, depth }) =>
+    flatten(pageTree(pickable)).map(({ item, depth }) =>
       h("option", { value: item.object_id }, `${"\u2003".repeat(depth)}${titles.get(item.object_id)}`),
     ),
   );
@@ -255,7 +256,7 @@ function pagesPicker(app: App, wikiPages: Publication[], initial: string[]): { e
         {
           type: "button",
           class: "secondary",
-          disabled: wikiPages.length === 0,
+          disabled: pickable.length === 0,
           onclick: () => {
             if (add.value && !chosen.includes(add.value)) chosen.push(add.value);
             draw();

@@ -13,21 +13,25 @@ import { busy, errorBox, field, localpart, pageHeader, person, tagList, time } f
 import { catchUpWithIndex, waitUntil } from "../publishing/await-index";
 import { adjustRenderedLinks } from "../publishing/links";
 import { changeSummary, CommentFollower, listChanges, RevisionFollower } from "../publishing/live";
+import { pagesToolOf, publicationToolOfKind } from "../publishing/lookup";
 import { ancestors } from "../publishing/tree";
-import { toolOfKind, WIKI, type PublicationToolDef } from "../publishing/tools";
+import type { PublicationToolDef } from "../publishing/tools";
 import { links, toolOf, waitForComment, waitForRevision, writeTarget } from "../publishing/workflow";
 
 /** What the page shows besides the text, by the fields the tool's objects have. */
 interface ObjectFeatures {
   /** Pages under pages (`parent`): breadcrumbs and "new sub-page". */
   nested: boolean;
-  /** A reading path through wiki pages (`pages`). */
+  /** A reading path through pages (`pages`). */
   readingPath: boolean;
+  /** The tool whose objects `parent` and `pages` name (`pagesFrom`), when either is shown. */
+  pagesTool: PublicationToolDef | null;
 }
 
 const featuresOf = (tool: PublicationToolDef): ObjectFeatures => ({
   nested: tool.fields.includes("parent"),
   readingPath: tool.fields.includes("pages"),
+  pagesTool: pagesToolOf(tool),
 });
 
 export default async function publicationRead(context: PageContext): Promise<void | (() => void)> {
@@ -37,20 +41,19 @@ export default async function publicationRead(context: PageContext): Promise<voi
   const space = params.space as string;
   const id = params.id as string;
   // Titles for the breadcrumbs, the reading path and the backlinks, when the object has them.
-  const loadWikiPages = () =>
-    features.nested || features.readingPath
-      ? app.api.list(space, WIKI.tool, signal).catch(() => [] as Publication[])
-      : Promise.resolve([] as Publication[]);
-  const [first, firstRevisions, comments, firstWikiPages, community] = await Promise.all([
+  const { pagesTool } = features;
+  const loadPages = () =>
+    pagesTool ? app.api.list(space, pagesTool.tool, signal).catch(() => [] as Publication[]) : Promise.resolve([] as Publication[]);
+  const [first, firstRevisions, comments, firstPages, community] = await Promise.all([
     app.api.read(space, tool.tool, id, signal),
     app.api.revisions(space, tool.tool, id, signal),
     app.api.comments(space, tool.tool, id, signal),
-    loadWikiPages(),
+    loadPages(),
     // Its enabled tools, whose panels are shown (cached: the header asked already); every tool's when unknown.
     app.community(space).catch(() => null),
   ]);
   if (signal.aborted) return;
-  let shown: ShownObject = { view: first, revisions: firstRevisions, wikiPages: firstWikiPages };
+  let shown: ShownObject = { view: first, revisions: firstRevisions, pages: firstPages };
   const follower = new RevisionFollower({ eventType: tool.eventType, id }, first);
   const commentFollower = new CommentFollower(
     { eventType: tool.eventType, id },
@@ -89,9 +92,9 @@ export default async function publicationRead(context: PageContext): Promise<voi
         if (signal.aborted) return;
         if (!view) return follower.giveUp();
         follower.showing(view);
-        const [revisions, wikiPages] = await Promise.all([app.api.revisions(space, tool.tool, id, signal), loadWikiPages()]);
+        const [revisions, pages] = await Promise.all([app.api.revisions(space, tool.tool, id, signal), loadPages()]);
         if (signal.aborted) return;
-        shown = { view, revisions, wikiPages };
+        shown = { view, revisions, pages };
         redrawInPlace(object, draw(), () => object.querySelector("h1"));
         app.announce(app.t("read.updatedBy", { sender: localpart(view.author) }));
       }
@@ -119,11 +122,12 @@ export default async function publicationRead(context: PageContext): Promise<voi
   };
 }
 
-/** What the page shows of the object: its current revision, the revisions, the wiki's pages. */
+/** What the page shows of the object: its current revision, the revisions, the pages its fields name. */
 interface ShownObject {
   view: PublicationView;
   revisions: Revision[];
-  wikiPages: Publication[];
+  /** The objects of its `pagesFrom` tool; none when it has no `parent` or `pages` field. */
+  pages: Publication[];
 }
 
 /** Aborted with `parent`, or on its own (when what it was for is redrawn). */
@@ -145,7 +149,7 @@ function objectParts(
   drawing: AbortSignal,
   tool: PublicationToolDef,
   features: ObjectFeatures,
-  { view, revisions, wikiPages }: ShownObject,
+  { view, revisions, pages }: ShownObject,
   enabledTools: readonly string[] | undefined,
   follower: RevisionFollower,
 ): Node[] {
@@ -156,8 +160,10 @@ function objectParts(
   app.setTitle(title, app.t(tool.labels.name));
   const parts: Node[] = [];
 
-  const crumbs = features.nested ? ancestors(wikiPages, id) : [];
-  if (crumbs.length > 0) {
+  // Its parents, among the pages of the tool its `parent` names.
+  const crumbsTool = features.nested ? features.pagesTool : null;
+  const crumbs = crumbsTool ? ancestors(pages, id) : [];
+  if (crumbsTool && crumbs.length > 0) {
     parts.push(
       h(
         "nav",
@@ -165,7 +171,7 @@ function objectParts(
         h(
           "ol",
           null,
-          crumbs.map((page) => h("li", null, h("a", { href: links.read(tool, space, page.object_id) }, page.title))),
+          crumbs.map((page) => h("li", null, h("a", { href: links.read(crumbsTool, space, page.object_id) }, page.title))),
         ),
       ),
     );
@@ -206,17 +212,23 @@ function objectParts(
     tagList(app, view.tags),
     article,
     panels,
-    features.readingPath ? readingPath(app, space, view, wikiPages) : null,
-    backlinksSection(app, space, view, wikiPages),
+    features.readingPath && features.pagesTool ? readingPath(app, space, view, features.pagesTool, pages) : null,
+    backlinksSection(app, space, view, pages),
     revisionsSection(context, tool, view, revisions, follower),
   ]);
   parts.push(...fragment.childNodes);
   return parts;
 }
 
-/** A guide's pages, in reading order. */
-function readingPath(app: App, space: string, view: PublicationView, wikiPages: Publication[]): HTMLElement {
-  const titles = new Map(wikiPages.map((page) => [page.object_id, page.title]));
+/** The object's pages (`pages`, objects of `pagesTool`), in reading order. */
+function readingPath(
+  app: App,
+  space: string,
+  view: PublicationView,
+  pagesTool: PublicationToolDef,
+  pages: Publication[],
+): HTMLElement {
+  const titles = new Map(pages.map((page) => [page.object_id, page.title]));
   return h(
     "section",
     { class: "reading-path", "aria-labelledby": "path-title" },
@@ -228,15 +240,16 @@ function readingPath(app: App, space: string, view: PublicationView, wikiPages: 
           null,
           view.pages.map((id) => {
             const title = titles.get(id);
-            return h("li", null, title ? h("a", { href: links.read(WIKI, space, id) }, title) : app.t("guides.missingPage", { id }));
+            return h("li", null, title ? h("a", { href: links.read(pagesTool, space, id) }, title) : app.t("guides.missingPage", { id }));
           }),
         ),
   );
 }
 
-function backlinksSection(app: App, space: string, view: PublicationView, wikiPages: Publication[]): HTMLElement | null {
+/** The objects linking to this one; titled when they are among `pages`, by their ID otherwise. */
+function backlinksSection(app: App, space: string, view: PublicationView, pages: Publication[]): HTMLElement | null {
   if (view.backlinks.length === 0) return null;
-  const titles = new Map(wikiPages.map((page) => [page.object_id, page.title]));
+  const titles = new Map(pages.map((page) => [page.object_id, page.title]));
   return h(
     "section",
     { class: "backlinks", "aria-labelledby": "backlinks-title" },
@@ -245,7 +258,7 @@ function backlinksSection(app: App, space: string, view: PublicationView, wikiPa
       "ul",
       null,
       view.backlinks.map(([kind, objectId]) => {
-        const tool = toolOfKind(kind);
+        const tool = publicationToolOfKind(kind);
         const label = titles.get(objectId) ?? objectId;
         return h("li", null, tool ? h("a", { href: links.read(tool, space, objectId) }, label) : label);
       }),

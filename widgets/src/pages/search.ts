@@ -3,7 +3,7 @@ import type { App, PageContext } from "../app/context";
 import { h, setTrustedHtml } from "../app/dom";
 import { hashFor } from "../app/router";
 import { field, pageHeader, person, time } from "../app/ui";
-import { toolOfKind } from "../publishing/tools";
+import { publicationToolOfKind } from "../publishing/lookup";
 
 /** The search form; submitting goes to the search route. */
 export function searchForm(app: App, space: string, q: string): HTMLFormElement {
@@ -40,7 +40,7 @@ export default async function search({ app, main, params, query, signal }: PageC
       "ol",
       { class: "results" },
       hits.map((hit) => {
-        const tool = toolOfKind(hit.kind);
+        const tool = publicationToolOfKind(hit.kind);
         const title = hit.title || hit.slug || hit.object_id;
         const snippet = h("p", { class: "snippet" });
         setTrustedHtml(snippet, hit.snippet);

@@ -1,6 +1,7 @@
 /**
- * The routes of a publishing tool (list, new, read, edit, diff), shared by wiki, blog and FAQ,
- * with the widget capabilities its writes need and the events its pages follow live.
+ * The tool entry of a publishing tool: the routes of the shared publishing pages (list, new,
+ * read, edit, diff), the widget capabilities its writes need and the events its pages follow
+ * live, with its `PublicationToolDef` attached, by which `publishing/lookup.ts` finds it.
  */
 import type { PageContext } from "../app/context";
 import type { ToolDef } from "../app/registry";
@@ -23,11 +24,23 @@ export interface PublicationExtras {
   listLayout?: () => Promise<{ default: ListLayout }>;
 }
 
+/** A publishing tool's entry: a tool whose pages are the shared publishing pages. */
+export interface PublicationToolEntry extends ToolDef<PageContext> {
+  /** What the shared pages need of it. */
+  publication: PublicationToolDef;
+}
+
+/** The `PublicationToolDef` of a tool, when it is a publishing tool. */
+export function publicationOf(tool: ToolDef<PageContext>): PublicationToolDef | undefined {
+  return (tool as Partial<PublicationToolEntry>).publication;
+}
+
 /** The tool entry of a publishing tool, for `src/tools/<name>/tool.ts`. */
-export function publicationTool(def: PublicationToolDef, order: number, extras: PublicationExtras = {}): ToolDef<PageContext> {
+export function publicationTool(def: PublicationToolDef, order: number, extras: PublicationExtras = {}): PublicationToolEntry {
   const base = `/c/:space/${def.tool}`;
   return {
     id: def.tool,
+    publication: def,
     label: def.labels.name,
     order,
     home: base,

@@ -1,7 +1,10 @@
 /**
- * The publishing tools (wiki, blog, FAQ) as the pages see them: which event type each writes,
- * which fields its editor has, and how the editor's values become the event content declared
- * in `appservice/src/events.rs`. Without I/O, so each mapping is unit-tested.
+ * What a publishing tool is to the shared pages (`PublicationToolDef`): which event type it
+ * writes, which fields its editor has, and how the editor's values become its event content.
+ * Each tool declares its own in its folder (`src/tools/<name>/publication.ts`, the event
+ * contents being declared in `appservice/src/tools/<name>/`), and `publishing/lookup.ts` finds
+ * them; this module has the types and the helpers those declarations share. Without I/O, so
+ * each mapping is unit-tested.
  */
 import type { PublicationKind, PublicationView } from "../api/types";
 import type { MessageKey } from "../i18n";
@@ -35,10 +38,11 @@ export interface ContentContext {
 
 /** A publishing tool. */
 export interface PublicationToolDef {
-  /** Path segment of the API and of the app's routes. */
-  tool: "wiki" | "blog" | "faq" | "guides";
-  /** The community's room for it (its purpose): guides live in the wiki's room. */
-  room: "wiki" | "blog" | "faq";
+  /** Path segment of the API and of the app's routes: its folder's name and its `ToolDef.id`. */
+  tool: string;
+  /** The community's room for it (its purpose): its own name, or another tool's whose room it shares. */
+  room: string;
+  /** `kind` of its objects, as the API and search name it: unique among the tools. */
   kind: PublicationKind;
   /** The state event type, for widget-mode writes. */
   eventType: string;
@@ -53,8 +57,19 @@ export interface PublicationToolDef {
   fields: readonly EditorField[];
   /** Whether the content has a slug (FAQ entries have none). */
   hasSlug: boolean;
-  /** Whether two objects may not share a slug (wiki pages: the server refuses it). */
+  /** Whether two objects may not share a slug (the server refuses it). */
   uniqueSlugs: boolean;
+  /**
+   * The publishing tool whose objects the `parent` and `pages` fields name (required with
+   * either): the editor's pickers list them, and an object's page shows their titles in its
+   * breadcrumbs, reading path and backlinks, and links its reading path to them.
+   */
+  pagesFrom?: string;
+  /**
+   * Whether `[[links]]` in rendered bodies lead to its objects: the server renders them as
+   * `#/{tool}/{id}` (it does not know the app's routes), which the pages turn into its routes.
+   */
+  linkTarget?: boolean;
   /** The editor's values for an existing object. */
   valuesOf(view: PublicationView): EditorValues;
   /** The event content for the editor's values. */
@@ -64,7 +79,8 @@ export interface PublicationToolDef {
 /** Fields Parvis sets, never the editor: dropped from a base content before it is sent again. */
 const SERVER_ONLY = ["requested_by"];
 
-function baseOf(context: ContentContext): Record<string, unknown> {
+/** The base content of an edit, without the fields Parvis sets. */
+export function baseOf(context: ContentContext): Record<string, unknown> {
   const base: Record<string, unknown> = { ...(context.base ?? {}) };
   for (const key of SERVER_ONLY) delete base[key];
   return base;
@@ -80,7 +96,8 @@ export function parseTags(input: string): string[] {
   return tags;
 }
 
-function commonValues(view: PublicationView): EditorValues {
+/** The editor's values for an object, from the fields every publication has. */
+export function commonValues(view: PublicationView): EditorValues {
   return {
     title: view.title,
     body: view.body,
@@ -94,143 +111,15 @@ function commonValues(view: PublicationView): EditorValues {
 }
 
 /** Sets the body; a body held in the media repository is replaced by the inline one. */
-function withBody(content: Record<string, unknown>, body: string): void {
+export function withBody(content: Record<string, unknown>, body: string): void {
   content.body = body;
   delete content.body_media;
 }
 
-function withSlug(content: Record<string, unknown>, context: ContentContext): void {
+/** Keeps the slug of an edit; a new object's slug is the writer's (the server's rule). */
+export function withSlug(content: Record<string, unknown>, context: ContentContext): void {
   if (context.slug) content.slug = context.slug;
   else delete content.slug;
-}
-
-/** `org.parvis.wiki.page` */
-export const WIKI: PublicationToolDef = {
-  tool: "wiki",
-  room: "wiki",
-  kind: "wiki_page",
-  eventType: "org.parvis.wiki.page",
-  labels: {
-    name: "tool.wiki",
-    create: "wiki.new",
-    title: "field.title",
-    body: "field.body",
-    empty: "wiki.empty",
-  },
-  fields: ["title", "body", "tags", "parent"],
-  hasSlug: true,
-  uniqueSlugs: true,
-  valuesOf: commonValues,
-  contentOf(values, context) {
-    const content = baseOf(context);
-    content.title = values.title.trim();
-    withSlug(content, context);
-    withBody(content, values.body);
-    if (values.parent) content.parent = values.parent;
-    else delete content.parent;
-    if (values.tags.length > 0) content.tags = values.tags;
-    else delete content.tags;
-    return content;
-  },
-};
-
-/** `org.parvis.blog.post` */
-export const BLOG: PublicationToolDef = {
-  tool: "blog",
-  room: "blog",
-  kind: "blog_post",
-  eventType: "org.parvis.blog.post",
-  labels: {
-    name: "tool.blog",
-    create: "blog.new",
-    title: "field.title",
-    body: "field.body",
-    empty: "blog.empty",
-  },
-  fields: ["title", "body", "tags", "status"],
-  hasSlug: true,
-  uniqueSlugs: false,
-  valuesOf: commonValues,
-  contentOf(values, context) {
-    const content = baseOf(context);
-    content.title = values.title.trim();
-    withSlug(content, context);
-    withBody(content, values.body);
-    content.status = values.status;
-    // First publication: when it went out.
-    if (values.status === "published" && typeof content.published_at !== "number") content.published_at = context.now;
-    if (values.tags.length > 0) content.tags = values.tags;
-    else delete content.tags;
-    return content;
-  },
-};
-
-/** `org.parvis.faq.entry` */
-export const FAQ: PublicationToolDef = {
-  tool: "faq",
-  room: "faq",
-  kind: "faq_entry",
-  eventType: "org.parvis.faq.entry",
-  labels: {
-    name: "tool.faq",
-    create: "faq.new",
-    title: "field.question",
-    body: "field.answer",
-    empty: "faq.empty",
-  },
-  fields: ["title", "body", "category", "order"],
-  hasSlug: false,
-  uniqueSlugs: false,
-  valuesOf: commonValues,
-  contentOf(values, context) {
-    const content = baseOf(context);
-    content.question = values.title.trim();
-    content.answer = values.body;
-    if (values.category.trim()) content.category = values.category.trim();
-    else delete content.category;
-    content.order = Number.isFinite(values.order) ? Math.trunc(values.order) : 0;
-    return content;
-  },
-};
-
-/** `org.parvis.guide`: an ordered reading path through wiki pages, in the wiki's room. */
-export const GUIDES: PublicationToolDef = {
-  tool: "guides",
-  room: "wiki",
-  kind: "guide",
-  eventType: "org.parvis.guide",
-  labels: {
-    name: "tool.guides",
-    create: "guides.new",
-    title: "field.title",
-    body: "field.description",
-    empty: "guides.empty",
-  },
-  fields: ["title", "body", "pages"],
-  hasSlug: true,
-  uniqueSlugs: false,
-  valuesOf: commonValues,
-  contentOf(values, context) {
-    const content = baseOf(context);
-    content.title = values.title.trim();
-    withSlug(content, context);
-    content.description = values.body;
-    content.pages = [...values.pages];
-    return content;
-  },
-};
-
-/** Every publishing tool, by path segment. */
-export const PUBLICATION_TOOLS: Record<PublicationToolDef["tool"], PublicationToolDef> = {
-  wiki: WIKI,
-  blog: BLOG,
-  faq: FAQ,
-  guides: GUIDES,
-};
-
-/** The tool whose objects have this `kind` (search hits, backlinks). */
-export function toolOfKind(kind: string): PublicationToolDef | null {
-  return Object.values(PUBLICATION_TOOLS).find((tool) => tool.kind === kind) ?? null;
 }
 
 /** Events over this size are refused by the homeserver; the server moves such bodies to media. */

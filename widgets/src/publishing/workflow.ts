@@ -9,11 +9,12 @@ import { hashFor } from "../app/router";
 import { WidgetIdentity } from "../session/identity";
 import type { WriteTarget } from "../session/writer";
 import { waitUntil } from "./await-index";
-import { PUBLICATION_TOOLS, type PublicationToolDef } from "./tools";
+import { publicationToolNamed } from "./lookup";
+import type { PublicationToolDef } from "./tools";
 
 /** The publishing tool of the current route. */
 export function toolOf(context: PageContext): PublicationToolDef {
-  const tool = PUBLICATION_TOOLS[context.route.tool as PublicationToolDef["tool"]];
+  const tool = context.route.tool === undefined ? null : publicationToolNamed(context.route.tool);
   if (!tool) throw new Error(`route ${context.route.name} is not a publishing route`);
   return tool;
 }

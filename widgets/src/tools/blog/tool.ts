@@ -1,8 +1,9 @@
 /**
- * The blog tool: its routes and its strings, found by `src/tools/index.ts`; its list is the shared one (posts, newest first).
+ * The blog tool: its posts (`publication.ts`), its routes and its strings, found by
+ * `src/tools/index.ts`; its list is the shared one (posts, newest first).
  */
 import { publicationTool } from "../../publishing/routes";
-import { BLOG } from "../../publishing/tools";
+import { BLOG } from "./publication";
 
 export default publicationTool(BLOG, 20, {
   newBy: "blog.newBy",

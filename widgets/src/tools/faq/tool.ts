@@ -1,8 +1,9 @@
 /**
- * The faq tool: its routes, its list (by category) and its strings, found by `src/tools/index.ts`.
+ * The faq tool: its entries (`publication.ts`), its routes, its list (by category) and its
+ * strings, found by `src/tools/index.ts`.
  */
 import { publicationTool } from "../../publishing/routes";
-import { FAQ } from "../../publishing/tools";
+import { FAQ } from "./publication";
 
 export default publicationTool(FAQ, 30, {
   newBy: "faq.newBy",
