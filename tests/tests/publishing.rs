@@ -79,6 +79,7 @@ async fn wiki_pages_revisions_permissions_search_and_rebuild(database: Database)
     step!(s.notices_tell_the_room());
     step!(s.the_bot_will_not_write_for_a_reader());
     step!(s.the_bot_writes_and_searches_for_a_member());
+    step!(s.the_bot_writes_in_each_publishing_tool_as_its_roles_allow());
     step!(s.a_member_who_leaves_no_longer_reads_the_wiki(&page));
     step!(s.rebuild_gives_the_same_index());
     s.stack.stop().await;
@@ -673,6 +674,73 @@ impl Scenario {
             .reply_to(&self.bob, &self.wiki, "!parvis search evenement")
             .await;
         assert!(found.contains("Événement annuel"), "{found}");
+    }
+
+    /// `!parvis faq new` and `!parvis blog new`, declared by those tools: the bot adds Alice's
+    /// question to the FAQ and refuses Bob's (the FAQ is for moderators), and publishes Bob's
+    /// post, which Carol reads.
+    async fn the_bot_writes_in_each_publishing_tool_as_its_roles_allow(&self) {
+        let refused = self
+            .reply_to(
+                &self.bob,
+                &self.space,
+                r#"!parvis faq new "Qui appeler ?" Personne"#,
+            )
+            .await;
+        assert!(refused.starts_with("❌"), "{refused}");
+        let written = self
+            .reply_to(
+                &self.alice,
+                &self.space,
+                r#"!parvis faq new "Qui appeler ?" L'accueil, poste 12"#,
+            )
+            .await;
+        assert!(
+            written.starts_with("✅ FAQ entry “Qui appeler ?”"),
+            "{written}"
+        );
+        let faq = format!("/api/v1/communities/{}/faq", self.space);
+        let entries = wait_api(&self.stack, &self.bob, &faq, |list| {
+            list.as_array()
+                .is_some_and(|l| l.iter().any(|e| e["title"] == "Qui appeler ?"))
+        })
+        .await;
+        let entry = entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["title"] == "Qui appeler ?")
+            .unwrap();
+        assert_eq!(entry["author"], self.alice.user_id());
+        assert!(
+            entries.as_array().unwrap().len() == 2,
+            "Bob's question was not written: {entries}"
+        );
+
+        let written = self
+            .reply_to(
+                &self.bob,
+                &self.space,
+                r#"!parvis blog new "Rentrée" Le programme"#,
+            )
+            .await;
+        assert!(written.starts_with("✅ Blog post “Rentrée”"), "{written}");
+        let blog = format!("/api/v1/communities/{}/blog", self.space);
+        let posts = wait_api(&self.stack, &self.carol, &blog, |list| {
+            list.as_array()
+                .is_some_and(|l| l.iter().any(|p| p["title"] == "Rentrée"))
+        })
+        .await;
+        let post = posts
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["title"] == "Rentrée")
+            .unwrap();
+        assert_eq!(
+            (post["status"].as_str(), post["author"].as_str()),
+            (Some("published"), Some(self.bob.user_id()))
+        );
     }
 
     /// Bob leaves the wiki: his searches no longer return its pages, nor may he read them.

@@ -130,6 +130,19 @@ impl Bot {
         Ok(())
     }
 
+    /// Indexes an event Parvis has just sent as a user (a reaction, its redaction), read back
+    /// from the homeserver as the bot, so the index shows it at once: the homeserver's delivery
+    /// of it may wait behind its backoff after Parvis was unreachable, and is then a repeat
+    /// (deduplicated by event ID). Read back rather than rebuilt, so the index holds the event
+    /// as a rebuild would (the homeserver's timestamp included).
+    pub async fn index_sent(&self, room_id: &RoomId, event_id: &EventId) -> Result<(), JobError> {
+        let request = get_room_event::v3::Request::new(room_id.to_owned(), event_id.to_owned());
+        let raw = self.intents.bot().send(request).await?.event;
+        let events = crate::ingest::room_events(std::slice::from_ref(&raw));
+        self.index.ingest(&self.identity, &events).await?;
+        Ok(())
+    }
+
     /// Reads a body kept in the media repository, checking its size and SHA-256 against the
     /// event (and decrypting it, in an encrypted room). `None`, logged, when it is not there,
     /// too large, or not what the event says.

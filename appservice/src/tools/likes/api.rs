@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::{Json, Router, extract::State, routing::get};
 use parvis_homeserver_bridge::MatrixErrorBody;
 use ruma::{
-    OwnedEventId, OwnedTransactionId, RoomId,
+    EventId, OwnedEventId, OwnedTransactionId, RoomId,
     api::client::{message::send_message_event, redact::redact_event},
     events::{reaction::ReactionEventContent, relation::Annotation},
 };
@@ -196,13 +196,22 @@ async fn like(
     refuse_in_encrypted_room(&state, &room, "react").await?;
     let revision = OwnedEventId::try_from(publication.event_id.as_str())?;
     let content = ReactionEventContent::new(Annotation::new(revision, reaction.key().to_owned()));
-    let request = send_message_event::v3::Request::new(room, new_txn_id(), &content)?;
+    let request = send_message_event::v3::Request::new(room.clone(), new_txn_id(), &content)?;
     let response = state
         .client
         .send_with_user_token(request, user.write_token()?)
         .await
         .map_err(|error| homeserver_error("reaction", error))?;
+    index_sent(&state, &room, &response.event_id).await;
     Ok(Json(serde_json::json!({ "event_id": response.event_id })))
+}
+
+/// Counts what was just sent at once, so the caller sees their own reaction in the counts they
+/// read next. Not fatal: the homeserver's delivery of the event counts it later.
+async fn index_sent(state: &ApiState, room: &RoomId, event_id: &EventId) {
+    if let Err(error) = state.bot.index_sent(room, event_id).await {
+        tracing::warn!(%error, %event_id, "a reaction sent is counted only when the homeserver delivers it");
+    }
 }
 
 /// `DELETE /api/v1/communities/{space}/{tool}/{id}/likes/{reaction}` — takes the caller's
@@ -231,11 +240,12 @@ async fn unlike(
             continue;
         };
         let request = redact_event::v3::Request::new(room.clone(), event_id.clone(), new_txn_id());
-        state
+        let response = state
             .client
             .send_with_user_token(request, user.write_token()?)
             .await
             .map_err(|error| homeserver_error("redaction of the reaction", error))?;
+        index_sent(&state, &room, &response.event_id).await;
         redacted.push(event_id);
     }
     Ok(Json(serde_json::json!({ "redacted": redacted })))
