@@ -97,7 +97,7 @@ async fn powers_of(
                 && event.state_key.as_deref() == Some("")
         });
         state.push(match in_batch {
-            Some(event) => Some((event.sender.to_string(), event.content.clone())),
+            Some(event) => Some((event.sender.clone(), event.content.clone())),
             None => {
                 index
                     .state_content(room_id, &StateEventType::from(event_type), "")
@@ -199,7 +199,7 @@ mod tests {
         RoomPowers::from_state(
             levels.as_object().cloned(),
             Some((
-                "@parvis:hs".to_owned(),
+                ruma::owned_user_id!("@parvis:hs"),
                 create.as_object().cloned().unwrap(),
             )),
         )

@@ -126,7 +126,10 @@ impl RoomPowers {
     /// From a room's `m.room.power_levels` content and its `m.room.create` (sender, content).
     /// Power levels that do not parse count as absent (the spec's defaults: state needs 50),
     /// as does an unknown room version's rules (those of version 1).
-    pub fn from_state(levels: Option<JsonObject>, create: Option<(String, JsonObject)>) -> Self {
+    pub fn from_state(
+        levels: Option<JsonObject>,
+        create: Option<(OwnedUserId, JsonObject)>,
+    ) -> Self {
         let (version, creators) = match &create {
             None => (RoomVersionId::V1, Vec::new()),
             Some((creator, content)) => {
@@ -135,9 +138,7 @@ impl RoomPowers {
                     .and_then(Value::as_str)
                     .and_then(|v| RoomVersionId::try_from(v).ok())
                     .unwrap_or(RoomVersionId::V1);
-                let mut creators: Vec<OwnedUserId> = OwnedUserId::try_from(creator.as_str())
-                    .into_iter()
-                    .collect();
+                let mut creators: Vec<OwnedUserId> = vec![creator.clone()];
                 // Room version 12: `additional_creators` are creators too (ruma's rules give
                 // creators their unlimited power only where the version says so).
                 creators.extend(
@@ -210,7 +211,10 @@ mod tests {
     fn powers(levels: Value, creator: &str, create: Value) -> RoomPowers {
         RoomPowers::from_state(
             levels.as_object().cloned(),
-            Some((creator.to_owned(), create.as_object().cloned().unwrap())),
+            Some((
+                OwnedUserId::try_from(creator).unwrap(),
+                create.as_object().cloned().unwrap(),
+            )),
         )
     }
 

@@ -86,7 +86,7 @@ impl Bot {
                     Some("join" | "invite")
                 )
             })
-            .filter_map(|(user, _, _)| OwnedUserId::try_from(user).ok())
+            .filter_map(|(state_key, _, _)| OwnedUserId::try_from(state_key).ok())
             .collect())
     }
 

@@ -286,6 +286,11 @@ fn bounded_reason(reason: &str) -> String {
     reason.chars().filter(|&c| c != '\0').take(1000).collect()
 }
 
+/// A sender as stored: the index only holds senders of events, which are valid user IDs.
+fn sender_of(text: String) -> Result<OwnedUserId> {
+    OwnedUserId::try_from(text).map_err(|e| corrupt(format!("state sender: {e}")))
+}
+
 fn parse_content(text: &str) -> Result<JsonObject> {
     serde_json::from_str(text).map_err(|e| corrupt(format!("state content: {e}")))
 }
@@ -1147,24 +1152,24 @@ macro_rules! index_store {
                 Ok(membership.map(MembershipState::from))
             }
 
-            async fn state_content(&self, room_id: &RoomId, event_type: &StateEventType, state_key: &str) -> Result<Option<(String, JsonObject)>> {
+            async fn state_content(&self, room_id: &RoomId, event_type: &StateEventType, state_key: &str) -> Result<Option<(OwnedUserId, JsonObject)>> {
                 let row = sqlx::query("SELECT sender, content FROM room_state WHERE room_id = $1 AND event_type = $2 AND state_key = $3")
                     .bind(room_id.as_str())
                     .bind(event_type.to_string())
                     .bind(state_key)
                     .fetch_optional(&self.pool)
                     .await?;
-                row.map(|row| Ok((row.try_get(0)?, parse_content(&row.try_get::<String, _>(1)?)?))).transpose()
+                row.map(|row| Ok((sender_of(row.try_get(0)?)?, parse_content(&row.try_get::<String, _>(1)?)?))).transpose()
             }
 
-            async fn state_events(&self, room_id: &RoomId, event_type: &StateEventType) -> Result<Vec<(String, String, JsonObject)>> {
+            async fn state_events(&self, room_id: &RoomId, event_type: &StateEventType) -> Result<Vec<(String, OwnedUserId, JsonObject)>> {
                 let rows = sqlx::query("SELECT state_key, sender, content FROM room_state WHERE room_id = $1 AND event_type = $2 ORDER BY state_key")
                     .bind(room_id.as_str())
                     .bind(event_type.to_string())
                     .fetch_all(&self.pool)
                     .await?;
                 rows.iter()
-                    .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, parse_content(&row.try_get::<String, _>(2)?)?)))
+                    .map(|row| Ok((row.try_get(0)?, sender_of(row.try_get(1)?)?, parse_content(&row.try_get::<String, _>(2)?)?)))
                     .collect()
             }
 

@@ -284,7 +284,7 @@ pub trait IndexStore: Send + Sync {
         room_id: &RoomId,
         event_type: &StateEventType,
         state_key: &str,
-    ) -> impl Future<Output = Result<Option<(String, crate::projection::JsonObject)>>> + Send;
+    ) -> impl Future<Output = Result<Option<(OwnedUserId, crate::projection::JsonObject)>>> + Send;
 
     /// Every current state event of `event_type` in a room: state key, sender and content,
     /// by state key (the members of a room, with `m.room.member`).
@@ -292,7 +292,7 @@ pub trait IndexStore: Send + Sync {
         &self,
         room_id: &RoomId,
         event_type: &StateEventType,
-    ) -> impl Future<Output = Result<Vec<(String, String, crate::projection::JsonObject)>>> + Send;
+    ) -> impl Future<Output = Result<Vec<(String, OwnedUserId, crate::projection::JsonObject)>>> + Send;
 
     /// The whole indexed current state of `room_id`, in no particular order (a reconcile
     /// compares it with the homeserver's).
@@ -506,14 +506,14 @@ impl IndexStore for Index {
         room_id: &RoomId,
         event_type: &StateEventType,
         state_key: &str,
-    ) -> Result<Option<(String, crate::projection::JsonObject)>> {
+    ) -> Result<Option<(OwnedUserId, crate::projection::JsonObject)>> {
         delegate!(self, index => index.state_content(room_id, event_type, state_key))
     }
     async fn state_events(
         &self,
         room_id: &RoomId,
         event_type: &StateEventType,
-    ) -> Result<Vec<(String, String, crate::projection::JsonObject)>> {
+    ) -> Result<Vec<(String, OwnedUserId, crate::projection::JsonObject)>> {
         delegate!(self, index => index.state_events(room_id, event_type))
     }
     async fn room_state(&self, room_id: &RoomId) -> Result<Vec<crate::projection::StateRow>> {
