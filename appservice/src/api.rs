@@ -23,7 +23,7 @@ use parvis_homeserver_bridge::{
 };
 use ruma::{
     OwnedRoomId, OwnedUserId,
-    api::client::account::whoami,
+    api::{client::account::whoami, error::ErrorKind},
     events::{StateEventType, room::member::MembershipState},
 };
 use serde::{Deserialize, Serialize};
@@ -167,7 +167,12 @@ pub async fn authenticate(state: &ApiState, headers: &HeaderMap) -> Result<Signe
         .await
     {
         Ok(response) => response.user_id,
-        Err(error) if matches!(error.errcode(), Some("M_UNKNOWN_TOKEN" | "M_MISSING_TOKEN")) => {
+        Err(error)
+            if matches!(
+                error.kind(),
+                Some(ErrorKind::UnknownToken(_) | ErrorKind::MissingToken)
+            ) =>
+        {
             if let Ok(mut refused) = state.refused_tokens.lock() {
                 remember(
                     &mut refused,

@@ -39,12 +39,13 @@ pub enum ClientError {
         source: reqwest::Error,
     },
     /// The homeserver answered with a Matrix error.
-    #[error("the homeserver refused ({status} {errcode}): {message}")]
+    #[error("the homeserver refused ({status} {}): {message}", kind.errcode())]
     Matrix {
         /// HTTP status.
         status: u16,
-        /// Matrix error code, e.g. `M_FORBIDDEN`.
-        errcode: String,
+        /// The Matrix error, as ruma reads its `errcode` (`ErrorKind::Forbidden`…);
+        /// `ErrorKind::Unknown` when the answer had none.
+        kind: ErrorKind,
         /// The homeserver's message.
         message: String,
     },
@@ -63,10 +64,10 @@ pub enum ClientError {
 }
 
 impl ClientError {
-    /// The Matrix error code, when the homeserver answered with one.
-    pub fn errcode(&self) -> Option<&str> {
+    /// The Matrix error, when the homeserver answered with one.
+    pub fn kind(&self) -> Option<&ErrorKind> {
         match self {
-            Self::Matrix { errcode, .. } => Some(errcode),
+            Self::Matrix { kind, .. } => Some(kind),
             _ => None,
         }
     }
@@ -338,7 +339,7 @@ impl HomeserverError for UiaaResponse {
             UiaaResponse::MatrixError(error) => matrix_error(error),
             other => ClientError::Matrix {
                 status: 401,
-                errcode: "M_FORBIDDEN".to_owned(),
+                kind: ErrorKind::Forbidden,
                 message: format!("the homeserver asks for interactive authentication: {other}"),
             },
         }
@@ -347,7 +348,7 @@ impl HomeserverError for UiaaResponse {
 
 fn matrix_error(error: RumaApiError) -> ClientError {
     let status = error.status_code.as_u16();
-    let errcode = error.error_kind().map(|kind| kind.errcode().to_string());
+    let kind = error.error_kind().cloned().unwrap_or(ErrorKind::Unknown);
     let message = match &error.body {
         ErrorBody::Standard(body) => body.message.clone(),
         ErrorBody::Json(json) => json.to_string(),
@@ -355,7 +356,7 @@ fn matrix_error(error: RumaApiError) -> ClientError {
     };
     ClientError::Matrix {
         status,
-        errcode: errcode.unwrap_or_else(|| "M_UNKNOWN".to_owned()),
+        kind,
         message,
     }
 }

@@ -18,6 +18,7 @@ use ruma::{
             account::register::{self, LoginType},
             membership::join_room_by_id,
         },
+        error::ErrorKind,
     },
 };
 use tokio::sync::OnceCell;
@@ -63,7 +64,7 @@ impl Intent {
                     .await
                 {
                     Ok(_) => Ok(()),
-                    Err(error) if error.errcode() == Some("M_USER_IN_USE") => Ok(()),
+                    Err(error) if error.kind() == Some(&ErrorKind::UserInUse) => Ok(()),
                     Err(error) => Err(error),
                 }
             })

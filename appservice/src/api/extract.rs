@@ -114,7 +114,7 @@ pub fn homeserver_error(what: &str, error: ClientError) -> MatrixErrorBody {
     match &error {
         ClientError::Matrix {
             status,
-            errcode,
+            kind,
             message,
         } => {
             if *status >= 500 {
@@ -139,13 +139,13 @@ pub fn homeserver_error(what: &str, error: ClientError) -> MatrixErrorBody {
                 _ => StatusCode::BAD_GATEWAY,
             };
             let errcode = if status == StatusCode::BAD_GATEWAY {
-                "ORG.PARVIS_HOMESERVER"
+                "ORG.PARVIS_HOMESERVER".to_owned()
             } else {
-                errcode.as_str()
+                kind.errcode().to_string()
             };
             MatrixErrorBody::new(
                 status,
-                errcode,
+                &errcode,
                 format!("the homeserver refused the {what}: {message}"),
             )
         }

@@ -53,7 +53,7 @@ impl Bot {
             .await
         {
             Ok(response) => Ok(Some(response.room_id)),
-            Err(error) if error.errcode() == Some("M_NOT_FOUND") => Ok(None),
+            Err(error) if error.kind() == Some(&ErrorKind::NotFound) => Ok(None),
             Err(error) => Err(error.into()),
         }
     }
@@ -71,7 +71,7 @@ impl Bot {
         request.room_alias_name = Some(alias.clone());
         match self.intents.bot().send(request).await {
             Ok(response) => Ok(response.room_id),
-            Err(error) if error.errcode() == Some("M_ROOM_IN_USE") => self
+            Err(error) if error.kind() == Some(&ErrorKind::RoomInUse) => self
                 .resolve_alias(&alias)
                 .await?
                 .ok_or_else(|| error.into()),

@@ -38,6 +38,7 @@ use ruma::{
         state::get_state_events,
         state::send_state_event,
     },
+    api::error::ErrorKind,
     events::{
         MessageLikeEventContent, MessageLikeEventType, StateEventType,
         reaction::ReactionEventContent,
@@ -269,7 +270,10 @@ impl Bot {
                 match self.intents.bot().ensure_joined(room_id).await {
                     // The invitation was withdrawn or the room is gone: nothing to do.
                     Err(error)
-                        if matches!(error.errcode(), Some("M_FORBIDDEN" | "M_NOT_FOUND")) =>
+                        if matches!(
+                            error.kind(),
+                            Some(ErrorKind::Forbidden | ErrorKind::NotFound)
+                        ) =>
                     {
                         tracing::info!(%room_id, %error, "invitation no longer valid");
                         Ok(())

@@ -66,7 +66,7 @@ impl Bot {
         {
             Ok(response) => response.room_state,
             // No longer in the room: the leave event (or the next rebuild) forgets it.
-            Err(error) if error.errcode() == Some("M_FORBIDDEN") => return Ok(()),
+            Err(error) if error.kind() == Some(&ErrorKind::Forbidden) => return Ok(()),
             Err(error) => return Err(error.into()),
         };
         let mut events = crate::ingest::state_events(&state, room_id);
@@ -159,7 +159,7 @@ impl Bot {
         let request = get_content::v1::Request::new(media_id.to_owned(), server.to_owned());
         let file = match self.intents.bot().send(request).await {
             Ok(response) => response.file,
-            Err(error) if matches!(error.errcode(), Some("M_NOT_FOUND")) => {
+            Err(error) if error.kind() == Some(&ErrorKind::NotFound) => {
                 tracing::warn!(%url, "body not found in the media repository");
                 return Ok(None);
             }
@@ -344,7 +344,12 @@ impl Bot {
             request.from = from.take();
             let response = match self.intents.bot().send(request).await {
                 Ok(response) => response,
-                Err(error) if matches!(error.errcode(), Some("M_NOT_FOUND" | "M_FORBIDDEN")) => {
+                Err(error)
+                    if matches!(
+                        error.kind(),
+                        Some(ErrorKind::NotFound | ErrorKind::Forbidden)
+                    ) =>
+                {
                     break;
                 }
                 Err(error) => return Err(error.into()),
@@ -378,7 +383,12 @@ impl Bot {
             let raw = match self.intents.bot().send(request).await {
                 Ok(response) => response.event,
                 // History the bot may not see (before it joined) ends the walk.
-                Err(error) if matches!(error.errcode(), Some("M_NOT_FOUND" | "M_FORBIDDEN")) => {
+                Err(error)
+                    if matches!(
+                        error.kind(),
+                        Some(ErrorKind::NotFound | ErrorKind::Forbidden)
+                    ) =>
+                {
                     break;
                 }
                 Err(error) => return Err(error.into()),
