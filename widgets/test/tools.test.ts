@@ -11,6 +11,8 @@ import { BLOG } from "../src/tools/blog/publication";
 import { GUIDES } from "../src/tools/guides/publication";
 import { WIKI } from "../src/tools/wiki/publication";
 import { capability, toolCapabilities } from "../src/session/capabilities";
+import { en } from "../src/i18n/en";
+import { fr } from "../src/i18n/fr";
 import { discoveredTools, registerTools } from "../src/tools";
 
 const render = () => Promise.resolve({ default: () => undefined });
@@ -146,9 +148,25 @@ describe("the publishing tools", () => {
       expect(def.pagesFrom !== undefined, `${def.tool}.pagesFrom`).toBe(picks);
       if (picks) expect(pagesToolOf(def)?.tool, `${def.tool}.pagesFrom`).toBe(def.pagesFrom);
       else expect(pagesToolOf(def)).toBeNull();
+      // The pages picker's select is labelled by the tool.
+      expect(def.labels.addPage !== undefined, `${def.tool}.labels.addPage`).toBe(def.fields.includes("pages"));
     }
   });
 });
+
+/**
+ * The string literals of a source file ("…", '…', `…`), outside comments: a comment or string is
+ * matched whole from where it starts, so `//` in a URL and a quote in a comment are skipped.
+ */
+function stringLiterals(text: string): string[] {
+  const tokens = /\/\*[\s\S]*?\*\/|\/\/[^\n]*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`/g;
+  return [...text.matchAll(tokens)].map(([token]) => token).filter((token) => !token.startsWith("/")).map((token) => token.slice(1, -1));
+}
+
+/** The strings of a source file in a tool's namespace (`wiki.breadcrumbs`): message keys of that tool. */
+function toolKeysIn(text: string, tools: readonly string[]): string[] {
+  return stringLiterals(text).filter((literal) => tools.some((tool) => literal.startsWith(`${tool}.`)));
+}
 
 describe("the shared code", () => {
   const src = fileURLToPath(new URL("../src", import.meta.url));
@@ -167,5 +185,28 @@ describe("the shared code", () => {
       return words.filter((word) => text.includes(word)).map((word) => `${path}: ${word}`);
     });
     expect(found).toEqual([]);
+  });
+
+  it("finds a tool's message keys in string literals, not in comments", () => {
+    const text = [
+      'app.t("wiki.new"); app.t(`blog.${key}`);',
+      "const b = 'faq.general' + \"https://wiki.example/\" + \"./*/x\";",
+      '// app.t("wiki.tree"), "blog.draft"',
+      '/* app.t("guides.readingPath") */ app.t("publication.draft");',
+      'h("p", null, "wikis.new", "org.parvis.wiki.page");',
+    ].join("\n");
+    expect(toolKeysIn(text, ["wiki", "blog", "faq", "guides"])).toEqual(["wiki.new", "blog.${key}", "faq.general"]);
+  });
+
+  it("uses no message key of a tool: the publishing pages' own are publication.*, a tool's come from its labels", () => {
+    const tools = discoveredTools().map((tool) => tool.id);
+    const found = shared.flatMap((path) =>
+      toolKeysIn(readFileSync(join(src, path), "utf8"), tools).map((key) => `${path}: ${key}`),
+    );
+    expect(found).toEqual([]);
+    // Nor do the shared catalogues define any: a tool's strings are in its messages.ts.
+    for (const catalogue of [en, fr]) {
+      expect(Object.keys(catalogue).filter((key) => tools.some((tool) => key.startsWith(`${tool}.`)))).toEqual([]);
+    }
   });
 });

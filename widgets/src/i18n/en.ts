@@ -1,7 +1,9 @@
 /**
- * The English catalogue of the shared interface (shell, shared pages, publishing tools); the
- * French catalogue must have the same keys. A tool folder with strings of its own keeps them in
- * its `messages.ts`. `{name}` is a placeholder filled by `t(key, {name})`.
+ * The English catalogue of the shared interface (shell, shared pages, and the publishing pages
+ * every publishing tool shares: `publication.*`); the French catalogue must have the same keys.
+ * No key here starts with a tool's name: a tool's own strings (its new button, its empty list…)
+ * are in its folder's `messages.ts`, and its `PublicationToolDef` labels name those the shared
+ * pages show. `{name}` is a placeholder filled by `t(key, {name})`.
  */
 export const en = {
   "shell.skip": "Skip to content",
@@ -52,20 +54,7 @@ export const en = {
   "tool.wiki": "Wiki",
   "tool.blog": "Blog",
   "tool.faq": "FAQ",
-
   "tool.guides": "Guides",
-  "field.description": "Introduction",
-  "field.pages": "Pages, in reading order",
-  "guides.new": "New guide",
-  "guides.empty": "No guides yet. A guide leads through wiki pages in order.",
-  "guides.readingPath": "Reading path",
-  "guides.noPages": "No pages yet.",
-  "guides.missingPage": "(page {id} no longer exists)",
-  "guides.addPage": "Wiki page",
-  "guides.add": "Add",
-  "guides.moveUp": "Up",
-  "guides.moveDown": "Down",
-  "guides.remove": "Remove",
 
   "field.title": "Title",
   "field.body": "Text",
@@ -76,25 +65,25 @@ export const en = {
   "field.status": "Status",
   "field.category": "Category",
   "field.order": "Position in its category",
+  "field.description": "Introduction",
+  "field.pages": "Pages, in reading order",
 
   "list.taggedWith": "Tagged “{tag}”.",
   "list.allItems": "Show all",
   "list.newBy": "New: “{title}” by {sender}.",
   "list.updated": "{count} item(s) updated.",
 
-  "wiki.new": "New page",
-  "wiki.newChild": "New sub-page",
-  "wiki.empty": "The wiki has no pages yet. Write the first one!",
-  "wiki.tree": "Pages",
-  "wiki.recent": "Recently changed",
-  "wiki.breadcrumbs": "Parent pages",
-  "blog.new": "New post",
-  "blog.empty": "No posts yet.",
-  "blog.draft": "Draft",
-  "blog.published": "Published",
-  "faq.new": "New question",
-  "faq.empty": "No questions yet.",
-  "faq.general": "General",
+  "publication.newChild": "New sub-page",
+  "publication.breadcrumbs": "Parent pages",
+  "publication.draft": "Draft",
+  "publication.published": "Published",
+  "publication.readingPath": "Reading path",
+  "publication.noPages": "No pages yet.",
+  "publication.missingPage": "(page {id} no longer exists)",
+  "publication.add": "Add",
+  "publication.moveUp": "Up",
+  "publication.moveDown": "Down",
+  "publication.remove": "Remove",
 
   "read.edit": "Edit",
   "read.lastEdit": "Last edited by",

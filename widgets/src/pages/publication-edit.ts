@@ -136,8 +136,8 @@ function editorControls(
   const status = h(
     "select",
     { name: "status" },
-    h("option", { value: "published", selected: values.status === "published" }, app.t("blog.published")),
-    h("option", { value: "draft", selected: values.status === "draft" }, app.t("blog.draft")),
+    h("option", { value: "published", selected: values.status === "published" }, app.t("publication.published")),
+    h("option", { value: "draft", selected: values.status === "draft" }, app.t("publication.draft")),
   );
   // A page cannot be put under itself or one of its own descendants.
   const excluded = id ? subtreeIds(pickable, id) : new Set<string>();
@@ -155,7 +155,7 @@ function editorControls(
     ),
   );
 
-  const pages = pagesPicker(app, pickable, values.pages);
+  const pages = pagesPicker(app, tool, pickable, values.pages);
   const fields: HTMLElement[] = [];
   for (const name of tool.fields) {
     if (name === "title") fields.push(field(app.t(tool.labels.title), title));
@@ -185,12 +185,18 @@ function editorControls(
 
 /**
  * The ordered pages of an object (`pages`, among `pickable`): a list with move up / move down / remove buttons, and a select
- * to add a page. Buttons, not drag and drop, so it works with a keyboard and a screen reader.
+ * to add a page (labelled by the tool: `labels.addPage`). Buttons, not drag and drop, so it works with a keyboard and a
+ * screen reader.
  */
-function pagesPicker(app: App, pickable: Publication[], initial: string[]): { element: HTMLElement; value(): string[] } {
+function pagesPicker(
+  app: App,
+  tool: PublicationToolDef,
+  pickable: Publication[],
+  initial: string[],
+): { element: HTMLElement; value(): string[] } {
   const titles = new Map(pickable.map((page) => [page.object_id, page.title || app.t("common.untitled")]));
   let chosen = [...initial];
-  const list = h("ol", { class: "picked-pages", id: "guide-pages" });
+  const list = h("ol", { class: "picked-pages", id: "picked-pages" });
   const add = h(
     "select",
     { name: "add-page" },
@@ -201,7 +207,7 @@ function pagesPicker(app: App, pickable: Publication[], initial: string[]): { el
   const draw = (focus?: string) => {
     list.replaceChildren(
       ...chosen.map((id, index) => {
-        const title = titles.get(id) ?? app.t("guides.missingPage", { id });
+        const title = titles.get(id) ?? app.t("publication.missingPage", { id });
         const button = (label: string, action: string, disabled: boolean, change: () => void) =>
           h(
             "button",
@@ -225,20 +231,20 @@ function pagesPicker(app: App, pickable: Publication[], initial: string[]): { el
           h(
             "span",
             { class: "revision-actions" },
-            button(app.t("guides.moveUp"), "up", index === 0, () => {
+            button(app.t("publication.moveUp"), "up", index === 0, () => {
               [chosen[index - 1], chosen[index]] = [chosen[index] as string, chosen[index - 1] as string];
             }),
-            button(app.t("guides.moveDown"), "down", index === chosen.length - 1, () => {
+            button(app.t("publication.moveDown"), "down", index === chosen.length - 1, () => {
               [chosen[index + 1], chosen[index]] = [chosen[index] as string, chosen[index + 1] as string];
             }),
-            button(app.t("guides.remove"), "remove", false, () => {
+            button(app.t("publication.remove"), "remove", false, () => {
               chosen = chosen.filter((_, at) => at !== index);
             }),
           ),
         );
       }),
     );
-    if (chosen.length === 0) list.append(h("li", { class: "empty" }, app.t("guides.noPages")));
+    if (chosen.length === 0) list.append(h("li", { class: "empty" }, app.t("publication.noPages")));
     if (focus) list.querySelectorAll<HTMLButtonElement>("button:not([disabled])")[0]?.focus();
   };
   draw();
@@ -250,7 +256,7 @@ function pagesPicker(app: App, pickable: Publication[], initial: string[]): { el
     h(
       "div",
       { class: "search-form" },
-      field(app.t("guides.addPage"), add),
+      field(app.t(tool.labels.addPage ?? "field.pages"), add),
       h(
         "button",
         {
@@ -262,7 +268,7 @@ function pagesPicker(app: App, pickable: Publication[], initial: string[]): { el
             draw();
           },
         },
-        app.t("guides.add"),
+        app.t("publication.add"),
       ),
     ),
   );

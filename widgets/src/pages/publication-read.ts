@@ -167,7 +167,7 @@ function objectParts(
     parts.push(
       h(
         "nav",
-        { class: "breadcrumbs", "aria-label": app.t("wiki.breadcrumbs") },
+        { class: "breadcrumbs", "aria-label": app.t("publication.breadcrumbs") },
         h(
           "ol",
           null,
@@ -194,13 +194,13 @@ function objectParts(
       title,
       h("a", { class: "button", href: links.edit(tool, space, id), "data-action": "edit" }, app.t("read.edit")),
       features.nested
-        ? h("a", { class: "button secondary", href: links.create(tool, space, { parent: id }) }, app.t("wiki.newChild"))
+        ? h("a", { class: "button secondary", href: links.create(tool, space, { parent: id }) }, app.t("publication.newChild"))
         : null,
     ),
     h(
       "p",
       { class: "meta" },
-      view.status === "draft" ? h("span", { class: "badge draft" }, app.t("blog.draft")) : null,
+      view.status === "draft" ? h("span", { class: "badge draft" }, app.t("publication.draft")) : null,
       view.status === "draft" ? " " : null,
       app.t("read.lastEdit"),
       " ",
@@ -232,15 +232,15 @@ function readingPath(
   return h(
     "section",
     { class: "reading-path", "aria-labelledby": "path-title" },
-    h("h2", { id: "path-title" }, app.t("guides.readingPath")),
+    h("h2", { id: "path-title" }, app.t("publication.readingPath")),
     view.pages.length === 0
-      ? h("p", { class: "empty" }, app.t("guides.noPages"))
+      ? h("p", { class: "empty" }, app.t("publication.noPages"))
       : h(
           "ol",
           null,
           view.pages.map((id) => {
             const title = titles.get(id);
-            return h("li", null, title ? h("a", { href: links.read(pagesTool, space, id) }, title) : app.t("guides.missingPage", { id }));
+            return h("li", null, title ? h("a", { href: links.read(pagesTool, space, id) }, title) : app.t("publication.missingPage", { id }));
           }),
         ),
   );

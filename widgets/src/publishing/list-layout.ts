@@ -44,7 +44,7 @@ export const postsLayout: ListLayout = (app, tool, space, items) => {
           h(
             "p",
             { class: "meta" },
-            post.status === "draft" ? h("span", { class: "badge draft" }, app.t("blog.draft")) : null,
+            post.status === "draft" ? h("span", { class: "badge draft" }, app.t("publication.draft")) : null,
             post.status === "draft" ? " " : null,
             person(post.author),
             " · ",

@@ -46,13 +46,22 @@ export interface PublicationToolDef {
   kind: PublicationKind;
   /** The state event type, for widget-mode writes. */
   eventType: string;
-  /** Interface strings of this tool. */
+  /**
+   * Interface strings of this tool, shown by the shared pages (which name no key of a tool):
+   * keys of its own `messages.ts`, or shared ones (`field.title`).
+   */
   labels: {
+    /** Its name: navigation, page titles. */
     name: MessageKey;
+    /** Its "new" button and the editor's heading for a new object. */
     create: MessageKey;
+    /** The editor's `title` and `body` fields. */
     title: MessageKey;
     body: MessageKey;
+    /** Its list when it has no object. */
     empty: MessageKey;
+    /** The `pages` picker's select, which adds one of `pagesFrom`'s objects (required with `pages`). */
+    addPage?: MessageKey;
   };
   fields: readonly EditorField[];
   /** Whether the content has a slug (FAQ entries have none). */

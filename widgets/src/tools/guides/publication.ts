@@ -17,6 +17,7 @@ export const GUIDES: PublicationToolDef = {
     title: "field.title",
     body: "field.description",
     empty: "guides.empty",
+    addPage: "guides.addPage",
   },
   fields: ["title", "body", "pages"],
   hasSlug: true,
