@@ -1,6 +1,6 @@
 //! Storage of the index, behind the [`IndexStore`] trait, on SQLite (the embedded default) or
-//! PostgreSQL. Both backends run the same SQL (placeholders are `$n` in both) through one
-//! macro, and the same conformance tests (`tests.rs`).
+//! PostgreSQL. Both backends run the same SQL (placeholders are `$n` in both), one module
+//! (`backend/sql.rs`) compiled for each, and the same conformance tests (`tests.rs`).
 
 use std::{collections::HashSet, future::Future};
 
