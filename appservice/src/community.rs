@@ -270,14 +270,12 @@ impl CommunityBlueprint {
     }
 }
 
-/// The web app's route of a room's tool, when it has a page.
+/// The web app's route of a room's widget: the community's home in its home room, the page of
+/// the tool that gives its room a widget in the others.
 fn widget_route(purpose: RoomPurpose) -> Option<&'static str> {
     match purpose {
         RoomPurpose::Home => Some(""),
-        RoomPurpose::Wiki => Some("wiki"),
-        RoomPurpose::Blog => Some("blog"),
-        RoomPurpose::Faq => Some("faq"),
-        _ => None,
+        _ => crate::tools::widget_of(purpose),
     }
 }
 

@@ -44,6 +44,9 @@ pub struct Tool {
     pub name: &'static str,
     /// The room a community has for it, if it has one (guides live in the wiki's room).
     pub room: Option<RoomPurpose>,
+    /// The web app's route that the Element widget pinned in its room opens, when the tool
+    /// gives its room that widget (one tool per room does).
+    pub widget: Option<&'static str>,
     /// The event types it owns, each with the least role that may send it. Two tools never
     /// claim one type.
     pub events: &'static [(&'static str, Role)],
@@ -165,6 +168,15 @@ pub fn tool_rooms() -> Vec<RoomPurpose> {
         }
     }
     rooms
+}
+
+/// The web app's route of the widget pinned in a community's room of `purpose`, if a tool
+/// gives that room one.
+pub fn widget_of(purpose: RoomPurpose) -> Option<&'static str> {
+    TOOLS
+        .iter()
+        .filter(|tool| tool.room == Some(purpose))
+        .find_map(|tool| tool.widget)
 }
 
 /// Every registered tool's writes for one event.
@@ -463,6 +475,26 @@ mod tests {
                 table.name
             );
         }
+    }
+
+    #[test]
+    fn a_room_has_one_widget_at_most_and_only_a_tool_room() {
+        for room in tool_rooms() {
+            let widgets = TOOLS
+                .iter()
+                .filter(|tool| tool.room == Some(room) && tool.widget.is_some())
+                .count();
+            assert!(widgets <= 1, "{} has {widgets} widgets", room.as_str());
+        }
+        for tool in TOOLS {
+            assert!(
+                tool.widget.is_none() || tool.room.is_some(),
+                "{} has a widget but no room to pin it in",
+                tool.name
+            );
+        }
+        assert_eq!(widget_of(RoomPurpose::Wiki), Some("wiki"));
+        assert_eq!(widget_of(RoomPurpose::Home), None);
     }
 
     #[test]

@@ -21,6 +21,7 @@ use crate::{
 pub const TOOL: Tool = Tool {
     name: "blog",
     room: Some(RoomPurpose::Blog),
+    widget: Some("blog"),
     events: &[("org.parvis.blog.post", Role::Member)],
     help: &[
         "!parvis blog new \"Title\" [text] — in a room of a community: publish a blog post (members and above).",

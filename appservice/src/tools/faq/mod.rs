@@ -21,6 +21,7 @@ use crate::{
 pub const TOOL: Tool = Tool {
     name: "faq",
     room: Some(RoomPurpose::Faq),
+    widget: Some("faq"),
     events: &[("org.parvis.faq.entry", Role::Moderator)],
     help: &[
         "!parvis faq new \"Question\" [answer] — in a room of a community: add a question to the FAQ (moderators and above).",

@@ -20,6 +20,7 @@ use crate::{
 pub const TOOL: Tool = Tool {
     name: "guides",
     room: Some(RoomPurpose::Wiki),
+    widget: None,
     events: &[("org.parvis.guide", Role::Member)],
     help: &[],
     migration: None,

@@ -23,6 +23,7 @@ use crate::{
 pub const TOOL: Tool = Tool {
     name: "likes",
     room: None,
+    widget: None,
     events: &[("m.reaction", Role::Member)],
     help: &[
         "React 👍 (like) or ⭐ (recommend) to a page, a post or my notice about it: it counts on the object's page, and the most recommended show on the community's home.",

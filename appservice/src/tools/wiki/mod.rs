@@ -21,6 +21,7 @@ use crate::{
 pub const TOOL: Tool = Tool {
     name: "wiki",
     room: Some(RoomPurpose::Wiki),
+    widget: Some("wiki"),
     events: &[("org.parvis.wiki.page", Role::Member)],
     help: &[
         "!parvis wiki new \"Title\" [text] — in a room of a community: write a wiki page (members and above).",
