@@ -70,7 +70,7 @@ pub enum CommandError {
 
 const SEARCH_USAGE: &str = "!parvis search words…";
 const CREATE_USAGE: &str =
-    "!parvis community create \"Name\" [--description \"…\"] [--tools wiki,blog,…] [--encrypted]";
+    "!parvis community create \"Name\" [--description \"…\"] [--tools tool,tool,…] [--encrypted]";
 
 /// The help text, listing every command, the tools' lines included.
 pub fn help_text() -> String {
@@ -83,6 +83,9 @@ pub fn help_text() -> String {
         .flat_map(|tool| tool.help)
         .map(|line| format!("• {line}\n"))
         .collect();
+    let searched: Vec<String> = tools::publication_kinds()
+        .map(|kind| plural(kind.spec().noun))
+        .collect();
     format!(
         "Parvis turns Matrix spaces into collaboration communities.\n\
          \n\
@@ -91,11 +94,20 @@ pub fn help_text() -> String {
          • {CREATE_USAGE} — create a community: a space with a home room, a discussion room and one room \
          per tool; you are invited and made owner. Tools: {} (all by default).\n\
          {tool_lines}\
-         • {SEARCH_USAGE} — search the wiki pages, posts and FAQ you can read (this community's, when sent in one).\n\
+         • {SEARCH_USAGE} — search the {} you can read (this community's, when sent in one).\n\
          \n\
          Quote names with spaces: \"Projet Alpha\" or « Projet Alpha ».",
-        tools.join(", ")
+        tools.join(", "),
+        searched.join(", ")
     )
+}
+
+/// `wiki page` → `wiki pages`, `FAQ entry` → `FAQ entries`.
+fn plural(noun: &str) -> String {
+    match noun.strip_suffix('y') {
+        Some(stem) => format!("{stem}ies"),
+        None => format!("{noun}s"),
+    }
 }
 
 /// Parses a message body. `Ok(None)` when the message is not addressed to the bot.
@@ -346,6 +358,11 @@ mod tests {
         assert_eq!(parse("  !parvis help "), Ok(Some(Command::Help)));
         let text = help_text();
         assert!(text.contains("!parvis help") && text.contains("!parvis community create"));
+        // What search finds is what the publishing tools publish.
+        assert!(
+            text.contains("search the wiki pages, blog posts, FAQ entries, guides you can read"),
+            "{text}"
+        );
     }
 
     #[test]
