@@ -294,6 +294,8 @@ const DOMAIN: &[&str] = &[
     "projection",
     "tools",
     "tools::likes",
+    "tools::tasks",
+    "publishing::kind",
     "publishing::publication",
     "publishing::render",
     "publishing::diff",

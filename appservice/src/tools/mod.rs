@@ -15,6 +15,7 @@ pub mod blog;
 pub mod faq;
 pub mod guides;
 pub mod likes;
+pub mod tasks;
 pub mod wiki;
 
 use ruma::{EventId, MilliSecondsSinceUnixEpoch, RoomId, UserId};
