@@ -1,8 +1,8 @@
 //! REST API of published objects, under `/api/v1/communities/{spaceId}/{tool}` for every
-//! publishing tool, and `/api/v1/search`. Callers sign in with their own Matrix access token; reads need membership
-//! of the tool's room, writes the power level the room sets for the event type — and writes are
-//! sent **as the user**, with their token, so the room's history says who wrote what and the
-//! homeserver enforces the same rule again.
+//! publishing tool, and `/api/v1/search`. Callers sign in with their own Matrix access token;
+//! reads need membership of the tool's room, writes the power level the room sets for the event
+//! type — and writes are sent **as the user**, with their token, so the room's history says who
+//! wrote what and the homeserver enforces the same rule again.
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -402,7 +402,7 @@ async fn write(
             .is_none_or(str::is_empty)
     {
         let title = content
-            .get("title")
+            .get(kind.spec().title_field)
             .and_then(Value::as_str)
             .unwrap_or_default();
         content.insert("slug".to_owned(), Value::String(render::slugify(title)));

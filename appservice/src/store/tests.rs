@@ -917,6 +917,62 @@ async fn skipped_events_are_recorded_with_their_reasons<S: IndexStore>(store: S)
     assert_eq!(recorded[1].reason, "reason of $a  with a NUL");
 }
 
+/// Search finds a draft for its author only, whatever its kind: the rule is the status the kind
+/// reads from its content, not the kind's name.
+async fn a_draft_is_found_by_its_author_only<S: IndexStore>(store: S) {
+    let room = "!blog:hs";
+    let mut events = community_space(room);
+    for user in ["@alice:hs", "@bob:hs"] {
+        events.push(event(
+            &format!("$join{user}"),
+            room,
+            user,
+            "m.room.member",
+            Some(user),
+            json!({"membership": "join"}),
+        ));
+    }
+    events.push(event(
+        "$draft",
+        room,
+        "@alice:hs",
+        "org.parvis.blog.post",
+        Some("draft"),
+        json!({"title": "Lancement du chantier", "body": "Bientôt.", "status": "draft"}),
+    ));
+    events.push(event(
+        "$out",
+        room,
+        "@alice:hs",
+        "org.parvis.blog.post",
+        Some("out"),
+        json!({"title": "Chantier ouvert", "body": "Voilà.", "status": "published"}),
+    ));
+    store.ingest(&identity(), &events).await.unwrap();
+    let found = |user: &str| {
+        let query = SearchQuery {
+            text: "chantier".to_owned(),
+            user_id: user.to_owned(),
+            limit: 10,
+            ..Default::default()
+        };
+        let store = &store;
+        async move {
+            let mut ids: Vec<String> = store
+                .search(&query)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|hit| hit.object_id)
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    assert_eq!(found("@alice:hs").await, ["draft", "out"]);
+    assert_eq!(found("@bob:hs").await, ["out"]);
+}
+
 macro_rules! conformance {
     ($backend:ident, $open:expr) => {
         mod $backend {
@@ -938,6 +994,7 @@ macro_rules! conformance {
                 state_events_list_the_current_state_of_a_type,
                 links_follow_the_current_body,
                 search_and_reads_follow_the_current_version,
+                a_draft_is_found_by_its_author_only,
                 concurrent_writes_to_a_room_all_land,
                 nul_characters_in_every_text_field_are_indexed,
                 skipped_events_are_recorded_with_their_reasons,

@@ -409,7 +409,7 @@ macro_rules! search_filters {
          AND ($4 = '' OR (',' || p.tags || ',') LIKE ('%,' || $4 || ',%')) \
          AND ($5 = '' OR p.author = $5) \
          AND ($6 = '' OR p.room_id IN (SELECT room_id FROM community_rooms WHERE space_id = $6)) \
-         AND (p.kind <> 'blog_post' OR p.status = 'published' OR p.author = $2) "
+         AND (p.status = 'published' OR p.author = $2) "
     };
 }
 
