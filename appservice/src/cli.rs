@@ -50,6 +50,9 @@ pub enum CliCommand {
     },
     /// Drop the index and rebuild it from the homeserver.
     RebuildIndex,
+    /// Check the deployment (index database, homeserver, registration, the homeserver reaching
+    /// Parvis, clocks, web app) and say what to fix; exits with 1 when Parvis cannot run.
+    Doctor,
     /// Inspect the index.
     Index {
         /// What to inspect.
@@ -80,6 +83,9 @@ pub enum CliError {
     /// The index.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// `parvis doctor` found what stops Parvis.
+    #[error("the deployment needs fixing (see above)")]
+    Unhealthy,
     /// Writing a file.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -200,6 +206,17 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                     eprintln!("the index was not rebuilt, and is left as it was");
                     Err(error.into())
                 }
+            }
+        }
+        CliCommand::Doctor => {
+            let config = cli.load_config()?;
+            init_logging("error");
+            let report = crate::doctor::diagnose(&config).await;
+            print!("{}", report.text());
+            if report.healthy() {
+                Ok(())
+            } else {
+                Err(CliError::Unhealthy)
             }
         }
         CliCommand::Index {

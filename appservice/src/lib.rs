@@ -12,6 +12,7 @@ pub mod bot;
 pub mod cli;
 pub mod command;
 pub mod community;
+pub mod doctor;
 pub mod encrypted_state;
 pub mod events;
 #[cfg(test)]

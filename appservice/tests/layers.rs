@@ -312,6 +312,7 @@ const DRIVERS: &[&str] = &[
     "rebuild",
     "web",
     "cli",
+    "doctor",
     "permission",
     "encrypted_state",
     "publishing::api",

@@ -134,6 +134,32 @@ impl HomeserverClient {
         &self.base_url
     }
 
+    /// The homeserver's clock, from the `Date` of its answer to `GET /_matrix/client/versions`
+    /// (a request without authentication): `None` when it sends none.
+    pub async fn server_time(&self) -> Result<Option<std::time::SystemTime>, ClientError> {
+        let url = format!("{}/_matrix/client/versions", self.base_url);
+        let response =
+            self.http
+                .get(&url)
+                .send()
+                .await
+                .map_err(|source| ClientError::Unreachable {
+                    url: self.base_url.clone(),
+                    source,
+                })?;
+        if !response.status().is_success() {
+            return Err(ClientError::Response(format!(
+                "GET /_matrix/client/versions answered {}",
+                response.status()
+            )));
+        }
+        Ok(response
+            .headers()
+            .get(http::header::DATE)
+            .and_then(|date| date.to_str().ok())
+            .and_then(|date| httpdate::parse_http_date(date).ok()))
+    }
+
     /// Sends `request` as the appservice's bot (no identity assertion).
     pub async fn send<R>(&self, request: R) -> Result<R::IncomingResponse, ClientError>
     where

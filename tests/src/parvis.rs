@@ -172,7 +172,8 @@ impl ParvisProcess {
         format!("@parvis:{}", self.server_name)
     }
 
-    /// Runs a `parvis` subcommand with this configuration; returns its standard output.
+    /// Runs a `parvis` subcommand with this configuration; returns its standard output. When it
+    /// fails, the error holds what it wrote to both outputs.
     pub async fn command(&self, args: &[&str], database_url: Option<&str>) -> Result<String> {
         let mut command = Command::new(&self.binary);
         command
@@ -189,9 +190,10 @@ impl ParvisProcess {
             .map_err(io(format!("running parvis {}", args.join(" "))))?;
         if !output.status.success() {
             return Err(HarnessError::Other(format!(
-                "parvis {} failed: {}",
+                "parvis {} failed: {}{}",
                 args.join(" "),
-                String::from_utf8_lossy(&output.stderr)
+                String::from_utf8_lossy(&output.stderr),
+                String::from_utf8_lossy(&output.stdout)
             )));
         }
         Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())

@@ -329,3 +329,47 @@ async fn sigkill_and_restart_lose_nothing_on_postgres() {
     }
     sigkill_while_the_homeserver_pushes(Database::Postgres).await;
 }
+
+/// `parvis doctor` beside a real Synapse: every check passes on the harness's deployment; with
+/// Parvis stopped the homeserver cannot reach it (a warning: the rest still holds); with an
+/// as_token the homeserver does not know, the registration check fails, says how to load the
+/// registration, and the command exits with a failure.
+#[tokio::test]
+async fn doctor_checks_the_deployment_and_says_what_to_fix() {
+    let mut stack = Stack::start(Database::Sqlite).await.unwrap();
+    let report = stack.parvis.command(&["doctor"], None).await.unwrap();
+    for line in [
+        "ok      index database: up to date",
+        "ok      homeserver: answers at",
+        "ok      registration: the homeserver knows Parvis's as_token",
+        "ok      homeserver → Parvis: the homeserver reaches Parvis at",
+        "ok      clock:",
+        "Parvis can run with this configuration.",
+    ] {
+        assert!(report.contains(line), "{line} not in:\n{report}");
+    }
+
+    stack.parvis.stop().await;
+    let report = stack.parvis.command(&["doctor"], None).await.unwrap();
+    assert!(
+        report.contains("warning homeserver → Parvis: the homeserver cannot reach Parvis"),
+        "{report}"
+    );
+
+    stack
+        .parvis
+        .set_env("PARVIS__APPSERVICE__AS_TOKEN", "not-the-registered-token");
+    let failed = stack
+        .parvis
+        .command(&["doctor"], None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        failed.contains("FAILED  registration: the homeserver does not know appservice.as_token")
+            && failed.contains("app_service_config_files")
+            && failed.contains("1 check failed"),
+        "{failed}"
+    );
+    stack.stop().await;
+}

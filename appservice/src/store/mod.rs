@@ -386,6 +386,38 @@ pub enum Index {
     Postgres(PostgresIndex),
 }
 
+/// The migrations of an index database, as read without changing it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MigrationState {
+    /// The versions applied; `None` when the database does not exist yet (SQLite).
+    pub applied: Option<Vec<i64>>,
+    /// The versions this binary has, with their descriptions.
+    pub known: Vec<(i64, String)>,
+}
+
+impl MigrationState {
+    /// Reads the state of the database at `url` (`sqlite://…` or `postgres://…`).
+    pub async fn read(url: &str) -> Result<Self> {
+        let migrations = |migrator: sqlx::migrate::Migrator| -> Vec<(i64, String)> {
+            migrator
+                .iter()
+                .map(|migration| (migration.version, migration.description.to_string()))
+                .collect()
+        };
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self {
+                applied: Some(PostgresIndex::migrations_applied(url).await?),
+                known: migrations(sqlx::migrate!("./migrations/postgres")),
+            })
+        } else {
+            Ok(Self {
+                applied: SqliteIndex::migrations_applied(url).await?,
+                known: migrations(sqlx::migrate!("./migrations/sqlite")),
+            })
+        }
+    }
+}
+
 impl Index {
     /// Writes everything out and closes the connections (SQLite: its logs are folded into the
     /// files, so they can be moved).

@@ -1389,3 +1389,35 @@ async fn postgres_index_at_schema_7_migrates_to_a_fresh_projection() {
     let migrated = PostgresIndex::connect(&url, 2).await.unwrap();
     assert_eq!(migrated.digest().await.unwrap(), fresh);
 }
+
+/// What `parvis doctor` reads of an index, without changing it: nothing before the first
+/// start, then every migration of this binary once connected, on both backends.
+#[tokio::test]
+async fn migration_state_is_read_without_migrating() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("index.db").display());
+    let state = MigrationState::read(&url).await.unwrap();
+    assert_eq!(state.applied, None);
+    assert!(
+        !dir.path().join("index.db").exists(),
+        "reading created the file"
+    );
+    let known: Vec<i64> = state.known.iter().map(|(version, _)| *version).collect();
+    SqliteIndex::connect(&url, 1).await.unwrap().close().await;
+    assert_eq!(
+        MigrationState::read(&url).await.unwrap().applied,
+        Some(known)
+    );
+
+    let Some((url, _guard)) = fresh_postgres().await else {
+        return;
+    };
+    let state = MigrationState::read(&url).await.unwrap();
+    assert_eq!(state.applied, Some(Vec::new()));
+    let known: Vec<i64> = state.known.iter().map(|(version, _)| *version).collect();
+    PostgresIndex::connect(&url, 1).await.unwrap().close().await;
+    assert_eq!(
+        MigrationState::read(&url).await.unwrap().applied,
+        Some(known)
+    );
+}

@@ -96,6 +96,33 @@ impl SqliteIndex {
 }
 
 impl SqliteIndex {
+    /// The migrations applied to the SQLite database at `url`, read only; `None` when the file
+    /// does not exist yet.
+    pub async fn migrations_applied(url: &str) -> Result<Option<Vec<i64>>> {
+        let options = SqliteConnectOptions::from_str(url)?;
+        if !options.get_filename().exists() {
+            return Ok(None);
+        }
+        let mut connection = sqlx::ConnectOptions::connect(&options.read_only(true)).await?;
+        let table: Option<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+        )
+        .fetch_optional(&mut connection)
+        .await?;
+        let applied = match table {
+            Some(_) => {
+                sqlx::query_scalar(
+                    "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+                )
+                .fetch_all(&mut connection)
+                .await?
+            }
+            None => Vec::new(),
+        };
+        connection.close().await?;
+        Ok(Some(applied))
+    }
+
     /// Opens (creating if needed) and migrates the SQLite database at `url`.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
         let options = SqliteConnectOptions::from_str(url)?
@@ -165,6 +192,27 @@ pub struct PostgresIndex {
 }
 
 impl PostgresIndex {
+    /// The migrations applied to the PostgreSQL database at `url`, without changing it.
+    pub async fn migrations_applied(url: &str) -> Result<Vec<i64>> {
+        let mut connection = PgConnection::connect(url).await?;
+        let table: Option<String> =
+            sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text")
+                .fetch_one(&mut connection)
+                .await?;
+        let applied = match table {
+            Some(_) => {
+                sqlx::query_scalar(
+                    "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+                )
+                .fetch_all(&mut connection)
+                .await?
+            }
+            None => Vec::new(),
+        };
+        connection.close().await?;
+        Ok(applied)
+    }
+
     /// Connects to and migrates the PostgreSQL database at `url`.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
         let pool = PgPoolOptions::new()
