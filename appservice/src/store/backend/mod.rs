@@ -37,6 +37,9 @@ use crate::{
     tools::{self, SqlValue, TOOLS, ToolWrite},
 };
 
+/// The migrations sqlx recorded as applied, in order.
+const APPLIED_MIGRATIONS: &str =
+    "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version";
 /// Rows per multi-row statement: well under SQLite's 32,766 bound parameters.
 const ROWS_PER_STATEMENT: usize = 500;
 /// A job failing this many times is parked (kept, with its last error, but not retried).
@@ -104,20 +107,19 @@ impl SqliteIndex {
             return Ok(None);
         }
         let mut connection = sqlx::ConnectOptions::connect(&options.read_only(true)).await?;
-        let table: Option<String> = sqlx::query_scalar(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+        let exists: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations')",
         )
-        .fetch_optional(&mut connection)
+        .fetch_one(&mut connection)
         .await?;
-        let applied = match table {
-            Some(_) => {
-                sqlx::query_scalar(
-                    "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
-                )
-                .fetch_all(&mut connection)
-                .await?
+        // No migration table: nothing applied yet (a database some other program made).
+        let applied = match exists {
+            true => {
+                sqlx::query_scalar(APPLIED_MIGRATIONS)
+                    .fetch_all(&mut connection)
+                    .await?
             }
-            None => Vec::new(),
+            false => Vec::new(),
         };
         connection.close().await?;
         Ok(Some(applied))
@@ -195,19 +197,15 @@ impl PostgresIndex {
     /// The migrations applied to the PostgreSQL database at `url`, without changing it.
     pub async fn migrations_applied(url: &str) -> Result<Vec<i64>> {
         let mut connection = PgConnection::connect(url).await?;
-        let table: Option<String> =
-            sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text")
-                .fetch_one(&mut connection)
-                .await?;
-        let applied = match table {
-            Some(_) => {
-                sqlx::query_scalar(
-                    "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
-                )
+        let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+            .fetch_one(&mut connection)
+            .await?;
+        let applied = if exists {
+            sqlx::query_scalar(APPLIED_MIGRATIONS)
                 .fetch_all(&mut connection)
                 .await?
-            }
-            None => Vec::new(),
+        } else {
+            Vec::new()
         };
         connection.close().await?;
         Ok(applied)
