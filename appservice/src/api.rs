@@ -501,7 +501,7 @@ async fn render(
 #[openapi(
     info(title = "Parvis", description = "Collaboration communities on Matrix. Sign in with your Matrix access token (`Authorization: Bearer`)."),
     paths(
-        health, info, openid_login, logout, my_communities, community_overview, render, create_community, list_communities,
+        health, ready, info, openid_login, logout, my_communities, community_overview, render, create_community, list_communities,
     ),
     modifiers(&SecuritySchemes)
 )]
@@ -656,6 +656,7 @@ pub fn api_router(state: Arc<ApiState>, tools: &[ToolRoutes]) -> Router {
     };
     let mut router = Router::new()
         .route("/health", get(health))
+        .route("/ready", get(ready))
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/info", get(info))
         .route("/metrics", get(metrics))
@@ -689,6 +690,25 @@ async fn health(State(state): State<Arc<ApiState>>) -> Result<Json<Value>, ApiEr
         )
     })?;
     Ok(Json(json!({"status": "ok"})))
+}
+
+/// `GET /ready` — answers 200 when Parvis can take its part: its index is readable and the
+/// homeserver has reached it since it started (the appservice ping answered, or a transaction
+/// delivered). A load balancer or an orchestrator sends traffic only then; `/health` says
+/// whether the process is alive at all.
+#[utoipa::path(get, path = "/ready", responses((status = 200, description = "`{\"status\": \"ready\"}`", body = Object), (status = 503, description = "Not ready: the index cannot be read, or the homeserver has not reached Parvis yet", body = ErrorBody)))]
+async fn ready(state: State<Arc<ApiState>>) -> Result<Json<Value>, ApiError> {
+    let _alive = health(State(state.0.clone())).await?;
+    if !state.metrics.has_homeserver_reached() {
+        return Err(MatrixErrorBody::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ORG.PARVIS_NOT_READY",
+            "the homeserver has not reached Parvis yet: check that it loaded the registration and \
+             that appservice.url is where it reaches Parvis (`parvis doctor` says)",
+        )
+        .into());
+    }
+    Ok(Json(json!({"status": "ready"})))
 }
 
 /// `GET /metrics` — Parvis's counters in Prometheus's text format.
@@ -828,6 +848,7 @@ mod tests {
         let doc = serde_json::to_value(openapi_description(crate::server::TOOL_ROUTES)).unwrap();
         for path in [
             "/health",
+            "/ready",
             "/api/v1/communities",
             "/api/v1/communities/{space}/{tool}",
             "/api/v1/communities/{space}/{tool}/{id}",

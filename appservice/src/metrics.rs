@@ -3,7 +3,7 @@
 
 use std::{
     fmt::Write,
-    sync::atomic::{AtomicU64, Ordering},
+    sync::atomic::{AtomicBool, AtomicU64, Ordering},
 };
 
 use crate::projection::{SkipCause, SkippedEvent};
@@ -15,6 +15,8 @@ pub struct Metrics {
     transactions_refused: AtomicU64,
     events_received: AtomicU64,
     skipped: [AtomicU64; SkipCause::ALL.len()],
+    /// The homeserver answered the appservice ping (it reaches Parvis).
+    pinged: AtomicBool,
 }
 
 impl Metrics {
@@ -43,6 +45,18 @@ impl Metrics {
             );
             self.skipped[cause_index(event.cause)].fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// The homeserver answered the appservice ping: it reaches Parvis.
+    pub fn homeserver_reached(&self) {
+        self.pinged.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the homeserver has reached Parvis since it started: it answered the ping, or
+    /// delivered a transaction.
+    pub fn has_homeserver_reached(&self) -> bool {
+        self.pinged.load(Ordering::Relaxed)
+            || self.transactions_acknowledged.load(Ordering::Relaxed) > 0
     }
 
     /// How many events were skipped for `cause`.
@@ -93,6 +107,12 @@ impl Metrics {
             "Events acknowledged but not indexed, by cause.",
             &skipped,
         );
+        let _ = writeln!(
+            text,
+            "# HELP parvis_homeserver_reached Whether the homeserver has reached Parvis since it started (1) or not yet (0).\n\
+             # TYPE parvis_homeserver_reached gauge\nparvis_homeserver_reached {}",
+            u8::from(self.has_homeserver_reached())
+        );
         text
     }
 }
@@ -123,5 +143,11 @@ mod tests {
         assert!(text.contains("parvis_events_skipped_total{cause=\"malformed\"} 0"));
         assert!(text.contains("parvis_transactions_acknowledged_total 1"));
         assert!(text.contains("parvis_events_received_total 3"));
+        // A transaction delivered means the homeserver reaches Parvis.
+        assert!(text.contains("parvis_homeserver_reached 1"));
+        let fresh = Metrics::default();
+        assert!(fresh.render().contains("parvis_homeserver_reached 0"));
+        fresh.homeserver_reached();
+        assert!(fresh.has_homeserver_reached());
     }
 }

@@ -190,7 +190,7 @@ impl Application {
             sessions: Default::default(),
             refused_tokens: Default::default(),
             widget_sessions: Default::default(),
-            metrics,
+            metrics: metrics.clone(),
             openid: parvis_homeserver_bridge::OpenIdVerifier::new(
                 config.homeserver.server_name.clone(),
                 &config.homeserver.url,
@@ -245,7 +245,11 @@ impl Application {
             Duration::from_secs(config.index.reconcile_interval_secs),
         ));
         let bot_intent = bot.intents().bot().clone();
-        let ping = tokio::spawn(ping_homeserver(bot, config.appservice.id.clone()));
+        let ping = tokio::spawn(ping_homeserver(
+            bot,
+            config.appservice.id.clone(),
+            metrics.clone(),
+        ));
         let device = crypto.map(|crypto| {
             tokio::spawn(run_device(crypto, bot_intent, crypto_waiting, keys_waiting))
         });
@@ -283,7 +287,11 @@ impl Application {
 
 /// Pings the homeserver until it answers: this tells it the appservice is up, so it sends its
 /// backlog of transactions at once instead of after its backoff (up to 512 s in Synapse).
-async fn ping_homeserver(bot: Arc<Bot>, appservice_id: String) {
+async fn ping_homeserver(
+    bot: Arc<Bot>,
+    appservice_id: String,
+    metrics: Arc<crate::metrics::Metrics>,
+) {
     let mut delay = Duration::from_millis(500);
     loop {
         let mut request = request_ping::v1::Request::new(appservice_id.clone());
@@ -291,6 +299,7 @@ async fn ping_homeserver(bot: Arc<Bot>, appservice_id: String) {
         match bot.intents().client().send(request).await {
             Ok(response) => {
                 tracing::info!(round_trip = ?response.duration, "the homeserver reached Parvis");
+                metrics.homeserver_reached();
                 return;
             }
             Err(error) => {

@@ -330,13 +330,22 @@ async fn sigkill_and_restart_lose_nothing_on_postgres() {
     sigkill_while_the_homeserver_pushes(Database::Postgres).await;
 }
 
-/// `parvis doctor` beside a real Synapse: every check passes on the harness's deployment; with
+/// `parvis doctor` beside a real Synapse (and `/ready` once the homeserver reached Parvis):
+/// every check passes on the harness's deployment; with
 /// Parvis stopped the homeserver cannot reach it (a warning: the rest still holds); with an
 /// as_token the homeserver does not know, the registration check fails, says how to load the
 /// registration, and the command exits with a failure.
 #[tokio::test]
 async fn doctor_checks_the_deployment_and_says_what_to_fix() {
     let mut stack = Stack::start(Database::Sqlite).await.unwrap();
+    // Once the homeserver has answered Parvis's ping, Parvis says it is ready.
+    let ready = format!("{}/ready", stack.parvis.url());
+    wait_for("Parvis to be ready", TIMEOUT, || async {
+        let response = http_client().get(&ready).send().await.ok()?;
+        (response.status() == 200).then_some(())
+    })
+    .await
+    .unwrap();
     let report = stack.parvis.command(&["doctor"], None).await.unwrap();
     for line in [
         "ok      index database: up to date",
