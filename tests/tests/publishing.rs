@@ -652,19 +652,9 @@ impl Scenario {
             )
             .await;
         assert!(written.starts_with("✅"), "{written}");
-        let listed = wait_api(&self.stack, &self.alice, &self.pages, |list| {
-            list.as_array()
-                .unwrap()
-                .iter()
-                .any(|p| p["title"] == "Ordre du jour")
-        })
-        .await;
-        let agenda = listed
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["title"] == "Ordre du jour")
-            .unwrap();
+        let (agenda, _) = self
+            .wait_listed(&self.alice, &self.pages, "Ordre du jour")
+            .await;
         assert_eq!(
             agenda["author"],
             self.bob.user_id(),
@@ -700,17 +690,7 @@ impl Scenario {
             "{written}"
         );
         let faq = format!("/api/v1/communities/{}/faq", self.space);
-        let entries = wait_api(&self.stack, &self.bob, &faq, |list| {
-            list.as_array()
-                .is_some_and(|l| l.iter().any(|e| e["title"] == "Qui appeler ?"))
-        })
-        .await;
-        let entry = entries
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["title"] == "Qui appeler ?")
-            .unwrap();
+        let (entry, entries) = self.wait_listed(&self.bob, &faq, "Qui appeler ?").await;
         assert_eq!(entry["author"], self.alice.user_id());
         assert!(
             entries.as_array().unwrap().len() == 2,
@@ -726,17 +706,7 @@ impl Scenario {
             .await;
         assert!(written.starts_with("✅ Blog post “Rentrée”"), "{written}");
         let blog = format!("/api/v1/communities/{}/blog", self.space);
-        let posts = wait_api(&self.stack, &self.carol, &blog, |list| {
-            list.as_array()
-                .is_some_and(|l| l.iter().any(|p| p["title"] == "Rentrée"))
-        })
-        .await;
-        let post = posts
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["title"] == "Rentrée")
-            .unwrap();
+        let (post, _) = self.wait_listed(&self.carol, &blog, "Rentrée").await;
         assert_eq!(
             (post["status"].as_str(), post["author"].as_str()),
             (Some("published"), Some(self.bob.user_id()))
@@ -764,6 +734,24 @@ impl Scenario {
         let fresh = self.stack.scratch_sqlite_url("rebuilt");
         self.stack.parvis.rebuild_index(Some(&fresh)).await.unwrap();
         assert_eq!(self.stack.parvis.digest(Some(&fresh)).await.unwrap(), live);
+    }
+
+    /// Waits until `user` sees an object titled `title` in the list at `path`; returns that
+    /// object and the whole list.
+    async fn wait_listed(&self, user: &TestUser, path: &str, title: &str) -> (Value, Value) {
+        let list = wait_api(&self.stack, user, path, |list| {
+            list.as_array()
+                .is_some_and(|l| l.iter().any(|object| object["title"] == title))
+        })
+        .await;
+        let object = list
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|object| object["title"] == title)
+            .cloned()
+            .unwrap();
+        (object, list)
     }
 
     /// `GET /api/v1/search` for `words` in the community, as `user`.
