@@ -8,6 +8,10 @@
 //! * a state event replaces the row of its `(room, type, state_key)`, and the event it
 //!   replaced (`unsigned.replaces_state`) is remembered as superseded, so that if the older
 //!   event is delivered late it does not overwrite the newer one;
+//! * when an event replaces another state than the one the index holds for its key — two members
+//!   wrote the same key at once and the room's history forked, or events arrived out of order —
+//!   only the homeserver's state resolution knows which won, so the room is reconciled from its
+//!   current state rather than letting the last event received win;
 //! * a redaction of a current state event redacts the indexed content with the room version's rules;
 //! * rooms are indexed while the bot is joined to them, and forgotten when it leaves.
 //!
@@ -508,6 +512,9 @@ impl RevisionRow {
     }
 }
 
+/// Where a state event lives: its room, type and state key.
+pub type StateKey = (OwnedRoomId, String, String);
+
 /// What the planner must know, loaded by the store for the rooms and events of one batch.
 #[derive(Clone, Debug, Default)]
 pub struct ProjectionContext {
@@ -515,6 +522,11 @@ pub struct ProjectionContext {
     pub tracked: HashMap<OwnedRoomId, TrackedRoom>,
     /// The batch's events that a newer state event already replaced.
     pub superseded: HashSet<OwnedEventId>,
+    /// The event the index holds for each `(room, type, state key)` the batch's state events
+    /// write, kept up to date while the batch is planned.
+    pub current_state: HashMap<StateKey, OwnedEventId>,
+    /// The batch's rooms already queued for a reconcile.
+    pub reconciling: HashSet<OwnedRoomId>,
     /// Current state rows of the events the batch redacts.
     pub redaction_targets: HashMap<OwnedEventId, StateRow>,
     /// The batch's thread roots that are revisions of published objects.
@@ -703,6 +715,7 @@ fn plan_event(
             context.tracked.remove(&event.room_id);
             return;
         }
+        reconcile_if_forked(context, event, &row_key(&state), changes);
         if let Some(replaced) = &event.unsigned.replaces_state {
             context.superseded.insert(replaced.clone());
             context.redaction_targets.remove(replaced);
@@ -746,6 +759,40 @@ fn plan_event(
             changes.push(IndexChange::PutComment(comment));
         }
         plan_command(identity, event, changes);
+    }
+}
+
+fn row_key(row: &StateRow) -> StateKey {
+    (
+        row.room_id.clone(),
+        row.event_type.clone(),
+        row.state_key.clone(),
+    )
+}
+
+/// Queues a reconcile of the event's room when the event replaces another state than the one the
+/// index holds for its key, and records it as the key's current event. Matrix lets two members
+/// write one key at once (each event replaces the state it saw); state resolution then picks
+/// one, the same on every homeserver, whatever order the events are delivered in — the room's
+/// current state says which, not the last event received.
+fn reconcile_if_forked(
+    context: &mut ProjectionContext,
+    event: &RoomEvent,
+    key: &StateKey,
+    changes: &mut Vec<IndexChange>,
+) {
+    let held = context
+        .current_state
+        .insert(key.clone(), event.event_id.clone());
+    let Some(held) = held.filter(|held| *held != event.event_id) else {
+        return;
+    };
+    if event.unsigned.replaces_state.as_ref() != Some(&held)
+        && context.reconciling.insert(event.room_id.clone())
+    {
+        changes.push(IndexChange::Enqueue(Job::ReconcileRoom {
+            room_id: event.room_id.clone(),
+        }));
     }
 }
 

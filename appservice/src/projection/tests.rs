@@ -56,6 +56,25 @@ fn page(id: &str, sender: &str) -> RoomEvent {
     )
 }
 
+/// Page `p1`, written by Parvis for someone, replacing `replaced`.
+fn page_replacing(id: &str, replaced: &str) -> RoomEvent {
+    let mut event = page(id, "@parvis_alice:hs");
+    event.unsigned.replaces_state = Some(OwnedEventId::try_from(replaced).unwrap());
+    event
+}
+
+/// The index holds `$v0` as page `p1`.
+fn hold_v0(context: &mut ProjectionContext) {
+    context.current_state.insert(
+        (
+            owned_room_id!("!wiki:hs"),
+            "org.parvis.wiki.page".to_owned(),
+            "p1".to_owned(),
+        ),
+        owned_event_id!("$v0"),
+    );
+}
+
 /// The bot joining [`ROOM`].
 fn bot_joins() -> RoomEvent {
     event(
@@ -322,6 +341,55 @@ fn cases() -> Vec<Case> {
             ],
         },
         Case {
+            name: "two members writing one key at once fork the room: it is reconciled, once",
+            known: Known::ParvisRoom,
+            prepare: hold_v0,
+            events: vec![
+                page_replacing("$v1", "$v0"),
+                page_replacing("$v2", "$v0"),
+                page_replacing("$v3", "$v0"),
+            ],
+            expected: &[
+                "revision $v1",
+                "superseded $v0",
+                "publication p1",
+                "state org.parvis.wiki.page",
+                "revision $v2",
+                "job reconcile",
+                "superseded $v0",
+                "publication p1",
+                "state org.parvis.wiki.page",
+                "revision $v3",
+                "superseded $v0",
+                "publication p1",
+                "state org.parvis.wiki.page",
+            ],
+        },
+        Case {
+            name: "a key written in turn needs no reconcile, nor an event delivered again",
+            known: Known::ParvisRoom,
+            prepare: hold_v0,
+            events: vec![
+                page_replacing("$v1", "$v0"),
+                page_replacing("$v2", "$v1"),
+                page_replacing("$v2", "$v1"),
+            ],
+            expected: &[
+                "revision $v1",
+                "superseded $v0",
+                "publication p1",
+                "state org.parvis.wiki.page",
+                "revision $v2",
+                "superseded $v1",
+                "publication p1",
+                "state org.parvis.wiki.page",
+                "revision $v2",
+                "superseded $v1",
+                "publication p1",
+                "state org.parvis.wiki.page",
+            ],
+        },
+        Case {
             name: "late older state is history, not the current version",
             known: Known::ParvisRoom,
             prepare: |context| {
@@ -349,16 +417,21 @@ fn cases() -> Vec<Case> {
                     Some(""),
                     json!({"community": "!other:hs", "purpose": "wiki"}),
                 ),
-                event(
-                    "$r2",
-                    BOT,
-                    "org.parvis.community.room",
-                    Some(""),
-                    json!({"community": "!space:hs", "purpose": "wiki"}),
-                ),
+                {
+                    let mut event = event(
+                        "$r2",
+                        BOT,
+                        "org.parvis.community.room",
+                        Some(""),
+                        json!({"community": "!space:hs", "purpose": "wiki"}),
+                    );
+                    event.unsigned.replaces_state = Some(owned_event_id!("$r1"));
+                    event
+                },
             ],
             expected: &[
                 "state org.parvis.community.room",
+                "superseded $r1",
                 "community room wiki",
                 "state org.parvis.community.room",
             ],

@@ -205,6 +205,44 @@ async fn late_older_state_does_not_win<S: IndexStore>(store: S) {
     assert_eq!(store.communities().await.unwrap()[0].name, "Beta");
 }
 
+/// Two members renamed the community at once, each replacing the name they saw: delivered in
+/// two transactions, the second is seen to fork the room, which is queued for a reconcile (state
+/// resolution, not delivery order, says which name won).
+async fn a_forked_key_queues_a_reconcile<S: IndexStore>(store: S) {
+    store
+        .ingest(&identity(), &community_space("!space:hs"))
+        .await
+        .unwrap();
+    let renamed = |id: &str, name: &str| {
+        replacing(
+            event(
+                id,
+                "!space:hs",
+                "@alice:hs",
+                "org.parvis.community",
+                Some(""),
+                json!({"name": name, "requested_by": "@alice:hs"}),
+            ),
+            "$community!space:hs",
+        )
+    };
+    let reconciles = |jobs: Vec<Job>| {
+        jobs.iter()
+            .filter(|job| matches!(job, Job::ReconcileRoom { .. }))
+            .count()
+    };
+    store
+        .ingest(&identity(), &[renamed("$A", "Alpha")])
+        .await
+        .unwrap();
+    assert_eq!(reconciles(all_jobs(&store).await), 0, "a rename in turn");
+    store
+        .ingest(&identity(), &[renamed("$B", "Beta")])
+        .await
+        .unwrap();
+    assert_eq!(reconciles(all_jobs(&store).await), 1, "a forked rename");
+}
+
 async fn redacted_community_state_is_dropped<S: IndexStore>(store: S) {
     store
         .ingest(&identity(), &community_space("!space:hs"))
@@ -981,6 +1019,7 @@ macro_rules! conformance {
                 ingest_is_idempotent_per_event,
                 community_rooms_are_listed_under_their_space,
                 late_older_state_does_not_win,
+                a_forked_key_queues_a_reconcile,
                 redacted_community_state_is_dropped,
                 rooms_of_others_are_not_communities,
                 snapshot_replaces_state_and_wins_over_late_events,

@@ -71,6 +71,34 @@ impl Store {
             }
         }
 
+        let mut keys: Vec<(&str, &str, &str)> = events
+            .iter()
+            .filter_map(|event| {
+                let key = event.state_key.as_deref()?;
+                Some((event.room_id.as_str(), event.event_type.as_str(), key))
+            })
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Db>::new(
+                "SELECT room_id, event_type, state_key, event_id FROM room_state \
+                 WHERE (room_id, event_type, state_key) IN (",
+            );
+            query.push_values(chunk, |mut row, (room, event_type, key)| {
+                row.push_bind(*room).push_bind(*event_type).push_bind(*key);
+            });
+            query.push(")");
+            for row in query.build().fetch_all(&mut **tx).await? {
+                let room = OwnedRoomId::try_from(row.try_get::<String, _>(0)?).map_err(corrupt)?;
+                let event_id =
+                    OwnedEventId::try_from(row.try_get::<String, _>(3)?).map_err(corrupt)?;
+                context
+                    .current_state
+                    .insert((room, row.try_get(1)?, row.try_get(2)?), event_id);
+            }
+        }
+
         let roots: Vec<OwnedEventId> = events
             .iter()
             .filter_map(CommentRow::from_event)
