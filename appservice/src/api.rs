@@ -57,6 +57,28 @@ const REFUSED_TOKEN_TTL: Duration = Duration::from_secs(30);
 /// Most tokens remembered (verified and refused together); past it the oldest are dropped.
 const MAX_CACHED_TOKENS: usize = 10_000;
 
+/// The room of `purpose` in community `space`.
+pub(crate) async fn community_room(
+    state: &ApiState,
+    space: &str,
+    purpose: crate::events::RoomPurpose,
+) -> Result<OwnedRoomId, ApiError> {
+    let communities = state.index.communities().await?;
+    let community = communities
+        .into_iter()
+        .find(|community| community.space_id == space)
+        .ok_or_else(|| MatrixErrorBody::not_found(format!("no community {space}")))?;
+    community
+        .rooms
+        .into_iter()
+        .find(|(_, room_purpose)| room_purpose == purpose.as_str())
+        .map(|(room_id, _)| room_id)
+        .ok_or_else(|| {
+            MatrixErrorBody::not_found(format!("the community has no {} tool", purpose.as_str()))
+                .into()
+        })
+}
+
 /// What the API handlers reach: services, never the database directly.
 #[derive(Debug)]
 pub struct ApiState {

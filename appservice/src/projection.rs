@@ -34,7 +34,7 @@ use crate::{
         kind::PublicationKind,
         publication::{PublicationChange, PublicationRow, PublishingEvent, publication_change},
     },
-    tools::{self, ToolEvent, ToolWrite},
+    tools::{self, ToolEvent, ToolState, ToolWrite},
 };
 
 pub use crate::events::JsonObject;
@@ -939,6 +939,26 @@ pub fn derived_changes(
             }
         }
         _ => {}
+    }
+    if created_by_parvis {
+        let plan = tools::plan_state(&ToolState {
+            room_id: &row.room_id,
+            event_type: &row.event_type,
+            state_key: &row.state_key,
+            event_id: &row.event_id,
+            sender: &row.sender,
+            content: &row.content,
+            origin_server_ts: sent,
+        });
+        changes.extend(plan.writes.into_iter().map(IndexChange::Tool));
+        if let Some(reason) = plan.unreadable {
+            changes.push(IndexChange::Skip(SkippedEvent {
+                event_id: Some(row.event_id.to_string()),
+                room_id: Some(row.room_id.to_string()),
+                cause: SkipCause::Malformed,
+                reason,
+            }));
+        }
     }
     changes
 }

@@ -29,6 +29,7 @@ const PROCESSED_EVENTS_RETENTION_MS: i64 = 7 * 24 * 3600 * 1000;
 #[rustfmt::skip]
 pub static TOOL_ROUTES: &[ToolRoutes] = &[
     crate::publishing::api::ROUTES,
+    crate::tools::tasks::api::ROUTES,
     crate::tools::likes::api::ROUTES,
 ];
 

@@ -132,28 +132,6 @@ fn refused(
     move |error| homeserver_error(what, error)
 }
 
-/// The room of `purpose` in community `space`.
-async fn tool_room(
-    state: &ApiState,
-    space: &str,
-    purpose: RoomPurpose,
-) -> Result<OwnedRoomId, ApiError> {
-    let communities = state.index.communities().await?;
-    let community = communities
-        .into_iter()
-        .find(|community| community.space_id == space)
-        .ok_or_else(|| MatrixErrorBody::not_found(format!("no community {space}")))?;
-    community
-        .rooms
-        .into_iter()
-        .find(|(_, room_purpose)| room_purpose == purpose.as_str())
-        .map(|(room_id, _)| room_id)
-        .ok_or_else(|| {
-            MatrixErrorBody::not_found(format!("the community has no {} tool", purpose.as_str()))
-                .into()
-        })
-}
-
 async fn require_member(
     state: &ApiState,
     room_id: &RoomId,
@@ -205,7 +183,7 @@ async fn list(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<PublicationJson>>, ApiError> {
     let (kind, purpose) = tool_kind(&tool)?;
-    let room = tool_room(&state, &space, purpose).await?;
+    let room = crate::api::community_room(&state, &space, purpose).await?;
     require_member(&state, &room, &user.user_id).await?;
     let mut items = state.index.publications(&room, kind).await?;
     items.retain(|item| item.status == "published" || item.author == user.user_id.as_str());
@@ -226,7 +204,7 @@ pub(crate) async fn load_readable(
     user: &UserId,
 ) -> Result<(OwnedRoomId, PublicationKind, PublicationRow), ApiError> {
     let (kind, purpose) = tool_kind(tool)?;
-    let room = tool_room(state, space, purpose).await?;
+    let room = crate::api::community_room(state, space, purpose).await?;
     require_member(state, &room, user).await?;
     let item = state
         .index
@@ -245,7 +223,7 @@ async fn render_body(state: &ApiState, space: &str, body: &str) -> Result<Render
     let mut targets = HashMap::new();
     let linked = tools::publication_kinds().find(|kind| kind.spec().link_target);
     if let Some(linked) = linked
-        && let Ok(room) = tool_room(state, space, linked.spec().room).await
+        && let Ok(room) = crate::api::community_room(state, space, linked.spec().room).await
     {
         for object in state.index.publications(&room, linked).await? {
             targets.insert(render::slugify(&object.title), object.object_id.clone());
@@ -325,7 +303,7 @@ async fn write(
         purpose,
         id,
     } = *target;
-    let room = tool_room(state, space, purpose).await?;
+    let room = crate::api::community_room(state, space, purpose).await?;
     require_writer(state, &room, &user.user_id, kind.event_type()).await?;
     let encrypts_state = state
         .index

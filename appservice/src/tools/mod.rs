@@ -3,7 +3,10 @@
 //! A tool declares the event types it owns with the least role that may send each, the room it
 //! lives in, the help lines it adds to `!parvis help`, the index tables it keeps (created by its
 //! migration pair in `appservice/migrations/{sqlite,postgres}/`), the relations the bot reads on
-//! a reconcile, and its planner: room events in, writes to its tables out, sans-I/O. The shared
+//! a reconcile, and its planners, sans-I/O: room events in, writes to its tables out — every
+//! event as it is delivered ([`Tool::plan`]: reactions, messages), or the room's *current* state
+//! of a key whenever it changes ([`Tool::state`]: boards, cards), which follows state
+//! resolution, redactions and a room's reconcile as publishing's objects do. The shared
 //! code — power levels and rooms of a new community, projection, the store's forgetting,
 //! clearing and digest, the help text, the history read on a reconcile — iterates [`TOOLS`] and
 //! never names a tool. A tool that publishes objects with revisions (the wiki, the blog…) also
@@ -34,6 +37,7 @@ pub static TOOLS: &[&Tool] = &[
     &blog::TOOL,
     &faq::TOOL,
     &guides::TOOL,
+    &tasks::TOOL,
     &likes::TOOL,
 ];
 
@@ -63,6 +67,10 @@ pub struct Tool {
     pub history_relations: &'static [&'static str],
     /// Its planner: one event of a room Parvis created → the writes to its tables.
     pub plan: Option<fn(&ToolEvent<'_>) -> Vec<ToolWrite>>,
+    /// Its state planner: the current state of one `(type, state key)` of a room Parvis
+    /// created, whenever it changes → the writes to its tables of current state (whose rows
+    /// go when the room's state is read again, and are written anew from it).
+    pub state: Option<fn(&ToolState<'_>) -> StatePlan>,
     /// The objects it publishes, when it is a publishing tool.
     pub publication: Option<&'static PublicationSpec>,
 }
@@ -101,6 +109,36 @@ pub struct ToolEvent<'a> {
     pub origin_server_ts: MilliSecondsSinceUnixEpoch,
     /// Whether Parvis's bot sent it.
     pub sent_by_bot: bool,
+}
+
+/// The current state of one key of a room, as a tool's state planner sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct ToolState<'a> {
+    /// The room.
+    pub room_id: &'a RoomId,
+    /// The state event type.
+    pub event_type: &'a str,
+    /// The state key.
+    pub state_key: &'a str,
+    /// The event that holds it.
+    pub event_id: &'a EventId,
+    /// Who sent that event.
+    pub sender: &'a UserId,
+    /// Its content: empty when the key was emptied (how Matrix removes state) or the event
+    /// redacted.
+    pub content: &'a Map<String, Value>,
+    /// When it was sent (unknown once redacted).
+    pub origin_server_ts: Option<MilliSecondsSinceUnixEpoch>,
+}
+
+/// What a state planner makes of one key.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StatePlan {
+    /// The writes to its tables.
+    pub writes: Vec<ToolWrite>,
+    /// Why the content could not be read, when it could not: the event is recorded as skipped
+    /// with that reason (the writes still remove what the key held).
+    pub unreadable: Option<String>,
 }
 
 /// One statement on a tool's tables: SQL both backends run as it is (`$1`… parameters,
@@ -187,6 +225,20 @@ pub fn plan(event: &ToolEvent<'_>) -> Vec<ToolWrite> {
         .filter_map(|tool| tool.plan)
         .flat_map(|plan| plan(event))
         .collect()
+}
+
+/// Every registered tool's writes for the current state of one key.
+pub fn plan_state(state: &ToolState<'_>) -> StatePlan {
+    let mut plan = StatePlan::default();
+    for planned in TOOLS
+        .iter()
+        .filter_map(|tool| tool.state)
+        .map(|planner| planner(state))
+    {
+        plan.writes.extend(planned.writes);
+        plan.unreadable = plan.unreadable.or(planned.unreadable);
+    }
+    plan
 }
 
 /// Whether a registered tool owns events of `event_type`.
@@ -502,7 +554,12 @@ mod tests {
     fn rooms_are_only_those_of_registered_tools() {
         assert_eq!(
             tool_rooms(),
-            vec![RoomPurpose::Wiki, RoomPurpose::Blog, RoomPurpose::Faq]
+            vec![
+                RoomPurpose::Wiki,
+                RoomPurpose::Blog,
+                RoomPurpose::Faq,
+                RoomPurpose::Tasks
+            ]
         );
     }
 }

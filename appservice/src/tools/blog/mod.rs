@@ -30,6 +30,7 @@ pub const TOOL: Tool = Tool {
     tables: &[],
     history_relations: &[],
     plan: None,
+    state: None,
     publication: Some(&PUBLICATION),
 };
 

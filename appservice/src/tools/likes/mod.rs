@@ -44,6 +44,7 @@ pub const TOOL: Tool = Tool {
     ],
     history_relations: &["m.annotation", "m.reference"],
     plan: Some(plan),
+    state: None,
     publication: None,
 };
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 /// `org.parvis.kanban.board`: a board of the community's tasks room, state key = the board's
 /// stable ID. A community may hold several. Its columns are listed in their order on the board;
 /// cards name their column by its ID, so a column renamed or moved keeps its cards.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, EventContent)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, EventContent, utoipa::ToSchema)]
 #[ruma_event(type = "org.parvis.kanban.board", kind = State, state_key_type = String)]
 pub struct KanbanBoardEventContent {
     /// Its name.
@@ -20,7 +20,7 @@ pub struct KanbanBoardEventContent {
 }
 
 /// A column of a board.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct KanbanColumn {
     /// Its stable ID on the board.
     pub id: String,
@@ -29,6 +29,9 @@ pub struct KanbanColumn {
     /// The most cards it should hold at once, if it has a limit (work in progress).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wip_limit: Option<u32>,
+    /// Its cards are done: off "my tasks", and a card moved in is announced as done.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub done: bool,
 }
 
 impl KanbanBoardEventContent {
@@ -39,6 +42,20 @@ impl KanbanBoardEventContent {
             columns,
             archived: false,
         }
+    }
+
+    /// The board a community starts with: to do, in progress, done.
+    pub fn starter(name: impl Into<String>) -> Self {
+        let mut done = KanbanColumn::new("done", "Done");
+        done.done = true;
+        Self::new(
+            name,
+            vec![
+                KanbanColumn::new("todo", "To do"),
+                KanbanColumn::new("doing", "In progress"),
+                done,
+            ],
+        )
     }
 
     /// The column with this ID.
@@ -54,6 +71,7 @@ impl KanbanColumn {
             id: id.into(),
             name: name.into(),
             wip_limit: None,
+            done: false,
         }
     }
 }
@@ -73,12 +91,13 @@ mod tests {
             "columns": [
                 {"id": "todo", "name": "À faire"},
                 {"id": "doing", "name": "En cours", "wip_limit": 3},
-                {"id": "done", "name": "Fait"},
+                {"id": "done", "name": "Fait", "done": true},
             ],
             "archived": true,
         });
         let board: KanbanBoardEventContent = from_value(json.clone()).unwrap();
         assert_eq!(board.column("doing").unwrap().wip_limit, Some(3));
+        assert!(board.column("done").unwrap().done);
         assert_eq!(to_value(&board).unwrap(), json);
         assert_eq!(board.event_type().to_string(), "org.parvis.kanban.board");
     }

@@ -49,7 +49,7 @@ pub struct KanbanCardEventContent {
 }
 
 /// An item of a card's checklist.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct ChecklistItem {
     /// What to do.
     pub text: String,
@@ -83,6 +83,60 @@ impl KanbanCardEventContent {
         }
     }
 }
+
+/// The card's JSON schema, written out: the derived one cannot be had, since ruma's derive copies
+/// the fields' attributes into the redacted variant it makes.
+impl utoipa::PartialSchema for KanbanCardEventContent {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::{ArrayBuilder, ObjectBuilder, schema::Type};
+        let text = |description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(description))
+        };
+        let texts = |description: &str| {
+            ArrayBuilder::new()
+                .items(ObjectBuilder::new().schema_type(Type::String))
+                .description(Some(description))
+        };
+        ObjectBuilder::new()
+            .description(Some("org.parvis.kanban.card: a task on a board"))
+            .property("title", text("Its title"))
+            .required("title")
+            .property("description", text("Its description, in markdown"))
+            .property("board", text("Its board's ID"))
+            .required("board")
+            .property("column", text("Its column's ID on that board"))
+            .required("column")
+            .property(
+                "position",
+                text("Its place in the column, a fractional index: sorts byte by byte, ties by card ID"),
+            )
+            .required("position")
+            .property("assignees", texts("Who does it: Matrix user IDs"))
+            .property("labels", texts("Its labels"))
+            .property("start", <CalendarDate as utoipa::PartialSchema>::schema())
+            .property("due", <CalendarDate as utoipa::PartialSchema>::schema())
+            .property(
+                "checklist",
+                ArrayBuilder::new().items(<ChecklistItem as utoipa::PartialSchema>::schema()),
+            )
+            .property("depends_on", texts("The cards that must be done before it (their IDs)"))
+            .property(
+                "archived",
+                ObjectBuilder::new()
+                    .schema_type(Type::Boolean)
+                    .description(Some("Off the board")),
+            )
+            .property(
+                "requested_by",
+                text("Who asked for this revision, when the bot wrote it on their behalf"),
+            )
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for KanbanCardEventContent {}
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -89,6 +89,20 @@ impl<'de> Deserialize<'de> for CalendarDate {
     }
 }
 
+impl utoipa::PartialSchema for CalendarDate {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Date,
+            )))
+            .description(Some("A day, YYYY-MM-DD."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for CalendarDate {}
+
 fn is_leap(year: i64) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }

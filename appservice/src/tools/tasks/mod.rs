@@ -1,20 +1,46 @@
 //! Tasks: kanban boards of cards, and their Gantt view.
 //!
-//! This folder holds the tool's domain, sans-I/O and tested: its two events, the positions of
-//! cards in a column (fractional indexes, the web app's own keys), the calendar dates cards
-//! carry, the Gantt arithmetic (critical path, slack) and the checks a card must pass before
-//! Parvis writes it for someone. Its index, routes, commands and pages come next; the tool is
-//! listed in [`crate::tools::TOOLS`] when they do, so no community gets a tasks room before.
+//! Boards and cards are state events of the community's tasks room (state key = their ID), so
+//! every member's homeserver holds them and agrees on them: two members moving one card at once
+//! end in the state Matrix's state resolution picks, which the index follows
+//! ([`index::plan_state`] on the room's current state). This folder holds the two events, the
+//! positions of cards in a column (fractional indexes, the web app's own keys), the calendar
+//! dates cards carry, the Gantt arithmetic (critical path, slack), the checks a card passes
+//! before Parvis writes it for someone, the index, and the routes.
 
+pub mod api;
 pub mod board;
 pub mod card;
 pub mod date;
 pub mod gantt;
+pub mod index;
 pub mod position;
 
 pub use board::{KanbanBoardEventContent, KanbanColumn};
 pub use card::{ChecklistItem, KanbanCardEventContent};
 pub use date::CalendarDate;
+
+use crate::{events::RoomPurpose, role::Role, tools::Tool};
+
+/// The tasks tool: its room holds the community's boards and their cards.
+pub const TOOL: Tool = Tool {
+    name: "tasks",
+    room: Some(RoomPurpose::Tasks),
+    widget: Some("tasks"),
+    events: &[
+        (index::BOARD_EVENT, Role::Member),
+        (index::CARD_EVENT, Role::Member),
+    ],
+    help: &[
+        "Tasks: kanban boards and a Gantt view in the community's Tasks room (open it in the web app, or the widget in Element).",
+    ],
+    migration: Some("tasks"),
+    tables: index::TABLES,
+    history_relations: &[],
+    plan: None,
+    state: Some(index::plan_state),
+    publication: None,
+};
 
 /// What is wrong with a card someone asks Parvis to write, in words for people. Each is refused
 /// (400) with its own `errcode`.

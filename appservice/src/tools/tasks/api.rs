@@ -1,0 +1,1177 @@
+//! REST routes of tasks: a community's boards and their cards, read from the index and written
+//! as the caller (so the homeserver's power levels judge them too), the Gantt view of dated
+//! cards, a board's CSV export, and the caller's own open cards across their communities.
+
+use std::{collections::HashMap, sync::Arc};
+
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use parvis_homeserver_bridge::MatrixErrorBody;
+use ruma::{
+    OwnedRoomId, OwnedUserId, RoomId, UserId, api::client::state::send_state_event,
+    events::AnyStateEventContent, serde::Raw,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    CardContext, CardProblem, CardWarning, ChecklistItem, KanbanBoardEventContent,
+    KanbanCardEventContent, KanbanColumn, check_card,
+    date::CalendarDate,
+    gantt::{self, GanttError, PlannedCard},
+    index::{
+        ASSIGNED_CARDS, BOARD_CARDS, BOARD_EVENT, CARD_EVENT, IndexedBoard, IndexedCard,
+        ROOM_BOARDS, ROOM_CARDS, RowError, board_of, card_of, sort_cards,
+    },
+    position,
+};
+use crate::{
+    api::{
+        ApiState, SignedInUser, ToolRoutes, community_room,
+        extract::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, homeserver_error},
+    },
+    events::RoomPurpose,
+    permission::{check_member, check_writer},
+    store::IndexStore,
+    tools::{SqlValue, ToolRow},
+};
+
+/// The routes of the tasks tool, for [`crate::server::TOOL_ROUTES`].
+pub const ROUTES: ToolRoutes = ToolRoutes {
+    tag: "tasks",
+    router,
+    openapi: <TasksDoc as utoipa::OpenApi>::openapi,
+};
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    boards,
+    create_board,
+    board,
+    create_card,
+    edit_card,
+    move_card,
+    gantt_view,
+    export_csv,
+    my_tasks
+))]
+struct TasksDoc;
+
+fn router(state: Arc<ApiState>) -> Router {
+    Router::new()
+        .route(
+            "/api/v1/communities/{space}/tasks/boards",
+            get(boards).post(create_board),
+        )
+        .route(
+            "/api/v1/communities/{space}/tasks/boards/{board}",
+            get(board),
+        )
+        .route(
+            "/api/v1/communities/{space}/tasks/boards/{board}/cards",
+            post(create_card),
+        )
+        .route(
+            "/api/v1/communities/{space}/tasks/boards/{board}/export.csv",
+            get(export_csv),
+        )
+        .route(
+            "/api/v1/communities/{space}/tasks/cards/{card}",
+            axum::routing::put(edit_card),
+        )
+        .route(
+            "/api/v1/communities/{space}/tasks/cards/{card}/move",
+            post(move_card),
+        )
+        .route("/api/v1/communities/{space}/tasks/gantt", get(gantt_view))
+        .route("/api/v1/tasks/mine", get(my_tasks))
+        .with_state(state)
+}
+
+impl From<RowError> for ApiError {
+    fn from(error: RowError) -> Self {
+        tracing::error!(%error, "the tasks index holds a row it cannot read");
+        MatrixErrorBody::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "M_UNKNOWN",
+            "the tasks index could not be read",
+        )
+        .into()
+    }
+}
+
+fn problem(problem: &CardProblem) -> ApiError {
+    MatrixErrorBody::new(
+        StatusCode::BAD_REQUEST,
+        problem.errcode(),
+        problem.to_string(),
+    )
+    .into()
+}
+
+fn warning_text(warning: &CardWarning) -> String {
+    match warning {
+        CardWarning::OverWipLimit {
+            column,
+            limit,
+            cards,
+        } => format!("the column “{column}” now holds {cards} cards, over its limit of {limit}"),
+    }
+}
+
+/// The tasks room of a community, with the caller a member of it.
+async fn readable_room(
+    state: &ApiState,
+    space: &str,
+    user: &UserId,
+) -> Result<OwnedRoomId, ApiError> {
+    let room = community_room(state, space, RoomPurpose::Tasks).await?;
+    check_member(&state.index, &room, user).await??;
+    Ok(room)
+}
+
+/// The tasks room of a community, with the caller allowed to send `event_type` there and the
+/// room not end-to-end encrypted (Parvis cannot encrypt as the caller).
+async fn writable_room(
+    state: &ApiState,
+    space: &str,
+    user: &UserId,
+    event_type: &str,
+) -> Result<OwnedRoomId, ApiError> {
+    let room = community_room(state, space, RoomPurpose::Tasks).await?;
+    check_writer(&state.index, &room, user, event_type).await??;
+    crate::publishing::api::refuse_in_encrypted_room(state, &room, "change boards and cards")
+        .await?;
+    Ok(room)
+}
+
+async fn load_boards(state: &ApiState, room: &RoomId) -> Result<Vec<IndexedBoard>, ApiError> {
+    let rows = state
+        .index
+        .tool_rows(ROOM_BOARDS, vec![room.as_str().into()])
+        .await?;
+    Ok(rows.into_iter().map(board_of).collect::<Result<_, _>>()?)
+}
+
+async fn load_board(
+    state: &ApiState,
+    room: &RoomId,
+    board: &str,
+) -> Result<Option<IndexedBoard>, ApiError> {
+    Ok(load_boards(state, room)
+        .await?
+        .into_iter()
+        .find(|indexed| indexed.id == board))
+}
+
+fn cards_of(rows: Vec<Vec<SqlValue>>) -> Result<Vec<IndexedCard>, ApiError> {
+    Ok(rows
+        .into_iter()
+        .map(|row| card_of(&mut ToolRow::new(row)))
+        .collect::<Result<_, _>>()?)
+}
+
+async fn load_cards(
+    state: &ApiState,
+    room: &RoomId,
+    board: Option<&str>,
+) -> Result<Vec<IndexedCard>, ApiError> {
+    let rows = match board {
+        Some(board) => {
+            state
+                .index
+                .tool_rows(BOARD_CARDS, vec![room.as_str().into(), board.into()])
+                .await?
+        }
+        None => {
+            state
+                .index
+                .tool_rows(ROOM_CARDS, vec![room.as_str().into()])
+                .await?
+        }
+    };
+    cards_of(rows)
+}
+
+fn no_board(board: &str) -> ApiError {
+    MatrixErrorBody::not_found(format!("there is no board {board} in this community")).into()
+}
+
+fn new_id() -> String {
+    let mut id = uuid::Uuid::new_v4().simple().to_string();
+    id.truncate(12);
+    id
+}
+
+/// A board in the list of a community's boards.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BoardSummary {
+    /// Its ID.
+    pub id: String,
+    /// Its content: name, columns, archived.
+    #[serde(flatten)]
+    pub board: KanbanBoardEventContent,
+    /// Its cards that are not archived.
+    pub cards: usize,
+}
+
+/// `GET /api/v1/communities/{space}/tasks/boards` — the community's boards.
+#[utoipa::path(get, path = "/api/v1/communities/{space}/tasks/boards", params(("space" = String, Path, description = "The community's space ID")), security(("matrix_token" = [])), responses((status = 200, body = Vec<BoardSummary>), (status = 403, description = "Not a member of the tasks room", body = ErrorBody), (status = 404, description = "No such community, or it has no tasks", body = ErrorBody)))]
+async fn boards(
+    State(state): State<Arc<ApiState>>,
+    user: SignedInUser,
+    ApiPath(space): ApiPath<String>,
+) -> Result<Json<Vec<BoardSummary>>, ApiError> {
+    let room = readable_room(&state, &space, &user.user_id).await?;
+    let cards = load_cards(&state, &room, None).await?;
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for card in cards.iter().filter(|card| !card.content.archived) {
+        *counts.entry(card.content.board.as_str()).or_default() += 1;
+    }
+    let mut boards: Vec<BoardSummary> = load_boards(&state, &room)
+        .await?
+        .into_iter()
+        .map(|indexed| BoardSummary {
+            cards: counts.get(indexed.id.as_str()).copied().unwrap_or(0),
+            id: indexed.id,
+            board: indexed.content,
+        })
+        .collect();
+    boards.sort_by(|a, b| {
+        (a.board.archived, &a.board.name, &a.id).cmp(&(b.board.archived, &b.board.name, &b.id))
+    });
+    Ok(Json(boards))
+}
+
+/// A new board.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct NewBoard {
+    /// Its name.
+    pub name: String,
+    /// Its columns, in order; "To do", "In progress" and "Done" when absent.
+    #[serde(default)]
+    pub columns: Option<Vec<NewColumn>>,
+}
+
+/// A column of a new board.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct NewColumn {
+    /// Its name.
+    pub name: String,
+    /// The most cards it should hold.
+    #[serde(default)]
+    pub wip_limit: Option<u32>,
+    /// Its cards are done.
+    #[serde(default)]
+    pub done: bool,
+}
+
+/// What a write sent, as the caller.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Written {
+    /// The board's or card's ID.
+    pub id: String,
+    /// The state event sent.
+    pub event_id: String,
+    /// What the write warns of without being refused (a column over its limit…).
+    pub warnings: Vec<String>,
+}
+
+async fn send_as(
+    state: &ApiState,
+    user: &SignedInUser,
+    room: &RoomId,
+    event_type: &str,
+    id: &str,
+    content: &impl Serialize,
+) -> Result<String, ApiError> {
+    let raw: Raw<AnyStateEventContent> = Raw::new(content)?.cast_unchecked();
+    let request = send_state_event::v3::Request::new_raw(
+        room.to_owned(),
+        event_type.into(),
+        id.to_owned(),
+        raw,
+    );
+    let response = state
+        .client
+        .send_with_user_token(request, user.write_token()?)
+        .await
+        .map_err(|error| homeserver_error("change", error))?;
+    // The caller reads their own write next: index it now rather than when it is delivered.
+    if let Err(error) = state.bot.index_sent(room, &response.event_id).await {
+        tracing::warn!(%error, event_id = %response.event_id, "a write is indexed when the homeserver delivers it");
+    }
+    Ok(response.event_id.to_string())
+}
+
+/// `POST /api/v1/communities/{space}/tasks/boards` — creates a board, sent as the caller.
+#[utoipa::path(post, path = "/api/v1/communities/{space}/tasks/boards", params(("space" = String, Path, description = "The community's space ID")), request_body = NewBoard, security(("matrix_token" = [])), responses((status = 201, body = Written), (status = 403, description = "Not a member, may not write, or the room is encrypted", body = ErrorBody), (status = 404, description = "No such community, or it has no tasks", body = ErrorBody)))]
+async fn create_board(
+    State(state): State<Arc<ApiState>>,
+    user: SignedInUser,
+    ApiPath(space): ApiPath<String>,
+    ApiJson(new): ApiJson<NewBoard>,
+) -> Result<(StatusCode, Json<Written>), ApiError> {
+    let name = new.name.trim();
+    if name.is_empty() {
+        return Err(MatrixErrorBody::new(
+            StatusCode::BAD_REQUEST,
+            "M_INVALID_PARAM",
+            "the board has no name",
+        )
+        .into());
+    }
+    let board = match new.columns {
+        None => KanbanBoardEventContent::starter(name),
+        Some(columns) if columns.is_empty() => {
+            return Err(MatrixErrorBody::new(
+                StatusCode::BAD_REQUEST,
+                "M_INVALID_PARAM",
+                "a board needs at least one column",
+            )
+            .into());
+        }
+        Some(columns) => KanbanBoardEventContent::new(
+            name,
+            columns
+                .into_iter()
+                .enumerate()
+                .map(|(at, column)| {
+                    let mut made = KanbanColumn::new(format!("col{at}"), column.name.trim());
+                    made.wip_limit = column.wip_limit;
+                    made.done = column.done;
+                    made
+                })
+                .collect(),
+        ),
+    };
+    let room = writable_room(&state, &space, &user.user_id, BOARD_EVENT).await?;
+    let id = new_id();
+    let event_id = send_as(&state, &user, &room, BOARD_EVENT, &id, &board).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Written {
+            id,
+            event_id,
+            warnings: Vec::new(),
+        }),
+    ))
+}
+
+/// A card as the API shows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CardView {
+    /// Its ID.
+    pub id: String,
+    /// Its content.
+    #[serde(flatten)]
+    pub card: KanbanCardEventContent,
+    /// Due before today and not done.
+    pub late: bool,
+    /// The state event that holds it.
+    pub event_id: String,
+    /// Who wrote it last.
+    pub updated_by: String,
+    /// When, in milliseconds since the epoch.
+    pub updated_at: i64,
+}
+
+/// A column of a board, with its cards in order.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ColumnView {
+    /// The column.
+    #[serde(flatten)]
+    pub column: KanbanColumn,
+    /// Holds more cards than its limit.
+    pub over_limit: bool,
+    /// Its cards, in order.
+    pub cards: Vec<CardView>,
+}
+
+/// A board with its cards.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BoardView {
+    /// Its ID.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Archived.
+    pub archived: bool,
+    /// Its columns, in order.
+    pub columns: Vec<ColumnView>,
+    /// Cards naming a column the board no longer has, in order.
+    pub unplaced: Vec<CardView>,
+}
+
+fn today() -> CalendarDate {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs());
+    CalendarDate::from_days(i64::try_from(seconds / 86_400).unwrap_or(0))
+}
+
+fn view(card: IndexedCard, done: bool, today: CalendarDate) -> CardView {
+    CardView {
+        late: !done && card.content.due.is_some_and(|due| due < today),
+        id: card.id,
+        card: card.content,
+        event_id: card.event_id,
+        updated_by: card.sender,
+        updated_at: card.updated_at,
+    }
+}
+
+/// Lays a board's cards out in its columns, each in order; archived cards left out.
+fn board_view(board: IndexedBoard, mut cards: Vec<IndexedCard>, today: CalendarDate) -> BoardView {
+    cards.retain(|card| !card.content.archived);
+    sort_cards(&mut cards);
+    let mut by_column: HashMap<String, Vec<IndexedCard>> = HashMap::new();
+    for card in cards {
+        by_column
+            .entry(card.content.column.clone())
+            .or_default()
+            .push(card);
+    }
+    let columns: Vec<ColumnView> = board
+        .content
+        .columns
+        .into_iter()
+        .map(|column| {
+            let cards: Vec<CardView> = by_column
+                .remove(&column.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|card| view(card, column.done, today))
+                .collect();
+            ColumnView {
+                over_limit: column.wip_limit.is_some_and(|limit| {
+                    cards.len() > usize::try_from(limit).unwrap_or(usize::MAX)
+                }),
+                column,
+                cards,
+            }
+        })
+        .collect();
+    let mut unplaced: Vec<IndexedCard> = by_column.into_values().flatten().collect();
+    sort_cards(&mut unplaced);
+    BoardView {
+        id: board.id,
+        name: board.content.name,
+        archived: board.content.archived,
+        columns,
+        unplaced: unplaced
+            .into_iter()
+            .map(|card| view(card, false, today))
+            .collect(),
+    }
+}
+
+/// `GET /api/v1/communities/{space}/tasks/boards/{board}` — a board with its cards, column by
+/// column in order (by position, then ID).
+#[utoipa::path(get, path = "/api/v1/communities/{space}/tasks/boards/{board}", params(("space" = String, Path, description = "The community's space ID"), ("board" = String, Path, description = "The board's ID")), security(("matrix_token" = [])), responses((status = 200, body = BoardView), (status = 403, description = "Not a member of the tasks room", body = ErrorBody), (status = 404, description = "No such community or board", body = ErrorBody)))]
+async fn board(
+    State(state): State<Arc<ApiState>>,
+    user: SignedInUser,
+    ApiPath((space, board)): ApiPath<(String, String)>,
+) -> Result<Json<BoardView>, ApiError> {
+    let room = readable_room(&state, &space, &user.user_id).await?;
+    let indexed = load_board(&state, &room, &board)
+        .await?
+        .ok_or_else(|| no_board(&board))?;
+    let cards = load_cards(&state, &room, Some(&board)).await?;
+    Ok(Json(board_view(indexed, cards, today())))
+}
+
+/// A card's fields as a member writes them.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct CardInput {
+    /// Its title.
+    pub title: String,
+    /// Its description, in markdown.
+    #[serde(default)]
+    pub description: String,
+    /// Its column; the board's first when absent (for a new card).
+    #[serde(default)]
+    pub column: Option<String>,
+    /// Who does it.
+    #[serde(default)]
+    #[schema(value_type = Vec<String>)]
+    pub assignees: Vec<OwnedUserId>,
+    /// Its labels.
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// Its first day.
+    #[serde(default)]
+    pub start: Option<CalendarDate>,
+    /// Its last day.
+    #[serde(default)]
+    pub due: Option<CalendarDate>,
+    /// Its checklist.
+    #[serde(default)]
+    pub checklist: Vec<ChecklistItem>,
+    /// The cards that must be done before it.
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    /// Archived: off the board.
+    #[serde(default)]
+    pub archived: bool,
+}
+
+/// The positions of a column's cards other than `except`, sorted.
+fn column_positions(cards: &[IndexedCard], column: &str, except: &str) -> Vec<String> {
+    let mut positions: Vec<String> = cards
+        .iter()
+        .filter(|card| card.id != except && !card.content.archived && card.content.column == column)
+        .map(|card| card.content.position.clone())
+        .collect();
+    positions.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    positions
+}
+
+fn bad_position(error: position::PositionError) -> ApiError {
+    problem(&CardProblem::BadPosition(error))
+}
+
+/// Checks a card against the room's board and cards and sends it as the caller.
+async fn write_card(
+    state: &ApiState,
+    user: &SignedInUser,
+    room: &RoomId,
+    id: &str,
+    card: &KanbanCardEventContent,
+    cards: &[IndexedCard],
+) -> Result<Written, ApiError> {
+    let board = load_board(state, room, &card.board).await?;
+    let dependencies: Vec<(String, Vec<String>)> = cards
+        .iter()
+        .map(|other| (other.id.clone(), other.content.depends_on.clone()))
+        .collect();
+    let warnings = check_card(
+        id,
+        card,
+        &CardContext {
+            board: board.as_ref().map(|board| &board.content),
+            others_in_column: column_positions(cards, &card.column, id).len(),
+            dependencies: &dependencies,
+        },
+    )
+    .map_err(|refused| problem(&refused))?;
+    let event_id = send_as(state, user, room, CARD_EVENT, id, card).await?;
+    Ok(Written {
+        id: id.to_owned(),
+        event_id,
+        warnings: warnings.iter().map(warning_text).collect(),
+    })
+}
+
+/// `POST /api/v1/communities/{space}/tasks/boards/{board}/cards` — adds a card at the end of its
+/// column, sent as the caller.
+#[utoipa::path(post, path = "/api/v1/communities/{space}/tasks/boards/{board}/cards", params(("space" = String, Path, description = "The community's space ID"), ("board" = String, Path, description = "The board's ID")), request_body = CardInput, security(("matrix_token" = [])), responses((status = 201, body = Written), (status = 400, description = "The card names what is wrong: ORG.PARVIS_UNKNOWN_BOARD, ORG.PARVIS_UNKNOWN_COLUMN, ORG.PARVIS_ARCHIVED_BOARD, ORG.PARVIS_DUE_BEFORE_START, ORG.PARVIS_DEPENDENCY_CYCLE, M_INVALID_PARAM", body = ErrorBody), (status = 403, description = "Not a member, may not write, or the room is encrypted", body = ErrorBody), (status = 404, description = "No such community", body = ErrorBody)))]
+async fn create_card(
+    State(state): State<Arc<ApiState>>,
+    user: SignedInUser,
+    ApiPath((space, board)): ApiPath<(String, String)>,
+    ApiJson(input): ApiJson<CardInput>,
+) -> Result<(StatusCode, Json<Written>), ApiError> {
+    let room = writable_room(&state, &space, &user.user_id, CARD_EVENT).await?;
+    let column = match input.column.clone() {
+        Some(column) => column,
+        None => load_board(&state, &room, &board)
+            .await?
+            .and_then(|board| {
+                board
+                    .content
+                    .columns
+                    .first()
+                    .map(|column| column.id.clone())
+            })
+            .ok_or_else(|| problem(&CardProblem::UnknownBoard(board.clone())))?,
+    };
+    let cards = load_cards(&state, &room, None).await?;
+    let positions = column_positions(&cards, &column, "");
+    let position =
+        position::key_between(positions.last().map(String::as_str), None).map_err(bad_position)?;
+    let card = content_of(input, board, column, position);
+    let id = new_id();
+    let written = write_card(&state, &user, &room, &id, &card, &cards).await?;
+    Ok((StatusCode::CREATED, Json(written)))
+}
+
+fn content_of(
+    input: CardInput,
+    board: String,
+    column: String,
+    position: String,
+) -> KanbanCardEventContent {
+    let mut card = KanbanCardEventContent::new(input.title.trim(), board, column, position);
+    card.description = input.description;
+    card.assignees = input.assignees;
+    card.labels = input.labels;
+    card.start = input.start;
+    card.due = input.due;
+    card.checklist = input.checklist;
+    card.depends_on = input.depends_on;
+    card.archived = input.archived;
+    card
+}
+
+fn no_card(card: &str) -> ApiError {
+    MatrixErrorBody::not_found(format!("there is no card {card} in this community")).into()
+}
+
+/// `PUT /api/v1/communities/{space}/tasks/cards/{card}` — edits a card, sent as the caller. A
+/// new column puts it at the end of that column; otherwise it keeps its place.
+#[utoipa::path(put, path = "/api/v1/communities/{space}/tasks/cards/{card}", params(("space" = String, Path, description = "The community's space ID"), ("card" = String, Path, description = "The card's ID")), request_body = CardInput, security(("matrix_token" = [])), responses((status = 200, body = Written), (status = 400, description = "The card names what is wrong", body = ErrorBody), (status = 403, description = "Not a member, may not write, or the room is encrypted", body = ErrorBody), (status = 404, description = "No such community or card", body = ErrorBody)))]
+async fn edit_card(
+    State(state): State<Arc<ApiState>>,
+    user: SignedInUser,
+    ApiPath((space, id)): ApiPath<(String, String)>,
+    ApiJson(input): ApiJson<CardInput>,
+) -> Result<Json<Written>, ApiError> {
+    let room = writable_room(&state, &space, &user.user_id, CARD_EVENT).await?;
+    let cards = load_cards(&state, &room, None).await?;
+    let current = cards
+        .iter()
+        .find(|card| card.id == id)
+        .ok_or_else(|| no_card(&id))?;
+    let column = input
+        .column
+        .clone()
+        .unwrap_or_else(|| current.content.column.clone());
+    let position = if column == current.content.column {
+        current.content.position.clone()
+    } else {
+        let positions = column_positions(&cards, &column, &id);
+        position::key_between(positions.last().map(String::as_str), None).map_err(bad_position)?
+    };
+    let mut card = content_of(input, current.content.board.clone(), column, position);
+    card.requested_by = None;
+    Ok(Json(
+        write_card(&state, &user, &room, &id, &card, &cards).await?,
+    ))
+}
+
+/// Where to move a card.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct CardMove {
+    /// The column it goes to (its own to reorder it).
+    pub column: String,
+    /// The card it goes right after; absent or null: the top of the column.
+    #[serde(default)]
+    pub after: Option<String>,
+}
+
+/// `POST /api/v1/communities/{space}/tasks/cards/{card}/move` — moves a card: only this card is
+/// written, with a position between its new neighbours'.
+#[utoipa::path(post, path = "/api/v1/communities/{space}/tasks/cards/{card}/move", params(("space" = String, Path, description = "The community's space ID"), ("card" = String, Path, description = "The card's ID")), request_body = CardMove, security(("matrix_token" = [])), responses((status = 200, body = Written), (status = 400, description = "Unknown column, archived board…", body = ErrorBody), (status = 403, description = "Not a member, may not write, or the room is encrypted", body = ErrorBody), (status = 404, description = "No such community or card", body = ErrorBody)))]
+async fn move_card(
+    State(state): State<Arc<ApiState>>,
+    user: SignedInUser,
+    ApiPath((space, id)): ApiPath<(String, String)>,
+    ApiJson(to): ApiJson<CardMove>,
+) -> Result<Json<Written>, ApiError> {
+    let room = writable_room(&state, &space, &user.user_id, CARD_EVENT).await?;
+    let cards = load_cards(&state, &room, None).await?;
+    let mut card = cards
+        .iter()
+        .find(|card| card.id == id)
+        .ok_or_else(|| no_card(&id))?
+        .content
+        .clone();
+    let mut neighbours: Vec<&IndexedCard> = cards
+        .iter()
+        .filter(|other| {
+            other.id != id
+                && !other.content.archived
+                && other.content.board == card.board
+                && other.content.column == to.column
+        })
+        .collect();
+    neighbours.sort_by(|a, b| {
+        a.content
+            .position
+            .as_bytes()
+            .cmp(b.content.position.as_bytes())
+            .then_with(|| a.id.as_bytes().cmp(b.id.as_bytes()))
+    });
+    let low = match &to.after {
+        Some(after) => Some(
+            neighbours
+                .iter()
+                .find(|other| other.id == *after)
+                .map(|other| other.content.position.as_str())
+                .ok_or_else(|| {
+                    MatrixErrorBody::new(
+                        StatusCode::BAD_REQUEST,
+                        "M_INVALID_PARAM",
+                        format!("the card {after} is not in that column"),
+                    )
+                })?,
+        ),
+        None => None,
+    };
+    // The next position up: cards sharing `low` (concurrent moves) are passed, so the key is
+    // strictly between two different positions.
+    let high = neighbours
+        .iter()
+        .map(|other| other.content.position.as_str())
+        .find(|position| low.is_none_or(|low| position.as_bytes() > low.as_bytes()));
+    card.position = position::key_between(low, high).map_err(bad_position)?;
+    card.column = to.column;
+    card.requested_by = None;
+    Ok(Json(
+        write_card(&state, &user, &room, &id, &card, &cards).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct GanttQuery {
+    /// One board's cards; every board's when absent.
+    #[serde(default)]
+    board: Option<String>,
+}
+
+/// A dated card in the Gantt view.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct GanttCard {
+    /// Its ID.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Its board.
+    pub board: String,
+    /// Its column.
+    pub column: String,
+    /// In a column of done cards.
+    pub done: bool,
+    /// Its planned first day (its due date when it has none).
+    pub start: CalendarDate,
+    /// Its planned last day.
+    pub due: CalendarDate,
+    /// The dated cards it depends on.
+    pub depends_on: Vec<String>,
+    /// The first day its dependencies allow.
+    pub earliest_start: CalendarDate,
+    /// Its last day if it starts then.
+    pub earliest_finish: CalendarDate,
+    /// The last day it may start without delaying the end.
+    pub latest_start: CalendarDate,
+    /// The last day it may finish without delaying the end.
+    pub latest_finish: CalendarDate,
+    /// Days it may slip without delaying the end.
+    pub slack: i64,
+    /// Days its dependencies push it past its planned start.
+    pub pushed_by: i64,
+    /// On the critical path.
+    pub critical: bool,
+}
+
+/// A card without a due date, listed apart.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UndatedCard {
+    /// Its ID.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Its board.
+    pub board: String,
+}
+
+/// The Gantt view of a board, or of every board of a community.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct GanttView {
+    /// Dated cards, each after those it depends on.
+    pub cards: Vec<GanttCard>,
+    /// The cards without slack, in order.
+    pub critical_path: Vec<String>,
+    /// The last day of the plan.
+    pub end: Option<CalendarDate>,
+    /// Cards without a due date.
+    pub undated: Vec<UndatedCard>,
+}
+
+/// The Gantt view of cards (archived ones left out) and the done columns of their boards.
+pub fn gantt_of(
+    cards: Vec<IndexedCard>,
+    done_columns: &[(String, String)],
+) -> Result<GanttView, GanttError> {
+    let mut dated = Vec::new();
+    let mut undated = Vec::new();
+    for card in cards.into_iter().filter(|card| !card.content.archived) {
+        match card.content.due {
+            Some(due) => dated.push((card.content.start.unwrap_or(due), due, card)),
+            None => undated.push(UndatedCard {
+                id: card.id,
+                title: card.content.title,
+                board: card.content.board,
+            }),
+        }
+    }
+    undated.sort_by(|a, b| (&a.title, &a.id).cmp(&(&b.title, &b.id)));
+    let planned: Vec<PlannedCard> = dated
+        .iter()
+        .map(|(start, due, card)| PlannedCard {
+            id: card.id.clone(),
+            start: *start,
+            due: *due,
+            depends_on: card.content.depends_on.clone(),
+        })
+        .collect();
+    let schedule = gantt::schedule(&planned)?;
+    let mut by_id: HashMap<String, (CalendarDate, CalendarDate, IndexedCard)> = dated
+        .into_iter()
+        .map(|(start, due, card)| (card.id.clone(), (start, due, card)))
+        .collect();
+    let cards = schedule
+        .cards
+        .into_iter()
+        .filter_map(|scheduled| {
+            let (start, due, card) = by_id.remove(&scheduled.id)?;
+            let done = done_columns.iter().any(|(board, column)| {
+                *board == card.content.board && *column == card.content.column
+            });
+            let depends_on = card
+                .content
+                .depends_on
+                .into_iter()
+                .filter(|other| planned.iter().any(|planned| planned.id == *other))
+                .collect();
+            Some(GanttCard {
+                critical: schedule.critical_path.contains(&scheduled.id),
+                id: scheduled.id,
+                title: card.content.title,
+                board: card.content.board,
+                column: card.content.column,
+                done,
+                start,
+                due,
+                depends_on,
+                earliest_start: scheduled.earliest_start,
+                earliest_finish: scheduled.earliest_finish,
+                latest_start: scheduled.latest_start,
+                latest_finish: scheduled.latest_finish,
+                slack: scheduled.slack,
+                pushed_by: scheduled.pushed_by,
+            })
+        })
+        .collect();
+    Ok(GanttView {
+        cards,
+        critical_path: schedule.critical_path,
+        end: schedule.end,
+        undated,
+    })
+}
+
+fn done_columns(boards: &[IndexedBoard]) -> Vec<(String, String)> {
+    boards
+        .iter()
+        .flat_map(|board| {
+            board
+                .content
+                .columns
+                .iter()
+                .filter(|column| column.done)
+                .map(|column| (board.id.clone(), column.id.clone()))
+        })
+        .collect()
+}
+
+/// `GET /api/v1/communities/{space}/tasks/gantt` — the dated cards of a board (or of every
+/// board) with their dependencies, each card's slack and the critical path; undated cards apart.
+#[utoipa::path(get, path = "/api/v1/communities/{space}/tasks/gantt", params(("space" = String, Path, description = "The community's space ID"), GanttQuery), security(("matrix_token" = [])), responses((status = 200, body = GanttView), (status = 403, description = "Not a member of the tasks room", body = ErrorBody), (status = 404, description = "No such community or board", body = ErrorBody), (status = 409, description = "The room's cards depend on each other in a circle (ORG.PARVIS_DEPENDENCY_CYCLE, the cards named), or one is due before it starts", body = ErrorBody)))]
+async fn gantt_view(
+    State(state): State<Arc<ApiState>>,
+    user: SignedInUser,
+    ApiPath(space): ApiPath<String>,
+    ApiQuery(query): ApiQuery<GanttQuery>,
+) -> Result<Json<GanttView>, ApiError> {
+    let room = readable_room(&state, &space, &user.user_id).await?;
+    let boards = load_boards(&state, &room).await?;
+    if let Some(board) = &query.board
+        && !boards.iter().any(|indexed| indexed.id == *board)
+    {
+        return Err(no_board(board));
+    }
+    let cards = load_cards(&state, &room, query.board.as_deref()).await?;
+    gantt_of(cards, &done_columns(&boards))
+        .map(Json)
+        .map_err(|error| {
+            let errcode = match error {
+                GanttError::Cycle(_) => "ORG.PARVIS_DEPENDENCY_CYCLE",
+                GanttError::DueBeforeStart { .. } => "ORG.PARVIS_DUE_BEFORE_START",
+            };
+            MatrixErrorBody::new(StatusCode::CONFLICT, errcode, error.to_string()).into()
+        })
+}
+
+/// One CSV field: quoted when it must be (RFC 4180), and a leading `=`, `+`, `-`, `@`, tab or
+/// carriage return disarmed with a `'` so a spreadsheet shows it rather than running it.
+fn csv_field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+/// A board as CSV: one line per card, column by column in order.
+pub fn board_csv(view: &BoardView) -> String {
+    let mut csv = String::from("title,column,assignees,labels,start,due,done,id\r\n");
+    let placed = view.columns.iter().flat_map(|column| {
+        column
+            .cards
+            .iter()
+            .map(move |card| (Some(&column.column), card))
+    });
+    let unplaced = view.unplaced.iter().map(|card| (None, card));
+    for (column, card) in placed.chain(unplaced) {
+        let assignees: Vec<&str> = card
+            .card
+            .assignees
+            .iter()
+            .map(|user| user.as_str())
+            .collect();
+        let date =
+            |date: Option<CalendarDate>| date.map(|date| date.to_string()).unwrap_or_default();
+        let fields = [
+            csv_field(&card.card.title),
+            csv_field(column.map_or(card.card.column.as_str(), |column| column.name.as_str())),
+            csv_field(&assignees.join(" ")),
+            csv_field(&card.card.labels.join(", ")),
+            date(card.card.start),
+            date(card.card.due),
+            if column.is_some_and(|column| column.done) {
+                "yes"
+            } else {
+                "no"
+            }
+            .to_owned(),
+            csv_field(&card.id),
+        ];
+        csv.push_str(&fields.join(","));
+        csv.push_str("\r\n");
+    }
+    csv
+}
+
+/// `GET /api/v1/communities/{space}/tasks/boards/{board}/export.csv` — the board's cards as CSV
+/// (title, column, assignees, labels, dates), for a spreadsheet.
+#[utoipa::path(get, path = "/api/v1/communities/{space}/tasks/boards/{board}/export.csv", params(("space" = String, Path, description = "The community's space ID"), ("board" = String, Path, description = "The board's ID")), security(("matrix_token" = [])), responses((status = 200, content_type = "text/csv", body = String), (status = 403, description = "Not a member of the tasks room", body = ErrorBody), (status = 404, description = "No such community or board", body = ErrorBody)))]
+async fn export_csv(
+    State(state): State<Arc<ApiState>>,
+    user: SignedInUser,
+    ApiPath((space, board)): ApiPath<(String, String)>,
+) -> Result<Response, ApiError> {
+    let room = readable_room(&state, &space, &user.user_id).await?;
+    let indexed = load_board(&state, &room, &board)
+        .await?
+        .ok_or_else(|| no_board(&board))?;
+    let cards = load_cards(&state, &room, Some(&board)).await?;
+    let csv = board_csv(&board_view(indexed, cards, today()));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"board-{board}.csv\""),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+/// An open card assigned to the caller.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MyTask {
+    /// Its community's space.
+    pub space: String,
+    /// Its community's name.
+    pub community: String,
+    /// Its board's name.
+    pub board_name: String,
+    /// The card.
+    #[serde(flatten)]
+    pub card: CardView,
+}
+
+/// `GET /api/v1/tasks/mine` — every open card assigned to the caller (not archived, not in a
+/// done column) across their communities, the latest due first, undated last.
+#[utoipa::path(get, path = "/api/v1/tasks/mine", security(("matrix_token" = [])), responses((status = 200, body = Vec<MyTask>)))]
+async fn my_tasks(
+    State(state): State<Arc<ApiState>>,
+    user: SignedInUser,
+) -> Result<Json<Vec<MyTask>>, ApiError> {
+    let communities = state.index.communities().await?;
+    let rows = state
+        .index
+        .tool_rows(ASSIGNED_CARDS, vec![user.user_id.as_str().into()])
+        .await?;
+    let mut by_room: HashMap<String, Vec<IndexedCard>> = HashMap::new();
+    for row in rows {
+        let mut row = ToolRow::new(row);
+        let room = row.text().map_err(RowError::from)?;
+        by_room.entry(room).or_default().push(card_of(&mut row)?);
+    }
+    let today = today();
+    let mut tasks = Vec::new();
+    for (room, cards) in by_room {
+        let Some(community) = communities
+            .iter()
+            .find(|community| community.rooms.iter().any(|(id, _)| id.as_str() == room))
+        else {
+            continue;
+        };
+        let Ok(room_id) = <&RoomId>::try_from(room.as_str()) else {
+            continue;
+        };
+        if check_member(&state.index, room_id, &user.user_id)
+            .await?
+            .is_err()
+        {
+            continue;
+        }
+        let boards = load_boards(&state, room_id).await?;
+        for card in cards {
+            let board = boards.iter().find(|board| board.id == card.content.board);
+            let done = board
+                .and_then(|board| board.content.column(&card.content.column))
+                .is_some_and(|column| column.done);
+            if done {
+                continue;
+            }
+            tasks.push(MyTask {
+                space: community.space_id.to_string(),
+                community: community.name.clone(),
+                board_name: board
+                    .map(|board| board.content.name.clone())
+                    .unwrap_or_default(),
+                card: view(card, false, today),
+            });
+        }
+    }
+    tasks.sort_by(|a, b| {
+        let due = |task: &MyTask| task.card.card.due.map_or(i64::MAX, CalendarDate::days);
+        (due(a), &a.card.card.title, &a.card.id).cmp(&(due(b), &b.card.card.title, &b.card.id))
+    });
+    Ok(Json(tasks))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn card(id: &str, column: &str, position: &str) -> IndexedCard {
+        IndexedCard {
+            id: id.to_owned(),
+            event_id: format!("${id}"),
+            sender: "@alice:hs".to_owned(),
+            updated_at: 0,
+            content: KanbanCardEventContent::new(format!("Carte {id}"), "b1", column, position),
+        }
+    }
+
+    fn indexed_board() -> IndexedBoard {
+        IndexedBoard {
+            id: "b1".to_owned(),
+            event_id: "$b1".to_owned(),
+            content: KanbanBoardEventContent::starter("Projet"),
+        }
+    }
+
+    #[test]
+    fn a_board_lays_its_cards_out_by_column_and_position() {
+        let mut late = card("late", "todo", "a1");
+        late.content.due = CalendarDate::parse("2026-12-01").ok();
+        let mut finished = card("finished", "done", "a0");
+        finished.content.due = CalendarDate::parse("2026-12-01").ok();
+        let mut archived = card("archived", "todo", "a2");
+        archived.content.archived = true;
+        let cards = vec![
+            late,
+            card("first", "todo", "a0"),
+            finished,
+            archived,
+            card("lost", "gone", "a0"),
+        ];
+        let view = board_view(
+            indexed_board(),
+            cards,
+            CalendarDate::parse("2026-12-06").unwrap(),
+        );
+        let ids = |column: &ColumnView| -> Vec<String> {
+            column.cards.iter().map(|card| card.id.clone()).collect()
+        };
+        assert_eq!(ids(&view.columns[0]), ["first", "late"]);
+        assert!(view.columns[0].cards[1].late);
+        assert!(!view.columns[0].cards[0].late);
+        assert_eq!(ids(&view.columns[2]), ["finished"]);
+        assert!(!view.columns[2].cards[0].late, "a done card is never late");
+        assert_eq!(view.unplaced.len(), 1);
+        assert_eq!(view.unplaced[0].id, "lost");
+    }
+
+    #[test]
+    fn csv_quotes_what_it_must_and_disarms_formulas() {
+        assert_eq!(csv_field("Appeler"), "Appeler");
+        assert_eq!(csv_field("Achats, devis"), "\"Achats, devis\"");
+        assert_eq!(csv_field("Le \"bon\""), "\"Le \"\"bon\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("-2"), "'-2");
+        let mut assigned = card("c1", "doing", "a0");
+        assigned.content.assignees = vec!["@alice:hs".try_into().unwrap()];
+        assigned.content.labels = vec!["achats".to_owned(), "urgent".to_owned()];
+        assigned.content.due = CalendarDate::parse("2026-12-18").ok();
+        let view = board_view(
+            indexed_board(),
+            vec![assigned, card("c2", "done", "a0")],
+            CalendarDate::parse("2026-12-06").unwrap(),
+        );
+        assert_eq!(
+            board_csv(&view),
+            "title,column,assignees,labels,start,due,done,id\r\n\
+             Carte c1,In progress,'@alice:hs,\"achats, urgent\",,2026-12-18,no,c1\r\n\
+             Carte c2,Done,,,,,yes,c2\r\n"
+        );
+    }
+
+    #[test]
+    fn the_gantt_view_lists_undated_cards_apart_and_marks_the_critical_ones() {
+        let dated = |id: &str, start: &str, due: &str, depends_on: &[&str]| {
+            let mut card = card(id, "todo", "a0");
+            card.content.start = CalendarDate::parse(start).ok();
+            card.content.due = CalendarDate::parse(due).ok();
+            card.content.depends_on = depends_on.iter().map(|id| (*id).to_owned()).collect();
+            card
+        };
+        let cards = vec![
+            dated("a", "2026-12-01", "2026-12-02", &[]),
+            dated("b", "2026-12-01", "2026-12-05", &["a", "u"]),
+            dated("c", "2026-12-01", "2026-12-01", &[]),
+            card("u", "todo", "a1"),
+        ];
+        let view = gantt_of(cards, &[]).unwrap();
+        assert_eq!(view.critical_path, ["a", "b"]);
+        assert_eq!(view.undated.len(), 1);
+        assert_eq!(view.undated[0].id, "u");
+        let b = view.cards.iter().find(|card| card.id == "b").unwrap();
+        assert_eq!(b.depends_on, ["a"], "only dated dependencies are drawn");
+        assert_eq!(b.earliest_start.to_string(), "2026-12-03");
+        assert!(b.critical);
+        let c = view.cards.iter().find(|card| card.id == "c").unwrap();
+        assert!(!c.critical);
+        assert!(c.slack > 0);
+    }
+}
