@@ -1,0 +1,630 @@
+//! The Tasks issue's checks, against a real Synapse and the real `parvis` binary: boards and
+//! cards written through Parvis and straight through the homeserver, concurrent moves, the
+//! checks a card passes, readers refused twice, the Gantt view's critical path, the CSV export,
+//! "my tasks", and a rebuilt index equal to the live one.
+
+#![allow(clippy::unwrap_used)]
+
+use parvis_tests::{
+    Database, Stack, TestUser,
+    api::{api, create_community, room_of, settled_digest, wait_api},
+    http_client, step,
+};
+use serde_json::{Value, json};
+
+const CARD: &str = "org.parvis.kanban.card";
+
+#[tokio::test]
+async fn tasks_on_sqlite() {
+    boards_cards_concurrency_gantt_and_rebuild(Database::Sqlite).await;
+}
+
+#[tokio::test]
+async fn tasks_on_postgres() {
+    if parvis_tests::skip_without_postgres() {
+        return;
+    }
+    boards_cards_concurrency_gantt_and_rebuild(Database::Postgres).await;
+}
+
+async fn boards_cards_concurrency_gantt_and_rebuild(database: Database) {
+    let mut s = step(
+        "a_community_where_carol_only_reads",
+        Scenario::start(database),
+    )
+    .await;
+    let cards = step!(s.a_board_and_its_cards_in_order());
+    step!(s.each_problem_is_refused_with_its_errcode(&cards));
+    step!(s.a_reader_is_refused_by_parvis_and_by_the_homeserver(&cards));
+    step!(s.concurrent_moves_of_one_card_end_in_the_rooms_state(&cards[0]));
+    step!(s.concurrent_moves_of_different_cards_both_land(&cards));
+    step!(s.the_gantt_view_finds_the_critical_path_and_refuses_a_circle());
+    step!(s.the_board_exports_as_csv_and_assignment_reaches_my_tasks(&cards[1]));
+    step!(s.rebuild_gives_the_same_index());
+    s.stack.stop().await;
+}
+
+struct Scenario {
+    stack: Stack,
+    alice: TestUser,
+    bob: TestUser,
+    carol: TestUser,
+    space: String,
+    /// The tasks room.
+    room: String,
+    /// The board's ID.
+    board: String,
+}
+
+impl Scenario {
+    /// Alice's community with a tasks room; Bob a member, Carol a reader there (power level
+    /// −1); a board made by Alice through the API.
+    async fn start(database: Database) -> Self {
+        let stack = Stack::start(database).await.unwrap();
+        let alice = stack.register_user("alice").await.unwrap();
+        let bob = stack.register_user("bob").await.unwrap();
+        let carol = stack.register_user("carol").await.unwrap();
+        let created = create_community(&stack, &alice, &["tasks"]).await;
+        let space = created["space_id"].as_str().unwrap().to_owned();
+        let room = room_of(&created, "tasks");
+        alice.join(&space).await.unwrap();
+        alice.join(&room).await.unwrap();
+        for user in [&bob, &carol] {
+            for joined in [&space, &room] {
+                alice.invite(joined, user.user_id()).await.unwrap();
+                user.join(joined).await.unwrap();
+            }
+        }
+        let mut levels = alice
+            .state_event(&room, "m.room.power_levels", "")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(levels["events"][CARD], 0, "members write cards");
+        levels["users"][carol.user_id()] = json!(-1);
+        alice
+            .send_state(&room, "m.room.power_levels", "", levels)
+            .await
+            .unwrap();
+        let boards = format!("/api/v1/communities/{space}/tasks/boards");
+        // Carol is a member of the room for Parvis too (her join is indexed) before she reads.
+        wait_api(&stack, &carol, &boards, |_| true).await;
+        let (status, written) = api(
+            &stack,
+            &alice,
+            "POST",
+            &boards,
+            Some(json!({"name": "Déménagement"})),
+        )
+        .await;
+        assert_eq!(status, 201, "{written}");
+        let board = written["id"].as_str().unwrap().to_owned();
+        let list = wait_api(&stack, &bob, &boards, |list| {
+            list.as_array().is_some_and(|list| !list.is_empty())
+        })
+        .await;
+        assert_eq!(list[0]["name"], "Déménagement");
+        let columns: Vec<&str> = list[0]["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|column| column["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(columns, ["To do", "In progress", "Done"]);
+        Self {
+            stack,
+            alice,
+            bob,
+            carol,
+            space,
+            room,
+            board,
+        }
+    }
+
+    fn board_path(&self) -> String {
+        format!(
+            "/api/v1/communities/{}/tasks/boards/{}",
+            self.space, self.board
+        )
+    }
+
+    fn card_path(&self, card: &str) -> String {
+        format!("/api/v1/communities/{}/tasks/cards/{card}", self.space)
+    }
+
+    /// Adds a card as `user`; returns the answer's status and body.
+    async fn add(&self, user: &TestUser, card: Value) -> (u16, Value) {
+        api(
+            &self.stack,
+            user,
+            "POST",
+            &format!("{}/cards", self.board_path()),
+            Some(card),
+        )
+        .await
+    }
+
+    /// The IDs of a column's cards, in the order the board shows them.
+    fn column_ids(board: &Value, column: &str) -> Vec<String> {
+        board["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == column)
+            .unwrap()["cards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|card| card["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// The card `id` as the board shows it, once `check` accepts it.
+    async fn wait_card(&self, id: &str, check: impl Fn(&Value) -> bool) -> Value {
+        let find = |board: &Value| -> Option<Value> {
+            board["columns"]
+                .as_array()?
+                .iter()
+                .flat_map(|column| column["cards"].as_array().into_iter().flatten())
+                .find(|card| card["id"] == id)
+                .cloned()
+        };
+        let board = wait_api(&self.stack, &self.alice, &self.board_path(), |board| {
+            find(board).is_some_and(|card| check(&card))
+        })
+        .await;
+        find(&board).unwrap()
+    }
+
+    /// Alice adds three cards to "To do": the board shows them in the order added.
+    async fn a_board_and_its_cards_in_order(&self) -> Vec<String> {
+        let mut ids = Vec::new();
+        for title in [
+            "Commander les cartons",
+            "Réserver le camion",
+            "Prévenir la poste",
+        ] {
+            let (status, written) = self.add(&self.alice, json!({"title": title})).await;
+            assert_eq!(status, 201, "{written}");
+            assert_eq!(written["warnings"], json!([]));
+            ids.push(written["id"].as_str().unwrap().to_owned());
+        }
+        let board = wait_api(&self.stack, &self.bob, &self.board_path(), |board| {
+            board["columns"][0]["cards"]
+                .as_array()
+                .is_some_and(|cards| cards.len() == 3)
+        })
+        .await;
+        assert_eq!(Self::column_ids(&board, "todo"), ids);
+        assert_eq!(
+            board["columns"][0]["cards"][0]["title"],
+            "Commander les cartons"
+        );
+        assert_eq!(
+            board["columns"][0]["cards"][0]["updated_by"],
+            self.alice.user_id()
+        );
+        ids
+    }
+
+    /// Unknown board or column, due before start, a circle of dependencies: 400, each with its
+    /// errcode and the problem in words.
+    async fn each_problem_is_refused_with_its_errcode(&self, cards: &[String]) {
+        let (status, refused) = self
+            .add(&self.alice, json!({"title": "Ailleurs", "column": "later"}))
+            .await;
+        assert_eq!(
+            (status, refused["errcode"].as_str()),
+            (400, Some("ORG.PARVIS_UNKNOWN_COLUMN"))
+        );
+        assert!(
+            refused["error"]
+                .as_str()
+                .unwrap()
+                .contains("“To do” (todo)")
+        );
+        let (status, refused) = self
+            .add(
+                &self.alice,
+                json!({"title": "Tard", "start": "2027-01-10", "due": "2027-01-05"}),
+            )
+            .await;
+        assert_eq!(
+            (status, refused["errcode"].as_str()),
+            (400, Some("ORG.PARVIS_DUE_BEFORE_START"))
+        );
+        let (status, refused) = api(
+            &self.stack,
+            &self.alice,
+            "POST",
+            &format!("/api/v1/communities/{}/tasks/boards/nope/cards", self.space),
+            Some(json!({"title": "Perdu", "column": "todo"})),
+        )
+        .await;
+        assert_eq!(
+            (status, refused["errcode"].as_str()),
+            (400, Some("ORG.PARVIS_UNKNOWN_BOARD"))
+        );
+        // Card 1 depends on card 0; card 0 depending on card 1 would close a circle.
+        let (status, written) = api(
+            &self.stack,
+            &self.alice,
+            "PUT",
+            &self.card_path(&cards[1]),
+            Some(json!({"title": "Réserver le camion", "depends_on": [cards[0]]})),
+        )
+        .await;
+        assert_eq!(status, 200, "{written}");
+        self.wait_card(&cards[1], |card| card["depends_on"] == json!([cards[0]]))
+            .await;
+        let (status, refused) = api(
+            &self.stack,
+            &self.alice,
+            "PUT",
+            &self.card_path(&cards[0]),
+            Some(json!({"title": "Commander les cartons", "depends_on": [cards[1]]})),
+        )
+        .await;
+        assert_eq!(
+            (status, refused["errcode"].as_str()),
+            (400, Some("ORG.PARVIS_DEPENDENCY_CYCLE"))
+        );
+        let text = refused["error"].as_str().unwrap();
+        assert!(
+            text.contains(&cards[0]) && text.contains(&cards[1]),
+            "{text}"
+        );
+        // The dependency goes again, so the next steps move cards freely.
+        let (status, _) = api(
+            &self.stack,
+            &self.alice,
+            "PUT",
+            &self.card_path(&cards[1]),
+            Some(json!({"title": "Réserver le camion"})),
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+
+    /// Carol reads the board but cannot add, move or edit a card: Parvis refuses with 403, and
+    /// the homeserver refuses her own client too. Nothing is written.
+    async fn a_reader_is_refused_by_parvis_and_by_the_homeserver(&self, cards: &[String]) {
+        let before = settled_digest(&self.stack).await;
+        let (status, board) = api(&self.stack, &self.carol, "GET", &self.board_path(), None).await;
+        assert_eq!(status, 200, "a reader reads: {board}");
+        let (status, refused) = self.add(&self.carol, json!({"title": "Intrus"})).await;
+        assert_eq!(
+            (status, refused["errcode"].as_str()),
+            (403, Some("M_FORBIDDEN"))
+        );
+        let (status, refused) = api(
+            &self.stack,
+            &self.carol,
+            "POST",
+            &format!("{}/move", self.card_path(&cards[0])),
+            Some(json!({"column": "done"})),
+        )
+        .await;
+        assert_eq!(
+            (status, refused["errcode"].as_str()),
+            (403, Some("M_FORBIDDEN"))
+        );
+        let (status, refused) = api(
+            &self.stack,
+            &self.carol,
+            "PUT",
+            &self.card_path(&cards[0]),
+            Some(json!({"title": "Renommée"})),
+        )
+        .await;
+        assert_eq!(
+            (status, refused["errcode"].as_str()),
+            (403, Some("M_FORBIDDEN"))
+        );
+        let direct = self
+            .carol
+            .send_state(
+                &self.room,
+                CARD,
+                &cards[0],
+                json!({"title": "Renommée", "board": self.board, "column": "done", "position": "a0"}),
+            )
+            .await;
+        assert!(
+            matches!(
+                direct,
+                Err(parvis_tests::HarnessError::Api { status: 403, .. })
+            ),
+            "{direct:?}"
+        );
+        assert_eq!(settled_digest(&self.stack).await, before, "nothing written");
+    }
+
+    /// The card's current state event in the room, as the homeserver gives it.
+    async fn current_card_event(&self, card: &str) -> Value {
+        self.alice
+            .room_state(&self.room)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|event| event["type"] == CARD && event["state_key"] == card)
+            .unwrap()
+    }
+
+    /// Alice and Bob move the same card at once, each through their own client (not Parvis),
+    /// several times: the index shows the event the room's state holds, never simply the last
+    /// one delivered.
+    async fn concurrent_moves_of_one_card_end_in_the_rooms_state(&self, card: &str) {
+        let current = self.current_card_event(card).await;
+        for round in 0..5 {
+            let mut to_doing = current["content"].clone();
+            to_doing["column"] = json!("doing");
+            to_doing["position"] = json!(format!("a{round}"));
+            let mut to_done = current["content"].clone();
+            to_done["column"] = json!("done");
+            to_done["position"] = json!(format!("a{round}"));
+            let (a, b) = tokio::join!(
+                self.alice.send_state(&self.room, CARD, card, to_doing),
+                self.bob.send_state(&self.room, CARD, card, to_done),
+            );
+            a.unwrap();
+            b.unwrap();
+        }
+        let winner = self.current_card_event(card).await;
+        let event_id = winner["event_id"].as_str().unwrap().to_owned();
+        let shown = self
+            .wait_card(card, |shown| shown["event_id"] == event_id)
+            .await;
+        assert_eq!(shown["column"], winner["content"]["column"]);
+        // Settled (a fork's reconcile done), it still shows the room's state.
+        settled_digest(&self.stack).await;
+        let board = wait_api(&self.stack, &self.bob, &self.board_path(), |_| true).await;
+        let held: Vec<&Value> = board["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|column| column["cards"].as_array().unwrap())
+            .filter(|shown| shown["id"] == card)
+            .collect();
+        assert_eq!(held.len(), 1);
+        assert_eq!(
+            held[0]["event_id"],
+            self.current_card_event(card).await["event_id"]
+        );
+    }
+
+    /// Alice and Bob move two other cards of one column at once through Parvis: both land,
+    /// and the board's order is the room state's order (position, then ID).
+    async fn concurrent_moves_of_different_cards_both_land(&self, cards: &[String]) {
+        let (first, second) = (
+            format!("{}/move", self.card_path(&cards[1])),
+            format!("{}/move", self.card_path(&cards[2])),
+        );
+        // Both go to the top of "In progress" at once: one position, told apart by their IDs.
+        let (a, b) = tokio::join!(
+            api(
+                &self.stack,
+                &self.alice,
+                "POST",
+                &first,
+                Some(json!({"column": "doing"}))
+            ),
+            api(
+                &self.stack,
+                &self.bob,
+                "POST",
+                &second,
+                Some(json!({"column": "doing"}))
+            ),
+        );
+        assert_eq!(a.0, 200, "{}", a.1);
+        assert_eq!(b.0, 200, "{}", b.1);
+        let board = wait_api(&self.stack, &self.bob, &self.board_path(), |board| {
+            let doing = Self::column_ids(board, "doing");
+            doing.contains(&cards[1]) && doing.contains(&cards[2])
+        })
+        .await;
+        let mut in_room: Vec<(String, String)> = self
+            .alice
+            .room_state(&self.room)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|event| event["type"] == CARD && event["content"]["column"] == "doing")
+            .map(|event| {
+                (
+                    event["content"]["position"].as_str().unwrap().to_owned(),
+                    event["state_key"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        in_room.sort();
+        let expected: Vec<String> = in_room.into_iter().map(|(_, id)| id).collect();
+        assert_eq!(Self::column_ids(&board, "doing"), expected);
+        // Alice reads the same order as Bob.
+        let (_, seen_by_alice) =
+            api(&self.stack, &self.alice, "GET", &self.board_path(), None).await;
+        assert_eq!(Self::column_ids(&seen_by_alice, "doing"), expected);
+    }
+
+    /// Twelve dated cards with dependencies on a second board: the critical path is the one
+    /// worked out by hand, slack too; a dependency closing a circle is refused, the cards named.
+    async fn the_gantt_view_finds_the_critical_path_and_refuses_a_circle(&mut self) {
+        let boards = format!("/api/v1/communities/{}/tasks/boards", self.space);
+        let (status, written) = api(
+            &self.stack,
+            &self.alice,
+            "POST",
+            &boards,
+            Some(json!({"name": "Chantier", "columns": [{"name": "À faire"}, {"name": "Fait", "done": true}]})),
+        )
+        .await;
+        assert_eq!(status, 201, "{written}");
+        let main_board =
+            std::mem::replace(&mut self.board, written["id"].as_str().unwrap().to_owned());
+        wait_api(&self.stack, &self.alice, &self.board_path(), |_| true).await;
+        // January 2027, (name, start, due, dependencies). By hand: A 4–5 → B 6–8 → D 9–12 →
+        // F 13–15 → I 16 is the longest chain (the plan ends on the 16th), every other card
+        // may slip 3 days: C and E before F, and G → H → J → K → L, which ends on the 13th.
+        let plan: [(&str, u32, u32, &[&str]); 12] = [
+            ("A", 4, 5, &[]),
+            ("B", 6, 8, &["A"]),
+            ("C", 6, 6, &["A"]),
+            ("D", 9, 12, &["B"]),
+            ("E", 7, 9, &["C"]),
+            ("F", 13, 15, &["D", "E"]),
+            ("G", 4, 4, &[]),
+            ("H", 5, 7, &["G"]),
+            ("I", 16, 16, &["F"]),
+            ("J", 8, 10, &["H"]),
+            ("K", 11, 12, &["J"]),
+            ("L", 13, 13, &["K"]),
+        ];
+        let mut ids: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
+        for (name, start, due, depends) in plan {
+            let depends_on: Vec<&String> = depends.iter().map(|d| &ids[d]).collect();
+            let (status, written) = self
+                .add(
+                    &self.alice,
+                    json!({
+                        "title": format!("Lot {name}"),
+                        "start": format!("2027-01-{start:02}"),
+                        "due": format!("2027-01-{due:02}"),
+                        "depends_on": depends_on,
+                    }),
+                )
+                .await;
+            assert_eq!(status, 201, "{name}: {written}");
+            ids.insert(name, written["id"].as_str().unwrap().to_owned());
+        }
+        let undated = self.add(&self.alice, json!({"title": "Sans date"})).await;
+        assert_eq!(undated.0, 201);
+        let gantt_path = format!(
+            "/api/v1/communities/{}/tasks/gantt?board={}",
+            self.space, self.board
+        );
+        let gantt = wait_api(&self.stack, &self.bob, &gantt_path, |gantt| {
+            gantt["cards"]
+                .as_array()
+                .is_some_and(|cards| cards.len() == 12)
+                && gantt["undated"]
+                    .as_array()
+                    .is_some_and(|cards| cards.len() == 1)
+        })
+        .await;
+        let critical: Vec<&str> = ["A", "B", "D", "F", "I"]
+            .iter()
+            .map(|n| ids[n].as_str())
+            .collect();
+        assert_eq!(gantt["critical_path"], json!(critical));
+        assert_eq!(gantt["end"], "2027-01-16");
+        let slack = |name: &str| {
+            gantt["cards"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|card| card["id"] == ids[name].as_str())
+                .unwrap()["slack"]
+                .as_i64()
+                .unwrap()
+        };
+        for name in ["A", "B", "D", "F", "I"] {
+            assert_eq!(slack(name), 0, "{name}");
+        }
+        for name in ["C", "E", "G", "H", "J", "K", "L"] {
+            assert_eq!(slack(name), 3, "{name}");
+        }
+        assert_eq!(gantt["undated"][0]["title"], "Sans date");
+        // A depending on I closes A → B → D → F → I → A.
+        let (status, refused) = api(
+            &self.stack,
+            &self.alice,
+            "PUT",
+            &self.card_path(&ids["A"]),
+            Some(json!({"title": "Lot A", "start": "2027-01-04", "due": "2027-01-05", "depends_on": [ids["I"]]})),
+        )
+        .await;
+        assert_eq!(
+            (status, refused["errcode"].as_str()),
+            (400, Some("ORG.PARVIS_DEPENDENCY_CYCLE"))
+        );
+        let text = refused["error"].as_str().unwrap();
+        for name in ["A", "B", "D", "F", "I"] {
+            assert!(text.contains(&ids[name]), "{name} named in: {text}");
+        }
+        assert!(!text.contains(&ids["C"]), "{text}");
+        self.board = main_board;
+    }
+
+    /// Bob is assigned a card: it is on his "my tasks", with its community and board; the board
+    /// exports as CSV with its columns' names.
+    async fn the_board_exports_as_csv_and_assignment_reaches_my_tasks(&self, card: &str) {
+        let (status, written) = api(
+            &self.stack,
+            &self.alice,
+            "PUT",
+            &self.card_path(card),
+            Some(json!({"title": "Réserver le camion", "assignees": [self.bob.user_id()], "labels": ["logistique"], "due": "2027-01-15"})),
+        )
+        .await;
+        assert_eq!(status, 200, "{written}");
+        let mine = wait_api(&self.stack, &self.bob, "/api/v1/tasks/mine", |mine| {
+            mine.as_array()
+                .is_some_and(|mine| mine.iter().any(|task| task["id"] == card))
+        })
+        .await;
+        let task = mine
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|task| task["id"] == card)
+            .unwrap();
+        assert_eq!(task["community"], "Projet Alpha");
+        assert_eq!(task["board_name"], "Déménagement");
+        assert_eq!(task["space"], self.space.as_str());
+        let (_, alice_mine) =
+            api(&self.stack, &self.alice, "GET", "/api/v1/tasks/mine", None).await;
+        assert_eq!(alice_mine, json!([]), "nothing is assigned to Alice");
+
+        let response = http_client()
+            .get(format!(
+                "{}{}/export.csv",
+                self.stack.parvis.url(),
+                self.board_path()
+            ))
+            .bearer_auth(self.bob.access_token())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/csv")
+        );
+        let csv = response.text().await.unwrap();
+        let mut lines = csv.lines();
+        assert_eq!(
+            lines.next(),
+            Some("title,column,assignees,labels,start,due,done,id")
+        );
+        let line = csv.lines().find(|line| line.ends_with(card)).unwrap();
+        assert!(
+            line.starts_with(&format!(
+                "Réserver le camion,In progress,'{},logistique,,2027-01-15,no,",
+                self.bob.user_id()
+            )),
+            "{line}"
+        );
+    }
+
+    async fn rebuild_gives_the_same_index(&mut self) {
+        let live = settled_digest(&self.stack).await;
+        self.stack.parvis.stop().await;
+        let fresh = self.stack.scratch_sqlite_url("rebuilt");
+        self.stack.parvis.rebuild_index(Some(&fresh)).await.unwrap();
+        assert_eq!(self.stack.parvis.digest(Some(&fresh)).await.unwrap(), live);
+    }
+}
