@@ -31,6 +31,14 @@ pub enum Command {
         /// The words.
         words: String,
     },
+    /// `!parvis {word} …`: a command of a tool ([`crate::tools::ToolCommand`]), run in the
+    /// tool's room of this room's community.
+    Tool {
+        /// The command word.
+        word: &'static str,
+        /// Its arguments, quotes removed.
+        args: Vec<String>,
+    },
 }
 
 /// Arguments of `!parvis community create`.
@@ -154,6 +162,12 @@ pub fn parse(body: &str) -> Result<Option<Command>, CommandError> {
                 usage: new.usage,
             }),
         },
+        Some(word) if let Some((_, command)) = crate::tools::tool_command(word) => {
+            Ok(Some(Command::Tool {
+                word: command.word,
+                args: words.map(str::to_owned).collect(),
+            }))
+        }
         Some("search") => {
             let words: Vec<&str> = words.collect();
             if words.is_empty() {
@@ -363,6 +377,30 @@ mod tests {
             text.contains("search the wiki pages, blog posts, FAQ entries, guides you can read"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_tools_command_goes_to_the_tool_with_its_arguments() {
+        assert_eq!(
+            parse(r#"!parvis task add « Appeler la DSI » --due 2026-12-15"#),
+            Ok(Some(Command::Tool {
+                word: "task",
+                args: vec![
+                    "add".to_owned(),
+                    "Appeler la DSI".to_owned(),
+                    "--due".to_owned(),
+                    "2026-12-15".to_owned()
+                ],
+            }))
+        );
+        assert_eq!(
+            parse("!parvis tasks --mine"),
+            Ok(Some(Command::Tool {
+                word: "tasks",
+                args: vec!["--mine".to_owned()],
+            }))
+        );
+        assert!(help_text().contains("!parvis task move"));
     }
 
     #[test]

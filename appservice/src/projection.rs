@@ -268,6 +268,24 @@ pub enum Job {
         /// The revision's state event.
         event_id: OwnedEventId,
     },
+    /// Post a tool's notice about a change someone made to its state, for clients without
+    /// widgets ([`crate::tools::ToolNotices`]).
+    Notice {
+        /// The room.
+        room_id: OwnedRoomId,
+        /// The state event.
+        event_id: OwnedEventId,
+        /// Its type.
+        event_type: String,
+        /// Its state key.
+        state_key: String,
+        /// Who sent it.
+        sender: OwnedUserId,
+        /// The content the key held before, if the index held one.
+        before: Option<JsonObject>,
+        /// Its content.
+        after: JsonObject,
+    },
     /// Read a body kept in the media repository into the index.
     FetchBody {
         /// Room of the object.
@@ -295,6 +313,7 @@ impl Job {
             | Self::JoinRoom { room_id, .. }
             | Self::ReconcileRoom { room_id }
             | Self::Announce { room_id, .. }
+            | Self::Notice { room_id, .. }
             | Self::FetchBody { room_id, .. } => Some(room_id),
             Self::ReconcileAll => None,
         }
@@ -515,6 +534,15 @@ impl RevisionRow {
 /// Where a state event lives: its room, type and state key.
 pub type StateKey = (OwnedRoomId, String, String);
 
+/// The event the index holds for a state key, and its content.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeldState {
+    /// The event.
+    pub event_id: OwnedEventId,
+    /// Its content.
+    pub content: JsonObject,
+}
+
 /// What the planner must know, loaded by the store for the rooms and events of one batch.
 #[derive(Clone, Debug, Default)]
 pub struct ProjectionContext {
@@ -522,9 +550,9 @@ pub struct ProjectionContext {
     pub tracked: HashMap<OwnedRoomId, TrackedRoom>,
     /// The batch's events that a newer state event already replaced.
     pub superseded: HashSet<OwnedEventId>,
-    /// The event the index holds for each `(room, type, state key)` the batch's state events
+    /// What the index holds for each `(room, type, state key)` the batch's state events
     /// write, kept up to date while the batch is planned.
-    pub current_state: HashMap<StateKey, OwnedEventId>,
+    pub current_state: HashMap<StateKey, HeldState>,
     /// The batch's rooms already queued for a reconcile.
     pub reconciling: HashSet<OwnedRoomId>,
     /// Current state rows of the events the batch redacts.
@@ -715,7 +743,27 @@ fn plan_event(
             context.tracked.remove(&event.room_id);
             return;
         }
-        reconcile_if_forked(context, event, &row_key(&state), changes);
+        let key = row_key(&state);
+        let before = context
+            .current_state
+            .get(&key)
+            .map(|held| held.content.clone());
+        reconcile_if_forked(context, event, &key, changes);
+        // People using clients without widgets are told what others did to a tool's state.
+        if tools::announcer(&event.event_type).is_some()
+            && created_by(context, &event.room_id, &identity.bot)
+            && !identity.is_appservice_user(&event.sender)
+        {
+            changes.push(IndexChange::Enqueue(Job::Notice {
+                room_id: event.room_id.clone(),
+                event_id: event.event_id.clone(),
+                event_type: event.event_type.clone(),
+                state_key: state.state_key.clone(),
+                sender: event.sender.clone(),
+                before,
+                after: event.content.clone(),
+            }));
+        }
         if let Some(replaced) = &event.unsigned.replaces_state {
             context.superseded.insert(replaced.clone());
             context.redaction_targets.remove(replaced);
@@ -781,10 +829,17 @@ fn reconcile_if_forked(
     key: &StateKey,
     changes: &mut Vec<IndexChange>,
 ) {
-    let held = context
-        .current_state
-        .insert(key.clone(), event.event_id.clone());
-    let Some(held) = held.filter(|held| *held != event.event_id) else {
+    let held = context.current_state.insert(
+        key.clone(),
+        HeldState {
+            event_id: event.event_id.clone(),
+            content: event.content.clone(),
+        },
+    );
+    let Some(held) = held
+        .map(|held| held.event_id)
+        .filter(|held| *held != event.event_id)
+    else {
         return;
     };
     if event.unsigned.replaces_state.as_ref() != Some(&held)

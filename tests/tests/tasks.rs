@@ -13,6 +13,7 @@ use parvis_tests::{
 use serde_json::{Value, json};
 
 const CARD: &str = "org.parvis.kanban.card";
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[tokio::test]
 async fn tasks_on_sqlite() {
@@ -40,6 +41,7 @@ async fn boards_cards_concurrency_gantt_and_rebuild(database: Database) {
     step!(s.concurrent_moves_of_different_cards_both_land(&cards));
     step!(s.the_gantt_view_finds_the_critical_path_and_refuses_a_circle());
     step!(s.the_board_exports_as_csv_and_assignment_reaches_my_tasks(&cards[1]));
+    step!(s.without_widgets_commands_and_notices_tell_the_room(&cards[2]));
     step!(s.rebuild_gives_the_same_index());
     s.stack.stop().await;
 }
@@ -617,6 +619,126 @@ impl Scenario {
                 self.bob.user_id()
             )),
             "{line}"
+        );
+    }
+
+    /// Sends `text` as `user` in `room`; returns the bot's answer to it.
+    async fn reply_to(&self, user: &TestUser, room: &str, text: &str) -> Value {
+        let bot = self.stack.bot_user_id();
+        let command = user.send_text(room, text).await.unwrap();
+        user.wait_for_event(room, TIMEOUT, |event| {
+            event["sender"] == bot.as_str()
+                && event["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == command.as_str()
+        })
+        .await
+        .unwrap()
+    }
+
+    /// The bot's notice in the tasks room whose body contains `words`.
+    async fn notice_saying(&self, words: &str) -> Value {
+        let bot = self.stack.bot_user_id();
+        self.alice
+            .wait_for_event(&self.room, TIMEOUT, |event| {
+                event["sender"] == bot.as_str()
+                    && event["content"]["msgtype"] == "m.notice"
+                    && event["content"]["body"]
+                        .as_str()
+                        .is_some_and(|body| body.contains(words))
+            })
+            .await
+            .unwrap()
+    }
+
+    /// For Element X and Tchap X: commands add, move and list cards and are answered, a reader's
+    /// refused; the tasks room is told of a card added from another room and of an assignment
+    /// made in the web app, naming (`m.mentions`) the person assigned.
+    async fn without_widgets_commands_and_notices_tell_the_room(&self, card: &str) {
+        let carol = self.carol.user_id();
+        let added = self
+            .reply_to(
+                &self.bob,
+                &self.space,
+                &format!(r#"!parvis task add "Louer des diables" --board Déménagement --column "In progress" --due 2027-01-20 --assign {carol}"#),
+            )
+            .await;
+        let body = added["content"]["body"].as_str().unwrap();
+        assert!(body.starts_with("✅ Card “Louer des diables”"), "{body}");
+        assert_eq!(added["content"]["m.mentions"]["user_ids"], json!([carol]));
+        let told = self.notice_saying("Louer des diables").await;
+        assert_eq!(
+            told["content"]["body"],
+            format!(
+                "🗂️ {} added “Louer des diables” to In progress on “Déménagement” · assigned to {carol} · due 2027-01-20",
+                self.bob.user_id()
+            )
+        );
+        assert_eq!(told["content"]["m.mentions"]["user_ids"], json!([carol]));
+        let board = wait_api(&self.stack, &self.alice, &self.board_path(), |board| {
+            board.to_string().contains("Louer des diables")
+        })
+        .await;
+        let new_card = board["columns"][1]["cards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["title"] == "Louer des diables")
+            .unwrap()
+            .clone();
+        assert_eq!(new_card["assignees"], json!([carol]));
+        assert_eq!(new_card["requested_by"], self.bob.user_id());
+        let short = &new_card["id"].as_str().unwrap()[..6];
+
+        let moved = self
+            .reply_to(
+                &self.bob,
+                &self.room,
+                &format!("!parvis task move #{short} Done"),
+            )
+            .await;
+        assert_eq!(
+            moved["content"]["body"],
+            format!("✅ Card “Louer des diables” (#{short}) is in “Done”.")
+        );
+        self.wait_card(new_card["id"].as_str().unwrap(), |c| c["column"] == "done")
+            .await;
+
+        let (status, _) = api(
+            &self.stack,
+            &self.alice,
+            "PUT",
+            &self.card_path(card),
+            Some(json!({"title": "Prévenir la poste", "assignees": [carol]})),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let told = self.notice_saying("assigned “Prévenir la poste”").await;
+        assert_eq!(
+            told["content"]["body"],
+            format!(
+                "👤 {} assigned “Prévenir la poste” to {carol}",
+                self.alice.user_id()
+            )
+        );
+        assert_eq!(told["content"]["m.mentions"]["user_ids"], json!([carol]));
+
+        let mine = self
+            .reply_to(&self.carol, &self.space, "!parvis tasks --mine")
+            .await;
+        let body = mine["content"]["body"].as_str().unwrap();
+        assert!(body.starts_with("🗂️ 1 card(s) assigned to you:"), "{body}");
+        assert!(body.contains("“Prévenir la poste”"), "{body}");
+        assert!(
+            !body.contains("Louer des diables"),
+            "done cards are not listed: {body}"
+        );
+
+        let refused = self
+            .reply_to(&self.carol, &self.space, r#"!parvis task add "Intrus""#)
+            .await;
+        let body = refused["content"]["body"].as_str().unwrap();
+        assert!(
+            body.starts_with("❌") && body.contains("readers only read"),
+            "{body}"
         );
     }
 

@@ -153,6 +153,15 @@ impl Bot {
                 self.write_new(room_id, event_id, sender, kind, &title, &body)
                     .await?
             }
+            Ok(Some(Command::Tool { word, args })) => {
+                let outcome = self
+                    .run_tool_command(room_id, event_id, sender, word, &args)
+                    .await?;
+                self.reply_mentioning(room_id, event_id, &outcome.reply, &outcome.mentions)
+                    .await?;
+                let key = if outcome.success { "✅" } else { "❌" };
+                return self.react(room_id, event_id, key).await;
+            }
             Ok(Some(Command::Search { words })) => {
                 (self.search_for(room_id, sender, &words).await?, true)
             }

@@ -12,6 +12,7 @@ mod reconcile;
 mod sender;
 #[cfg(test)]
 pub(crate) mod tests;
+mod tool_commands;
 
 pub use self::reconcile::Reconciled;
 use self::sender::derived_txn_id;
@@ -240,6 +241,7 @@ impl Bot {
 
     async fn run(&self, job: &Job, attempts: i64) -> Result<(), JobError> {
         match job {
+            Job::Notice { .. } => self.notify(job).await,
             Job::Decrypt {
                 room_id,
                 event_id,

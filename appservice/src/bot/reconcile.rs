@@ -139,7 +139,11 @@ impl Bot {
         let request = get_room_event::v3::Request::new(room_id.to_owned(), event_id.to_owned());
         let raw = self.intents.bot().send(request).await?.event;
         let events = crate::ingest::room_events(std::slice::from_ref(&raw));
-        self.index.ingest(&self.identity, &events).await?;
+        let report = self.index.ingest(&self.identity, &events).await?;
+        // What it calls for (a notice to the room…) is done now, not at the next poll.
+        if report.jobs > 0 {
+            self.jobs_waiting.notify_one();
+        }
         Ok(())
     }
 

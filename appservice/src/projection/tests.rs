@@ -71,7 +71,10 @@ fn hold_v0(context: &mut ProjectionContext) {
             "org.parvis.wiki.page".to_owned(),
             "p1".to_owned(),
         ),
-        owned_event_id!("$v0"),
+        HeldState {
+            event_id: owned_event_id!("$v0"),
+            content: JsonObject::new(),
+        },
     );
 }
 
@@ -155,6 +158,7 @@ fn shape(change: &IndexChange) -> String {
             Job::ReconcileRoom { .. } => "job reconcile".to_owned(),
             Job::Announce { event_id, .. } => format!("job announce {event_id}"),
             Job::FetchBody { .. } => "job fetch body".to_owned(),
+            Job::Notice { event_id, .. } => format!("job notice {event_id}"),
             Job::ReconcileAll => "job reconcile all".to_owned(),
         },
         IndexChange::Skip(skipped) => format!("skipped {}", skipped.cause.as_str()),

@@ -21,11 +21,11 @@ pub mod likes;
 pub mod tasks;
 pub mod wiki;
 
-use ruma::{EventId, MilliSecondsSinceUnixEpoch, RoomId, UserId};
+use ruma::{EventId, MilliSecondsSinceUnixEpoch, OwnedUserId, RoomId, UserId};
 use serde_json::{Map, Value};
 
 use crate::{
-    events::RoomPurpose,
+    events::{JsonObject, RoomPurpose},
     publishing::kind::{PublicationKind, PublicationSpec},
     role::Role,
 };
@@ -73,6 +73,128 @@ pub struct Tool {
     pub state: Option<fn(&ToolState<'_>) -> StatePlan>,
     /// The objects it publishes, when it is a publishing tool.
     pub publication: Option<&'static PublicationSpec>,
+    /// Its `!parvis {word} …` commands, for people whose client has no widgets.
+    pub commands: &'static [ToolCommand],
+    /// The notices it posts in its room when someone changes its state there, for people whose
+    /// client has no widgets.
+    pub notices: Option<ToolNotices>,
+}
+
+/// A current state event of a tool's room, as its commands and notices read it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StateEntry {
+    /// Its type.
+    pub event_type: String,
+    /// Its state key.
+    pub state_key: String,
+    /// Who sent it.
+    pub sender: OwnedUserId,
+    /// Its content.
+    pub content: JsonObject,
+}
+
+/// A `!parvis {word} …` command of a tool: the bot reads the tool's room, the tool decides,
+/// sans-I/O, what to write and answer, and the bot writes it on the sender's behalf.
+#[derive(Debug)]
+pub struct ToolCommand {
+    /// The word after `!parvis` (`task`).
+    pub word: &'static str,
+    /// Its usage, shown when it is misused.
+    pub usage: &'static str,
+    /// What it does.
+    pub run: fn(&CommandCall<'_>) -> CommandOutcome,
+}
+
+/// A tool command as the bot gives it to the tool.
+#[derive(Clone, Copy, Debug)]
+pub struct CommandCall<'a> {
+    /// Who sent it.
+    pub sender: &'a UserId,
+    /// Its arguments after the command word, quotes removed.
+    pub args: &'a [String],
+    /// The current state of the tool's event types in its room.
+    pub state: &'a [StateEntry],
+    /// The tool's event types the sender may send in its room.
+    pub writable: &'a [&'a str],
+    /// A text that is the same each time this command is run (from its event ID), so objects
+    /// it creates get the same ID when a failed run is retried.
+    pub seed: &'a str,
+    /// Now, in milliseconds since the epoch.
+    pub now_ms: i64,
+}
+
+/// What a tool command does.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CommandOutcome {
+    /// Whether it did what was asked (✅ or ❌ on the command).
+    pub success: bool,
+    /// The answer, for people.
+    pub reply: String,
+    /// The users the answer names, for their clients to notify them.
+    pub mentions: Vec<OwnedUserId>,
+    /// The state events the bot writes in the tool's room, in order.
+    pub writes: Vec<StateWrite>,
+    /// What the tool's room is told, when the command was sent in another room.
+    pub notice: Option<ToolNotice>,
+}
+
+impl CommandOutcome {
+    /// A refusal or an answer that writes nothing.
+    pub fn answer(success: bool, reply: impl Into<String>) -> Self {
+        Self {
+            success,
+            reply: reply.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// A state event a tool command writes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StateWrite {
+    /// Its type, one of the tool's.
+    pub event_type: &'static str,
+    /// Its state key.
+    pub state_key: String,
+    /// Its content.
+    pub content: JsonObject,
+}
+
+/// A notice a tool posts in its room.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ToolNotice {
+    /// Its text.
+    pub body: String,
+    /// The users it names, for their clients to notify them (`m.mentions`).
+    pub mentions: Vec<OwnedUserId>,
+}
+
+/// How a tool words the changes people make to its state.
+#[derive(Debug)]
+pub struct ToolNotices {
+    /// The event types whose changes it may announce.
+    pub announced: &'static [&'static str],
+    /// The event types of its room it reads to word a notice (a board's column names…).
+    pub context: &'static [&'static str],
+    /// The notice for one change, if it is worth one.
+    pub notice: fn(&StateChange<'_>) -> Option<ToolNotice>,
+}
+
+/// A change of one key of a tool's state, made by someone.
+#[derive(Clone, Copy, Debug)]
+pub struct StateChange<'a> {
+    /// The state event type.
+    pub event_type: &'a str,
+    /// The state key.
+    pub state_key: &'a str,
+    /// Who made it.
+    pub sender: &'a UserId,
+    /// The content before, if the key held one.
+    pub before: Option<&'a JsonObject>,
+    /// The content after.
+    pub after: &'a JsonObject,
+    /// The current state of the [`ToolNotices::context`] types of the room.
+    pub context: &'a [StateEntry],
 }
 
 /// An index table of a tool. It has a `room_id` column: the rows of a room go when it is
@@ -239,6 +361,25 @@ pub fn plan_state(state: &ToolState<'_>) -> StatePlan {
         plan.unreadable = plan.unreadable.or(planned.unreadable);
     }
     plan
+}
+
+/// The tool whose command word is `word`, and that command.
+pub fn tool_command(word: &str) -> Option<(&'static Tool, &'static ToolCommand)> {
+    TOOLS.iter().find_map(|tool| {
+        tool.commands
+            .iter()
+            .find(|command| command.word == word)
+            .map(|command| (*tool, command))
+    })
+}
+
+/// The tool that announces changes of `event_type`, if one does.
+pub fn announcer(event_type: &str) -> Option<&'static Tool> {
+    TOOLS.iter().copied().find(|tool| {
+        tool.notices
+            .as_ref()
+            .is_some_and(|notices| notices.announced.contains(&event_type))
+    })
 }
 
 /// Whether a registered tool owns events of `event_type`.

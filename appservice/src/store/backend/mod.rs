@@ -30,8 +30,8 @@ use super::{
 };
 use crate::{
     projection::{
-        CommentRow, IndexChange, Job, JsonObject, ProjectionContext, RevisionRow, RoomEvent,
-        SkipCause, SkippedEvent, StateRow, TrackedRoom,
+        CommentRow, HeldState, IndexChange, Job, JsonObject, ProjectionContext, RevisionRow,
+        RoomEvent, SkipCause, SkippedEvent, StateRow, TrackedRoom,
     },
     publishing::publication::{PublicationRow, link_source},
     tools::{self, SqlValue, TOOLS, ToolWrite},

@@ -82,7 +82,7 @@ impl Store {
         keys.dedup();
         for chunk in keys.chunks(ROWS_PER_STATEMENT) {
             let mut query = QueryBuilder::<Db>::new(
-                "SELECT room_id, event_type, state_key, event_id FROM room_state \
+                "SELECT room_id, event_type, state_key, event_id, content FROM room_state \
                  WHERE (room_id, event_type, state_key) IN (",
             );
             query.push_values(chunk, |mut row, (room, event_type, key)| {
@@ -93,9 +93,11 @@ impl Store {
                 let room = OwnedRoomId::try_from(row.try_get::<String, _>(0)?).map_err(corrupt)?;
                 let event_id =
                     OwnedEventId::try_from(row.try_get::<String, _>(3)?).map_err(corrupt)?;
-                context
-                    .current_state
-                    .insert((room, row.try_get(1)?, row.try_get(2)?), event_id);
+                let content = parse_content(&row.try_get::<String, _>(4)?)?;
+                context.current_state.insert(
+                    (room, row.try_get(1)?, row.try_get(2)?),
+                    HeldState { event_id, content },
+                );
             }
         }
 

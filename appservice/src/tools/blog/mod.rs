@@ -32,6 +32,8 @@ pub const TOOL: Tool = Tool {
     plan: None,
     state: None,
     publication: Some(&PUBLICATION),
+    commands: &[],
+    notices: None,
 };
 
 /// Blog posts, as published objects: a draft is its author's only.

@@ -32,6 +32,8 @@ pub const TOOL: Tool = Tool {
     plan: None,
     state: None,
     publication: Some(&PUBLICATION),
+    commands: &[],
+    notices: None,
 };
 
 /// FAQ entries, as published objects. Their slug is their question's.

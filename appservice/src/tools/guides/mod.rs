@@ -29,6 +29,8 @@ pub const TOOL: Tool = Tool {
     plan: None,
     state: None,
     publication: Some(&PUBLICATION),
+    commands: &[],
+    notices: None,
 };
 
 /// Guides, as published objects.

@@ -46,6 +46,8 @@ pub const TOOL: Tool = Tool {
     plan: Some(plan),
     state: None,
     publication: None,
+    commands: &[],
+    notices: None,
 };
 
 /// What a reaction says of an object.

@@ -11,6 +11,7 @@
 pub mod api;
 pub mod board;
 pub mod card;
+pub mod command;
 pub mod date;
 pub mod gantt;
 pub mod index;
@@ -20,7 +21,11 @@ pub use board::{KanbanBoardEventContent, KanbanColumn};
 pub use card::{ChecklistItem, KanbanCardEventContent};
 pub use date::CalendarDate;
 
-use crate::{events::RoomPurpose, role::Role, tools::Tool};
+use crate::{
+    events::RoomPurpose,
+    role::Role,
+    tools::{Tool, ToolCommand, ToolNotices},
+};
 
 /// The tasks tool: its room holds the community's boards and their cards.
 pub const TOOL: Tool = Tool {
@@ -32,7 +37,9 @@ pub const TOOL: Tool = Tool {
         (index::CARD_EVENT, Role::Member),
     ],
     help: &[
-        "Tasks: kanban boards and a Gantt view in the community's Tasks room (open it in the web app, or the widget in Element).",
+        "!parvis task add \"Title\" [--column \"To do\"] [--due 2026-12-15] [--assign @user:server] — add a card to the community's board (its tasks: kanban boards and a Gantt view, in the web app or the Tasks room's widget).",
+        "!parvis task move <#id> \"Done\" · !parvis task assign <#id> @user:server — move or assign a card; the Tasks room is told, and the person assigned notified.",
+        "!parvis tasks [--mine] — the open cards (yours only with --mine).",
     ],
     migration: Some("tasks"),
     tables: index::TABLES,
@@ -40,6 +47,23 @@ pub const TOOL: Tool = Tool {
     plan: None,
     state: Some(index::plan_state),
     publication: None,
+    commands: &[
+        ToolCommand {
+            word: "task",
+            usage: command::TASK_USAGE,
+            run: command::run_task,
+        },
+        ToolCommand {
+            word: "tasks",
+            usage: command::TASKS_USAGE,
+            run: command::run_tasks,
+        },
+    ],
+    notices: Some(ToolNotices {
+        announced: &[index::CARD_EVENT],
+        context: &[index::BOARD_EVENT],
+        notice: command::notice,
+    }),
 };
 
 /// What is wrong with a card someone asks Parvis to write, in words for people. Each is refused

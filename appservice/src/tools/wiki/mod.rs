@@ -32,6 +32,8 @@ pub const TOOL: Tool = Tool {
     plan: None,
     state: None,
     publication: Some(&PUBLICATION),
+    commands: &[],
+    notices: None,
 };
 
 /// Wiki pages, as published objects.
