@@ -1,0 +1,349 @@
+// @vitest-environment happy-dom
+/**
+ * The board page in a DOM, against a Parvis answering from memory: what a person sees (columns
+ * in order, cards in the order given, counts against limits, late cards, people, labels), the
+ * keyboard's moves and what they send and announce, the filters, a card's dialog, a new card, a
+ * new board, a refused move put back.
+ */
+import { afterEach, describe, expect, it, vi } from "vitest";
+import boardPage from "./board-page";
+import { downloadCsv } from "./api";
+import { settle, TestParvis, testApp, type TasksData } from "./test-parvis";
+
+function data(): TasksData {
+  return {
+    today: "2026-12-16",
+    boards: [
+      {
+        id: "b1",
+        name: "Déménagement",
+        columns: [
+          { id: "todo", name: "To do" },
+          { id: "doing", name: "In progress", wip_limit: 2 },
+          { id: "done", name: "Done", done: true },
+        ],
+      },
+      { id: "b2", name: "Old", archived: true, columns: [{ id: "todo", name: "To do" }] },
+    ],
+    cards: [
+      // Listed out of order: the board sorts by position.
+      { id: "c2", title: "Book the van", board: "b1", column: "todo", position: "a1", labels: ["transport"], due: "2026-12-10" },
+      { id: "c1", title: "Order boxes", board: "b1", column: "todo", position: "a0", assignees: ["@alice.martin:hs", "@bob:hs"] },
+      { id: "c3", title: "Pack books", board: "b1", column: "todo", position: "a2", due: "2026-12-18", checklist: [{ text: "Shelf 1", done: true }, { text: "Shelf 2" }] },
+      { id: "c4", title: "Call the bank", board: "b1", column: "doing", position: "a0" },
+      { id: "c5", title: "Sign the lease", board: "b1", column: "doing", position: "a1" },
+      { id: "c6", title: "Old news", board: "b1", column: "done", position: "a0", due: "2026-12-01" },
+      { id: "c7", title: "Archived", board: "b1", column: "todo", position: "a3", archived: true },
+    ],
+  };
+}
+
+async function open(query = "", over: Partial<TasksData> = {}) {
+  const parvis = new TestParvis({ ...data(), ...over });
+  const harness = testApp(parvis);
+  const cleanup = await boardPage(harness.context({ space: "!s:hs" }, query));
+  return { parvis, ...harness, cleanup };
+}
+
+const text = (element: Element | null | undefined) => element?.textContent?.replace(/\s+/g, " ").trim();
+const columns = (main: HTMLElement) => Array.from(main.querySelectorAll<HTMLElement>("section.tasks-column"));
+const titles = (column: Element | undefined) => Array.from(column?.querySelectorAll(".tasks-card .tasks-open") ?? []).map(text);
+const cardOf = (main: HTMLElement, title: string) =>
+  Array.from(main.querySelectorAll<HTMLElement>(".tasks-card")).find((card) => text(card.querySelector(".tasks-open")) === title);
+const writes = (parvis: TestParvis) => parvis.calls.filter((call) => call.method !== "GET");
+
+afterEach(() => {
+  document.body.replaceChildren();
+  vi.unstubAllGlobals();
+});
+
+describe("the board page", () => {
+  it("shows the first open board's columns in order, each card in the order of its column", async () => {
+    const { main } = await open();
+    expect(text(main.querySelector("h1"))).toBe("Déménagement");
+    expect(columns(main).map((column) => text(column.querySelector(".tasks-column-name")))).toEqual(["To do", "In progress", "Done"]);
+    expect(titles(columns(main)[0])).toEqual(["Order boxes", "Book the van", "Pack books"]);
+    expect(titles(columns(main)[1])).toEqual(["Call the bank", "Sign the lease"]);
+    expect(titles(columns(main)[2])).toEqual(["Old news"]);
+    // The board picker lists both boards, the archived one said so.
+    const picker = main.querySelector<HTMLSelectElement>("select#tasks-board");
+    expect(Array.from(picker?.options ?? []).map((option) => option.textContent)).toEqual(["Déménagement", "Old (archived)"]);
+    expect(picker?.value).toBe("b1");
+  });
+
+  it("counts each column's cards against its limit, and marks a column over it", async () => {
+    const { main } = await open();
+    const [todo, doing] = columns(main);
+    expect(text(todo?.querySelector(".tasks-wip [aria-hidden]"))).toBe("3");
+    expect(text(doing?.querySelector(".tasks-wip [aria-hidden]"))).toBe("2/2");
+    expect(text(doing?.querySelector(".tasks-wip .visually-hidden"))).toBe("2 card(s), limit 2");
+    expect(doing?.dataset.overLimit).toBeUndefined();
+    const over = await open("", {
+      cards: [...data().cards, { id: "c8", title: "Third", board: "b1", column: "doing", position: "a2" }],
+    });
+    const full = columns(over.main)[1];
+    expect(text(full?.querySelector(".tasks-wip [aria-hidden]"))).toBe("3/2");
+    expect(full?.dataset.overLimit).toBe("true");
+    expect(text(full?.querySelector(".tasks-over-limit"))).toBe("Over its limit");
+  });
+
+  it("shows a card's people by their initials, its labels, its due date, late or not, and its checklist", async () => {
+    const { main } = await open();
+    const boxes = cardOf(main, "Order boxes");
+    expect(Array.from(boxes?.querySelectorAll(".tasks-avatar") ?? []).map(text)).toEqual(["AM", "BO"]);
+    expect(Array.from(boxes?.querySelectorAll(".tasks-assignees li") ?? []).map((li) => li.getAttribute("title"))).toEqual([
+      "@alice.martin:hs",
+      "@bob:hs",
+    ]);
+    const van = cardOf(main, "Book the van");
+    expect(Array.from(van?.querySelectorAll(".tags li") ?? []).map(text)).toEqual(["transport"]);
+    expect(van?.dataset.late).toBe("true");
+    expect(text(van?.querySelector(".tasks-due"))).toBe("Due 10 Dec 2026 Late");
+    expect(van?.querySelector("time")?.getAttribute("datetime")).toBe("2026-12-10");
+    const books = cardOf(main, "Pack books");
+    expect(books?.dataset.late).toBeUndefined();
+    expect(text(books?.querySelector(".tasks-due"))).toBe("Due 18 Dec 2026");
+    expect(text(books?.querySelector(".tasks-checklist-count"))).toBe("Checklist: 1 of 2 done");
+    // A done column's overdue card is not late.
+    expect(cardOf(main, "Old news")?.dataset.late).toBeUndefined();
+  });
+
+  it("moves a card down from the keyboard: right after the next card, announced, the focus kept", async () => {
+    const { main, parvis, announced } = await open();
+    const boxes = cardOf(main, "Order boxes");
+    const down = boxes?.querySelector<HTMLButtonElement>('button[data-move="down"]');
+    expect(down?.getAttribute("aria-label")).toBe("Move “Order boxes” down");
+    const release = parvis.holdWrites();
+    down?.focus();
+    down?.click();
+    // At once, before the server answers.
+    await settle();
+    expect(titles(columns(main)[0])).toEqual(["Book the van", "Order boxes", "Pack books"]);
+    expect(announced[0]).toBe("“Order boxes” moved to To do, position 2 of 3.");
+    // One write at a time: the controls say so meanwhile.
+    expect(cardOf(main, "Pack books")?.querySelector('button[data-move="up"]')?.getAttribute("aria-disabled")).toBe("true");
+    release();
+    await vi.waitFor(() => expect(writes(parvis)).toHaveLength(1));
+    expect(writes(parvis)[0]).toEqual({
+      method: "POST",
+      url: "/api/v1/communities/!s%3Ahs/tasks/cards/c1/move",
+      body: { column: "todo", after: "c2" },
+    });
+    // Then as the server has it.
+    await vi.waitFor(() => expect(parvis.calls.filter((call) => call.url.endsWith("/boards/b1")).length).toBeGreaterThan(1));
+    expect(titles(columns(main)[0])).toEqual(["Book the van", "Order boxes", "Pack books"]);
+    const moved = cardOf(main, "Order boxes");
+    expect(document.activeElement).toBe(moved?.querySelector('button[data-move="down"]'));
+    expect(moved?.querySelector<HTMLDetailsElement>("details.tasks-move")?.open).toBe(true);
+  });
+
+  it("moves a card up to the top of its column with `after` null, and not past the top", async () => {
+    const { main, parvis } = await open();
+    cardOf(main, "Book the van")?.querySelector<HTMLButtonElement>('button[data-move="up"]')?.click();
+    await vi.waitFor(() => expect(writes(parvis)).toHaveLength(1));
+    expect(writes(parvis)[0]?.body).toEqual({ column: "todo", after: null });
+    await vi.waitFor(() => expect(titles(columns(main)[0])).toEqual(["Book the van", "Order boxes", "Pack books"]));
+    const top = cardOf(main, "Book the van")?.querySelector<HTMLButtonElement>('button[data-move="up"]');
+    await vi.waitFor(() => expect(top?.getAttribute("aria-disabled")).toBe("true"));
+    top?.click();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(writes(parvis)).toHaveLength(1);
+  });
+
+  it("moves a card to another column's end, shows what the server warns of, and says where it went", async () => {
+    const { main, parvis, announced } = await open();
+    parvis.warnNext = ["the column “In progress” now holds 3 cards, over its limit of 2"];
+    const select = cardOf(main, "Pack books")?.querySelector<HTMLSelectElement>('select[data-move="column"]');
+    expect(select?.getAttribute("aria-label")).toBe("Column of “Pack books”");
+    const release = parvis.holdWrites();
+    select!.value = "doing";
+    select!.dispatchEvent(new Event("change", { bubbles: true }));
+    await settle();
+    expect(titles(columns(main)[1])).toEqual(["Call the bank", "Sign the lease", "Pack books"]);
+    expect(titles(columns(main)[0])).toEqual(["Order boxes", "Book the van"]);
+    expect(announced[0]).toBe("“Pack books” moved to In progress, position 3 of 3.");
+    release();
+    await vi.waitFor(() => expect(main.querySelector(".tasks-warnings li")).not.toBeNull());
+    expect(writes(parvis)[0]?.body).toEqual({ column: "doing", after: "c5" });
+    expect(text(main.querySelector(".tasks-warnings p"))).toBe("Done, with a warning:");
+    expect(Array.from(main.querySelectorAll(".tasks-warnings li")).map(text)).toEqual([
+      "the column “In progress” now holds 3 cards, over its limit of 2",
+    ]);
+    expect(columns(main)[1]?.dataset.overLimit).toBe("true");
+    const moved = cardOf(main, "Pack books");
+    await vi.waitFor(() => expect(document.activeElement).toBe(moved?.querySelector('select[data-move="column"]')));
+  });
+
+  it("puts a refused move back, and shows the server's error", async () => {
+    const { main, parvis, announced } = await open();
+    parvis.failNext = { status: 403, errcode: "M_FORBIDDEN", error: "Readers may not move cards." };
+    cardOf(main, "Order boxes")?.querySelector<HTMLButtonElement>('button[data-move="down"]')?.click();
+    await vi.waitFor(() => expect(main.querySelector('.tasks-status [role="alert"]')).not.toBeNull());
+    expect(text(main.querySelector(".tasks-status"))).toBe("Readers may not move cards.");
+    expect(titles(columns(main)[0])).toEqual(["Order boxes", "Book the van", "Pack books"]);
+    expect(announced).toEqual([
+      "“Order boxes” moved to To do, position 2 of 3.",
+      "“Order boxes” is back in its place: the move was not written.",
+    ]);
+  });
+
+  it("hides the cards the filters leave out, and says how many it shows", async () => {
+    const { main } = await open();
+    const choose = async (id: string, value: string) => {
+      const select = main.querySelector<HTMLSelectElement>(`select#${id}`);
+      select!.value = value;
+      select!.dispatchEvent(new Event("change", { bubbles: true }));
+      await settle();
+    };
+    const assignees = Array.from(main.querySelector<HTMLSelectElement>("select#tasks-filter-assignee")?.options ?? []).map((o) => o.value);
+    expect(assignees).toEqual(["", "@alice.martin:hs", "@bob:hs"]);
+    await choose("tasks-filter-assignee", "@bob:hs");
+    await vi.waitFor(() => expect(titles(columns(main)[0])).toEqual(["Order boxes"]));
+    expect(titles(columns(main)[1])).toEqual([]);
+    expect(text(main.querySelector(".tasks-filter-count"))).toBe("1 of 6 card(s) shown. Show all the cards");
+    // The count against the limit is the column's, not the filter's.
+    expect(text(columns(main)[1]?.querySelector(".tasks-wip [aria-hidden]"))).toBe("2/2");
+    await choose("tasks-filter-assignee", "");
+    await choose("tasks-filter-due", "late");
+    await vi.waitFor(() => expect(titles(columns(main)[0])).toEqual(["Book the van"]));
+    expect(titles(columns(main)[2])).toEqual([]);
+    await choose("tasks-filter-due", "none");
+    await vi.waitFor(() => expect(titles(columns(main)[0])).toEqual(["Order boxes"]));
+    expect(titles(columns(main)[1])).toEqual(["Call the bank", "Sign the lease"]);
+    await choose("tasks-filter-due", "");
+    await choose("tasks-filter-label", "transport");
+    await vi.waitFor(() => expect(titles(columns(main)[0])).toEqual(["Book the van"]));
+    main.querySelector<HTMLButtonElement>(".tasks-filter-count button")?.click();
+    await vi.waitFor(() => expect(titles(columns(main)[0])).toEqual(["Order boxes", "Book the van", "Pack books"]));
+  });
+
+  it("edits a card in its dialog and sends every field back", async () => {
+    const { main, parvis, announced } = await open();
+    cardOf(main, "Book the van")?.querySelector<HTMLButtonElement>(".tasks-open")?.click();
+    const dialog = await vi.waitFor(() => {
+      const found = main.querySelector<HTMLDialogElement>("dialog.tasks-dialog");
+      expect(found).not.toBeNull();
+      return found as HTMLDialogElement;
+    });
+    expect(text(dialog.querySelector("h2"))).toBe("Card “Book the van”");
+    const input = async (id: string, value: string) => {
+      const field = dialog.querySelector<HTMLInputElement | HTMLTextAreaElement>(`#${id}`);
+      field!.value = value;
+      field!.dispatchEvent(new Event("input", { bubbles: true }));
+      await settle();
+    };
+    await input("tasks-card-title", "Book the big van");
+    await input("tasks-card-assignees", "@bob:hs @carol:hs");
+    await input("tasks-card-labels", "transport, urgent");
+    await input("tasks-card-start", "2026-12-14");
+    await input("tasks-card-due", "2026-12-19");
+    await input("tasks-card-description", "Call **before** noon.");
+    await input("tasks-card-new-item", "Compare prices");
+    dialog.querySelector<HTMLInputElement>("#tasks-card-new-item")?.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    await vi.waitFor(() => expect(dialog.querySelectorAll(".tasks-checklist li")).toHaveLength(1));
+    // It depends on "Order boxes": the other cards are offered by title.
+    const dependency = Array.from(dialog.querySelectorAll<HTMLLabelElement>(".tasks-depends label")).find((label) => text(label) === "Order boxes");
+    dependency?.querySelector("input")?.click();
+    await vi.waitFor(() => expect(dependency?.querySelector("input")?.checked).toBe(true));
+    dialog.querySelector<HTMLFormElement>("form")?.requestSubmit();
+    await vi.waitFor(() => expect(writes(parvis)).toHaveLength(1));
+    expect(writes(parvis)[0]).toEqual({
+      method: "PUT",
+      url: "/api/v1/communities/!s%3Ahs/tasks/cards/c2",
+      body: {
+        title: "Book the big van",
+        description: "Call **before** noon.",
+        column: "todo",
+        assignees: ["@bob:hs", "@carol:hs"],
+        labels: ["transport", "urgent"],
+        start: "2026-12-14",
+        due: "2026-12-19",
+        checklist: [{ text: "Compare prices", done: false }],
+        depends_on: ["c1"],
+        archived: false,
+      },
+    });
+    await vi.waitFor(() => expect(main.querySelector("dialog")).toBeNull());
+    expect(announced).toContain("Card “Book the big van” saved.");
+    const saved = cardOf(main, "Book the big van");
+    expect(Array.from(saved?.querySelectorAll(".tags li") ?? []).map(text)).toEqual(["transport", "urgent"]);
+    expect(document.activeElement).toBe(saved?.querySelector(".tasks-open"));
+  });
+
+  it("keeps the dialog open with the server's refusal", async () => {
+    const { main, parvis } = await open("?card=c3".slice(1));
+    const dialog = main.querySelector<HTMLDialogElement>("dialog.tasks-dialog");
+    expect(text(dialog?.querySelector("h2"))).toBe("Card “Pack books”");
+    parvis.failNext = { status: 400, errcode: "ORG.PARVIS_DUE_BEFORE_START", error: "the card is due (2026-12-18) before it starts (2026-12-20)" };
+    dialog?.querySelector<HTMLFormElement>("form")?.requestSubmit();
+    await vi.waitFor(() => expect(dialog?.querySelector('[role="alert"]')).not.toBeNull());
+    expect(text(dialog?.querySelector('[role="alert"]'))).toBe("the card is due (2026-12-18) before it starts (2026-12-20)");
+    expect(main.querySelector("dialog")).toBe(dialog);
+    dialog?.querySelector<HTMLButtonElement>(".actions button.secondary")?.click();
+    await vi.waitFor(() => expect(main.querySelector("dialog")).toBeNull());
+  });
+
+  it("adds a card at the end of a column", async () => {
+    const { main, parvis, announced } = await open();
+    const done = columns(main)[2];
+    const field = done?.querySelector<HTMLInputElement>(".tasks-add input");
+    expect(text(done?.querySelector(".tasks-add label"))).toBe("New card in Done");
+    field!.value = "Hand back the keys";
+    field!.dispatchEvent(new Event("input", { bubbles: true }));
+    await settle();
+    done?.querySelector<HTMLFormElement>("form.tasks-add")?.requestSubmit();
+    await vi.waitFor(() => expect(titles(columns(main)[2])).toEqual(["Old news", "Hand back the keys"]));
+    expect(writes(parvis)[0]).toEqual({
+      method: "POST",
+      url: "/api/v1/communities/!s%3Ahs/tasks/boards/b1/cards",
+      body: { title: "Hand back the keys", column: "done" },
+    });
+    expect(announced).toEqual(["Card “Hand back the keys” added to Done."]);
+  });
+
+  it("offers to create the first board, with the usual columns in the user's language", async () => {
+    const { main, parvis, navigated } = await open("", { boards: [], cards: [] });
+    expect(main.querySelector("section.tasks-column")).toBeNull();
+    expect(text(main.querySelector("h2#tasks-new-board-title + p"))).toBe("There is no board yet. Create the first one:");
+    const name = main.querySelector<HTMLInputElement>("#tasks-new-board-name");
+    name!.value = "Plan";
+    name!.dispatchEvent(new Event("input", { bubbles: true }));
+    await settle();
+    main.querySelector<HTMLFormElement>("form.tasks-new-board")?.requestSubmit();
+    await vi.waitFor(() => expect(navigated).toEqual(["#/c/!s:hs/tasks?board=b1"]));
+    expect(writes(parvis)[0]?.body).toEqual({ name: "Plan", columns: [{ name: "To do" }, { name: "In progress" }, { name: "Done", done: true }] });
+  });
+
+  it("shows an archived board without ways to change it", async () => {
+    const { main } = await open("board=b2");
+    expect(text(main.querySelector(".tasks-notice"))).toBe("This board is archived: its cards no longer change.");
+    expect(main.querySelector("form.tasks-add")).toBeNull();
+  });
+
+  it("downloads the board's CSV with the user's token", async () => {
+    const { app } = await open();
+    const asked: { url: string; auth: string | undefined }[] = [];
+    const clicked: string[] = [];
+    vi.stubGlobal("URL", Object.assign(URL, { createObjectURL: () => "blob:csv", revokeObjectURL: () => undefined }));
+    const click = vi.spyOn(HTMLAnchorElement.prototype, "click").mockImplementation(function (this: HTMLAnchorElement) {
+      clicked.push(`${this.download} ${this.href}`);
+    });
+    await downloadCsv(app.api, "tok", "!s:hs", "b1", async (url, init) => {
+      asked.push({ url, auth: (init?.headers as Record<string, string>).Authorization });
+      return new Response("title,column\r\n", { headers: { "Content-Disposition": 'attachment; filename="board-b1.csv"' } });
+    });
+    expect(asked).toEqual([{ url: "/api/v1/communities/!s%3Ahs/tasks/boards/b1/export.csv", auth: "Bearer tok" }]);
+    expect(clicked).toEqual(["board-b1.csv blob:csv"]);
+    click.mockRestore();
+    await expect(
+      downloadCsv(app.api, "tok", "!s:hs", "b1", async () => new Response(JSON.stringify({ errcode: "M_FORBIDDEN", error: "No." }), { status: 403 })),
+    ).rejects.toMatchObject({ status: 403, message: "No." });
+  });
+
+  it("is taken down with its page", async () => {
+    const { main, cleanup } = await open();
+    expect(main.childElementCount).toBeGreaterThan(0);
+    if (typeof cleanup === "function") cleanup();
+    expect(main.childElementCount).toBe(0);
+  });
+});

@@ -1,0 +1,248 @@
+/**
+ * A card's dialog (a modal `<dialog>`, closed by Escape or Cancel): its title, column,
+ * description (markdown), assignees (Matrix IDs), labels, start and due dates, checklist, the
+ * cards it depends on (among the board's), archived. Saving sends every field (`PUT …/cards/{id}`
+ * in standalone mode) and closes it once the index shows the card; a refusal (due before start, a
+ * circle of dependencies…) is shown in the dialog, which stays open. The focus goes back to the
+ * card's title when it closes.
+ */
+import { useEffect, useRef, useState } from "preact/hooks";
+import { ErrorBox } from "../../app/error-box";
+import { boardCards, cardInputOf, isUserId, splitList } from "./board";
+import type { BoardState } from "./board-state";
+import type { BoardView, CardView, ChecklistItem } from "./types";
+
+/** Matrix IDs are separated by commas or spaces; labels, which may hold spaces, by commas. */
+const USER_SEPARATORS = /[,\s]+/;
+
+export function CardDialog({ state, board, card }: { state: BoardState; board: BoardView; card: CardView }) {
+  const { app } = state;
+  const t = app.t;
+  const dialog = useRef<HTMLDialogElement>(null);
+  const [fields, setFields] = useState(() => cardInputOf(card));
+  const [assignees, setAssignees] = useState(fields.assignees.join(", "));
+  const [labels, setLabels] = useState(fields.labels.join(", "));
+  const [newItem, setNewItem] = useState("");
+  // Each change from the fields as they are then, not as this render saw them.
+  const update = (patch: (current: typeof fields) => Partial<typeof fields>) => setFields((current) => ({ ...current, ...patch(current) }));
+  const set = (patch: Partial<typeof fields>) => update(() => patch);
+  const setItem = (at: number, patch: Partial<ChecklistItem>) =>
+    update((current) => ({ checklist: current.checklist.map((item, index) => (index === at ? { ...item, ...patch } : item)) }));
+  const addItem = (typed: string = newItem) => {
+    const text = typed.trim();
+    if (text === "") return;
+    update((current) => ({ checklist: [...current.checklist, { text, done: false }] }));
+    setNewItem("");
+  };
+  const close = () => {
+    state.dialogError.value = null;
+    state.editing.value = null;
+  };
+
+  useEffect(() => {
+    const element = dialog.current;
+    if (!element) return;
+    if (typeof element.showModal === "function") {
+      if (!element.open) element.showModal();
+    } else {
+      element.setAttribute("open", "");
+    }
+    element.querySelector<HTMLInputElement>("#tasks-card-title")?.focus();
+    // Back to the card's title once closed: its element, wherever the card now is. The modal
+    // dialog closes first, or the rest of the page would still be inert.
+    return () => {
+      if (element.open && typeof element.close === "function") element.close();
+      const tile = Array.from(document.querySelectorAll<HTMLElement>("[data-card-id]")).find((node) => node.dataset.cardId === card.id);
+      tile?.querySelector<HTMLElement>("button.tasks-open")?.focus();
+    };
+  }, [card.id]);
+
+  const others = boardCards(board).filter((other) => other.id !== card.id);
+  const me = app.identity.userId();
+  const error = state.dialogError.value;
+  const busy = state.writing.value;
+  return (
+    <dialog
+      ref={dialog}
+      class="tasks-dialog"
+      aria-labelledby="tasks-dialog-title"
+      onCancel={(event) => {
+        event.preventDefault();
+        close();
+      }}
+    >
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (busy) return;
+          void state.save(card.id, {
+            ...fields,
+            assignees: splitList(assignees, USER_SEPARATORS),
+            labels: splitList(labels),
+          });
+        }}
+      >
+        <h2 id="tasks-dialog-title">{t("tasks.editCard", { title: card.title || t("common.untitled") })}</h2>
+        <div class="field">
+          <label for="tasks-card-title">{t("tasks.fieldTitle")}</label>
+          <input id="tasks-card-title" required value={fields.title} onInput={(event) => set({ title: event.currentTarget.value })} />
+        </div>
+        <div class="field">
+          <label for="tasks-card-column">{t("tasks.fieldColumn")}</label>
+          <select id="tasks-card-column" value={fields.column ?? ""} onChange={(event) => set({ column: event.currentTarget.value })}>
+            {!board.columns.some((column) => column.id === fields.column) && <option value={fields.column ?? ""}>—</option>}
+            {board.columns.map((column) => (
+              <option key={column.id} value={column.id}>
+                {column.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="tasks-card-description">{t("tasks.fieldDescription")}</label>
+          <textarea
+            id="tasks-card-description"
+            rows={5}
+            aria-describedby="tasks-card-description-hint"
+            value={fields.description}
+            onInput={(event) => set({ description: event.currentTarget.value })}
+          />
+          <p class="hint" id="tasks-card-description-hint">
+            {t("tasks.fieldDescriptionHint")}
+          </p>
+        </div>
+        <div class="field">
+          <label for="tasks-card-assignees">{t("tasks.fieldAssignees")}</label>
+          <div class="tasks-inline">
+            <input
+              id="tasks-card-assignees"
+              autocomplete="off"
+              aria-describedby="tasks-card-assignees-hint"
+              aria-invalid={splitList(assignees, USER_SEPARATORS).every(isUserId) ? undefined : "true"}
+              value={assignees}
+              onInput={(event) => setAssignees(event.currentTarget.value)}
+            />
+            {me && !splitList(assignees, USER_SEPARATORS).includes(me) && (
+              <button type="button" class="secondary" onClick={() => setAssignees([...splitList(assignees, USER_SEPARATORS), me].join(", "))}>
+                {t("tasks.assignMe")}
+              </button>
+            )}
+          </div>
+          <p class="hint" id="tasks-card-assignees-hint">
+            {t("tasks.fieldAssigneesHint")}
+          </p>
+        </div>
+        <div class="field">
+          <label for="tasks-card-labels">{t("tasks.fieldLabels")}</label>
+          <input
+            id="tasks-card-labels"
+            autocomplete="off"
+            aria-describedby="tasks-card-labels-hint"
+            value={labels}
+            onInput={(event) => setLabels(event.currentTarget.value)}
+          />
+          <p class="hint" id="tasks-card-labels-hint">
+            {t("tasks.fieldLabelsHint")}
+          </p>
+        </div>
+        <div class="tasks-dates">
+          <div class="field">
+            <label for="tasks-card-start">{t("tasks.fieldStart")}</label>
+            <input id="tasks-card-start" type="date" value={fields.start ?? ""} onInput={(event) => set({ start: event.currentTarget.value || null })} />
+          </div>
+          <div class="field">
+            <label for="tasks-card-due">{t("tasks.fieldDue")}</label>
+            <input id="tasks-card-due" type="date" value={fields.due ?? ""} onInput={(event) => set({ due: event.currentTarget.value || null })} />
+          </div>
+        </div>
+        <fieldset class="tasks-checklist">
+          <legend>{t("tasks.fieldChecklist")}</legend>
+          {fields.checklist.length > 0 && (
+            <ul class="plain-list">
+              {fields.checklist.map((item, index) => (
+                <li key={index} class="tasks-inline">
+                  <label>
+                    <input type="checkbox" checked={item.done ?? false} onChange={(event) => setItem(index, { done: event.currentTarget.checked })} />{" "}
+                    {item.text}
+                  </label>
+                  <button
+                    type="button"
+                    class="secondary"
+                    aria-label={t("tasks.checklistRemove", { text: item.text })}
+                    onClick={() => update((current) => ({ checklist: current.checklist.filter((_, at) => at !== index) }))}
+                  >
+                    <span aria-hidden="true">×</span>
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+          <label for="tasks-card-new-item">{t("tasks.checklistNew")}</label>
+          <div class="tasks-inline">
+            <input
+              id="tasks-card-new-item"
+              autocomplete="off"
+              value={newItem}
+              onInput={(event) => setNewItem(event.currentTarget.value)}
+              onKeyDown={(event) => {
+                // Enter adds the item rather than saving the card.
+                if (event.key === "Enter") {
+                  event.preventDefault();
+                  addItem(event.currentTarget.value);
+                }
+              }}
+            />
+            <button type="button" class="secondary" onClick={() => addItem()}>
+              {t("tasks.checklistAdd")}
+            </button>
+          </div>
+        </fieldset>
+        <fieldset class="tasks-depends">
+          <legend>{t("tasks.fieldDependsOn")}</legend>
+          <p class="hint">{t("tasks.dependsOnHint")}</p>
+          {others.length === 0 ? (
+            <p>{t("tasks.noOtherCards")}</p>
+          ) : (
+            <ul class="plain-list">
+              {others.map((other) => (
+                <li key={other.id}>
+                  <label>
+                    <input
+                      type="checkbox"
+                      value={other.id}
+                      checked={fields.depends_on.includes(other.id)}
+                      onChange={(event) => {
+                        const checked = event.currentTarget.checked;
+                        update((current) => ({
+                          depends_on: checked ? [...current.depends_on, other.id] : current.depends_on.filter((id) => id !== other.id),
+                        }));
+                      }}
+                    />{" "}
+                    {other.title || t("common.untitled")}
+                  </label>
+                </li>
+              ))}
+            </ul>
+          )}
+        </fieldset>
+        <div class="field">
+          <label>
+            <input type="checkbox" checked={fields.archived} onChange={(event) => set({ archived: event.currentTarget.checked })} />{" "}
+            {t("tasks.fieldArchived")}
+          </label>
+        </div>
+        <div class="form-status" aria-live="polite">
+          {error !== null && <ErrorBox app={app} error={error} />}
+        </div>
+        <div class="actions">
+          <button type="submit" aria-disabled={busy ? "true" : undefined}>
+            {t("edit.save")}
+          </button>
+          <button type="button" class="secondary" onClick={close}>
+            {t("edit.cancel")}
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}
