@@ -750,3 +750,286 @@ impl Scenario {
         assert_eq!(self.stack.parvis.digest(Some(&fresh)).await.unwrap(), live);
     }
 }
+
+/// `count` latencies' median and 99th percentile, in milliseconds.
+fn percentiles(mut latencies: Vec<std::time::Duration>) -> (f64, f64) {
+    latencies.sort_unstable();
+    let at = |q: f64| {
+        let index = ((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len()) - 1;
+        latencies[index].as_secs_f64() * 1000.0
+    };
+    (at(0.5), at(0.99))
+}
+
+/// Runs `requests` calls of `call` with `concurrency` at once; returns each one's latency.
+async fn load<F, Fut>(requests: usize, concurrency: usize, call: F) -> Vec<std::time::Duration>
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let mut workers = tokio::task::JoinSet::new();
+    let per_worker = requests / concurrency;
+    for _ in 0..concurrency {
+        let call = call.clone();
+        workers.spawn(async move {
+            let mut latencies = Vec::with_capacity(per_worker);
+            for _ in 0..per_worker {
+                let started = std::time::Instant::now();
+                call().await;
+                latencies.push(started.elapsed());
+            }
+            latencies
+        });
+    }
+    let mut all = Vec::with_capacity(requests);
+    while let Some(latencies) = workers.join_next().await {
+        all.extend(latencies.unwrap());
+    }
+    all
+}
+
+/// Figures for BENCHMARKS.md, not a pass/fail test (timings flake in tests): a board of
+/// `PARVIS_BENCH_CARDS` (default 5,000) cards written into the tasks room through Synapse,
+/// then, in the same run and at the same concurrency, the board read from Parvis's API and the
+/// same board assembled as a client without Parvis would (`GET /rooms/{id}/state` from Synapse,
+/// its cards of the board kept and sorted); then moves through Parvis beside the same state
+/// writes sent straight to Synapse. Run it against a release build:
+///
+/// `cargo build --release -p parvis && PARVIS_BIN=$CARGO_TARGET_DIR/release/parvis cargo test -p parvis-tests --test tasks -- --ignored board_of_5000_cards --nocapture`
+#[tokio::test]
+#[ignore = "a benchmark: run it by name"]
+async fn board_of_5000_cards() {
+    const CONCURRENCY: usize = 8;
+    let count: usize = std::env::var("PARVIS_BENCH_CARDS")
+        .ok()
+        .and_then(|count| count.parse().ok())
+        .unwrap_or(5_000);
+    let stack = Stack::start(Database::Sqlite).await.unwrap();
+    let alice = stack.register_user("alice").await.unwrap();
+    let created = create_community(&stack, &alice, &["tasks"]).await;
+    let space = created["space_id"].as_str().unwrap().to_owned();
+    let room = room_of(&created, "tasks");
+    alice.join(&space).await.unwrap();
+    alice.join(&room).await.unwrap();
+    let boards = format!("/api/v1/communities/{space}/tasks/boards");
+    wait_api(&stack, &alice, &boards, |_| true).await;
+    let (status, written) = api(
+        &stack,
+        &alice,
+        "POST",
+        &boards,
+        Some(json!({"name": "Grand chantier"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let board = written["id"].as_str().unwrap().to_owned();
+    let board_path = format!("{boards}/{board}");
+    wait_api(&stack, &alice, &board_path, |_| true).await;
+
+    // The cards, written as Alice straight into the room, 16 at a time; fixed-width positions
+    // that sort in the order written.
+    const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let started = std::time::Instant::now();
+    let hs = stack.synapse.base_url();
+    let token = alice.access_token().to_owned();
+    let columns = ["todo", "doing", "done"];
+    let mut writers = tokio::task::JoinSet::new();
+    for worker in 0..16 {
+        let (hs, token, room, board) = (hs.clone(), token.clone(), room.clone(), board.clone());
+        writers.spawn(async move {
+            let client = http_client();
+            for i in (worker..count).step_by(16) {
+                let position = format!(
+                    "a1{}{}{}V",
+                    DIGITS[i / (62 * 62) % 62] as char,
+                    DIGITS[i / 62 % 62] as char,
+                    DIGITS[i % 62] as char
+                );
+                let card = json!({
+                    "title": format!("Lot de travaux n° {i}"),
+                    "description": "Vérifier les métrés avec le bureau d'études, puis commander.",
+                    "board": board, "column": columns[i % 3], "position": position,
+                    "assignees": [format!("@agent{}:example.org", i % 40)],
+                    "labels": ["chantier", if i % 2 == 0 { "gros œuvre" } else { "second œuvre" }],
+                    "due": format!("2027-{:02}-{:02}", 1 + i % 12, 1 + i % 28),
+                });
+                let url = format!(
+                    "{hs}/_matrix/client/v3/rooms/{}/state/org.parvis.kanban.card/card{i:05}",
+                    parvis_tests::path_segment(&room)
+                );
+                loop {
+                    let response = client
+                        .put(&url)
+                        .bearer_auth(&token)
+                        .json(&card)
+                        .send()
+                        .await;
+                    match response {
+                        Ok(response) if response.status().is_success() => break,
+                        // Synapse's rate limit, or a hiccup: again, a little later.
+                        _ => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+                    }
+                }
+            }
+        });
+    }
+    while let Some(done) = writers.join_next().await {
+        done.unwrap();
+    }
+    println!(
+        "{count} cards written to Synapse in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let board_json = parvis_tests::wait_for(
+        "every card indexed",
+        std::time::Duration::from_secs(900),
+        || async {
+            let (status, shown) = api(&stack, &alice, "GET", &board_path, None).await;
+            let cards: usize = shown["columns"]
+                .as_array()?
+                .iter()
+                .map(|column| column["cards"].as_array().map_or(0, Vec::len))
+                .sum();
+            (status == 200 && cards == count).then_some(shown)
+        },
+    )
+    .await
+    .unwrap();
+    println!(
+        "… and indexed by Parvis {:.1} s after the first write",
+        started.elapsed().as_secs_f64()
+    );
+    let bytes = board_json.to_string().len();
+
+    let parvis_url = format!("{}{board_path}", stack.parvis.url());
+    let state_url = format!(
+        "{hs}/_matrix/client/v3/rooms/{}/state",
+        parvis_tests::path_segment(&room)
+    );
+    let requests = 400;
+    let parvis_reads = {
+        let (client, url, token) = (http_client(), parvis_url.clone(), token.clone());
+        load(requests, CONCURRENCY, move || {
+            let (client, url, token) = (client.clone(), url.clone(), token.clone());
+            async move {
+                let response = client.get(&url).bearer_auth(&token).send().await.unwrap();
+                assert_eq!(response.status(), 200);
+                response.bytes().await.unwrap();
+            }
+        })
+        .await
+    };
+    let synapse_reads = {
+        let (client, url, token, board) = (
+            http_client(),
+            state_url.clone(),
+            token.clone(),
+            board.clone(),
+        );
+        load(requests, CONCURRENCY, move || {
+            let (client, url, token, board) =
+                (client.clone(), url.clone(), token.clone(), board.clone());
+            async move {
+                let response = client.get(&url).bearer_auth(&token).send().await.unwrap();
+                assert_eq!(response.status(), 200);
+                let state: Vec<Value> = response.json().await.unwrap();
+                let mut cards: Vec<&Value> = state
+                    .iter()
+                    .filter(|event| {
+                        event["type"] == "org.parvis.kanban.card"
+                            && event["content"]["board"] == board.as_str()
+                    })
+                    .collect();
+                cards.sort_by(|a, b| {
+                    (a["content"]["position"].as_str(), a["state_key"].as_str())
+                        .cmp(&(b["content"]["position"].as_str(), b["state_key"].as_str()))
+                });
+                assert_eq!(cards.len(), count);
+            }
+        })
+        .await
+    };
+    let (parvis_p50, parvis_p99) = percentiles(parvis_reads);
+    let (synapse_p50, synapse_p99) = percentiles(synapse_reads);
+    println!(
+        "board of {count} cards ({bytes} bytes of JSON), {requests} reads at concurrency {CONCURRENCY}:\n  \
+         Parvis API: p50 {parvis_p50:.2} ms, p99 {parvis_p99:.2} ms\n  \
+         Synapse /state + filter: p50 {synapse_p50:.2} ms, p99 {synapse_p99:.2} ms\n  \
+         ratio (Synapse / Parvis): p50 {:.1}×, p99 {:.1}×",
+        synapse_p50 / parvis_p50,
+        synapse_p99 / parvis_p99
+    );
+
+    // Moves, one at a time (as a person does): through Parvis, then the same writes sent
+    // straight to Synapse. Parvis's own time is the difference.
+    let moves = 200;
+    let mut through_parvis = Vec::with_capacity(moves);
+    let mut timings: std::collections::BTreeMap<String, Vec<std::time::Duration>> =
+        Default::default();
+    let client = http_client();
+    for i in 0..moves {
+        let card = format!("card{:05}", i * 7 % count);
+        let url = format!(
+            "{}/api/v1/communities/{space}/tasks/cards/{card}/move",
+            stack.parvis.url()
+        );
+        let started = std::time::Instant::now();
+        let response = client
+            .post(&url)
+            .bearer_auth(&token)
+            .json(&json!({"column": columns[(i + 1) % 3]}))
+            .send()
+            .await
+            .unwrap();
+        let timing = response
+            .headers()
+            .get("server-timing")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        response.bytes().await.unwrap();
+        through_parvis.push(started.elapsed());
+        // `parvis;dur=…, homeserver;dur=…, readback;dur=…`, in milliseconds.
+        for part in timing.split(", ") {
+            if let Some((name, duration)) = part.split_once(";dur=") {
+                let duration =
+                    std::time::Duration::from_secs_f64(duration.parse::<f64>().unwrap() / 1000.0);
+                timings.entry(name.to_owned()).or_default().push(duration);
+            }
+        }
+    }
+    let mut straight = Vec::with_capacity(moves);
+    for i in 0..moves {
+        let card = format!("card{:05}", i * 11 % count);
+        let content = json!({"title": format!("Lot {i}"), "board": board, "column": columns[i % 3], "position": format!("a2{i:03}V")});
+        let url = format!(
+            "{hs}/_matrix/client/v3/rooms/{}/state/org.parvis.kanban.card/{card}",
+            parvis_tests::path_segment(&room)
+        );
+        let started = std::time::Instant::now();
+        let response = client
+            .put(&url)
+            .bearer_auth(&token)
+            .json(&content)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success());
+        response.bytes().await.unwrap();
+        straight.push(started.elapsed());
+    }
+    let (move_p50, move_p99) = percentiles(through_parvis);
+    let (put_p50, put_p99) = percentiles(straight);
+    println!(
+        "{moves} moves one at a time:\n  through Parvis (checks, position, send as the user, read back): p50 {move_p50:.2} ms, p99 {move_p99:.2} ms\n  \
+         the same state write straight to Synapse: p50 {put_p50:.2} ms, p99 {put_p99:.2} ms\n  \
+         Parvis's own time, difference of the medians: {:.2} ms",
+        move_p50 - put_p50
+    );
+    for (name, durations) in timings {
+        let (p50, p99) = percentiles(durations);
+        println!("  Server-Timing {name}: p50 {p50:.2} ms, p99 {p99:.2} ms");
+    }
+    stack.stop().await;
+}

@@ -2,7 +2,7 @@
 //! as the caller (so the homeserver's power levels judge them too), the Gantt view of dated
 //! cards, a board's CSV export, and the caller's own open cards across their communities.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{collections::HashMap, sync::Arc, time::Instant};
 
 use axum::{
     Json, Router,
@@ -24,8 +24,8 @@ use super::{
     date::CalendarDate,
     gantt::{self, GanttError, PlannedCard},
     index::{
-        ASSIGNED_CARDS, BOARD_CARDS, BOARD_EVENT, CARD_EVENT, IndexedBoard, IndexedCard,
-        ROOM_BOARDS, ROOM_CARDS, RowError, board_of, card_of, sort_cards,
+        ASSIGNED_CARDS, BOARD_CARDS, BOARD_EVENT, CARD, CARD_EVENT, COLUMN_POSITIONS, IndexedBoard,
+        IndexedCard, ROOM_BOARDS, ROOM_CARDS, RowError, board_of, card_of, sort_cards,
     },
     position,
 };
@@ -281,14 +281,22 @@ pub struct Written {
     pub warnings: Vec<String>,
 }
 
+/// A state event sent as the caller, and where the request's time went, for the
+/// `Server-Timing` header: Parvis's own (from the request to the event handed to the
+/// homeserver), the homeserver's, and reading the event back into the index.
+struct Sent {
+    event_id: String,
+    server_timing: String,
+}
+
 async fn send_as(
     state: &ApiState,
     user: &SignedInUser,
     room: &RoomId,
-    event_type: &str,
-    id: &str,
+    (event_type, id): (&str, &str),
     content: &impl Serialize,
-) -> Result<String, ApiError> {
+    started: Instant,
+) -> Result<Sent, ApiError> {
     let raw: Raw<AnyStateEventContent> = Raw::new(content)?.cast_unchecked();
     let request = send_state_event::v3::Request::new_raw(
         room.to_owned(),
@@ -296,16 +304,44 @@ async fn send_as(
         id.to_owned(),
         raw,
     );
+    let token = user.write_token()?;
+    let own = started.elapsed();
+    let sending = Instant::now();
     let response = state
         .client
-        .send_with_user_token(request, user.write_token()?)
+        .send_with_user_token(request, token)
         .await
         .map_err(|error| homeserver_error("change", error))?;
+    let homeserver = sending.elapsed();
     // The caller reads their own write next: index it now rather than when it is delivered.
+    let reading = Instant::now();
     if let Err(error) = state.bot.index_sent(room, &response.event_id).await {
         tracing::warn!(%error, event_id = %response.event_id, "a write is indexed when the homeserver delivers it");
     }
-    Ok(response.event_id.to_string())
+    let ms = |elapsed: std::time::Duration| elapsed.as_secs_f64() * 1000.0;
+    Ok(Sent {
+        event_id: response.event_id.to_string(),
+        server_timing: format!(
+            "parvis;dur={:.3}, homeserver;dur={:.3}, readback;dur={:.3}",
+            ms(own),
+            ms(homeserver),
+            ms(reading.elapsed())
+        ),
+    })
+}
+
+/// A write's answer with its `Server-Timing`.
+type WrittenResponse = (StatusCode, [(header::HeaderName, String); 1], Json<Written>);
+
+fn answered(status: StatusCode, (written, server_timing): (Written, String)) -> WrittenResponse {
+    (
+        status,
+        [(
+            header::HeaderName::from_static("server-timing"),
+            server_timing,
+        )],
+        Json(written),
+    )
 }
 
 /// `POST /api/v1/communities/{space}/tasks/boards` — creates a board, sent as the caller.
@@ -315,7 +351,8 @@ async fn create_board(
     user: SignedInUser,
     ApiPath(space): ApiPath<String>,
     ApiJson(new): ApiJson<NewBoard>,
-) -> Result<(StatusCode, Json<Written>), ApiError> {
+) -> Result<WrittenResponse, ApiError> {
+    let started = Instant::now();
     let name = new.name.trim();
     if name.is_empty() {
         return Err(MatrixErrorBody::new(
@@ -351,14 +388,17 @@ async fn create_board(
     };
     let room = writable_room(&state, &space, &user.user_id, BOARD_EVENT).await?;
     let id = new_id();
-    let event_id = send_as(&state, &user, &room, BOARD_EVENT, &id, &board).await?;
-    Ok((
+    let sent = send_as(&state, &user, &room, (BOARD_EVENT, &id), &board, started).await?;
+    Ok(answered(
         StatusCode::CREATED,
-        Json(Written {
-            id,
-            event_id,
-            warnings: Vec::new(),
-        }),
+        (
+            Written {
+                id,
+                event_id: sent.event_id,
+                warnings: Vec::new(),
+            },
+            sent.server_timing,
+        ),
     ))
 }
 
@@ -536,36 +576,56 @@ fn bad_position(error: position::PositionError) -> ApiError {
     problem(&CardProblem::BadPosition(error))
 }
 
-/// Checks a card against the room's board and cards and sends it as the caller.
+/// What a card is checked against besides its board: the other cards in its column, and every
+/// other card's dependencies (empty when the write changes no dependency).
+struct Neighbourhood {
+    others_in_column: usize,
+    dependencies: Vec<(String, Vec<String>)>,
+}
+
+impl Neighbourhood {
+    /// From every card of the room.
+    fn of(cards: &[IndexedCard], id: &str, column: &str) -> Self {
+        Self {
+            others_in_column: column_positions(cards, column, id).len(),
+            dependencies: cards
+                .iter()
+                .map(|other| (other.id.clone(), other.content.depends_on.clone()))
+                .collect(),
+        }
+    }
+}
+
+/// Checks a card against the room's board and its neighbourhood and sends it as the caller.
 async fn write_card(
     state: &ApiState,
     user: &SignedInUser,
     room: &RoomId,
     id: &str,
     card: &KanbanCardEventContent,
-    cards: &[IndexedCard],
-) -> Result<Written, ApiError> {
+    around: &Neighbourhood,
+    started: Instant,
+) -> Result<(Written, String), ApiError> {
     let board = load_board(state, room, &card.board).await?;
-    let dependencies: Vec<(String, Vec<String>)> = cards
-        .iter()
-        .map(|other| (other.id.clone(), other.content.depends_on.clone()))
-        .collect();
     let warnings = check_card(
         id,
         card,
         &CardContext {
             board: board.as_ref().map(|board| &board.content),
-            others_in_column: column_positions(cards, &card.column, id).len(),
-            dependencies: &dependencies,
+            others_in_column: around.others_in_column,
+            dependencies: &around.dependencies,
         },
     )
     .map_err(|refused| problem(&refused))?;
-    let event_id = send_as(state, user, room, CARD_EVENT, id, card).await?;
-    Ok(Written {
-        id: id.to_owned(),
-        event_id,
-        warnings: warnings.iter().map(warning_text).collect(),
-    })
+    let sent = send_as(state, user, room, (CARD_EVENT, id), card, started).await?;
+    Ok((
+        Written {
+            id: id.to_owned(),
+            event_id: sent.event_id,
+            warnings: warnings.iter().map(warning_text).collect(),
+        },
+        sent.server_timing,
+    ))
 }
 
 /// `POST /api/v1/communities/{space}/tasks/boards/{board}/cards` — adds a card at the end of its
@@ -576,7 +636,8 @@ async fn create_card(
     user: SignedInUser,
     ApiPath((space, board)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<CardInput>,
-) -> Result<(StatusCode, Json<Written>), ApiError> {
+) -> Result<WrittenResponse, ApiError> {
+    let started = Instant::now();
     let room = writable_room(&state, &space, &user.user_id, CARD_EVENT).await?;
     let column = match input.column.clone() {
         Some(column) => column,
@@ -597,8 +658,9 @@ async fn create_card(
         position::key_between(positions.last().map(String::as_str), None).map_err(bad_position)?;
     let card = content_of(input, board, column, position);
     let id = new_id();
-    let written = write_card(&state, &user, &room, &id, &card, &cards).await?;
-    Ok((StatusCode::CREATED, Json(written)))
+    let around = Neighbourhood::of(&cards, &id, &card.column);
+    let written = write_card(&state, &user, &room, &id, &card, &around, started).await?;
+    Ok(answered(StatusCode::CREATED, written))
 }
 
 fn content_of(
@@ -631,7 +693,8 @@ async fn edit_card(
     user: SignedInUser,
     ApiPath((space, id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<CardInput>,
-) -> Result<Json<Written>, ApiError> {
+) -> Result<WrittenResponse, ApiError> {
+    let started = Instant::now();
     let room = writable_room(&state, &space, &user.user_id, CARD_EVENT).await?;
     let cards = load_cards(&state, &room, None).await?;
     let current = cards
@@ -650,9 +713,9 @@ async fn edit_card(
     };
     let mut card = content_of(input, current.content.board.clone(), column, position);
     card.requested_by = None;
-    Ok(Json(
-        write_card(&state, &user, &room, &id, &card, &cards).await?,
-    ))
+    let around = Neighbourhood::of(&cards, &id, &card.column);
+    let written = write_card(&state, &user, &room, &id, &card, &around, started).await?;
+    Ok(answered(StatusCode::OK, written))
 }
 
 /// Where to move a card.
@@ -673,37 +736,46 @@ async fn move_card(
     user: SignedInUser,
     ApiPath((space, id)): ApiPath<(String, String)>,
     ApiJson(to): ApiJson<CardMove>,
-) -> Result<Json<Written>, ApiError> {
+) -> Result<WrittenResponse, ApiError> {
+    let started = Instant::now();
     let room = writable_room(&state, &space, &user.user_id, CARD_EVENT).await?;
-    let cards = load_cards(&state, &room, None).await?;
-    let mut card = cards
-        .iter()
-        .find(|card| card.id == id)
-        .ok_or_else(|| no_card(&id))?
-        .content
-        .clone();
-    let mut neighbours: Vec<&IndexedCard> = cards
-        .iter()
-        .filter(|other| {
-            other.id != id
-                && !other.content.archived
-                && other.content.board == card.board
-                && other.content.column == to.column
-        })
-        .collect();
-    neighbours.sort_by(|a, b| {
-        a.content
-            .position
-            .as_bytes()
-            .cmp(b.content.position.as_bytes())
-            .then_with(|| a.id.as_bytes().cmp(b.id.as_bytes()))
-    });
+    // Only this card and the positions of its new column are read: a move is the board's most
+    // frequent write, and no other card's content matters to it.
+    let row = state
+        .index
+        .tool_rows(CARD, vec![room.as_str().into(), id.as_str().into()])
+        .await?;
+    let mut card = cards_of(row)?.pop().ok_or_else(|| no_card(&id))?.content;
+    let rows = state
+        .index
+        .tool_rows(
+            COLUMN_POSITIONS,
+            vec![
+                room.as_str().into(),
+                card.board.as_str().into(),
+                to.column.as_str().into(),
+            ],
+        )
+        .await?;
+    let mut neighbours: Vec<(String, String)> = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut row = ToolRow::new(row);
+        let (other, position) = (
+            row.text().map_err(RowError::from)?,
+            row.text().map_err(RowError::from)?,
+        );
+        if other != id {
+            neighbours.push((position, other));
+        }
+    }
+    neighbours
+        .sort_by(|a, b| (a.0.as_bytes(), a.1.as_bytes()).cmp(&(b.0.as_bytes(), b.1.as_bytes())));
     let low = match &to.after {
         Some(after) => Some(
             neighbours
                 .iter()
-                .find(|other| other.id == *after)
-                .map(|other| other.content.position.as_str())
+                .find(|(_, other)| other == after)
+                .map(|(position, _)| position.as_str())
                 .ok_or_else(|| {
                     MatrixErrorBody::new(
                         StatusCode::BAD_REQUEST,
@@ -718,14 +790,18 @@ async fn move_card(
     // strictly between two different positions.
     let high = neighbours
         .iter()
-        .map(|other| other.content.position.as_str())
+        .map(|(position, _)| position.as_str())
         .find(|position| low.is_none_or(|low| position.as_bytes() > low.as_bytes()));
     card.position = position::key_between(low, high).map_err(bad_position)?;
     card.column = to.column;
     card.requested_by = None;
-    Ok(Json(
-        write_card(&state, &user, &room, &id, &card, &cards).await?,
-    ))
+    // A move changes no dependency: no circle can be new.
+    let around = Neighbourhood {
+        others_in_column: neighbours.len(),
+        dependencies: Vec::new(),
+    };
+    let written = write_card(&state, &user, &room, &id, &card, &around, started).await?;
+    Ok(answered(StatusCode::OK, written))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -173,6 +173,15 @@ pub const ROOM_CARDS: &str = "SELECT card_id, event_id, sender, updated_at, cont
 pub const BOARD_CARDS: &str = "SELECT card_id, event_id, sender, updated_at, content \
      FROM kanban_cards WHERE room_id = $1 AND board_id = $2";
 
+/// One card (`$1` room, `$2` card).
+pub const CARD: &str = "SELECT card_id, event_id, sender, updated_at, content \
+     FROM kanban_cards WHERE room_id = $1 AND card_id = $2";
+
+/// The cards of one column that are not archived (`$1` room, `$2` board, `$3` column): rows
+/// `(card_id, position)`, for placing a card among them without reading their contents.
+pub const COLUMN_POSITIONS: &str = "SELECT card_id, position FROM kanban_cards \
+     WHERE room_id = $1 AND board_id = $2 AND column_id = $3 AND archived = 0";
+
 /// The cards assigned to someone (`$1`), not archived, in any room: rows `(room_id, card_id,
 /// event_id, sender, updated_at, content)`.
 pub const ASSIGNED_CARDS: &str = "SELECT c.room_id, c.card_id, c.event_id, c.sender, \
