@@ -24,6 +24,9 @@
 //                                    send a state event (encrypted where the room says so)
 //   wait-reply <room ID> <sender> <substring>
 //                                    wait for a decrypted message from `sender` containing it
+//   wait-state <room ID> <type> <key> <substring>
+//                                    wait until the room's state of (type, key), decrypted,
+//                                    holds the substring; answers its content and sender
 //   quit
 import { webcrypto } from "node:crypto";
 import { createInterface } from "node:readline";
@@ -242,6 +245,39 @@ const commands = {
       () => received.find((m) => m.room === room && m.sender === sender && m.body.includes(needle)),
       `a message from ${sender} containing “${needle}”`,
     );
+  },
+  async "wait-state"(room, type, key, ...words) {
+    const needle = words.join(" ");
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const joined = client.getRoom(room);
+      if (joined) {
+        const state = joined.getLiveTimeline().getState(sdk.EventTimeline.FORWARDS);
+        // Encrypted state may be held under its wire type and packed key until decrypted.
+        const candidates = [
+          ...(state?.getStateEvents("m.room.encrypted") ?? []),
+          ...(state?.getStateEvents(type) ?? []),
+          ...joined.getLiveTimeline().getEvents().filter((event) => event.isState()),
+        ];
+        let found = null;
+        for (const event of candidates) {
+          await client.decryptEventIfNeeded(event);
+          if (event.getType() !== type || event.getStateKey() !== key) continue;
+          if (!JSON.stringify(event.getContent()).includes(needle)) continue;
+          if (!found || event.getTs() > found.getTs()) found = event;
+        }
+        if (found) {
+          return {
+            content: found.getContent(),
+            sender: found.getSender(),
+            encrypted: found.isEncrypted(),
+            eventId: found.getId(),
+          };
+        }
+      }
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${type} ${key} with “${needle}”`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   },
   async quit() {
     client.stopClient();

@@ -552,3 +552,130 @@ async fn encrypted_state_in_an_encrypted_community() {
     alice.run("quit").await;
     stack.stop().await;
 }
+
+/// Tasks in an encrypted community: Alice's own client writes a board and a card as encrypted
+/// state, Parvis reads them through its device and says so in the room (an encrypted notice);
+/// the bot moves the card for her command, as encrypted state her client reads back; the REST
+/// API, which cannot encrypt as her, refuses to write; Synapse holds no title in clear.
+#[tokio::test]
+async fn encrypted_tasks() {
+    let stack = Stack::start(Database::Sqlite).await.unwrap();
+    let homeserver = stack.synapse.base_url();
+    let alice_rest = stack.register_user("alice").await.unwrap();
+    let bot = stack.bot_user_id();
+    let (mut alice, _) = JsClient::start(&homeserver, "alice").await;
+    let dm = alice.run(&format!("dm {bot}")).await;
+    let dm = dm["room"].as_str().unwrap().to_owned();
+    alice
+        .run(&format!(
+            r#"send {dm} !parvis community create "Chantier" --encrypted --tools tasks"#
+        ))
+        .await;
+    let reply = alice.run(&format!("wait-reply {dm} {bot} Chantier")).await;
+    let body = reply["body"].as_str().unwrap();
+    let space = body
+        .split_whitespace()
+        .find(|word| word.starts_with('!'))
+        .unwrap_or_else(|| panic!("no space in {body}"))
+        .trim_end_matches('.')
+        .to_owned();
+    let tasks = community_room(&stack, &space, "tasks").await;
+    alice.run(&format!("join {space}")).await;
+    alice.run(&format!("join {tasks}")).await;
+
+    alice
+        .run(&format!(
+            r#"state {tasks} org.parvis.kanban.board b1 {{"name": "Plan marqueurtableau", "columns": [{{"id": "todo", "name": "A faire"}}, {{"id": "done", "name": "Fait", "done": true}}]}}"#
+        ))
+        .await;
+    alice
+        .run(&format!(
+            r#"state {tasks} org.parvis.kanban.card c1 {{"title": "Carte marqueurcarte", "board": "b1", "column": "todo", "position": "a0"}}"#
+        ))
+        .await;
+    let board_url = format!(
+        "{}/api/v1/communities/{}/tasks/boards/b1",
+        stack.parvis.url(),
+        parvis_tests::path_segment(&space)
+    );
+    let board = parvis_tests::wait_for(
+        "the encrypted card indexed",
+        Duration::from_secs(60),
+        || {
+            let (url, token) = (board_url.clone(), alice_rest.access_token().to_owned());
+            async move {
+                let (_, board) = parvis_tests::get_json(&url, &token).await.ok()?;
+                (board["columns"][0]["cards"][0]["title"] == "Carte marqueurcarte").then_some(board)
+            }
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(board["name"], "Plan marqueurtableau");
+    let state = alice_rest.room_state(&tasks).await.unwrap();
+    assert!(
+        state.iter().any(|event| event["type"] == "m.room.encrypted"
+            && event["state_key"] == "org.parvis.kanban.card:c1"),
+        "the card is encrypted state in the room"
+    );
+    // The room is told, in an encrypted notice.
+    let notice = alice
+        .run(&format!(
+            "wait-reply {tasks} {bot} added “Carte marqueurcarte”"
+        ))
+        .await;
+    assert_eq!(notice["encrypted"], true, "{notice}");
+
+    // The bot moves it for Alice's command: encrypted state, which her client reads back.
+    alice
+        .run(&format!("send {tasks} !parvis task move c1 Fait"))
+        .await;
+    let answer = alice
+        .run(&format!("wait-reply {tasks} {bot} is in “Fait”"))
+        .await;
+    assert_eq!(answer["encrypted"], true, "{answer}");
+    let card = alice
+        .run(&format!(
+            r#"wait-state {tasks} org.parvis.kanban.card c1 "column":"done""#
+        ))
+        .await;
+    assert_eq!(card["sender"], bot.as_str(), "{card}");
+    assert_eq!(card["encrypted"], true, "{card}");
+    assert_eq!(
+        card["content"]["requested_by"],
+        alice_rest.user_id(),
+        "{card}"
+    );
+    parvis_tests::wait_for("the move indexed", Duration::from_secs(60), || {
+        let (url, token) = (board_url.clone(), alice_rest.access_token().to_owned());
+        async move {
+            let (_, board) = parvis_tests::get_json(&url, &token).await.ok()?;
+            (board["columns"][1]["cards"][0]["id"] == "c1").then_some(())
+        }
+    })
+    .await
+    .unwrap();
+
+    // The REST API cannot encrypt as Alice: it refuses to write.
+    let refused = http_client()
+        .post(format!("{board_url}/cards"))
+        .bearer_auth(alice_rest.access_token())
+        .json(&json!({"title": "En clair"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let refusal: Value = refused.json().await.unwrap();
+    assert_eq!(refusal["errcode"], "ORG.PARVIS_ENCRYPTED_ROOM");
+
+    let database = stack.synapse.database_path();
+    for marker in ["marqueurtableau", "marqueurcarte"] {
+        let leaks = synapse_rows_containing(&database, marker);
+        assert!(
+            leaks.is_empty(),
+            "{marker} in Synapse's database: {leaks:?}"
+        );
+    }
+    alice.run("quit").await;
+    stack.stop().await;
+}
