@@ -472,6 +472,153 @@ impl Scenario {
     }
 }
 
+/// The tasks board in the standalone app (`widgets/e2e/tasks.mjs`): Alice signs in, drags one
+/// card to another column with the mouse and moves another with the keyboard ("move to…"
+/// controls, announced to screen readers); Bob moves a third card from his own client while
+/// the board is open, and it moves on Alice's board without a reload; screenshots at desktop
+/// and phone width. The moves are then checked in the room's state, as Bob reads it.
+#[tokio::test]
+async fn tasks_board_in_the_browser() {
+    assert!(
+        widgets_dist().join("index.html").is_file(),
+        "the web front end is not built: run `npm ci && npm run build` in widgets/ (scripts/test does)"
+    );
+    let stack = Stack::start(Database::Sqlite).await.unwrap();
+    let alice = stack.register_user("alice").await.unwrap();
+    let bob = stack.register_user("bob").await.unwrap();
+    let created = parvis_tests::api::create_community(&stack, &alice, &["tasks"]).await;
+    let space = created["space_id"].as_str().unwrap().to_owned();
+    let room = parvis_tests::api::room_of(&created, "tasks");
+    for joined in [&space, &room] {
+        alice.join(joined).await.unwrap();
+        alice.invite(joined, bob.user_id()).await.unwrap();
+        bob.join(joined).await.unwrap();
+    }
+    let api = |user: &TestUser, method: &'static str, path: String, body: Option<Value>| {
+        let (stack, token) = (&stack, user.access_token().to_owned());
+        async move {
+            let request = match method {
+                "POST" => http_client().post(format!("{}{path}", stack.parvis.url())),
+                _ => http_client().get(format!("{}{path}", stack.parvis.url())),
+            };
+            let request = request.bearer_auth(token);
+            let request = match body {
+                Some(body) => request.json(&body),
+                None => request,
+            };
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let boards = format!("/api/v1/communities/{space}/tasks/boards");
+    wait_for(
+        "the tasks room indexed",
+        Duration::from_secs(30),
+        || async { (api(&bob, "GET", boards.clone(), None).await.0 == 200).then_some(()) },
+    )
+    .await
+    .unwrap();
+    let (status, board) = api(
+        &alice,
+        "POST",
+        boards.clone(),
+        Some(json!({"name": "Déménagement"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{board}");
+    let board = board["id"].as_str().unwrap().to_owned();
+    let mut cards = Vec::new();
+    for title in [
+        "Commander les cartons",
+        "Réserver le camion",
+        "Prévenir la poste",
+        "Étiqueter",
+    ] {
+        let (status, card) = api(
+            &alice,
+            "POST",
+            format!("{boards}/{board}/cards"),
+            Some(json!({"title": title, "assignees": [bob.user_id()], "labels": ["logistique"]})),
+        )
+        .await;
+        assert_eq!(status, 201, "{card}");
+        cards.push(card["id"].as_str().unwrap().to_owned());
+    }
+    wait_for("the cards indexed", Duration::from_secs(30), || async {
+        let (_, shown) = api(&bob, "GET", format!("{boards}/{board}"), None).await;
+        (shown["columns"][0]["cards"].as_array()?.len() == 4).then_some(())
+    })
+    .await
+    .unwrap();
+
+    let env = [
+        ("HS_URL", stack.synapse.base_url()),
+        ("SPACE_ID", space.clone()),
+        ("TASKS_ROOM", room.clone()),
+        ("BOARD_ID", board.clone()),
+        ("CARD_MOUSE", cards[0].clone()),
+        ("CARD_KEYBOARD", cards[1].clone()),
+        ("CARD_LIVE", cards[2].clone()),
+        ("ALICE_ID", alice.user_id().to_owned()),
+        ("ALICE_LOCALPART", "alice".to_owned()),
+        ("ALICE_PASSWORD", "password".to_owned()),
+        ("BOB_ID", bob.user_id().to_owned()),
+        ("BOB_TOKEN", bob.access_token().to_owned()),
+        ("SHOTS_DIR", screenshots().display().to_string()),
+    ];
+    let report = step(
+        "the_board_in_the_browser",
+        browser_script(
+            &stack,
+            "tasks.mjs",
+            &env,
+            Duration::from_secs(240),
+            "the tasks board in the browser",
+        ),
+    )
+    .await;
+    assert_eq!(report["liveSeen"], true, "{report}");
+    assert!(
+        report["announced"]
+            .as_str()
+            .is_some_and(|text| !text.is_empty()),
+        "the keyboard move is announced: {report}"
+    );
+
+    // In the room's state, as Bob's client reads it: Alice moved the first two cards.
+    let state = bob.room_state(&room).await.unwrap();
+    let card = |id: &str| {
+        state
+            .iter()
+            .find(|event| event["type"] == "org.parvis.kanban.card" && event["state_key"] == id)
+            .unwrap()
+            .clone()
+    };
+    let mouse = card(&cards[0]);
+    assert_eq!(mouse["content"]["column"], "doing", "{mouse}");
+    assert_eq!(mouse["sender"], alice.user_id());
+    let keyboard = card(&cards[1]);
+    assert_eq!(
+        keyboard["content"]["column"], report["keyboardColumn"],
+        "{keyboard}"
+    );
+    assert_ne!(keyboard["content"]["column"], "todo");
+    assert_eq!(keyboard["sender"], alice.user_id());
+    let live = card(&cards[2]);
+    assert_eq!(live["sender"], bob.user_id());
+    for name in ["tasks-board", "tasks-gantt"] {
+        for width in ["desktop", "phone"] {
+            let shot = screenshots().join(format!("{name}-{width}.png"));
+            assert!(shot.is_file(), "{} missing", shot.display());
+        }
+    }
+    stack.stop().await;
+}
+
 /// Front-end figures for BENCHMARKS.md, not a pass/fail test (timings flake in tests): a wiki
 /// of `PARVIS_BENCH_PAGES` (default 1,000) pages written into the room, then `widgets/e2e/bench.mjs`
 /// measures the JavaScript of a first load and the time to interactive of the tree and search.

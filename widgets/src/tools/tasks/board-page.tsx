@@ -4,8 +4,10 @@
  * Cards move with the pointer (drag and drop) or with each card's "Move" controls, the way for
  * the keyboard and for a single pointer: its column, up, down. A move shows at once and is
  * announced; the board is then re-read from the index, and what the write warns of (a column
- * over its limit) is shown. Filters narrow the cards by assignee, label and due date. The board
- * is a Preact component over the signals of `BoardState`.
+ * over its limit) is shown. Filters narrow the cards by assignee, label and due date. While
+ * shown, the page follows the community's tasks room: others' changes appear without a reload,
+ * the focus and an open dialog kept, and are told to screen readers. The board is a Preact
+ * component over the signals of `BoardState`.
  */
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
@@ -28,10 +30,11 @@ import {
   type CardFilter,
   type DueFilter,
 } from "./board";
-import { BoardState } from "./board-state";
+import { BoardState, type CardControl } from "./board-state";
 import { CardDialog } from "./card-dialog";
 import { formatDate, today } from "./dates";
 import { dragCard, dropOnColumn, watchDrops } from "./dnd";
+import { tasksRoomOf } from "./following";
 import { BOARD_ROUTE, GANTT_ROUTE, MINE_ROUTE } from "./tool";
 import type { BoardView, CardMove, CardView, ColumnView } from "./types";
 import { taskWriterFor } from "./writer";
@@ -40,7 +43,7 @@ import "./tasks.css";
 export default async function boardPage(context: PageContext): Promise<void | (() => void)> {
   const { app, main, params, query, signal } = context;
   const space = params.space as string;
-  const boards = await listBoards(app.api, space, signal);
+  const [boards, room] = await Promise.all([listBoards(app.api, space, signal), tasksRoomOf(app, space)]);
   if (signal.aborted) return;
   const chosen = query.get("board") ?? boards.find((board) => !board.archived)?.id ?? boards[0]?.id;
   const board = chosen ? await loadBoard(app.api, space, chosen, signal) : null;
@@ -49,8 +52,13 @@ export default async function boardPage(context: PageContext): Promise<void | ((
   const state = new BoardState(app, space, boards, board, taskWriterFor(app), signal);
   const card = query.get("card");
   if (card && board && boardCards(board).some((candidate) => candidate.id === card)) state.editing.value = card;
+  // Others' changes, from the room (the standalone app's sync, or Element in widget mode).
+  const unfollow = room ? state.follow(app.live, room) : () => undefined;
   render(<BoardScreen state={state} />, main);
-  return () => render(null, main);
+  return () => {
+    unfollow();
+    render(null, main);
+  };
 }
 
 /** The whole page. */
@@ -315,9 +323,6 @@ function Column({ state, board, column, index }: { state: BoardState; board: Boa
   );
 }
 
-/** Which of a card's move controls had the focus: it gets it back once the card is redrawn. */
-type MoveControl = "column" | "up" | "down";
-
 /** A card: its title (opening its dialog), labels, assignees, due date, checklist, move controls. */
 function CardTile({
   state,
@@ -341,10 +346,18 @@ function CardTile({
   const labels = card.labels ?? [];
   const assignees = card.assignees ?? [];
   const title = card.title || t("common.untitled");
+  // After a move redrew the card (elsewhere in its column, or in another), the control that had
+  // the focus gets it back: the user's move, or another member's.
+  const refocus = state.refocus.value;
+  useEffect(() => {
+    if (refocus?.card !== card.id) return;
+    item.current?.querySelector<HTMLElement>(`[data-focus="${refocus.control}"]`)?.focus();
+    state.refocus.value = null;
+  }, [refocus, card.id]);
   return (
     <li ref={item} class="tasks-card" data-card-id={card.id} data-late={card.late ? "true" : undefined}>
       <h3 class="tasks-card-title">
-        <button type="button" class="tasks-open" onClick={() => (state.editing.value = card.id)}>
+        <button type="button" class="tasks-open" data-focus="open" onClick={() => (state.editing.value = card.id)}>
           {title}
         </button>
       </h3>
@@ -399,19 +412,11 @@ function MoveControls({
   index: number;
 }) {
   const t = state.app.t;
-  const controls = useRef<HTMLDivElement>(null);
   const title = card.title || t("common.untitled");
   const busy = state.writing.value;
   const first = !column || index === 0;
   const last = !column || index === column.cards.length - 1;
-  // After a move redrew the card (elsewhere in its column, or in another), the control used keeps the focus.
-  const refocus = state.refocus.value;
-  useEffect(() => {
-    if (refocus?.card !== card.id) return;
-    controls.current?.querySelector<HTMLElement>(`[data-move="${refocus.control}"]`)?.focus();
-    state.refocus.value = null;
-  }, [refocus, card.id]);
-  const go = (move: CardMove | null, control: MoveControl) => {
+  const go = (move: CardMove | null, control: CardControl) => {
     if (busy || !move) return;
     state.movesOpen.value = card.id;
     state.refocus.value = { card: card.id, control };
@@ -427,14 +432,15 @@ function MoveControls({
         else if (state.movesOpen.value === card.id) state.movesOpen.value = null;
       }}
     >
-      <summary>
+      <summary data-focus="moves">
         {t("tasks.move")}
         <span class="visually-hidden"> {title}</span>
       </summary>
-      <div class="tasks-move-controls" ref={controls}>
+      <div class="tasks-move-controls">
         <select
           aria-label={t("tasks.moveToColumn", { title })}
           data-move="column"
+          data-focus="column"
           value={column?.id ?? ""}
           onChange={(event) => go(columnMove(board, card.id, event.currentTarget.value), "column")}
         >
@@ -449,6 +455,7 @@ function MoveControls({
           type="button"
           class="secondary"
           data-move="up"
+          data-focus="up"
           aria-label={t("tasks.moveUpLabel", { title })}
           aria-disabled={first || busy ? "true" : undefined}
           onClick={() => !first && go(stepMove(board, card.id, -1), "up")}
@@ -460,6 +467,7 @@ function MoveControls({
           type="button"
           class="secondary"
           data-move="down"
+          data-focus="down"
           aria-label={t("tasks.moveDownLabel", { title })}
           aria-disabled={last || busy ? "true" : undefined}
           onClick={() => !last && go(stepMove(board, card.id, 1), "down")}

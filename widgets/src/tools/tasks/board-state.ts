@@ -1,17 +1,36 @@
 /**
  * The board page's state and what changes it: the board shown (a signal the components read),
  * the filters, the card open in its dialog, and the user's writes — one at a time, each shown at
- * once where it can be (a move), then re-read from the index until it shows the write.
+ * once where it can be (a move), then re-read from the index until it shows the write. While
+ * the page follows the tasks room (`follow`), others' changes are shown too, once the index has
+ * them, and told to screen readers; the focus stays on the control it was on.
  */
 import { signal, type Signal } from "@preact/signals";
 import type { App } from "../../app/context";
 import { hashFor } from "../../app/router";
 import { waitUntil } from "../../publishing/await-index";
+import type { LiveEvent, LiveEvents } from "../../session/live";
 import { listBoards, loadBoard } from "./api";
 import { ALL_CARDS, applyMove, boardCards, placeOf, type CardFilter } from "./board";
+import { LiveFollowing } from "./following";
+import { BOARD_WAIT_MS, BoardFollower, boardShows, liveAnnouncement, type TaskChange } from "./live";
 import { BOARD_ROUTE } from "./tool";
-import type { BoardSummary, BoardView, CardInput, CardMove, Written } from "./types";
+import { BOARD_EVENT, type BoardSummary, type BoardView, type CardInput, type CardMove, type Written } from "./types";
 import type { TaskWriter } from "./writer";
+
+/**
+ * A control of a card that can have the focus, by its `data-focus`: its title (opening its
+ * dialog), its move controls' summary, column, up and down.
+ */
+export type CardControl = "open" | "moves" | "column" | "up" | "down";
+
+/** The card control that has the focus, if any: it gets it back once a redraw moved its card. */
+function focusedControl(): { card: string; control: CardControl } | null {
+  const active = typeof document === "undefined" ? null : document.activeElement;
+  const control = active?.getAttribute("data-focus");
+  const card = active?.closest<HTMLElement>("[data-card-id]")?.dataset.cardId;
+  return card && control ? { card, control: control as CardControl } : null;
+}
 
 /** The board page's state. */
 export class BoardState {
@@ -32,8 +51,15 @@ export class BoardState {
   readonly warnings = signal<readonly string[]>([]);
   /** The card whose move controls are open: they stay open when a move redraws the card. */
   readonly movesOpen = signal<string | null>(null);
-  /** The move control to focus once a keyboard move has redrawn its card (elsewhere, or in another column). */
-  readonly refocus = signal<{ card: string; control: string } | null>(null);
+  /**
+   * The card control to focus once a move has redrawn its card (elsewhere, or in another
+   * column): the user's move from the keyboard, or another member's while it had the focus.
+   */
+  readonly refocus = signal<{ card: string; control: CardControl } | null>(null);
+  /** Others' changes, while the page follows the tasks room. */
+  #following: LiveFollowing<BoardView> | null = null;
+  /** The picker's list is being read again. */
+  #boardsReading = false;
 
   constructor(
     readonly app: App,
@@ -45,6 +71,65 @@ export class BoardState {
   ) {
     this.boards = signal(boards);
     this.board = signal(board);
+  }
+
+  /**
+   * Follows the tasks room while the page is shown: others' changes to the board's cards and to
+   * the board itself are shown once the index has them (a board event, or a new board, reads
+   * the list of boards again too). Returns the undoing function.
+   */
+  follow(live: LiveEvents, roomId: string): () => void {
+    const board = this.board.value;
+    if (!board) return () => undefined;
+    const following = new LiveFollowing(
+      new BoardFollower(board),
+      () => loadBoard(this.app.api, this.space, board.id, this.abort),
+      (fresh, changes) => this.#showOthers(fresh, changes),
+      { signal: this.abort },
+    );
+    this.#following = following;
+    const unsubscribe = live.subscribe(roomId, (event) => {
+      following.hear(event);
+      if (event.type === BOARD_EVENT) this.#readBoardsFor(event);
+    });
+    return () => {
+      unsubscribe();
+      if (this.#following === following) this.#following = null;
+    };
+  }
+
+  /** A board event the picker does not show yet (a new board, another name): the list read again, briefly. */
+  #readBoardsFor(event: LiveEvent): void {
+    const shown = this.boards.value.find((summary) => summary.id === event.state_key);
+    if ((shown && boardShows(shown, event.content)) || this.#boardsReading) return;
+    this.#boardsReading = true;
+    void waitUntil(
+      async () => {
+        const fresh = await listBoards(this.app.api, this.space, this.abort);
+        const now = fresh.find((summary) => summary.id === event.state_key);
+        return now && boardShows(now, event.content) ? fresh : undefined;
+      },
+      { signal: this.abort, timeoutMs: BOARD_WAIT_MS },
+    )
+      .then((fresh) => {
+        if (fresh && !this.abort.aborted) this.boards.value = fresh;
+      })
+      .finally(() => (this.#boardsReading = false));
+  }
+
+  /** The board as the index has it with others' changes: redrawn, the focus kept, the changes told. */
+  #showOthers(fresh: BoardView, changes: readonly TaskChange[]): void {
+    if (this.abort.aborted) return;
+    // A card moved to another column is drawn anew there: the control that had the focus gets it back.
+    const focused = focusedControl();
+    if (focused && boardCards(fresh).some((card) => card.id === focused.card)) this.refocus.value = focused;
+    this.board.value = fresh;
+    this.#tell(changes);
+  }
+
+  #tell(changes: readonly TaskChange[]): void {
+    const message = liveAnnouncement(this.app.t, changes);
+    if (message) this.app.announce(message);
   }
 
   /** A move of a card: shown at once, then written; put back, with the error shown, when refused. */
@@ -138,8 +223,11 @@ export class BoardState {
     this.writing.value = true;
     this.error.value = null;
     this.warnings.value = [];
+    const following = this.#following;
+    following?.writeStarts();
     try {
       const written = await send();
+      following?.wrote(written.event_id);
       if (this.abort.aborted) return null;
       this.warnings.value = written.warnings;
       await this.#reload(written, leaves);
@@ -149,6 +237,7 @@ export class BoardState {
       return null;
     } finally {
       this.writing.value = false;
+      following?.writeEnds();
     }
   }
 
@@ -168,7 +257,13 @@ export class BoardState {
       { signal: this.abort },
     );
     if (this.abort.aborted) return;
-    if (fresh) this.board.value = fresh;
-    else this.app.announce(this.app.t("edit.pending"));
+    if (!fresh) {
+      this.app.announce(this.app.t("edit.pending"));
+      return;
+    }
+    this.board.value = fresh;
+    // Others' changes heard meanwhile are in this answer too.
+    const others = this.#following?.showing(fresh) ?? [];
+    this.#tell(others);
   }
 }

@@ -6,6 +6,8 @@
  * whole card is sent again, read from its board). The chart has no keyboard model, so the same
  * schedule is a table (card, start, due, slack, critical), which is what assistive technologies
  * read; undated cards are listed apart. Dependencies in a circle are the server's 409, shown.
+ * While shown, the page follows the community's tasks room: others' changes to the schedule
+ * appear without a reload, and are told to screen readers.
  */
 import { signal } from "@preact/signals";
 import { render } from "preact";
@@ -14,10 +16,13 @@ import type { App, PageContext } from "../../app/context";
 import { ErrorBox } from "../../app/error-box";
 import { hashFor } from "../../app/router";
 import { waitUntil } from "../../publishing/await-index";
+import type { LiveEvents } from "../../session/live";
 import { listBoards, loadBoard, loadGantt } from "./api";
 import { boardCards, cardInputOf } from "./board";
 import { formatDate } from "./dates";
+import { LiveFollowing, tasksRoomOf } from "./following";
 import { chartBars, criticalTitles, draggedDays, rescheduled, SCALES, type Scale } from "./gantt";
+import { GanttFollower, liveAnnouncement, type TaskChange } from "./live";
 import { BOARD_ROUTE, GANTT_ROUTE } from "./tool";
 import type { BoardSummary, GanttView } from "./types";
 import { taskWriterFor, type TaskWriter } from "./writer";
@@ -32,14 +37,19 @@ export default async function ganttPage(context: PageContext): Promise<void | ((
   const { app, main, params, query, signal: abort } = context;
   const space = params.space as string;
   const board = query.get("board") || undefined;
-  const boards = await listBoards(app.api, space, abort);
+  const [boards, room] = await Promise.all([listBoards(app.api, space, abort), tasksRoomOf(app, space)]);
   if (abort.aborted) return;
   const state = new GanttState(app, space, board, boards, taskWriterFor(app), abort);
   await state.reload();
   if (abort.aborted) return;
   app.setTitle(app.t("tasks.gantt"), boards.find((summary) => summary.id === board)?.name ?? "");
+  // Others' changes, from the room (the standalone app's sync, or Element in widget mode).
+  const unfollow = room ? state.follow(app.live, room) : () => undefined;
   render(<GanttScreen state={state} loadChart={loadChart} />, main);
-  return () => render(null, main);
+  return () => {
+    unfollow();
+    render(null, main);
+  };
 }
 
 /** The Gantt page's state: the schedule shown, its scale, and rescheduling a card. */
@@ -51,6 +61,8 @@ export class GanttState {
   readonly scale = signal<Scale>("Day");
   readonly writing = signal(false);
   readonly warnings = signal<readonly string[]>([]);
+  /** Others' changes, while the page follows the tasks room. */
+  #following: LiveFollowing<GanttView | null> | null = null;
 
   constructor(
     readonly app: App,
@@ -75,6 +87,36 @@ export class GanttState {
   }
 
   /**
+   * Follows the tasks room while the page is shown: others' changes to the schedule's cards
+   * (and to the boards) are shown once the index has them, and told. Returns the undoing function.
+   */
+  follow(live: LiveEvents, roomId: string): () => void {
+    const following = new LiveFollowing(
+      new GanttFollower(this.board, this.view.value, this.boards),
+      () => loadGantt(this.app.api, this.space, this.board, this.abort),
+      (fresh, changes) => {
+        if (this.abort.aborted) return;
+        this.view.value = fresh;
+        this.error.value = null;
+        this.#tell(changes);
+      },
+      { signal: this.abort },
+    );
+    this.#following = following;
+    const unsubscribe = live.subscribe(roomId, (event) => following.hear(event));
+    return () => {
+      unsubscribe();
+      if (this.#following === following) this.#following = null;
+    };
+  }
+
+  #tell(changes: readonly TaskChange[], before?: string): void {
+    const others = liveAnnouncement(this.app.t, changes);
+    const message = [before, others].filter(Boolean).join(" ");
+    if (message) this.app.announce(message);
+  }
+
+  /**
    * A bar dragged to `days`: the card, read from its board, sent again with those dates; then
    * the schedule re-read until it shows them. A refusal is shown, and the chart redrawn as it was.
    */
@@ -85,12 +127,15 @@ export class GanttState {
     this.writing.value = true;
     this.error.value = null;
     this.warnings.value = [];
+    const following = this.#following;
+    following?.writeStarts();
     try {
       const board = await loadBoard(this.app.api, this.space, card.board, this.abort);
       const current = boardCards(board).find((candidate) => candidate.id === cardId);
       if (!current) throw new Error(this.app.t("tasks.problem.noCard"));
       const input = rescheduled(cardInputOf(current), days);
       const written = await this.writer.editCard(this.space, board, cardId, input);
+      following?.wrote(written.event_id);
       this.warnings.value = written.warnings;
       const due = input.due as string;
       const start = input.start ?? due;
@@ -105,7 +150,9 @@ export class GanttState {
       if (this.abort.aborted) return;
       if (fresh) this.view.value = fresh;
       const lang = this.app.i18n.lang;
-      this.app.announce(
+      // Others' changes heard meanwhile are in this answer too.
+      this.#tell(
+        fresh ? (following?.showing(fresh) ?? []) : [],
         fresh
           ? this.app.t("tasks.ganttRescheduled", { title: card.title, start: formatDate(start, lang), due: formatDate(due, lang) })
           : this.app.t("edit.pending"),
@@ -117,6 +164,7 @@ export class GanttState {
       this.view.value = { ...view };
     } finally {
       this.writing.value = false;
+      following?.writeEnds();
     }
   }
 }

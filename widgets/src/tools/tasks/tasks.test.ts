@@ -9,7 +9,7 @@ import { ApiClient } from "../../api/client";
 import type { PageContext } from "../../app/context";
 import { RouteRegistry } from "../../app/registry";
 import { translate, type MessageKey, type MessageParams } from "../../i18n";
-import { toolCapabilities } from "../../session/capabilities";
+import { receivedEventTypes, toolCapabilities } from "../../session/capabilities";
 import { registerTools } from "../index";
 import { listBoards, loadGantt, myTasks, postMove } from "./api";
 import {
@@ -78,11 +78,18 @@ describe("the tasks tool", () => {
     expect(registry.homeSections(["wiki"]).map(({ tool }) => tool.id)).not.toContain("tasks");
   });
 
-  it("asks Element to send boards and cards as the user", () => {
+  it("asks Element to send boards and cards as the user, and to tell the pages of others'", () => {
     expect(toolCapabilities([tasks])).toEqual([
       "org.matrix.msc2762.send.state_event:org.parvis.kanban.board",
       "org.matrix.msc2762.send.state_event:org.parvis.kanban.card",
+      "org.matrix.msc2762.receive.state_event:org.parvis.kanban.board",
+      "org.matrix.msc2762.receive.state_event:org.parvis.kanban.card",
     ]);
+    // The standalone app's sync asks the homeserver for the same state events.
+    expect(receivedEventTypes(toolCapabilities([tasks]))).toEqual({
+      state: ["org.parvis.kanban.board", "org.parvis.kanban.card"],
+      timeline: [],
+    });
   });
 
   it("has its strings in both languages, from its own folder", () => {

@@ -29,9 +29,15 @@ const tasks: ToolDef<PageContext> = {
   ],
   homeSections: [{ name: "my-cards", load: () => import("./home-section") }],
   // In widget mode Element sends boards and cards as the user (a widget session cannot write
-  // through Parvis). The pages re-read the index after their own writes; they do not follow
-  // others' live, so they receive nothing.
-  capabilities: [capability.sendState(BOARD_EVENT), capability.sendState(CARD_EVENT)],
+  // through Parvis), and tells the board and Gantt pages of others' boards and cards as they
+  // change, which they show without a reload (in the standalone app, the same types are what
+  // the homeserver's sync is asked for).
+  capabilities: [
+    capability.sendState(BOARD_EVENT),
+    capability.sendState(CARD_EVENT),
+    capability.receiveState(BOARD_EVENT),
+    capability.receiveState(CARD_EVENT),
+  ],
 };
 
 export default tasks;

@@ -1,0 +1,335 @@
+// The tasks board in the standalone web app, in Debian's Chromium driven by playwright-core.
+//
+// Started by `tests/tests/browser.rs` (`tasks_board_in_the_browser`), which brings up a real
+// Synapse and Parvis, creates the community with its tasks room and Alice's board
+// "Déménagement" (to do, in progress, done) with four cards in "To do", and afterwards checks
+// the room's state. This script plays Alice after a password login: she drags one card to
+// "In progress" with the mouse (the browser's own drag and drop, which
+// `@atlaskit/pragmatic-drag-and-drop` uses) and moves another with the keyboard only (its
+// "Move to…" controls), which screen readers are told of; then Bob, from his own client (the
+// client-server API), moves a third card to "In progress" while Alice has the board open, and it
+// moves on her board without a reload. Alice then dates the fourth card in its dialog, and opens
+// the Gantt chart, where Bob's dating of his card appears without a reload too. Screenshots of
+// the board and of the Gantt chart, at desktop and phone width. It prints one JSON line with
+// what it did, and exits non-zero on the first failure.
+//
+// Environment: PARVIS_URL, HS_URL, SPACE_ID, TASKS_ROOM, BOARD_ID, CARD_MOUSE, CARD_KEYBOARD,
+// CARD_LIVE, ALICE_ID, ALICE_LOCALPART, ALICE_PASSWORD, BOB_ID, BOB_TOKEN, SHOTS_DIR, and
+// optionally CHROMIUM (default /usr/bin/chromium).
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { generateKeyBetween } from "fractional-indexing";
+import { chromium } from "playwright-core";
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`e2e: ${name} is not set`);
+  return value;
+};
+const PARVIS_URL = env("PARVIS_URL").replace(/\/$/, "");
+const HS_URL = env("HS_URL").replace(/\/$/, "");
+const SPACE_ID = env("SPACE_ID");
+const TASKS_ROOM = env("TASKS_ROOM");
+const BOARD_ID = env("BOARD_ID");
+const CARD_MOUSE = env("CARD_MOUSE");
+const CARD_KEYBOARD = env("CARD_KEYBOARD");
+const CARD_LIVE = env("CARD_LIVE");
+const ALICE_ID = env("ALICE_ID");
+const ALICE_LOCALPART = env("ALICE_LOCALPART");
+const ALICE_PASSWORD = env("ALICE_PASSWORD");
+const BOB_ID = env("BOB_ID");
+const BOB_TOKEN = env("BOB_TOKEN");
+const SHOTS_DIR = env("SHOTS_DIR");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const TIMEOUT = 45_000;
+
+const DESKTOP = { width: 1280, height: 860 };
+const PHONE = { width: 390, height: 844 };
+
+/** The board's columns, as Parvis makes a board without columns of its own. */
+const TODO = "todo";
+const DOING = "doing";
+
+/** A day `offset` days from today, `YYYY-MM-DD`. */
+function day(offset) {
+  const date = new Date();
+  date.setDate(date.getDate() + offset);
+  const pad = (number) => String(number).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+/** The page in use, to show its state when a step fails. */
+let current = null;
+
+function log(message) {
+  process.stderr.write(`[e2e tasks] ${message}\n`);
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(`e2e tasks: ${message}`);
+}
+
+async function explainFailure() {
+  if (!current) return;
+  try {
+    mkdirSync(SHOTS_DIR, { recursive: true });
+    await current.screenshot({ path: join(SHOTS_DIR, "tasks-failure.png"), fullPage: true });
+    const text = await current.evaluate(() => document.body?.innerText ?? "").catch(() => "?");
+    log(`page ${current.url()}:\n${text.slice(0, 2000)}`);
+  } catch (error) {
+    log(`could not explain the failure: ${error}`);
+  }
+}
+
+/** A full-page screenshot at desktop and at phone width. */
+async function shoot(page, name) {
+  mkdirSync(SHOTS_DIR, { recursive: true });
+  const size = page.viewportSize() ?? DESKTOP;
+  await page.setViewportSize(DESKTOP);
+  await page.waitForTimeout(100);
+  await page.screenshot({ path: join(SHOTS_DIR, `${name}-desktop.png`), fullPage: true });
+  await page.setViewportSize(PHONE);
+  await page.waitForTimeout(150);
+  await page.screenshot({ path: join(SHOTS_DIR, `${name}-phone.png`), fullPage: true });
+  await page.setViewportSize(size);
+}
+
+/** A call as Bob, with his own access token: to the homeserver, or to Parvis. */
+async function asBob(method, url, body) {
+  const response = await fetch(url, {
+    method,
+    headers: { Authorization: `Bearer ${BOB_TOKEN}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await response.json().catch(() => ({}));
+  check(response.ok, `${method} ${url} as ${BOB_ID}: ${response.status} ${json.errcode ?? ""} ${json.error ?? ""}`);
+  return json;
+}
+
+/** The board as Parvis's index shows it (Bob is a member of the tasks room). */
+function boardAsIndexed() {
+  const path = ["communities", SPACE_ID, "tasks", "boards", BOARD_ID].map(encodeURIComponent).join("/");
+  return asBob("GET", `${PARVIS_URL}/api/v1/${path}`);
+}
+
+/** The card's column and who wrote it last, in the index. */
+async function indexedCard(cardId) {
+  const board = await boardAsIndexed();
+  for (const column of board.columns) {
+    const card = column.cards.find((candidate) => candidate.id === cardId);
+    if (card) return { column: column.id, card, board };
+  }
+  return { column: null, card: null, board };
+}
+
+/** Waits until the index has `cardId` out of `from`, written by Alice; its column. */
+async function writtenByAlice(cardId, from) {
+  const deadline = Date.now() + TIMEOUT;
+  for (;;) {
+    const { column, card } = await indexedCard(cardId);
+    if (column && column !== from && card.updated_by === ALICE_ID) return column;
+    check(Date.now() < deadline, `the index does not show ${cardId} moved by ${ALICE_ID} (column ${column}, by ${card?.updated_by})`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+/** Until the page has no write under way (its buttons are no longer marked busy). */
+async function idle(page) {
+  await page.waitForFunction(() => !document.querySelector('.tasks-add button[aria-disabled="true"]'), null, { timeout: TIMEOUT });
+}
+
+/** A card's tile, in a column or anywhere on the board. */
+const tile = (page, cardId, column) =>
+  page.locator(column ? `section.tasks-column[data-column-id="${column}"] li.tasks-card[data-card-id="${cardId}"]` : `li.tasks-card[data-card-id="${cardId}"]`);
+
+/** The text of the app's `aria-live` region. */
+const liveRegion = (page) => page.locator('[role="status"][aria-live="polite"]').first();
+
+/**
+ * Drags a card with the real mouse onto a column: pressed on the card, moved in steps (Chromium
+ * then starts the browser's own drag, as a person's would), released over the column's list.
+ */
+async function dragWithTheMouse(page, cardId, column) {
+  const card = tile(page, cardId);
+  await card.scrollIntoViewIfNeeded();
+  // Held by its labels, not by a control.
+  const handle = (await card.locator(".tags").count()) > 0 ? card.locator(".tags") : card;
+  const from = await handle.boundingBox();
+  const list = page.locator(`section.tasks-column[data-column-id="${column}"]`);
+  const to = await list.boundingBox();
+  check(from && to, "the card or the column is not on the screen");
+  const start = { x: from.x + from.width / 2, y: from.y + from.height / 2 };
+  // Below the column's title, above its new card form: its list.
+  const end = { x: to.x + to.width / 2, y: to.y + Math.min(to.height / 2, 90) };
+  await page.mouse.move(start.x, start.y);
+  await page.mouse.down();
+  await page.mouse.move(start.x + 8, start.y + 8, { steps: 4 });
+  await page.mouse.move(end.x, end.y, { steps: 25 });
+  await page.mouse.move(end.x + 2, end.y + 2, { steps: 3 });
+  await page.mouse.up();
+}
+
+async function signIn(page) {
+  await page.goto(`${PARVIS_URL}/widgets/index.html`);
+  await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor({ timeout: TIMEOUT });
+  await page.waitForFunction(() => document.querySelector("input[name=homeserver]")?.value !== "", null, { timeout: TIMEOUT });
+  await page.getByLabel("User name").fill(ALICE_LOCALPART);
+  await page.getByLabel("Password").fill(ALICE_PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { level: 1, name: "My communities" }).waitFor({ timeout: TIMEOUT });
+}
+
+async function theBoard(browser) {
+  const context = await browser.newContext({ locale: "en-GB", viewport: DESKTOP });
+  const page = await context.newPage();
+  current = page;
+  page.on("response", (response) => response.status() >= 400 && log(`${response.status()} ${response.url()}`));
+  page.on("pageerror", (error) => log(`page error: ${error.message}`));
+  page.on("console", (message) => message.type() === "error" && log(`console: ${message.text()} ${message.location().url ?? ""}`));
+  await signIn(page);
+
+  // The community's board, as its link has it (`#/c/{space}/tasks?board=`).
+  const space = encodeURIComponent(SPACE_ID).replace(/%(21|3A|40|24)/gi, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+  await page.evaluate((hash) => (location.hash = hash), `#/c/${space}/tasks?board=${encodeURIComponent(BOARD_ID)}`);
+  await page.getByRole("heading", { level: 1, name: "Déménagement" }).waitFor({ timeout: TIMEOUT });
+  for (const card of [CARD_MOUSE, CARD_KEYBOARD, CARD_LIVE]) await tile(page, card, TODO).waitFor({ timeout: TIMEOUT });
+  const names = await page.locator("section.tasks-column .tasks-column-name").allTextContents();
+  check(JSON.stringify(names) === JSON.stringify(["To do", "In progress", "Done"]), `the columns are ${JSON.stringify(names)}`);
+  // From now on, a reload of the page would lose this mark.
+  await page.evaluate(() => (window.__parvisNoReload = 1));
+
+  // 1. The mouse: the first card dragged to "In progress"; shown there at once, then written.
+  await dragWithTheMouse(page, CARD_MOUSE, DOING);
+  let dragged = await tile(page, CARD_MOUSE, DOING)
+    .waitFor({ timeout: 5_000 })
+    .then(() => true)
+    .catch(() => false);
+  let dragWith = "mouse";
+  if (!dragged) {
+    dragWith = "dragTo";
+    // Should Chromium not start a native drag from the mouse's steps, playwright's own drag.
+    log("the mouse's steps did not drop the card: dragging with locator.dragTo");
+    await tile(page, CARD_MOUSE).locator(".tags").dragTo(page.locator(`section.tasks-column[data-column-id="${DOING}"] .tasks-cards`));
+    dragged = await tile(page, CARD_MOUSE, DOING)
+      .waitFor({ timeout: 5_000 })
+      .then(() => true)
+      .catch(() => false);
+  }
+  check(dragged, "the dragged card is not in “In progress”");
+  const mouseColumn = await writtenByAlice(CARD_MOUSE, TODO);
+  check(mouseColumn === DOING, `the index has the dragged card in ${mouseColumn}`);
+  await idle(page);
+  await tile(page, CARD_MOUSE, DOING).waitFor({ timeout: TIMEOUT });
+  log(`${CARD_MOUSE} dragged to ${mouseColumn}`);
+
+  // 2. The keyboard only: the card's "Move to…" control opened with Enter, its column chosen
+  //    with the arrow keys; the move is said to screen readers and the focus stays on it.
+  const keyboardCard = tile(page, CARD_KEYBOARD, TODO);
+  const keyboardTitle = (await keyboardCard.locator(".tasks-open").textContent()).trim();
+  await keyboardCard.locator("details.tasks-move > summary").focus();
+  await page.keyboard.press("Enter");
+  await keyboardCard.locator("details.tasks-move[open]").waitFor({ timeout: TIMEOUT });
+  await page.keyboard.press("Tab");
+  const focused = await page.evaluate(() => document.activeElement?.getAttribute("data-move"));
+  check(focused === "column", `Tab from the open "Move to…" reaches ${focused}, not the column`);
+  await page.keyboard.press("ArrowDown");
+  let moved = await tile(page, CARD_KEYBOARD, DOING)
+    .waitFor({ timeout: 3_000 })
+    .then(() => true)
+    .catch(() => false);
+  if (!moved) {
+    // Where the arrow only chooses, Enter confirms.
+    await page.keyboard.press("Enter");
+    moved = await page
+      .locator(`section.tasks-column:not([data-column-id="${TODO}"]) li.tasks-card[data-card-id="${CARD_KEYBOARD}"]`)
+      .waitFor({ timeout: 5_000 })
+      .then(() => true)
+      .catch(() => false);
+  }
+  check(moved, "the keyboard did not move the card");
+  const keyboardColumn = await writtenByAlice(CARD_KEYBOARD, TODO);
+  await idle(page);
+  await tile(page, CARD_KEYBOARD, keyboardColumn).waitFor({ timeout: TIMEOUT });
+  await page.waitForFunction((title) => document.querySelector('[role="status"][aria-live="polite"]')?.textContent?.includes(title), keyboardTitle, {
+    timeout: TIMEOUT,
+  });
+  const announced = (await liveRegion(page).textContent()).trim();
+  const focusKept = await page.evaluate(
+    (card) => document.activeElement?.closest("[data-card-id]")?.getAttribute("data-card-id") === card && document.activeElement?.getAttribute("data-move") === "column",
+    CARD_KEYBOARD,
+  );
+  check(focusKept, "the focus left the card's column control after the keyboard move");
+  log(`${CARD_KEYBOARD} moved with the keyboard to ${keyboardColumn}: “${announced}”`);
+
+  // 3. Bob, from his own client, moves the third card to the end of "In progress" while Alice
+  //    has the board open: it moves on her board without a reload, and she is told.
+  const { card: live, board } = await indexedCard(CARD_LIVE);
+  check(live, `${CARD_LIVE} is not on the board`);
+  const doing = board.columns.find((column) => column.id === DOING);
+  const last = doing.cards.map((card) => card.position).sort().at(-1) ?? null;
+  const { id: _id, late: _late, event_id: _event, updated_by: _by, updated_at: _at, requested_by: _requested, ...content } = live;
+  const path = `/_matrix/client/v3/rooms/${encodeURIComponent(TASKS_ROOM)}/state/org.parvis.kanban.card/${encodeURIComponent(CARD_LIVE)}`;
+  const bobsCard = { ...content, column: DOING, position: generateKeyBetween(last, null) };
+  const { event_id } = await asBob("PUT", `${HS_URL}${path}`, bobsCard);
+  log(`${BOB_ID} moved ${CARD_LIVE} to ${DOING}: ${event_id}`);
+  const url = page.url();
+  await tile(page, CARD_LIVE, DOING).waitFor({ timeout: TIMEOUT });
+  check((await page.evaluate(() => window.__parvisNoReload)) === 1, "the board was reloaded to show Bob's move");
+  check(page.url() === url, `the route changed to ${page.url()}`);
+  const bob = /^@([^:]+):/.exec(BOB_ID)?.[1] ?? BOB_ID;
+  const liveTitle = (await tile(page, CARD_LIVE).locator(".tasks-open").textContent()).trim();
+  await page.waitForFunction((text) => document.querySelector('[role="status"][aria-live="polite"]')?.textContent?.includes(text), `${bob} moved “${liveTitle}”`, {
+    timeout: TIMEOUT,
+  });
+  const liveAnnounced = (await liveRegion(page).textContent()).trim();
+  const order = await page.locator(`section.tasks-column[data-column-id="${DOING}"] li.tasks-card`).evaluateAll((cards) => cards.map((card) => card.dataset.cardId));
+  check(order.at(-1) === CARD_LIVE, `Bob's card is not last in “In progress”: ${JSON.stringify(order)}`);
+  log(`Alice sees it: “${liveAnnounced}”`);
+
+  // 4. The fourth card (none of the three above) dated in its dialog: a bar on the Gantt chart.
+  const fourth = (await boardAsIndexed()).columns
+    .flatMap((column) => column.cards)
+    .find((card) => ![CARD_MOUSE, CARD_KEYBOARD, CARD_LIVE].includes(card.id));
+  check(fourth, "the board has no fourth card");
+  await tile(page, fourth.id).locator("button.tasks-open").click();
+  const dialog = page.locator("dialog.tasks-dialog");
+  await dialog.waitFor({ timeout: TIMEOUT });
+  await dialog.locator("#tasks-card-start").fill(day(-1));
+  await dialog.locator("#tasks-card-due").fill(day(2));
+  await dialog.getByRole("button", { name: "Save" }).click();
+  await dialog.waitFor({ state: "detached", timeout: TIMEOUT });
+  await tile(page, fourth.id).locator(".tasks-due").waitFor({ timeout: TIMEOUT });
+  await shoot(page, "tasks-board");
+
+  // 5. The Gantt chart of the board; Bob dates his card meanwhile: its bar and row appear.
+  await page.getByRole("link", { name: "Gantt chart" }).click();
+  await page.getByRole("heading", { level: 1, name: "Gantt chart" }).waitFor({ timeout: TIMEOUT });
+  await page.locator(`table.tasks-table tr[data-card-id="${fourth.id}"]`).waitFor({ timeout: TIMEOUT });
+  await page.evaluate(() => (window.__parvisNoReload = 1));
+  const dated = await asBob("PUT", `${HS_URL}${path}`, { ...bobsCard, start: day(1), due: day(4) });
+  log(`${BOB_ID} dated ${CARD_LIVE}: ${dated.event_id}`);
+  await page.locator(`table.tasks-table tr[data-card-id="${CARD_LIVE}"]`).waitFor({ timeout: TIMEOUT });
+  check((await page.evaluate(() => window.__parvisNoReload)) === 1, "the Gantt chart was reloaded to show Bob's dates");
+  await page.locator(".tasks-gantt-chart svg .bar-wrapper").nth(1).waitFor({ timeout: TIMEOUT });
+  await shoot(page, "tasks-gantt");
+  await context.close();
+  return { mouseColumn, dragWith, keyboardColumn, announced, liveSeen: true, liveAnnounced, doingOrder: order, ganttLiveSeen: true };
+}
+
+async function main() {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
+  try {
+    const report = await theBoard(browser);
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+  } catch (error) {
+    await explainFailure();
+    throw error;
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error.stack ?? error}\n`);
+  process.exit(1);
+});
