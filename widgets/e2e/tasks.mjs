@@ -5,13 +5,15 @@
 // "Déménagement" (to do, in progress, done) with four cards in "To do", and afterwards checks
 // the room's state. This script plays Alice after a password login: she drags one card to
 // "In progress" with the mouse (the browser's own drag and drop, which
-// `@atlaskit/pragmatic-drag-and-drop` uses) and moves another with the keyboard only (its
-// "Move to…" controls), which screen readers are told of; then Bob, from his own client (the
-// client-server API), moves a third card to "In progress" while Alice has the board open, and it
-// moves on her board without a reload. Alice then dates the fourth card in its dialog, and opens
-// the Gantt chart, where Bob's dating of his card appears without a reload too. Screenshots of
-// the board and of the Gantt chart, at desktop and phone width. It prints one JSON line with
-// what it did, and exits non-zero on the first failure.
+// `@atlaskit/pragmatic-drag-and-drop` uses) and moves another to "Done" with the keyboard only
+// (its "Move to…" controls: the column chosen in a list, then the choice confirmed), which
+// screen readers are told of; then Bob, from his own client (the client-server API), moves a
+// third card to "In progress" while Alice has the board open, and it moves on her board without
+// a reload. Alice then dates the fourth card in its dialog, and opens the Gantt chart, where
+// Bob's dating of his card appears without a reload too; each bar is drawn over the days of its
+// card, and the pages' Content-Security-Policy refuses nothing the chart does. Screenshots of the
+// board and of the Gantt chart, at desktop and phone width. It prints one JSON line with what it
+// did, and exits non-zero on the first failure.
 //
 // Environment: PARVIS_URL, HS_URL, SPACE_ID, TASKS_ROOM, BOARD_ID, CARD_MOUSE, CARD_KEYBOARD,
 // CARD_LIVE, ALICE_ID, ALICE_LOCALPART, ALICE_PASSWORD, BOB_ID, BOB_TOKEN, SHOTS_DIR, and
@@ -49,6 +51,7 @@ const PHONE = { width: 390, height: 844 };
 /** The board's columns, as Parvis makes a board without columns of its own. */
 const TODO = "todo";
 const DOING = "doing";
+const DONE = "done";
 
 /** A day `offset` days from today, `YYYY-MM-DD`. */
 function day(offset) {
@@ -81,15 +84,23 @@ async function explainFailure() {
   }
 }
 
+/**
+ * SVG animations run to their end: the Gantt chart grows each bar from nothing on every draw
+ * (0.4 s), and a screenshot taken meanwhile shows them short.
+ */
+const endAnimations = (page) => page.evaluate(() => document.querySelectorAll("svg").forEach((svg) => svg.setCurrentTime?.(3600)));
+
 /** A full-page screenshot at desktop and at phone width. */
 async function shoot(page, name) {
   mkdirSync(SHOTS_DIR, { recursive: true });
   const size = page.viewportSize() ?? DESKTOP;
   await page.setViewportSize(DESKTOP);
   await page.waitForTimeout(100);
+  await endAnimations(page);
   await page.screenshot({ path: join(SHOTS_DIR, `${name}-desktop.png`), fullPage: true });
   await page.setViewportSize(PHONE);
   await page.waitForTimeout(150);
+  await endAnimations(page);
   await page.screenshot({ path: join(SHOTS_DIR, `${name}-phone.png`), fullPage: true });
   await page.setViewportSize(size);
 }
@@ -142,6 +153,60 @@ async function idle(page) {
 const tile = (page, cardId, column) =>
   page.locator(column ? `section.tasks-column[data-column-id="${column}"] li.tasks-card[data-card-id="${cardId}"]` : `li.tasks-card[data-card-id="${cardId}"]`);
 
+/** The app's route, from the page's address (`#/c/…/tasks/gantt?board=…`). */
+const routeOf = (page) => new URL(page.url()).hash;
+
+/**
+ * Where the Gantt chart draws a card's bar, against the days its table row says: the bar's left
+ * edge at the start of its first day's column, its right edge at the end of its due day's
+ * column (the day labels, centred in their columns, say where each day is). Waits for the bar's
+ * growing animation to end; fails with the measures when it never matches.
+ */
+async function barSpan(page, cardId) {
+  const days = await page
+    .locator(`table.tasks-table tr[data-card-id="${cardId}"] time`)
+    .evaluateAll((times) => times.map((time) => time.getAttribute("datetime")));
+  const [start, due] = days;
+  check(start && due, `the schedule has no dates for ${cardId}: ${JSON.stringify(days)}`);
+  const measure = ({ cardId, start, due }) => {
+    const chart = document.querySelector(".tasks-gantt-chart .gantt-container");
+    const bar = chart?.querySelector(`.bar-wrapper[data-id="${CSS.escape(cardId)}"] rect.bar`);
+    const first = chart?.querySelector(`.lower-text.date_${start}`);
+    const last = chart?.querySelector(`.lower-text.date_${due}`);
+    if (!chart || !bar || !first || !last) return { missing: { chart: !!chart, bar: !!bar, first: !!first, last: !!last } };
+    const column = parseFloat(getComputedStyle(chart).getPropertyValue("--gv-column-width"));
+    const centre = (element) => {
+      const box = element.getBoundingClientRect();
+      return box.left + box.width / 2;
+    };
+    const box = bar.getBoundingClientRect();
+    const span = { column, left: box.left, right: box.right, from: centre(first) - column / 2, to: centre(last) + column / 2 };
+    return { ...span, fits: Math.abs(span.left - span.from) <= 2 && Math.abs(span.right - span.to) <= 2 };
+  };
+  const deadline = Date.now() + 5_000;
+  let span = await page.evaluate(measure, { cardId, start, due });
+  while (!span.fits && Date.now() < deadline) {
+    await page.waitForTimeout(100);
+    span = await page.evaluate(measure, { cardId, start, due });
+  }
+  check(span.fits, `the bar of ${cardId} (${start} to ${due}) is not drawn over its days: ${JSON.stringify(span)}`);
+  return { card: cardId, start, due, left: Math.round(span.left - span.from), right: Math.round(span.right - span.to), column: span.column };
+}
+
+/** Does `action`, then waits until the Gantt chart is drawn anew (another SVG, its bars in it). */
+async function redrawn(page, action) {
+  await page.evaluate(() => document.querySelector(".tasks-gantt-chart svg")?.classList.add("e2e-drawn-before"));
+  await action();
+  await page.waitForFunction(
+    () => {
+      const chart = document.querySelector(".tasks-gantt-chart svg");
+      return chart && !chart.classList.contains("e2e-drawn-before") && chart.querySelectorAll(".bar-wrapper").length >= 2;
+    },
+    null,
+    { timeout: TIMEOUT },
+  );
+}
+
 /** The text of the app's `aria-live` region. */
 const liveRegion = (page) => page.locator('[role="status"][aria-live="polite"]').first();
 
@@ -186,6 +251,18 @@ async function theBoard(browser) {
   page.on("response", (response) => response.status() >= 400 && log(`${response.status()} ${response.url()}`));
   page.on("pageerror", (error) => log(`page error: ${error.message}`));
   page.on("console", (message) => message.type() === "error" && log(`console: ${message.text()} ${message.location().url ?? ""}`));
+  // What the pages' Content-Security-Policy refused, by the page's route: the browser's console
+  // errors, and the `securitypolicyviolation` events (which name the directive and the source).
+  const refused = [];
+  page.on("console", (message) => {
+    if (message.type() === "error" && message.text().includes("Content Security Policy")) refused.push({ route: routeOf(page), text: message.text() });
+  });
+  await page.exposeFunction("__parvisRefused", (text) => refused.push({ route: routeOf(page), text }));
+  await context.addInitScript(() =>
+    document.addEventListener("securitypolicyviolation", (event) =>
+      window.__parvisRefused(`${event.effectiveDirective} refused ${event.blockedURI} at ${event.sourceFile}:${event.lineNumber}: ${event.sample}`),
+    ),
+  );
   await signIn(page);
 
   // The community's board, as its link has it (`#/c/{space}/tasks?board=`).
@@ -222,32 +299,39 @@ async function theBoard(browser) {
   await tile(page, CARD_MOUSE, DOING).waitFor({ timeout: TIMEOUT });
   log(`${CARD_MOUSE} dragged to ${mouseColumn}`);
 
-  // 2. The keyboard only: the card's "Move to…" control opened with Enter, its column chosen
-  //    with the arrow keys; the move is said to screen readers and the focus stays on it.
+  // 2. The keyboard only: the card's "Move to…" control opened with Enter, "Done" chosen in its
+  //    list with the arrow keys (through "In progress", where it does not stop), the choice
+  //    confirmed with the "Move" button; the move is said to screen readers and the focus
+  //    stays on the button.
   const keyboardCard = tile(page, CARD_KEYBOARD, TODO);
   const keyboardTitle = (await keyboardCard.locator(".tasks-open").textContent()).trim();
+  const { card: unchosen } = await indexedCard(CARD_KEYBOARD);
   await keyboardCard.locator("details.tasks-move > summary").focus();
   await page.keyboard.press("Enter");
   await keyboardCard.locator("details.tasks-move[open]").waitFor({ timeout: TIMEOUT });
   await page.keyboard.press("Tab");
-  const focused = await page.evaluate(() => document.activeElement?.getAttribute("data-move"));
+  let focused = await page.evaluate(() => document.activeElement?.getAttribute("data-move"));
   check(focused === "column", `Tab from the open "Move to…" reaches ${focused}, not the column`);
   await page.keyboard.press("ArrowDown");
-  let moved = await tile(page, CARD_KEYBOARD, DOING)
-    .waitFor({ timeout: 3_000 })
+  await page.keyboard.press("ArrowDown");
+  const chosen = await keyboardCard.locator('select[data-move="column"]').inputValue();
+  check(chosen === DONE, `ArrowDown twice chose ${chosen}, not ${DONE}`);
+  // Choosing moved nothing: the card is still in "To do", on the page and in the index.
+  await page.waitForTimeout(500);
+  check((await tile(page, CARD_KEYBOARD, TODO).count()) === 1, "choosing a column in the list moved the card");
+  const unmoved = await indexedCard(CARD_KEYBOARD);
+  check(unmoved.column === TODO && unmoved.card.event_id === unchosen.event_id, `choosing a column wrote the card: ${unmoved.column}`);
+  await page.keyboard.press("Tab");
+  focused = await page.evaluate(() => document.activeElement?.getAttribute("data-move"));
+  check(focused === "confirm", `Tab from the column reaches ${focused}, not the "Move" button`);
+  await page.keyboard.press("Enter");
+  const moved = await tile(page, CARD_KEYBOARD, DONE)
+    .waitFor({ timeout: 5_000 })
     .then(() => true)
     .catch(() => false);
-  if (!moved) {
-    // Where the arrow only chooses, Enter confirms.
-    await page.keyboard.press("Enter");
-    moved = await page
-      .locator(`section.tasks-column:not([data-column-id="${TODO}"]) li.tasks-card[data-card-id="${CARD_KEYBOARD}"]`)
-      .waitFor({ timeout: 5_000 })
-      .then(() => true)
-      .catch(() => false);
-  }
-  check(moved, "the keyboard did not move the card");
+  check(moved, `the keyboard did not move the card to ${DONE}`);
   const keyboardColumn = await writtenByAlice(CARD_KEYBOARD, TODO);
+  check(keyboardColumn === DONE, `the index has the card moved from the keyboard in ${keyboardColumn}`);
   await idle(page);
   await tile(page, CARD_KEYBOARD, keyboardColumn).waitFor({ timeout: TIMEOUT });
   await page.waitForFunction((title) => document.querySelector('[role="status"][aria-live="polite"]')?.textContent?.includes(title), keyboardTitle, {
@@ -255,10 +339,10 @@ async function theBoard(browser) {
   });
   const announced = (await liveRegion(page).textContent()).trim();
   const focusKept = await page.evaluate(
-    (card) => document.activeElement?.closest("[data-card-id]")?.getAttribute("data-card-id") === card && document.activeElement?.getAttribute("data-move") === "column",
+    (card) => document.activeElement?.closest("[data-card-id]")?.getAttribute("data-card-id") === card && document.activeElement?.getAttribute("data-move") === "confirm",
     CARD_KEYBOARD,
   );
-  check(focusKept, "the focus left the card's column control after the keyboard move");
+  check(focusKept, "the focus left the card's “Move” button after the keyboard move");
   log(`${CARD_KEYBOARD} moved with the keyboard to ${keyboardColumn}: “${announced}”`);
 
   // 3. Bob, from his own client, moves the third card to the end of "In progress" while Alice
@@ -311,9 +395,40 @@ async function theBoard(browser) {
   await page.locator(`table.tasks-table tr[data-card-id="${CARD_LIVE}"]`).waitFor({ timeout: TIMEOUT });
   check((await page.evaluate(() => window.__parvisNoReload)) === 1, "the Gantt chart was reloaded to show Bob's dates");
   await page.locator(".tasks-gantt-chart svg .bar-wrapper").nth(1).waitFor({ timeout: TIMEOUT });
+  // Each bar over the days its row says (the one dated in the dialog, and Bob's, drawn again).
+  const ganttBars = [await barSpan(page, fourth.id), await barSpan(page, CARD_LIVE)];
   await shoot(page, "tasks-gantt");
+  // Drawn again by week, and by day: the CSP refused nothing of any drawing.
+  for (const scale of ["Week", "Day"]) await redrawn(page, () => page.getByRole("button", { name: scale, exact: true }).click());
+  // Violations are reported after the drawing that makes them.
+  await page.waitForTimeout(300);
+  // The hatch pattern frappe-gantt adds as markup: in SVG, styled through the CSSOM instead (a
+  // redraw, others' changes, may be under way: until the chart has it).
+  const hatched = () => {
+    const pattern = document.querySelector(".tasks-gantt-chart pattern#diagonalHatch");
+    return pattern instanceof SVGPatternElement && pattern.querySelector("path")?.style.getPropertyValue("stroke") === "grey";
+  };
+  const hatch = await page
+    .waitForFunction(hatched, null, { timeout: 5_000 })
+    .then(() => true)
+    .catch(() => false);
+  check(hatch, "the chart has no hatch pattern in SVG whose path is stroked grey");
+  const ganttRefused = refused.filter((entry) => entry.route.includes("/tasks/gantt"));
+  check(ganttRefused.length === 0, `the Content-Security-Policy refused parts of the Gantt chart: ${JSON.stringify(ganttRefused)}`);
+  for (const entry of refused) log(`refused by the CSP on ${entry.route}: ${entry.text}`);
   await context.close();
-  return { mouseColumn, dragWith, keyboardColumn, announced, liveSeen: true, liveAnnounced, doingOrder: order, ganttLiveSeen: true };
+  return {
+    mouseColumn,
+    dragWith,
+    keyboardColumn,
+    announced,
+    liveSeen: true,
+    liveAnnounced,
+    doingOrder: order,
+    ganttLiveSeen: true,
+    ganttBars,
+    cspRefused: refused.length,
+  };
 }
 
 async function main() {

@@ -14,11 +14,13 @@ import communityHome from "../src/pages/community-home";
 import publicationRead from "../src/pages/publication-read";
 import { LiveFeed, type LiveEvent } from "../src/session/live";
 import blog from "../src/tools/blog/tool";
+import tasks from "../src/tools/tasks/tool";
 import wiki from "../src/tools/wiki/tool";
 
 const SPACE = "!s:hs";
 const WIKI_ROOM = "!wiki:hs";
 const BLOG_ROOM = "!blog:hs";
+const TASKS_ROOM = "!tasks:hs";
 
 const page = (id: string, eventId: string, updatedAt: number, extra: Partial<Publication> = {}): Publication => ({
   room_id: WIKI_ROOM,
@@ -52,7 +54,13 @@ interface Index {
 /** The pages shown by a test, left after it (their waits for the index end). */
 const pages: AbortController[] = [];
 
-function setup(index: Index) {
+/** The community's tools and rooms, when not the wiki's and the blog's. */
+interface CommunityTools {
+  tools: string[];
+  rooms: [string, string][];
+}
+
+function setup(index: Index, tools?: CommunityTools) {
   const reads: string[] = [];
   const fetch = async (url: string, init?: RequestInit): Promise<Response> => {
     const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status });
@@ -80,6 +88,7 @@ function setup(index: Index) {
       [WIKI_ROOM, "wiki"],
       [BLOG_ROOM, "blog"],
     ] as [string, string][],
+    ...tools,
   };
   const live = new LiveFeed();
   const announced: string[] = [];
@@ -246,15 +255,16 @@ describe("an object's comments, live", () => {
 });
 
 describe("the community's home, live", () => {
+  const activity = (id: string, room: string, title: string, updatedAt: number): CommunityActivity => ({
+    room_id: room,
+    kind: room === BLOG_ROOM ? "blog_post" : "wiki_page",
+    object_id: id,
+    title,
+    author: "@bob:hs",
+    updated_at: updatedAt,
+  });
+
   it("shows someone's new object in the recent activity, in any of the community's rooms", async () => {
-    const activity = (id: string, room: string, title: string, updatedAt: number): CommunityActivity => ({
-      room_id: room,
-      kind: room === BLOG_ROOM ? "blog_post" : "wiki_page",
-      object_id: id,
-      title,
-      author: "@bob:hs",
-      updated_at: updatedAt,
-    });
     const index: Index = { lists: {}, views: {}, revisions: {}, comments: {}, activity: [activity("p1", WIKI_ROOM, "Plan", 1000)] };
     const { app, live, announced, main, contextFor } = setup(index);
     // The community's tools, whose object types the home follows.
@@ -272,5 +282,36 @@ describe("the community's home, live", () => {
     expect(announced).toEqual(["Recent activity updated."]);
     if (typeof cleanup === "function") cleanup();
     expect(live.rooms()).toEqual([]);
+  });
+
+  it("reads the community again for its publishing tools' objects only, not for a board's cards", async () => {
+    const index: Index = { lists: {}, views: {}, revisions: {}, comments: {}, activity: [activity("p1", WIKI_ROOM, "Plan", 1000)] };
+    const rooms: [string, string][] = [
+      [WIKI_ROOM, "wiki"],
+      [TASKS_ROOM, "tasks"],
+    ];
+    const { app, live, main, contextFor, reads } = setup(index, { tools: ["wiki", "tasks"], rooms });
+    // The tasks tool receives its boards' and cards' state events (its own pages follow them).
+    const registry = app.registry as RouteRegistry<PageContext>;
+    registry.addTool(wiki);
+    registry.addTool(tasks);
+    const route: RouteDef<PageContext> = { pattern: "/c/:space", name: "community", load: async () => ({ default: communityHome }) };
+    const cleanup = await communityHome(contextFor(route, {}));
+    expect(live.rooms()).toEqual([WIKI_ROOM, TASKS_ROOM]);
+    const overviewReads = () => reads.filter((read) => read === "GET ").length;
+    expect(overviewReads()).toBe(1);
+
+    // A card moved, a board renamed: nothing the activity lists, nothing read again.
+    live.dispatch(stateEvent("$card", "org.parvis.kanban.card", "c1", TASKS_ROOM));
+    live.dispatch(stateEvent("$board", "org.parvis.kanban.board", "b1", TASKS_ROOM));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(overviewReads()).toBe(1);
+
+    // A wiki page still is read again, and shown.
+    index.activity = [activity("p2", WIKI_ROOM, "Nouvelle page", 5000), activity("p1", WIKI_ROOM, "Plan", 1000)];
+    live.dispatch(stateEvent("$p2", "org.parvis.wiki.page", "p2"));
+    await vi.waitFor(() => expect(texts(main, ".activity li a")).toEqual(["Nouvelle page", "Plan"]));
+    expect(overviewReads()).toBeGreaterThan(1);
+    if (typeof cleanup === "function") cleanup();
   });
 });

@@ -2,9 +2,10 @@
  * `#/c/{space}`: a community's description, its tools, members and roles, recent activity, and
  * the sections its tools add (`ToolDef.homeSections`, given the community's rooms to follow).
  *
- * The recent activity follows the community's rooms while shown: an object of one of its tools
- * (the state event types the tools receive) that someone writes appears once the index has it,
- * without a reload (`ActivityFollower` decides which events concern it).
+ * The recent activity follows the community's rooms while shown: an object of one of its
+ * publishing tools (their state event types) that someone writes appears once the index has it,
+ * without a reload (`ActivityFollower` decides which events concern it). Other tools' events
+ * (a board's cards) are no concern of it: the index lists only published objects there.
  */
 import type { CommunityActivity, CommunityOverview } from "../api/types";
 import type { App, PageContext } from "../app/context";
@@ -16,8 +17,8 @@ import { pageHeader, person, time } from "../app/ui";
 import { catchUpWithIndex } from "../publishing/await-index";
 import { ActivityFollower, sameAnswer } from "../publishing/live";
 import { publicationToolOfKind } from "../publishing/lookup";
+import { publicationOf } from "../publishing/routes";
 import { links } from "../publishing/workflow";
-import { receivedEventTypes, toolCapabilities } from "../session/capabilities";
 import { searchForm } from "./search";
 
 export default async function communityHome(context: PageContext): Promise<void | (() => void)> {
@@ -60,9 +61,14 @@ export default async function communityHome(context: PageContext): Promise<void 
   const rooms = [...new Set(community.rooms.map(([roomId]) => roomId))];
   renderSlots(context, app.registry.homeSections(community.tools), { space, rooms }, toolSections);
 
-  // The objects of the community's tools: the state events they receive.
-  const { state } = receivedEventTypes(toolCapabilities(app.registry.enabledTools(community.tools)));
-  const follower = new ActivityFollower(state, community.activity);
+  // What the activity lists: the objects of the community's publishing tools, their state
+  // events. Those of other tools (a card moved) would have the home read the community again
+  // until it gave up, for an object the index never lists there.
+  const published = app.registry.enabledTools(community.tools).flatMap((tool) => {
+    const def = publicationOf(tool);
+    return def ? [def.eventType] : [];
+  });
+  const follower = new ActivityFollower(published, community.activity);
   const catchUp = catchUpWithIndex(
     follower,
     async () => (await app.api.overview(space, signal)).activity,

@@ -287,9 +287,9 @@ export class CommentFollower extends IndexFollower<readonly Comment[]> {
 
 /**
  * The recent activity on a community's home (`GET /api/v1/communities/{space}`'s `activity`):
- * it follows the state events of the types the community's tools receive (their objects), in
- * the community's rooms. The activity names no events, so a redaction may or may not concern
- * it: the page waits for it less.
+ * it follows the state events of the given types (the objects of the community's publishing
+ * tools, the only ones the activity lists), in the community's rooms. The activity names no
+ * events, so a redaction may or may not concern it: the page waits for it less.
  */
 export class ActivityFollower extends IndexFollower<readonly CommunityActivity[]> {
   readonly #types: ReadonlySet<string>;

@@ -2,12 +2,12 @@
  * `#/c/{space}/tasks?board=`: a board of the community (its first open one without `board`),
  * its columns side by side with their cards, a card's dialog to edit it (`&card=` opens it).
  * Cards move with the pointer (drag and drop) or with each card's "Move" controls, the way for
- * the keyboard and for a single pointer: its column, up, down. A move shows at once and is
- * announced; the board is then re-read from the index, and what the write warns of (a column
- * over its limit) is shown. Filters narrow the cards by assignee, label and due date. While
- * shown, the page follows the community's tasks room: others' changes appear without a reload,
- * the focus and an open dialog kept, and are told to screen readers. The board is a Preact
- * component over the signals of `BoardState`.
+ * the keyboard and for a single pointer: its column (chosen, then confirmed), up, down. A move
+ * shows at once and is announced; the board is then re-read from the index, and what the write
+ * warns of (a column over its limit) is shown. Filters narrow the cards by assignee, label and
+ * due date. While shown, the page follows the community's tasks room: others' changes appear
+ * without a reload, the focus and an open dialog kept, and are told to screen readers. The board
+ * is a Preact component over the signals of `BoardState`.
  */
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
@@ -397,7 +397,10 @@ function CardTile({
   );
 }
 
-/** The keyboard's way to move a card: its column, one place up, one place down. */
+/**
+ * The keyboard's way to move a card: to a column chosen in a list, then confirmed (its button,
+ * or Enter in the list); one place up, one place down.
+ */
 function MoveControls({
   state,
   board,
@@ -422,6 +425,14 @@ function MoveControls({
     state.refocus.value = { card: card.id, control };
     void state.move(card.id, move);
   };
+  // The column chosen in the list, moved to only once confirmed: the arrow keys go through the
+  // columns one by one (each a `change`), and the card is not moved to every column on the way.
+  // A choice made in another column than the card's (another member moved it) is forgotten.
+  const current = column?.id ?? "";
+  const [choice, setChoice] = useState({ from: current, to: current });
+  const target = choice.from === current ? choice.to : current;
+  const targetName = board.columns.find((candidate) => candidate.id === target)?.name ?? "—";
+  const unmoved = target === current;
   return (
     <details
       class="tasks-move"
@@ -441,8 +452,14 @@ function MoveControls({
           aria-label={t("tasks.moveToColumn", { title })}
           data-move="column"
           data-focus="column"
-          value={column?.id ?? ""}
-          onChange={(event) => go(columnMove(board, card.id, event.currentTarget.value), "column")}
+          value={target}
+          onChange={(event) => setChoice({ from: current, to: event.currentTarget.value })}
+          onKeyDown={(event) => {
+            if (event.key !== "Enter") return;
+            // Enter confirms, as the button does (and opens no list).
+            event.preventDefault();
+            go(columnMove(board, card.id, event.currentTarget.value), "column");
+          }}
         >
           {!column && <option value="">—</option>}
           {board.columns.map((candidate) => (
@@ -451,6 +468,16 @@ function MoveControls({
             </option>
           ))}
         </select>
+        <button
+          type="button"
+          data-move="confirm"
+          data-focus="confirm"
+          aria-label={t("tasks.moveConfirmLabel", { title, column: targetName })}
+          aria-disabled={unmoved || busy ? "true" : undefined}
+          onClick={() => !unmoved && go(columnMove(board, card.id, target), "confirm")}
+        >
+          {t("tasks.moveConfirm")}
+        </button>
         <button
           type="button"
           class="secondary"

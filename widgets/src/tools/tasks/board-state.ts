@@ -20,9 +20,9 @@ import type { TaskWriter } from "./writer";
 
 /**
  * A control of a card that can have the focus, by its `data-focus`: its title (opening its
- * dialog), its move controls' summary, column, up and down.
+ * dialog), its move controls' summary, column, the button moving it there, up and down.
  */
-export type CardControl = "open" | "moves" | "column" | "up" | "down";
+export type CardControl = "open" | "moves" | "column" | "confirm" | "up" | "down";
 
 /** The card control that has the focus, if any: it gets it back once a redraw moved its card. */
 function focusedControl(): { card: string; control: CardControl } | null {

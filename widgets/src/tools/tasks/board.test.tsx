@@ -158,6 +158,9 @@ describe("the board page", () => {
     const release = parvis.holdWrites();
     select!.value = "doing";
     select!.dispatchEvent(new Event("change", { bubbles: true }));
+    select!.focus();
+    // Enter in the list confirms the column chosen.
+    select!.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true, cancelable: true }));
     await settle();
     expect(titles(columns(main)[1])).toEqual(["Call the bank", "Sign the lease", "Pack books"]);
     expect(titles(columns(main)[0])).toEqual(["Order boxes", "Book the van"]);
@@ -172,6 +175,43 @@ describe("the board page", () => {
     expect(columns(main)[1]?.dataset.overLimit).toBe("true");
     const moved = cardOf(main, "Pack books");
     await vi.waitFor(() => expect(document.activeElement).toBe(moved?.querySelector('select[data-move="column"]')));
+  });
+
+  it("moves to the column chosen in the list only once confirmed, not at each change of the list", async () => {
+    const { main, parvis, announced } = await open();
+    const books = cardOf(main, "Pack books");
+    const select = books?.querySelector<HTMLSelectElement>('select[data-move="column"]');
+    const confirm = books?.querySelector<HTMLButtonElement>('button[data-move="confirm"]');
+    expect(text(confirm)).toBe("Move");
+    expect(confirm?.getAttribute("aria-disabled")).toBe("true");
+    // The arrow keys go down the list: "In progress", then "Done", a change each.
+    select?.focus();
+    for (const value of ["doing", "done"]) {
+      select!.value = value;
+      select!.dispatchEvent(new Event("change", { bubbles: true }));
+      await settle();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(writes(parvis)).toEqual([]);
+    expect(announced).toEqual([]);
+    expect(titles(columns(main)[0])).toEqual(["Order boxes", "Book the van", "Pack books"]);
+    expect(select?.value).toBe("done");
+    expect(confirm?.getAttribute("aria-label")).toBe("Move “Pack books” to Done");
+    expect(confirm?.hasAttribute("aria-disabled")).toBe(false);
+
+    // Then the button: one move, to the column chosen, announced, the focus kept on the button.
+    confirm?.focus();
+    confirm?.click();
+    await settle();
+    expect(titles(columns(main)[2])).toEqual(["Old news", "Pack books"]);
+    expect(announced).toEqual(["“Pack books” moved to Done, position 2 of 2."]);
+    await vi.waitFor(() => expect(writes(parvis)).toHaveLength(1));
+    expect(writes(parvis)[0]?.body).toEqual({ column: "done", after: "c6" });
+    const moved = cardOf(main, "Pack books");
+    await vi.waitFor(() => expect(document.activeElement).toBe(moved?.querySelector('button[data-move="confirm"]')));
+    expect(moved?.querySelector<HTMLSelectElement>('select[data-move="column"]')?.value).toBe("done");
+    expect(moved?.querySelector('button[data-move="confirm"]')?.getAttribute("aria-disabled")).toBe("true");
+    expect(writes(parvis)).toHaveLength(1);
   });
 
   it("puts a refused move back, and shows the server's error", async () => {

@@ -1,6 +1,6 @@
 /**
  * The part of `frappe-gantt` 1.2.2 (MIT, no types of its own) the Gantt page uses: its README's
- * options and methods, as `src/index.js` reads them.
+ * options and methods, as `src/index.js` reads them, and the internals `gantt-chart.ts` extends.
  */
 declare module "frappe-gantt" {
   /** A bar. `name` is written as markup: escape it. */
@@ -46,6 +46,10 @@ declare module "frappe-gantt" {
 
   export default class Gantt {
     constructor(wrapper: HTMLElement | SVGElement | string, tasks: FrappeTask[], options?: FrappeOptions);
+    /** The chart's SVG groups, made anew on each draw (`setup_layers`). */
+    protected layers: { grid: SVGGElement; arrow: SVGGElement; progress: SVGGElement; bar: SVGGElement };
+    /** Draws holidays, ignored days and today over the grid, on each draw (`src/index.js`). */
+    protected make_grid_highlights(): void;
     change_view_mode(mode?: string, maintainPosition?: boolean): void;
     refresh(tasks: FrappeTask[]): void;
     scroll_current(): void;

@@ -1,9 +1,10 @@
 // @vitest-environment happy-dom
 /**
- * The Gantt page in a DOM, the chart library replaced by a recorder (it draws SVG a DOM without
- * layout cannot measure): the schedule's table with its critical cards, the undated cards, the
- * bars and scale handed to the chart, a dragged bar sent as the card's new dates, a circle of
- * dependencies shown as the server words it.
+ * The Gantt page in a DOM, the chart library mostly replaced by a recorder (it draws SVG a DOM
+ * without layout cannot measure): the schedule's table with its critical cards, the undated
+ * cards, the bars and scale handed to the chart, a dragged bar sent as the card's new dates, a
+ * circle of dependencies shown as the server words it. Then the library itself, as the page
+ * loads it, under what the pages' Content-Security-Policy refuses.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { FrappeOptions, FrappeTask } from "frappe-gantt";
@@ -193,5 +194,110 @@ describe("the Gantt page", () => {
     const { main } = await open({ cards: [{ id: "c4", title: "Buy paint", board: "b1", column: "todo", position: "a0" }] });
     expect(text(main.querySelector("h1 ~ p, .page-header ~ p"))).toBe("No card has a due date yet: give cards dates on the board to see them here.");
     expect(main.querySelector("table")).toBeNull();
+  });
+});
+
+/**
+ * What the pages' `style-src 'self'` (`appservice/src/web.rs`) refuses, as Chromium does: a style
+ * attribute parsed from markup (`innerHTML`, `outerHTML`, `insertAdjacentHTML`) or set with
+ * `setAttribute`. Styles set through the CSSOM (`element.style.left`, `style.setProperty`) are
+ * allowed; happy-dom writes those as the attribute from inside the CSSOM, which is let through.
+ */
+function refusedInlineStyles() {
+  const refused: string[] = [];
+  const restores: (() => void)[] = [];
+  let inCssom = 0;
+  const wrap = (target: object, name: string, make: (original: PropertyDescriptor) => PropertyDescriptor) => {
+    const original = Object.getOwnPropertyDescriptor(target, name);
+    if (!original) throw new Error(`no ${name} to watch`);
+    Object.defineProperty(target, name, { ...make(original), configurable: true });
+    restores.push(() => Object.defineProperty(target, name, original));
+  };
+  const cssom = (original: PropertyDescriptor): PropertyDescriptor =>
+    original.set
+      ? {
+          ...original,
+          set(this: unknown, value: unknown) {
+            inCssom += 1;
+            try {
+              original.set?.call(this, value);
+            } finally {
+              inCssom -= 1;
+            }
+          },
+        }
+      : {
+          ...original,
+          value(this: unknown, ...args: unknown[]) {
+            inCssom += 1;
+            try {
+              return (original.value as (...args: unknown[]) => unknown).apply(this, args);
+            } finally {
+              inCssom -= 1;
+            }
+          },
+        };
+  for (const name of ["setProperty", "removeProperty", "cssText"]) wrap(CSSStyleDeclaration.prototype, name, cssom);
+  wrap(Element.prototype, "setAttribute", (original) => ({
+    ...original,
+    value(this: Element, name: string, value: string) {
+      if (name.toLowerCase() === "style" && inCssom === 0) refused.push(`setAttribute on <${this.localName}>: ${value}`);
+      return (original.value as (name: string, value: string) => void).call(this, name, value);
+    },
+  }));
+  const parsed = (how: string, element: Element, markup: string) => {
+    const styled = /<[^>]*\sstyle\s*=[^>]*>/i.exec(markup);
+    if (styled) refused.push(`${how} of <${element.localName}>: ${styled[0].replace(/\s+/g, " ")}`);
+  };
+  for (const name of ["innerHTML", "outerHTML"]) {
+    wrap(Element.prototype, name, (original) => ({
+      ...original,
+      set(this: Element, markup: string) {
+        parsed(name, this, markup);
+        original.set?.call(this, markup);
+      },
+    }));
+  }
+  wrap(Element.prototype, "insertAdjacentHTML", (original) => ({
+    ...original,
+    value(this: Element, position: InsertPosition, markup: string) {
+      parsed("insertAdjacentHTML", this, markup);
+      return (original.value as (position: InsertPosition, markup: string) => void).call(this, position, markup);
+    },
+  }));
+  return { refused, restore: () => restores.reverse().forEach((restore) => restore()) };
+}
+
+describe("the chart, drawn by frappe-gantt as the page loads it", () => {
+  const library: ChartLoader = async () => (await import("./gantt-chart")).default;
+
+  it("sets no inline style the pages' CSP refuses, by day, week or month", async () => {
+    const csp = refusedInlineStyles();
+    try {
+      const { main } = await open({}, library);
+      const chart = () => main.querySelector(".tasks-gantt-chart");
+      await vi.waitFor(() => expect(chart()?.querySelectorAll(".bar-wrapper")).toHaveLength(3));
+      for (const scale of ["Week", "Month", "Day"]) {
+        const drawn = chart()?.querySelector("svg");
+        Array.from(main.querySelectorAll<HTMLButtonElement>(".tasks-scale button")).find((button) => text(button) === scale)?.click();
+        await vi.waitFor(() => expect(chart()?.querySelector("svg")).not.toBe(drawn));
+        await vi.waitFor(() => expect(chart()?.querySelectorAll(".bar-wrapper")).toHaveLength(3));
+      }
+      expect(csp.refused).toEqual([]);
+      // What the library styled in its markup is styled through the CSSOM instead.
+      const hatch = chart()?.querySelector<SVGElement>("pattern#diagonalHatch path");
+      expect(hatch?.style.getPropertyValue("stroke")).toBe("grey");
+      expect(hatch?.style.getPropertyValue("stroke-width")).toBe("0.3");
+      // Each bar over its days, the due day included: "Build", 16 to 20 Dec, by day.
+      const container = chart()?.querySelector<HTMLElement>(".gantt-container");
+      const column = parseFloat(container?.style.getPropertyValue("--gv-column-width") ?? "");
+      const dayAt = (day: string) => parseFloat(chart()?.querySelector<HTMLElement>(`.lower-text.date_${day}`)?.style.left ?? "");
+      const build = chart()?.querySelector('.bar-wrapper[data-id="c2"] rect.bar');
+      expect(column).toBe(45);
+      expect(Number(build?.getAttribute("x"))).toBe(dayAt("2026-12-16"));
+      expect(Number(build?.getAttribute("x")) + Number(build?.getAttribute("width"))).toBe(dayAt("2026-12-20") + column);
+    } finally {
+      csp.restore();
+    }
   });
 });
