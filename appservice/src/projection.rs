@@ -557,7 +557,8 @@ pub struct ProjectionContext {
     pub reconciling: HashSet<OwnedRoomId>,
     /// Current state rows of the events the batch redacts.
     pub redaction_targets: HashMap<OwnedEventId, StateRow>,
-    /// The batch's thread roots that are revisions of published objects.
+    /// The batch's thread roots that are events of commented objects: revisions of published
+    /// objects, events of tools' commented objects ([`crate::tools::ToolComments`]).
     pub revision_roots: HashSet<OwnedEventId>,
     /// How many jobs wait (due or retrying, not parked) in each of the batch's rooms that
     /// has some.
@@ -731,6 +732,13 @@ fn plan_event(
             }
             context.revision_roots.insert(revision.event_id.clone());
             changes.push(IndexChange::PutRevision(revision));
+        }
+        // Any event of a tool's commented object may root a thread of comments, even one
+        // delivered after its successor.
+        if created_by(context, &event.room_id, &identity.bot)
+            && tools::commented(&event.event_type).is_some()
+        {
+            context.revision_roots.insert(event.event_id.clone());
         }
         if context.superseded.contains(&event.event_id) {
             return;

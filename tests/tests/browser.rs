@@ -717,3 +717,100 @@ async fn web_performance() {
     );
     stack.stop().await;
 }
+
+/// Front-end figures for BENCHMARKS.md, not a pass/fail test: a board of
+/// `PARVIS_BENCH_CARDS` (default 1,000) cards written into the tasks room, then
+/// `widgets/e2e/bench-tasks.mjs` measures the time to interactive of the board page (every
+/// card drawn) in headless Chromium and the JavaScript it loads, the tasks tool's own apart.
+///
+/// `cargo test -p parvis-tests --test browser -- --ignored tasks_board_page_performance --nocapture`
+#[tokio::test]
+#[ignore = "a benchmark: run it by name"]
+async fn tasks_board_page_performance() {
+    assert!(
+        widgets_dist().join("index.html").is_file(),
+        "build widgets/ first"
+    );
+    let cards: usize = std::env::var("PARVIS_BENCH_CARDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1000);
+    let stack = Stack::start(Database::Sqlite).await.unwrap();
+    let alice = stack.register_user("alice").await.unwrap();
+    let created = parvis_tests::api::create_community(&stack, &alice, &["tasks"]).await;
+    let space = created["space_id"].as_str().unwrap().to_owned();
+    let room = parvis_tests::api::room_of(&created, "tasks");
+    alice.join(&space).await.unwrap();
+    alice.join(&room).await.unwrap();
+    let boards = format!("/api/v1/communities/{space}/tasks/boards");
+    parvis_tests::api::wait_api(&stack, &alice, &boards, |_| true).await;
+    let (status, board) = parvis_tests::api::api(
+        &stack,
+        &alice,
+        "POST",
+        &boards,
+        Some(json!({"name": "Grand chantier"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{board}");
+    let board = board["id"].as_str().unwrap().to_owned();
+    let mut writers = tokio::task::JoinSet::new();
+    for worker in 0..8 {
+        let (alice, room, board) = (alice.clone(), room.clone(), board.clone());
+        writers.spawn(async move {
+            for n in (worker..cards).step_by(8) {
+                let column = ["todo", "doing", "done"][n % 3];
+                let content = json!({
+                    "title": format!("Lot de travaux n° {n}"),
+                    "board": board,
+                    "column": column,
+                    "position": format!("a1{n:05}V"),
+                    "assignees": [format!("@agent{}:example.org", n % 12)],
+                    "labels": [if n % 2 == 0 { "gros œuvre" } else { "second œuvre" }],
+                    "due": format!("2027-{:02}-{:02}", 1 + n % 12, 1 + n % 28),
+                });
+                alice
+                    .send_state(
+                        &room,
+                        "org.parvis.kanban.card",
+                        &format!("card{n:05}"),
+                        content,
+                    )
+                    .await
+                    .unwrap();
+            }
+        });
+    }
+    while let Some(result) = writers.join_next().await {
+        result.unwrap();
+    }
+    let path = format!("{boards}/{board}");
+    parvis_tests::api::wait_api(&stack, &alice, &path, |shown| {
+        shown["columns"].as_array().is_some_and(|columns| {
+            columns
+                .iter()
+                .map(|column| column["cards"].as_array().map_or(0, Vec::len))
+                .sum::<usize>()
+                == cards
+        })
+    })
+    .await;
+    let env = [
+        ("HS_URL", stack.synapse.base_url()),
+        ("SPACE_ID", space.clone()),
+        ("BOARD_ID", board.clone()),
+        ("ALICE_ID", alice.user_id().to_owned()),
+        ("ALICE_TOKEN", alice.access_token().to_owned()),
+        ("CARDS", cards.to_string()),
+    ];
+    let report = browser_script(
+        &stack,
+        "bench-tasks.mjs",
+        &env,
+        Duration::from_secs(600),
+        "the board page benchmark",
+    )
+    .await;
+    println!("{report}");
+    stack.stop().await;
+}

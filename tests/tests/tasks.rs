@@ -42,6 +42,7 @@ async fn boards_cards_concurrency_gantt_and_rebuild(database: Database) {
     step!(s.the_gantt_view_finds_the_critical_path_and_refuses_a_circle());
     step!(s.the_board_exports_as_csv_and_assignment_reaches_my_tasks(&cards[1]));
     step!(s.without_widgets_commands_and_notices_tell_the_room(&cards[2]));
+    step!(s.comments_on_a_card_are_threads_on_any_of_its_events(&cards[2]));
     step!(s.rebuild_gives_the_same_index());
     s.stack.stop().await;
 }
@@ -739,6 +740,108 @@ impl Scenario {
         assert!(
             body.starts_with("❌") && body.contains("readers only read"),
             "{body}"
+        );
+    }
+
+    /// Comments on a card are Matrix threads: one posted through Parvis hangs off the card's
+    /// current event; another, sent by Bob's own client in the thread of an older event of the
+    /// card (the one his client showed), is the card's too; both are listed, oldest first, and a
+    /// rebuilt index (the last step) lists them again.
+    async fn comments_on_a_card_are_threads_on_any_of_its_events(&self, card: &str) {
+        let path = format!("{}/comments", self.card_path(card));
+        let older = self.current_card_event(card).await["event_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (status, posted) = api(
+            &self.stack,
+            &self.alice,
+            "POST",
+            &path,
+            Some(json!({"body": "Le bureau de poste ferme à 17 h."})),
+        )
+        .await;
+        assert_eq!(status, 201, "{posted}");
+        let sent = self
+            .alice
+            .messages(&self.room, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|event| event["event_id"] == posted["event_id"])
+            .unwrap();
+        assert_eq!(sent["sender"], self.alice.user_id());
+        assert_eq!(sent["content"]["m.relates_to"]["rel_type"], "m.thread");
+        assert_eq!(sent["content"]["m.relates_to"]["event_id"], older.as_str());
+        // The card moves on: a new event; Bob answers in the thread of the older one.
+        let (status, _) = api(
+            &self.stack,
+            &self.alice,
+            "POST",
+            &format!("{}/move", self.card_path(card)),
+            Some(json!({"column": "todo"})),
+        )
+        .await;
+        assert_eq!(status, 200);
+        self.wait_card(card, |shown| shown["event_id"] != older.as_str())
+            .await;
+        self.bob
+            .send_event(
+                &self.room,
+                "m.room.message",
+                json!({"msgtype": "m.text", "body": "J'y passe demain matin.",
+                       "m.relates_to": {"rel_type": "m.thread", "event_id": older, "is_falling_back": true,
+                                        "m.in_reply_to": {"event_id": older}}}),
+            )
+            .await
+            .unwrap();
+        let comments = wait_api(&self.stack, &self.carol, &path, |comments| {
+            comments
+                .as_array()
+                .is_some_and(|comments| comments.len() == 2)
+        })
+        .await;
+        let said: Vec<(&str, &str)> = comments
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|comment| {
+                (
+                    comment["sender"].as_str().unwrap(),
+                    comment["body"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            said,
+            [
+                (self.alice.user_id(), "Le bureau de poste ferme à 17 h."),
+                (self.bob.user_id(), "J'y passe demain matin.")
+            ]
+        );
+        let (status, refused) = api(
+            &self.stack,
+            &self.carol,
+            "POST",
+            &path,
+            Some(json!({"body": "Intrus"})),
+        )
+        .await;
+        assert_eq!(
+            (status, refused["errcode"].as_str()),
+            (403, Some("M_FORBIDDEN"))
+        );
+        let (status, refused) = api(
+            &self.stack,
+            &self.alice,
+            "POST",
+            &path,
+            Some(json!({"body": "  "})),
+        )
+        .await;
+        assert_eq!(
+            (status, refused["errcode"].as_str()),
+            (400, Some("M_INVALID_PARAM"))
         );
     }
 

@@ -126,6 +126,103 @@ impl Bot {
                     }
                 }
             }
+            // Tools' commented objects (cards): read back when the room was rewritten — a
+            // rebuild, or state the index had missed — not on every periodic pass, which would
+            // ask the homeserver for the threads of every event of every card.
+            if rewritten {
+                for event in &events {
+                    if let Some(comments) = crate::tools::commented(&event.event_type) {
+                        self.fetch_tool_history(room_id, event, comments).await?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads back the earlier events of a tool's commented object (its line of history, linked
+    /// by `replaces_state`) through the tool's planner, then the comments in the threads of
+    /// each of its events.
+    async fn fetch_tool_history(
+        &self,
+        room_id: &RoomId,
+        current: &crate::projection::RoomEvent,
+        comments: &crate::tools::ToolComments,
+    ) -> Result<(), JobError> {
+        let table = comments.events_table;
+        let Some(object) = current.state_key.as_deref() else {
+            return Ok(());
+        };
+        let known = format!("SELECT event_id FROM {table} WHERE event_id = $1");
+        let mut previous = current.unsigned.replaces_state.clone();
+        while let Some(event_id) = previous.take() {
+            if !self
+                .index
+                .tool_rows(&known, vec![event_id.as_str().into()])
+                .await?
+                .is_empty()
+            {
+                break;
+            }
+            let request = get_room_event::v3::Request::new(room_id.to_owned(), event_id.clone());
+            let raw = match self.intents.bot().send(request).await {
+                Ok(response) => response.event,
+                // History the bot may not see (before it joined) ends the walk.
+                Err(error)
+                    if matches!(
+                        error.kind(),
+                        Some(ErrorKind::NotFound | ErrorKind::Forbidden)
+                    ) =>
+                {
+                    break;
+                }
+                Err(error) => return Err(error.into()),
+            };
+            let Some(mut event) = crate::ingest::room_events(std::slice::from_ref(&raw)).pop()
+            else {
+                break;
+            };
+            if let Some(crypto) = &self.crypto {
+                crate::encrypted_state::decrypt_state(
+                    crypto,
+                    &self.index,
+                    std::slice::from_mut(&mut event),
+                )
+                .await;
+            }
+            if event.event_type != comments.event_type || event.state_key.as_deref() != Some(object)
+            {
+                break;
+            }
+            self.index
+                .apply_tool_writes(crate::projection::tool_writes(&self.identity, &event))
+                .await?;
+            previous = event.unsigned.replaces_state.clone();
+        }
+        let roots = self
+            .index
+            .tool_rows(
+                &format!("SELECT event_id FROM {table} WHERE room_id = $1 AND object_id = $2"),
+                vec![room_id.as_str().into(), object.into()],
+            )
+            .await?;
+        let mut found = Vec::new();
+        for root in roots
+            .iter()
+            .filter_map(|row| row.first().and_then(crate::tools::SqlValue::as_text))
+        {
+            let Ok(root) = OwnedEventId::try_from(root) else {
+                continue;
+            };
+            found.extend(
+                self.relating_events(room_id, &root, RelationType::Thread)
+                    .await?
+                    .iter()
+                    .filter_map(CommentRow::from_event),
+            );
+        }
+        if !found.is_empty() {
+            self.index.put_comments(found).await?;
         }
         Ok(())
     }

@@ -57,8 +57,10 @@ pub struct Tool {
     pub events: &'static [(&'static str, Role)],
     /// Its lines in `!parvis help`.
     pub help: &'static [&'static str],
-    /// The description of its migration (`0008_likes.sql` → `likes`), present for both backends.
-    pub migration: Option<&'static str>,
+    /// The descriptions of its migrations (`0008_likes.sql` → `likes`, `0011_task_comments.sql`
+    /// → `task comments`), in order, each present
+    /// for both backends.
+    pub migrations: &'static [&'static str],
     /// Its index tables.
     pub tables: &'static [ToolTable],
     /// Relation types (`m.annotation`…) whose events on an object's revisions belong to it:
@@ -78,6 +80,21 @@ pub struct Tool {
     /// The notices it posts in its room when someone changes its state there, for people whose
     /// client has no widgets.
     pub notices: Option<ToolNotices>,
+    /// Its objects people comment on in Matrix threads, as on published objects.
+    pub comments: Option<ToolComments>,
+}
+
+/// A tool's objects that people comment on in Matrix threads, as on published objects: a thread
+/// may hang off any event of an object's history (the one a client showed), and the comments of
+/// the object are those of all of them, kept in the shared `comments` table.
+#[derive(Debug)]
+pub struct ToolComments {
+    /// The objects' state event type (the state key is the object's ID).
+    pub event_type: &'static str,
+    /// The tool's table of every event of that type, superseded ones included, with the
+    /// columns `event_id`, `room_id` and `object_id`; its planner writes it, and a reconcile
+    /// that rewrote the room reads the objects' earlier events back into it.
+    pub events_table: &'static str,
 }
 
 /// A current state event of a tool's room, as its commands and notices read it.
@@ -382,6 +399,22 @@ pub fn announcer(event_type: &str) -> Option<&'static Tool> {
     })
 }
 
+/// The commented objects whose state events are of `event_type`, if a tool has such.
+pub fn commented(event_type: &str) -> Option<&'static ToolComments> {
+    TOOLS
+        .iter()
+        .filter_map(|tool| tool.comments.as_ref())
+        .find(|comments| comments.event_type == event_type)
+}
+
+/// The tables of the events of every tool's commented objects.
+pub fn comment_roots_tables() -> impl Iterator<Item = &'static str> {
+    TOOLS
+        .iter()
+        .filter_map(|tool| tool.comments.as_ref())
+        .map(|comments| comments.events_table)
+}
+
 /// Whether a registered tool owns events of `event_type`.
 pub fn owns(event_type: &str) -> bool {
     TOOLS
@@ -634,20 +667,18 @@ mod tests {
             .map(|migration| migration.description.to_string())
             .collect();
         for tool in TOOLS {
-            match tool.migration {
-                None => assert!(
-                    tool.tables.is_empty(),
-                    "{} has tables but no migration",
-                    tool.name
-                ),
-                Some(migration) => {
-                    for (backend, migrations) in [("sqlite", &sqlite), ("postgres", &postgres)] {
-                        assert!(
-                            migrations.iter().any(|m| m == migration),
-                            "{} has no {backend} migration `{migration}`",
-                            tool.name
-                        );
-                    }
+            assert!(
+                !tool.migrations.is_empty() || tool.tables.is_empty(),
+                "{} has tables but no migration",
+                tool.name
+            );
+            for migration in tool.migrations {
+                for (backend, migrations) in [("sqlite", &sqlite), ("postgres", &postgres)] {
+                    assert!(
+                        migrations.iter().any(|m| m == migration),
+                        "{} has no {backend} migration `{migration}`",
+                        tool.name
+                    );
                 }
             }
         }

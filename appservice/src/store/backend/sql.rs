@@ -120,6 +120,22 @@ impl Store {
                     .revision_roots
                     .insert(OwnedEventId::try_from(row.try_get::<String, _>(0)?).map_err(corrupt)?);
             }
+            // Events of tools' commented objects root comments too.
+            for table in tools::comment_roots_tables() {
+                let mut query = QueryBuilder::<Db>::new(format!(
+                    "SELECT event_id FROM {table} WHERE event_id IN ("
+                ));
+                let mut list = query.separated(", ");
+                roots.iter().for_each(|id| {
+                    list.push_bind(id.as_str());
+                });
+                query.push(")");
+                for row in query.build().fetch_all(&mut **tx).await? {
+                    context.revision_roots.insert(
+                        OwnedEventId::try_from(row.try_get::<String, _>(0)?).map_err(corrupt)?,
+                    );
+                }
+            }
         }
 
         let targets: Vec<OwnedEventId> = events

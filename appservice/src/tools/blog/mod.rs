@@ -26,7 +26,7 @@ pub const TOOL: Tool = Tool {
     help: &[
         "!parvis blog new \"Title\" [text] — in a room of a community: publish a blog post (members and above).",
     ],
-    migration: None,
+    migrations: &[],
     tables: &[],
     history_relations: &[],
     plan: None,
@@ -34,6 +34,7 @@ pub const TOOL: Tool = Tool {
     publication: Some(&PUBLICATION),
     commands: &[],
     notices: None,
+    comments: None,
 };
 
 /// Blog posts, as published objects: a draft is its author's only.

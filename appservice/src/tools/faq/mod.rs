@@ -26,7 +26,7 @@ pub const TOOL: Tool = Tool {
     help: &[
         "!parvis faq new \"Question\" [answer] — in a room of a community: add a question to the FAQ (moderators and above).",
     ],
-    migration: None,
+    migrations: &[],
     tables: &[],
     history_relations: &[],
     plan: None,
@@ -34,6 +34,7 @@ pub const TOOL: Tool = Tool {
     publication: Some(&PUBLICATION),
     commands: &[],
     notices: None,
+    comments: None,
 };
 
 /// FAQ entries, as published objects. Their slug is their question's.

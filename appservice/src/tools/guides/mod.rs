@@ -23,7 +23,7 @@ pub const TOOL: Tool = Tool {
     widget: None,
     events: &[("org.parvis.guide", Role::Member)],
     help: &[],
-    migration: None,
+    migrations: &[],
     tables: &[],
     history_relations: &[],
     plan: None,
@@ -31,6 +31,7 @@ pub const TOOL: Tool = Tool {
     publication: Some(&PUBLICATION),
     commands: &[],
     notices: None,
+    comments: None,
 };
 
 /// Guides, as published objects.

@@ -28,7 +28,7 @@ pub const TOOL: Tool = Tool {
     help: &[
         "React 👍 (like) or ⭐ (recommend) to a page, a post or my notice about it: it counts on the object's page, and the most recommended show on the community's home.",
     ],
-    migration: Some("likes"),
+    migrations: &["likes"],
     tables: &[
         ToolTable {
             name: "likes",
@@ -48,6 +48,7 @@ pub const TOOL: Tool = Tool {
     publication: None,
     commands: &[],
     notices: None,
+    comments: None,
 };
 
 /// What a reaction says of an object.

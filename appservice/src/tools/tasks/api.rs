@@ -13,8 +13,14 @@ use axum::{
 };
 use parvis_homeserver_bridge::MatrixErrorBody;
 use ruma::{
-    OwnedRoomId, OwnedUserId, RoomId, UserId, api::client::state::send_state_event,
-    events::AnyStateEventContent, serde::Raw,
+    OwnedEventId, OwnedRoomId, OwnedTransactionId, OwnedUserId, RoomId, UserId,
+    api::client::{message::send_message_event, state::send_state_event},
+    events::{
+        AnyStateEventContent,
+        relation::Thread,
+        room::message::{Relation, RoomMessageEventContent},
+    },
+    serde::Raw,
 };
 use serde::{Deserialize, Serialize};
 
@@ -24,8 +30,9 @@ use super::{
     date::CalendarDate,
     gantt::{self, GanttError, PlannedCard},
     index::{
-        ASSIGNED_CARDS, BOARD_CARDS, BOARD_EVENT, CARD, CARD_EVENT, COLUMN_POSITIONS, IndexedBoard,
-        IndexedCard, ROOM_BOARDS, ROOM_CARDS, RowError, board_of, card_of, sort_cards,
+        ASSIGNED_CARDS, BOARD_CARDS, BOARD_EVENT, CARD, CARD_COMMENTS, CARD_EVENT,
+        COLUMN_POSITIONS, IndexedBoard, IndexedCard, ROOM_BOARDS, ROOM_CARDS, RowError, board_of,
+        card_of, sort_cards,
     },
     position,
 };
@@ -36,6 +43,7 @@ use crate::{
     },
     events::RoomPurpose,
     permission::{check_member, check_writer},
+    projection::CommentRow,
     store::IndexStore,
     tools::{SqlValue, ToolRow},
 };
@@ -57,6 +65,8 @@ pub const ROUTES: ToolRoutes = ToolRoutes {
     move_card,
     gantt_view,
     export_csv,
+    card_comments,
+    comment_card,
     my_tasks
 ))]
 struct TasksDoc;
@@ -86,6 +96,10 @@ fn router(state: Arc<ApiState>) -> Router {
         .route(
             "/api/v1/communities/{space}/tasks/cards/{card}/move",
             post(move_card),
+        )
+        .route(
+            "/api/v1/communities/{space}/tasks/cards/{card}/comments",
+            get(card_comments).post(comment_card),
         )
         .route("/api/v1/communities/{space}/tasks/gantt", get(gantt_view))
         .route("/api/v1/tasks/mine", get(my_tasks))
@@ -741,11 +755,7 @@ async fn move_card(
     let room = writable_room(&state, &space, &user.user_id, CARD_EVENT).await?;
     // Only this card and the positions of its new column are read: a move is the board's most
     // frequent write, and no other card's content matters to it.
-    let row = state
-        .index
-        .tool_rows(CARD, vec![room.as_str().into(), id.as_str().into()])
-        .await?;
-    let mut card = cards_of(row)?.pop().ok_or_else(|| no_card(&id))?.content;
+    let mut card = load_card(&state, &room, &id).await?.content;
     let rows = state
         .index
         .tool_rows(
@@ -802,6 +812,98 @@ async fn move_card(
     };
     let written = write_card(&state, &user, &room, &id, &card, &around, started).await?;
     Ok(answered(StatusCode::OK, written))
+}
+
+/// The card `id` of `room`, as the index holds it.
+async fn load_card(state: &ApiState, room: &RoomId, id: &str) -> Result<IndexedCard, ApiError> {
+    let row = state
+        .index
+        .tool_rows(CARD, vec![room.as_str().into(), id.into()])
+        .await?;
+    cards_of(row)?.pop().ok_or_else(|| no_card(id))
+}
+
+fn comment_of(row: Vec<SqlValue>) -> Result<CommentRow, ApiError> {
+    let mut row = ToolRow::new(row);
+    let mut text = || row.text().map_err(RowError::from);
+    let (event_id, room_id, thread_root, sender, body) =
+        (text()?, text()?, text()?, text()?, text()?);
+    let origin_server_ts = row.integer().map_err(RowError::from)?;
+    Ok(CommentRow {
+        event_id: event_id.try_into()?,
+        room_id: room_id.try_into()?,
+        thread_root: thread_root.try_into()?,
+        sender: sender.try_into()?,
+        body,
+        origin_server_ts,
+    })
+}
+
+/// `GET /api/v1/communities/{space}/tasks/cards/{card}/comments` — the comments on a card, oldest
+/// first: messages in the Matrix thread of any of its events, as any client writes them.
+#[utoipa::path(get, path = "/api/v1/communities/{space}/tasks/cards/{card}/comments", params(("space" = String, Path, description = "The community's space ID"), ("card" = String, Path, description = "The card's ID")), security(("matrix_token" = [])), responses((status = 200, body = Vec<CommentRow>), (status = 403, description = "Not a member of the tasks room", body = ErrorBody), (status = 404, description = "No such community or card", body = ErrorBody)))]
+async fn card_comments(
+    State(state): State<Arc<ApiState>>,
+    user: SignedInUser,
+    ApiPath((space, id)): ApiPath<(String, String)>,
+) -> Result<Json<Vec<CommentRow>>, ApiError> {
+    let room = readable_room(&state, &space, &user.user_id).await?;
+    load_card(&state, &room, &id).await?;
+    let rows = state
+        .index
+        .tool_rows(
+            CARD_COMMENTS,
+            vec![room.as_str().into(), id.as_str().into()],
+        )
+        .await?;
+    Ok(Json(
+        rows.into_iter().map(comment_of).collect::<Result<_, _>>()?,
+    ))
+}
+
+/// A comment to post.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct NewComment {
+    /// Its text.
+    pub body: String,
+}
+
+/// `POST /api/v1/communities/{space}/tasks/cards/{card}/comments` — comments a card: a message in
+/// the thread of its current event, sent as the caller.
+#[utoipa::path(post, path = "/api/v1/communities/{space}/tasks/cards/{card}/comments", params(("space" = String, Path, description = "The community's space ID"), ("card" = String, Path, description = "The card's ID")), request_body = NewComment, security(("matrix_token" = [])), responses((status = 201, description = "`{event_id}`", body = Object), (status = 400, description = "The comment is empty", body = ErrorBody), (status = 403, description = "Not a member, may not write, or the room is encrypted", body = ErrorBody), (status = 404, description = "No such community or card", body = ErrorBody)))]
+async fn comment_card(
+    State(state): State<Arc<ApiState>>,
+    user: SignedInUser,
+    ApiPath((space, id)): ApiPath<(String, String)>,
+    ApiJson(comment): ApiJson<NewComment>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    if comment.body.trim().is_empty() {
+        return Err(MatrixErrorBody::new(
+            StatusCode::BAD_REQUEST,
+            "M_INVALID_PARAM",
+            "the comment is empty",
+        )
+        .into());
+    }
+    let room = writable_room(&state, &space, &user.user_id, "m.room.message").await?;
+    let card = load_card(&state, &room, &id).await?;
+    let root = OwnedEventId::try_from(card.event_id)?;
+    let mut content = RoomMessageEventContent::text_plain(comment.body);
+    content.relates_to = Some(Relation::Thread(Thread::plain(root.clone(), root)));
+    let txn_id: OwnedTransactionId = uuid::Uuid::new_v4().to_string().into();
+    let request = send_message_event::v3::Request::new(room.clone(), txn_id, &content)?;
+    let response = state
+        .client
+        .send_with_user_token(request, user.write_token()?)
+        .await
+        .map_err(|error| homeserver_error("comment", error))?;
+    if let Err(error) = state.bot.index_sent(&room, &response.event_id).await {
+        tracing::warn!(%error, event_id = %response.event_id, "a comment is indexed when the homeserver delivers it");
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({"event_id": response.event_id})),
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::{KanbanBoardEventContent, KanbanCardEventContent};
 use crate::tools::{
-    SqlValue, StatePlan, ToolRow, ToolState, ToolTable, ToolWrite, UnexpectedColumn,
+    SqlValue, StatePlan, ToolEvent, ToolRow, ToolState, ToolTable, ToolWrite, UnexpectedColumn,
 };
 
 /// The board event type.
@@ -33,7 +33,46 @@ pub const TABLES: &[ToolTable] = &[
         digest: "SELECT room_id, card_id, user_id FROM kanban_assignees \
                  ORDER BY room_id, card_id, user_id",
     },
+    // History: a rebuild reads back the events of each card's own line of history (linked by
+    // `replaces_state`); the digest holds those that root comments, which is what the index
+    // shows of them.
+    ToolTable {
+        name: "kanban_card_events",
+        history: true,
+        digest: "SELECT e.event_id, e.room_id, e.object_id FROM kanban_card_events e \
+                 WHERE EXISTS (SELECT 1 FROM comments c WHERE c.thread_root = e.event_id) \
+                 ORDER BY e.event_id",
+    },
 ];
+
+/// The table of every card event, for comments.
+pub const CARD_EVENTS: &str = "kanban_card_events";
+
+const PUT_CARD_EVENT: &str = "INSERT INTO kanban_card_events (event_id, room_id, object_id) \
+     VALUES ($1, $2, $3) ON CONFLICT (event_id) DO NOTHING";
+
+/// The planner of events as delivered: every card event is kept, for the comments in its thread.
+pub fn plan(event: &ToolEvent<'_>) -> Vec<ToolWrite> {
+    match event.state_key {
+        Some(card) if event.event_type == CARD_EVENT && !card.is_empty() => vec![ToolWrite {
+            statement: PUT_CARD_EVENT,
+            args: vec![
+                event.event_id.as_str().into(),
+                event.room_id.as_str().into(),
+                card.into(),
+            ],
+        }],
+        _ => Vec::new(),
+    }
+}
+
+/// The comments on a card (`$1` room, `$2` card), oldest first: rows as the `comments` table
+/// holds them `(event_id, room_id, thread_root, sender, body, origin_server_ts)`.
+pub const CARD_COMMENTS: &str = "SELECT c.event_id, c.room_id, c.thread_root, c.sender, c.body, \
+     c.origin_server_ts FROM comments c \
+     JOIN kanban_card_events e ON e.event_id = c.thread_root \
+     WHERE e.room_id = $1 AND e.object_id = $2 \
+     ORDER BY c.origin_server_ts, c.event_id";
 
 const PUT_BOARD: &str = "INSERT INTO kanban_boards (room_id, board_id, event_id, sender, archived, content) \
      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (room_id, board_id) DO UPDATE SET \

@@ -24,7 +24,7 @@ pub use date::CalendarDate;
 use crate::{
     events::RoomPurpose,
     role::Role,
-    tools::{Tool, ToolCommand, ToolNotices},
+    tools::{Tool, ToolCommand, ToolComments, ToolNotices},
 };
 
 /// The tasks tool: its room holds the community's boards and their cards.
@@ -41,10 +41,10 @@ pub const TOOL: Tool = Tool {
         "!parvis task move <#id> \"Done\" · !parvis task assign <#id> @user:server — move or assign a card; the Tasks room is told, and the person assigned notified.",
         "!parvis tasks [--mine] — the open cards (yours only with --mine).",
     ],
-    migration: Some("tasks"),
+    migrations: &["tasks", "task comments"],
     tables: index::TABLES,
     history_relations: &[],
-    plan: None,
+    plan: Some(index::plan),
     state: Some(index::plan_state),
     publication: None,
     commands: &[
@@ -63,6 +63,10 @@ pub const TOOL: Tool = Tool {
         announced: &[index::CARD_EVENT],
         context: &[index::BOARD_EVENT],
         notice: command::notice,
+    }),
+    comments: Some(ToolComments {
+        event_type: index::CARD_EVENT,
+        events_table: index::CARD_EVENTS,
     }),
 };
 

@@ -26,7 +26,7 @@ pub const TOOL: Tool = Tool {
     help: &[
         "!parvis wiki new \"Title\" [text] — in a room of a community: write a wiki page (members and above).",
     ],
-    migration: None,
+    migrations: &[],
     tables: &[],
     history_relations: &[],
     plan: None,
@@ -34,6 +34,7 @@ pub const TOOL: Tool = Tool {
     publication: Some(&PUBLICATION),
     commands: &[],
     notices: None,
+    comments: None,
 };
 
 /// Wiki pages, as published objects.
