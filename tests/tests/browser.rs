@@ -610,6 +610,20 @@ async fn tasks_board_in_the_browser() {
     assert_eq!(keyboard["sender"], alice.user_id());
     let live = card(&cards[2]);
     assert_eq!(live["sender"], bob.user_id());
+    // Alice's comment from the card's dialog: a message in the thread of one of its events.
+    let commented = report["commented"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{report}"));
+    let comment = bob
+        .messages(&room, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|event| event["event_id"] == commented)
+        .unwrap_or_else(|| panic!("{commented} not in the room"));
+    assert_eq!(comment["sender"], alice.user_id());
+    assert_eq!(comment["content"]["m.relates_to"]["rel_type"], "m.thread");
+    assert_eq!(comment["content"]["body"], "Commentaire de test");
     for name in ["tasks-board", "tasks-gantt"] {
         for width in ["desktop", "phone"] {
             let shot = screenshots().join(format!("{name}-{width}.png"));

@@ -7,13 +7,15 @@
 // "In progress" with the mouse (the browser's own drag and drop, which
 // `@atlaskit/pragmatic-drag-and-drop` uses) and moves another to "Done" with the keyboard only
 // (its "Move to…" controls: the column chosen in a list, then the choice confirmed), which
-// screen readers are told of; then Bob, from his own client (the client-server API), moves a
-// third card to "In progress" while Alice has the board open, and it moves on her board without
-// a reload. Alice then dates the fourth card in its dialog, and opens the Gantt chart, where
-// Bob's dating of his card appears without a reload too; each bar is drawn over the days of its
-// card, and the pages' Content-Security-Policy refuses nothing the chart does. Screenshots of the
-// board and of the Gantt chart, at desktop and phone width. It prints one JSON line with what it
-// did, and exits non-zero on the first failure.
+// screen readers are told of. She comments on the dragged card in its dialog: the comment is
+// listed once the index has it, as her message in the thread of the card's current event. Then
+// Bob, from his own client (the client-server API), moves a third card to "In progress" while
+// Alice has the board open, and it moves on her board without a reload. Alice then dates the
+// fourth card in its dialog, and opens the Gantt chart, where Bob's dating of his card appears
+// without a reload too; each bar is drawn over the days of its card, and the pages'
+// Content-Security-Policy refuses nothing the chart does. Screenshots of the board, of the
+// card's comments and of the Gantt chart, at desktop and phone width. It prints one JSON line
+// with what it did, and exits non-zero on the first failure.
 //
 // Environment: PARVIS_URL, HS_URL, SPACE_ID, TASKS_ROOM, BOARD_ID, CARD_MOUSE, CARD_KEYBOARD,
 // CARD_LIVE, ALICE_ID, ALICE_LOCALPART, ALICE_PASSWORD, BOB_ID, BOB_TOKEN, SHOTS_DIR, and
@@ -142,6 +144,12 @@ async function writtenByAlice(cardId, from) {
     check(Date.now() < deadline, `the index does not show ${cardId} moved by ${ALICE_ID} (column ${column}, by ${card?.updated_by})`);
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
+}
+
+/** The comments on a card as Parvis's index lists them (as Bob reads them). */
+function commentsAsIndexed(cardId) {
+  const path = ["communities", SPACE_ID, "tasks", "cards", cardId, "comments"].map(encodeURIComponent).join("/");
+  return asBob("GET", `${PARVIS_URL}/api/v1/${path}`);
 }
 
 /** Until the page has no write under way (its buttons are no longer marked busy). */
@@ -345,6 +353,36 @@ async function theBoard(browser) {
   check(focusKept, "the focus left the card's “Move” button after the keyboard move");
   log(`${CARD_KEYBOARD} moved with the keyboard to ${keyboardColumn}: “${announced}”`);
 
+  // 2b. A comment on the dragged card, in its dialog: typed, posted with the "Comment" button,
+  //     listed once the index has it; in the index, Alice's message in the thread of the card's
+  //     current event (the drag's). The dialog is then closed without saving the card.
+  const COMMENT = "Commentaire de test";
+  await tile(page, CARD_MOUSE).locator("button.tasks-open").click();
+  const commentDialog = page.locator("dialog.tasks-dialog");
+  await commentDialog.waitFor({ timeout: TIMEOUT });
+  // The comments read (none yet).
+  await commentDialog.locator(".tasks-comments .empty, .tasks-comments ol.comments").first().waitFor({ timeout: TIMEOUT });
+  await commentDialog.getByLabel("Your comment").fill(COMMENT);
+  await commentDialog.getByRole("button", { name: "Comment", exact: true }).click();
+  const posted = commentDialog.locator(".tasks-comments ol.comments > li", { hasText: COMMENT });
+  await posted.waitFor({ timeout: TIMEOUT });
+  const commented = await posted.getAttribute("data-event-id");
+  check(commented, "the posted comment is listed without its event ID");
+  check((await posted.locator(".person").textContent()).trim() === ALICE_LOCALPART, "the posted comment is not listed as Alice's");
+  await commentDialog.locator(".tasks-comment-notice", { hasText: "Comment posted." }).waitFor({ timeout: TIMEOUT });
+  const indexedComment = (await commentsAsIndexed(CARD_MOUSE)).find((comment) => comment.event_id === commented);
+  check(indexedComment, `the index does not list the comment ${commented}`);
+  check(indexedComment.sender === ALICE_ID && indexedComment.body === COMMENT, `the comment is indexed as ${JSON.stringify(indexedComment)}`);
+  const { card: commentedCard } = await indexedCard(CARD_MOUSE);
+  check(
+    indexedComment.thread_root === commentedCard.event_id,
+    `the comment is in the thread of ${indexedComment.thread_root}, not of the card's current event ${commentedCard.event_id}`,
+  );
+  await shoot(page, "tasks-comments");
+  await commentDialog.getByRole("button", { name: "Cancel" }).click();
+  await commentDialog.waitFor({ state: "detached", timeout: TIMEOUT });
+  log(`${CARD_MOUSE} commented: ${commented}`);
+
   // 3. Bob, from his own client, moves the third card to the end of "In progress" while Alice
   //    has the board open: it moves on her board without a reload, and she is told.
   const { card: live, board } = await indexedCard(CARD_LIVE);
@@ -422,6 +460,7 @@ async function theBoard(browser) {
     dragWith,
     keyboardColumn,
     announced,
+    commented,
     liveSeen: true,
     liveAnnounced,
     doingOrder: order,

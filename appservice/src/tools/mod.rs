@@ -58,8 +58,7 @@ pub struct Tool {
     /// Its lines in `!parvis help`.
     pub help: &'static [&'static str],
     /// The descriptions of its migrations (`0008_likes.sql` → `likes`, `0011_task_comments.sql`
-    /// → `task comments`), in order, each present
-    /// for both backends.
+    /// → `task comments`), in order, each present for both backends.
     pub migrations: &'static [&'static str],
     /// Its index tables.
     pub tables: &'static [ToolTable],

@@ -1,10 +1,10 @@
 /**
  * The tasks API, through the app's `ApiClient` (its token, renewal and `{errcode, error}`
  * errors): a community's boards and their cards, the Gantt view, a board's CSV, the user's own
- * open cards. The writes are `writer.ts`'s, which uses these in standalone mode.
+ * open cards, a card's comments. The writes are `writer.ts`'s, which uses these in standalone mode.
  */
 import { ApiError, apiPath, CLIENT_ERRCODES, errorFromResponse, type ApiClient, type Fetch } from "../../api/client";
-import type { BoardSummary, BoardView, CardInput, CardMove, GanttView, MyTask, NewBoard, Written } from "./types";
+import type { BoardSummary, BoardView, CardComment, CardInput, CardMove, CommentSent, GanttView, MyTask, NewBoard, Written } from "./types";
 
 const tasksPath = (space: string, ...rest: string[]) => apiPath("communities", space, "tasks", ...rest);
 
@@ -36,6 +36,16 @@ export function putCard(api: ApiClient, space: string, card: string, input: Card
 /** `POST …/tasks/cards/{card}/move`: right after `after` in `column`, at its top without it (standalone mode). */
 export function postMove(api: ApiClient, space: string, card: string, move: CardMove): Promise<Written> {
   return api.request("POST", tasksPath(space, "cards", card, "move"), { body: move });
+}
+
+/** `GET …/tasks/cards/{card}/comments`: the messages in the threads of the card's events, oldest first. */
+export function cardComments(api: ApiClient, space: string, card: string, signal?: AbortSignal): Promise<CardComment[]> {
+  return api.request("GET", tasksPath(space, "cards", card, "comments"), { signal });
+}
+
+/** `POST …/tasks/cards/{card}/comments`: a message in the thread of the card's current event, sent as the user (standalone mode). */
+export function postComment(api: ApiClient, space: string, card: string, body: string): Promise<CommentSent> {
+  return api.request("POST", tasksPath(space, "cards", card, "comments"), { body: { body } });
 }
 
 /** `GET …/tasks/gantt?board=`: one board's dated cards, or every board's. */

@@ -58,6 +58,8 @@ export class BoardState {
   readonly refocus = signal<{ card: string; control: CardControl } | null>(null);
   /** Others' changes, while the page follows the tasks room. */
   #following: LiveFollowing<BoardView> | null = null;
+  /** The tasks room the page follows; `null` before `follow`. */
+  #room: string | null = null;
   /** The picker's list is being read again. */
   #boardsReading = false;
 
@@ -79,6 +81,7 @@ export class BoardState {
    * the list of boards again too). Returns the undoing function.
    */
   follow(live: LiveEvents, roomId: string): () => void {
+    this.#room = roomId;
     const board = this.board.value;
     if (!board) return () => undefined;
     const following = new LiveFollowing(
@@ -96,6 +99,11 @@ export class BoardState {
       unsubscribe();
       if (this.#following === following) this.#following = null;
     };
+  }
+
+  /** The community's tasks room, once the page follows it: where a card's dialog follows its comments. */
+  get room(): string | null {
+    return this.#room;
   }
 
   /** A board event the picker does not show yet (a new board, another name): the list read again, briefly. */

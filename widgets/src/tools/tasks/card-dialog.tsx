@@ -3,13 +3,16 @@
  * description (markdown), assignees (Matrix IDs), labels, start and due dates, checklist, the
  * cards it depends on (among the board's), archived. Saving sends every field (`PUT …/cards/{id}`
  * in standalone mode) and closes it once the index shows the card; a refusal (due before start, a
- * circle of dependencies…) is shown in the dialog, which stays open. The focus goes back to the
- * card's title when it closes.
+ * circle of dependencies…) is shown in the dialog, which stays open. Below the card's fields,
+ * its comments (a Matrix thread any client can answer), others' appearing while it is open, and
+ * a form to post one (`CardComments`). The focus goes back to the card's title when it closes.
  */
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ErrorBox } from "../../app/error-box";
+import { localpart } from "../../app/ui";
 import { boardCards, cardInputOf, isUserId, splitList } from "./board";
 import type { BoardState } from "./board-state";
+import { CardComments } from "./card-comments";
 import type { BoardView, CardView, ChecklistItem } from "./types";
 
 /** Matrix IDs are separated by commas or spaces; labels, which may hold spaces, by commas. */
@@ -243,6 +246,90 @@ export function CardDialog({ state, board, card }: { state: BoardState; board: B
           </button>
         </div>
       </form>
+      <CommentsSection state={state} card={card} />
     </dialog>
+  );
+}
+
+/**
+ * The card's comments, oldest first (who, when, the text as text, never as HTML), and a form to
+ * post one: a form of its own, after the card's (forms do not nest), so a comment is sent
+ * without saving the card's fields, and Save does not send what is typed here.
+ */
+function CommentsSection({ state, card }: { state: BoardState; card: CardView }) {
+  const { app } = state;
+  const t = app.t;
+  // One card's comments while its dialog is open; its current event is read again at each post.
+  const comments = useMemo(() => new CardComments(app, state.space, card, state.writer, state.abort), [card.id]);
+  useEffect(() => {
+    void comments.start(app.live, state.room);
+    return () => comments.stop();
+  }, [comments]);
+  const [body, setBody] = useState("");
+  const list = comments.comments.value;
+  const loadError = comments.loadError.value;
+  const error = comments.error.value;
+  const notice = comments.notice.value;
+  const unavailable = comments.sending.value || comments.refused.value || list === null;
+  return (
+    <section class="tasks-comments" aria-labelledby="tasks-comments-title">
+      <h3 id="tasks-comments-title">{t("comments.title")}</h3>
+      {list === null ? (
+        loadError !== null ? (
+          <ErrorBox app={app} error={loadError} />
+        ) : (
+          <p class="loading">{t("common.loading")}</p>
+        )
+      ) : list.length === 0 ? (
+        <p class="empty">{t("comments.empty")}</p>
+      ) : (
+        <ol class="comments">
+          {list.map((comment) => (
+            <li key={comment.event_id} data-event-id={comment.event_id}>
+              <p class="meta">
+                <span class="person" title={comment.sender}>
+                  {localpart(comment.sender)}
+                </span>
+                {" · "}
+                <time dateTime={new Date(comment.origin_server_ts).toISOString()}>{app.i18n.dateTime(comment.origin_server_ts)}</time>
+              </p>
+              {/* A comment is plain text: Preact sets it as text, never as HTML. */}
+              <p class="comment-body">{comment.body}</p>
+            </li>
+          ))}
+        </ol>
+      )}
+      <form
+        class="comment-form"
+        onSubmit={async (event) => {
+          event.preventDefault();
+          if (unavailable || body.trim() === "") return;
+          if (await comments.post(card, body)) setBody("");
+        }}
+      >
+        <div class="field">
+          <label for="tasks-comment-body">{t("comments.add")}</label>
+          <textarea
+            id="tasks-comment-body"
+            name="comment"
+            rows={3}
+            required
+            aria-describedby="tasks-comment-hint"
+            value={body}
+            onInput={(event) => setBody(event.currentTarget.value)}
+          />
+          <p class="hint" id="tasks-comment-hint">
+            {t("tasks.commentHint")}
+          </p>
+        </div>
+        <div class="form-status" aria-live="polite">
+          {error !== null && <ErrorBox app={app} error={error} />}
+          {notice !== null && <p class="tasks-comment-notice">{notice}</p>}
+        </div>
+        <button type="submit" aria-disabled={unavailable ? "true" : undefined}>
+          {t("comments.submit")}
+        </button>
+      </form>
+    </section>
   );
 }

@@ -10,8 +10,9 @@ import type { PageContext } from "../../app/context";
 import { RouteRegistry } from "../../app/registry";
 import { translate, type MessageKey, type MessageParams } from "../../i18n";
 import { receivedEventTypes, toolCapabilities } from "../../session/capabilities";
+import { commentContent } from "../../session/writer";
 import { registerTools } from "../index";
-import { listBoards, loadGantt, myTasks, postMove } from "./api";
+import { cardComments, listBoards, loadGantt, myTasks, postComment, postMove } from "./api";
 import {
   ALL_CARDS,
   applyMove,
@@ -78,17 +79,20 @@ describe("the tasks tool", () => {
     expect(registry.homeSections(["wiki"]).map(({ tool }) => tool.id)).not.toContain("tasks");
   });
 
-  it("asks Element to send boards and cards as the user, and to tell the pages of others'", () => {
+  it("asks Element to send boards, cards and comments as the user, and to tell the pages of others'", () => {
     expect(toolCapabilities([tasks])).toEqual([
       "org.matrix.msc2762.send.state_event:org.parvis.kanban.board",
       "org.matrix.msc2762.send.state_event:org.parvis.kanban.card",
+      "org.matrix.msc2762.send.event:m.room.message",
       "org.matrix.msc2762.receive.state_event:org.parvis.kanban.board",
       "org.matrix.msc2762.receive.state_event:org.parvis.kanban.card",
+      "org.matrix.msc2762.receive.event:m.room.message",
+      "org.matrix.msc2762.receive.event:m.room.redaction",
     ]);
-    // The standalone app's sync asks the homeserver for the same state events.
+    // The standalone app's sync asks the homeserver for the same events.
     expect(receivedEventTypes(toolCapabilities([tasks]))).toEqual({
       state: ["org.parvis.kanban.board", "org.parvis.kanban.card"],
-      timeline: [],
+      timeline: ["m.room.message", "m.room.redaction"],
     });
   });
 
@@ -291,6 +295,9 @@ describe("the widget's writes", () => {
           sent.push({ type, key, content, room });
           return { event_id: `$sent${sent.length}` };
         },
+        sendRoomEvent: async () => {
+          throw new Error("no message here");
+        },
       },
     };
     const writer = new WidgetTaskWriter(widget, async () => "!tasks:hs", t);
@@ -321,6 +328,40 @@ describe("the widget's writes", () => {
     });
     expect(sent).toHaveLength(4);
   });
+
+  it("send a comment as a message in the thread of the card's current event, as a wiki page's comment is; none empty", async () => {
+    const sent: { type: string; content: unknown; room: string | undefined }[] = [];
+    const widget: TaskWidget = {
+      roomArgument: async (room) => (room === "!tasks:hs" ? undefined : room),
+      api: {
+        sendStateEvent: async () => {
+          throw new Error("no state here");
+        },
+        sendRoomEvent: async (type, content, room) => {
+          sent.push({ type, content, room });
+          return { event_id: `$m${sent.length}` };
+        },
+      },
+    };
+    // Another room than the widget's: named to Element.
+    const writer = new WidgetTaskWriter(widget, async () => "!other-tasks:hs", t);
+    const current = card("a", "a0", { event_id: "$a-3" });
+    expect(await writer.commentCard("!s:hs", current, "Des cartons <b>solides</b>")).toEqual({ event_id: "$m1" });
+    expect(sent).toEqual([
+      {
+        type: "m.room.message",
+        content: commentContent("$a-3", "Des cartons <b>solides</b>"),
+        room: "!other-tasks:hs",
+      },
+    ]);
+    expect(sent[0]?.content).toEqual({
+      msgtype: "m.text",
+      body: "Des cartons <b>solides</b>",
+      "m.relates_to": { rel_type: "m.thread", event_id: "$a-3", is_falling_back: true, "m.in_reply_to": { event_id: "$a-3" } },
+    });
+    await expect(writer.commentCard("!s:hs", current, "  \n ")).rejects.toMatchObject({ status: 400, errcode: "M_INVALID_PARAM" });
+    expect(sent).toHaveLength(1);
+  });
 });
 
 describe("the tasks API", () => {
@@ -339,12 +380,16 @@ describe("the tasks API", () => {
     await loadGantt(api, "!s:hs", undefined);
     await myTasks(api);
     await postMove(api, "!s:hs", "c1", { column: "doing", after: null });
+    await cardComments(api, "!s:hs", "c 1");
+    await postComment(api, "!s:hs", "c1", "Bien reçu");
     expect(calls).toEqual([
       "GET /api/v1/communities/!s%3Ahs/tasks/boards",
       "GET /api/v1/communities/!s%3Ahs/tasks/gantt?board=b+1",
       "GET /api/v1/communities/!s%3Ahs/tasks/gantt",
       "GET /api/v1/tasks/mine",
       'POST /api/v1/communities/!s%3Ahs/tasks/cards/c1/move {"column":"doing","after":null}',
+      "GET /api/v1/communities/!s%3Ahs/tasks/cards/c%201/comments",
+      'POST /api/v1/communities/!s%3Ahs/tasks/cards/c1/comments {"body":"Bien reçu"}',
     ]);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * For the tool's tests: a Parvis that answers the tasks endpoints from memory, laying boards out
  * as the server does (columns in order, cards by position then ID, archived ones left out, a
- * column over its limit flagged, a move placed between its new neighbours), recording each call;
- * and the app around it, as pages get it.
+ * column over its limit flagged, a move placed between its new neighbours), and a card's comments
+ * (oldest first; a new one in the thread of the card's current event, an empty one refused),
+ * recording each call; and the app around it, as pages get it.
  */
 import { generateKeyBetween } from "fractional-indexing";
 import { ApiClient } from "../../api/client";
@@ -11,7 +12,17 @@ import { RouteRegistry } from "../../app/registry";
 import { I18n, translate, type MessageKey, type MessageParams } from "../../i18n";
 import { LiveFeed } from "../../session/live";
 import { registerTools } from "../index";
-import type { BoardView, CardInput, CardMove, CardView, GanttView, KanbanBoardContent, KanbanCardContent, MyTask } from "./types";
+import type {
+  BoardView,
+  CardComment,
+  CardInput,
+  CardMove,
+  CardView,
+  GanttView,
+  KanbanBoardContent,
+  KanbanCardContent,
+  MyTask,
+} from "./types";
 
 /** A call the pages made. */
 export interface Call {
@@ -29,6 +40,8 @@ export interface TasksData {
   mine?: MyTask[];
   /** Cards due before this day are late (unless in a done column). */
   today?: string;
+  /** The comments the index has, by card ID (any order: listed oldest first). */
+  comments?: Record<string, CardComment[]>;
 }
 
 export class TestParvis {
@@ -39,6 +52,12 @@ export class TestParvis {
   /** Warnings of the next write. */
   warnNext: string[] = [];
   #hold: Promise<void> | null = null;
+  /** Who the API's caller is: the author of the comments it posts. */
+  user = "@alice:hs";
+  /** Comments posted through the API are indexed at once unless this is `false` (then `indexComment`). */
+  indexComments = true;
+  /** Comments posted while `indexComments` was `false`, waiting to be indexed. */
+  readonly unindexed: CardComment[] = [];
 
   /** The writes wait until the returned function is called: what the page shows meanwhile. */
   holdWrites(): () => void {
@@ -52,6 +71,18 @@ export class TestParvis {
 
   constructor(readonly data: TasksData) {}
 
+  /** Adds a comment to the index, as the homeserver's push of its message would. */
+  indexComment(card: string, comment: CardComment): void {
+    const comments = (this.data.comments ??= {});
+    (comments[card] ??= []).push(comment);
+  }
+
+  /** The event ID the board view gives a card: its current event. */
+  cardEventId(id: string): string {
+    const card = this.data.cards.find((candidate) => candidate.id === id) as { rev?: number } | undefined;
+    return `$${id}-${card?.rev ?? 0}`;
+  }
+
   /** The board as `GET …/boards/{board}` lays it out. */
   boardView(id: string): BoardView | null {
     const board = this.data.boards.find((candidate) => candidate.id === id);
@@ -63,7 +94,7 @@ export class TestParvis {
     const view = (card: KanbanCardContent & { id: string }, done: boolean): CardView => ({
       ...card,
       late: !done && card.due !== undefined && card.due < today,
-      event_id: `$${card.id}-${(card as { rev?: number }).rev ?? 0}`,
+      event_id: this.cardEventId(card.id),
       updated_by: "@alice:hs",
       updated_at: 1,
     });
@@ -181,6 +212,29 @@ export class TestParvis {
       card.position = generateKeyBetween(low, high);
       card.column = move.column;
       return json(this.#written(card.id));
+    }
+    if (rest[0] === "cards" && rest[2] === "comments" && rest.length === 3) {
+      const id = rest[1] as string;
+      if (!this.data.cards.some((candidate) => candidate.id === id)) return json({ errcode: "M_NOT_FOUND", error: "no such card" }, 404);
+      if (method === "GET") {
+        const comments = [...(this.data.comments?.[id] ?? [])];
+        comments.sort((a, b) => a.origin_server_ts - b.origin_server_ts || (a.event_id < b.event_id ? -1 : 1));
+        return json(comments);
+      }
+      const text = typeof body?.body === "string" ? body.body : "";
+      if (text.trim() === "") return json({ errcode: "M_INVALID_PARAM", error: "the comment is empty" }, 400);
+      this.#events += 1;
+      const comment: CardComment = {
+        event_id: `$comment${this.#events}`,
+        room_id: "!tasks:hs",
+        thread_root: this.cardEventId(id),
+        sender: this.user,
+        body: text,
+        origin_server_ts: 100_000 + this.#events,
+      };
+      if (this.indexComments) this.indexComment(id, comment);
+      else this.unindexed.push(comment);
+      return json({ event_id: comment.event_id }, 201);
     }
     if (rest[0] === "gantt" && method === "GET") {
       const gantt = this.data.gantt;

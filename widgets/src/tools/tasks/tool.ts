@@ -2,7 +2,7 @@
  * The tasks tool: kanban boards of cards (`org.parvis.kanban.board` and `org.parvis.kanban.card`,
  * state events of the community's tasks room, declared in `appservice/src/tools/tasks/`), their
  * Gantt chart, the user's own open cards across communities, and those of a community on its
- * home. Found by `src/tools/index.ts`; its pages and section are chunks of their own, loaded
+ * home. A card's comments are messages in the Matrix thread of its events. Found by `src/tools/index.ts`; its pages and section are chunks of their own, loaded
  * when shown. The widget Parvis pins in the tasks room opens `/c/{space}/tasks`, the board.
  */
 import type { PageContext } from "../../app/context";
@@ -29,14 +29,18 @@ const tasks: ToolDef<PageContext> = {
   ],
   homeSections: [{ name: "my-cards", load: () => import("./home-section") }],
   // In widget mode Element sends boards and cards as the user (a widget session cannot write
-  // through Parvis), and tells the board and Gantt pages of others' boards and cards as they
-  // change, which they show without a reload (in the standalone app, the same types are what
-  // the homeserver's sync is asked for).
+  // through Parvis), and comments on cards (messages in their threads); it tells the board and
+  // Gantt pages of others' boards and cards as they change, and a card's dialog of others'
+  // comments and their redactions, which they show without a reload (in the standalone app, the
+  // same types are what the homeserver's sync is asked for).
   capabilities: [
     capability.sendState(BOARD_EVENT),
     capability.sendState(CARD_EVENT),
+    capability.sendEvent("m.room.message"),
     capability.receiveState(BOARD_EVENT),
     capability.receiveState(CARD_EVENT),
+    capability.receiveEvent("m.room.message"),
+    capability.receiveEvent("m.room.redaction"),
   ],
 };
 

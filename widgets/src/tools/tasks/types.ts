@@ -46,3 +46,12 @@ export type GanttCard = Schemas["GanttCard"];
 export type UndatedCard = Schemas["UndatedCard"];
 /** `GET /api/v1/tasks/mine`: an open card assigned to the caller, with its community and board. */
 export type MyTask = Schemas["MyTask"];
+/**
+ * A comment on a card (`GET …/tasks/cards/{card}/comments`): a message in the Matrix thread of
+ * one of the card's events, as any client writes it; the same row as a published object's.
+ */
+export type CardComment = Schemas["CommentRow"];
+/** `POST …/tasks/cards/{card}/comments`: the message sent. */
+export interface CommentSent {
+  event_id: string;
+}

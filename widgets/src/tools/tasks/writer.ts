@@ -5,7 +5,8 @@
  * user, and the checks and the position the server would make are made here, the same way
  * (`appservice/src/tools/tasks/mod.rs`'s `check_card`, its `move_card`): positions are the
  * `fractional-indexing` package's keys, which the server's port gives too
- * (`test/position.test.ts`).
+ * (`test/position.test.ts`). A comment on a card is a message in the thread of the card's
+ * current event, the same content as a published object's comment (`commentContent`).
  */
 import { generateKeyBetween } from "fractional-indexing";
 import { ApiError, type ApiClient } from "../../api/client";
@@ -14,8 +15,8 @@ import type { MessageKey, MessageParams } from "../../i18n";
 import { contentBytes, MAX_INLINE_CONTENT_BYTES } from "../../publishing/tools";
 import { newObjectId } from "../../publishing/slug";
 import { WidgetIdentity } from "../../session/identity";
-import { sentEventId } from "../../session/writer";
-import { postBoard, postCard, postMove, putCard } from "./api";
+import { commentContent, sentEventId } from "../../session/writer";
+import { postBoard, postCard, postComment, postMove, putCard } from "./api";
 import { boardCards, isUserId } from "./board";
 import {
   BOARD_EVENT,
@@ -23,6 +24,8 @@ import {
   type BoardView,
   type CardInput,
   type CardMove,
+  type CardView,
+  type CommentSent,
   type KanbanBoardContent,
   type KanbanCardContent,
   type NewBoard,
@@ -40,6 +43,8 @@ export interface TaskWriter {
   editCard(space: string, board: BoardView, cardId: string, card: CardInput): Promise<Written>;
   /** A card of `board` moved right after `move.after` in `move.column` (its top without it). */
   moveCard(space: string, board: BoardView, cardId: string, move: CardMove): Promise<Written>;
+  /** A comment on `card`: a message in the thread of its current event (`card.event_id`). */
+  commentCard(space: string, card: CardView, body: string): Promise<CommentSent>;
 }
 
 /** Standalone mode: Parvis checks, places and sends as the user. */
@@ -61,6 +66,10 @@ export class ApiTaskWriter implements TaskWriter {
 
   moveCard(space: string, _board: BoardView, cardId: string, move: CardMove): Promise<Written> {
     return postMove(this.api, space, cardId, move);
+  }
+
+  commentCard(space: string, card: CardView, body: string): Promise<CommentSent> {
+    return postComment(this.api, space, card.id, body);
   }
 }
 
@@ -168,6 +177,7 @@ export interface TaskWidget {
   roomArgument(roomId: string): Promise<string | undefined>;
   readonly api: {
     sendStateEvent(eventType: string, stateKey: string, content: unknown, roomId?: string): Promise<{ event_id?: string }>;
+    sendRoomEvent(eventType: string, content: unknown, roomId?: string): Promise<{ event_id?: string }>;
   };
 }
 
@@ -234,6 +244,16 @@ export class WidgetTaskWriter implements TaskWriter {
     };
     // The card keeps its other fields as the index shows them; only its place changes.
     return this.#send(space, CARD_EVENT, cardId, { ...moved }, checkCard(cardId, moved, board, this.t));
+  }
+
+  async commentCard(space: string, card: CardView, body: string): Promise<CommentSent> {
+    // What the server refuses of a comment: none empty.
+    if (body.trim() === "") throw refused(this.t, "M_INVALID_PARAM", "tasks.problem.noComment");
+    const content = commentContent(card.event_id, body);
+    if (contentBytes(content) > MAX_INLINE_CONTENT_BYTES) throw new ApiError(413, "M_TOO_LARGE", this.t("tasks.problem.commentTooLarge"));
+    const room = await this.widget.roomArgument(await this.tasksRoom(space));
+    const sent = await this.widget.api.sendRoomEvent("m.room.message", content, room);
+    return { event_id: sentEventId(sent.event_id) };
   }
 }
 
