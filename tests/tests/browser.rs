@@ -582,6 +582,14 @@ async fn tasks_board_in_the_browser() {
     )
     .await;
     assert_eq!(report["liveSeen"], true, "{report}");
+    // Alice and Bob each moved a card of one column into another at the same moment, in their
+    // own browsers: both landed, and both pages show that column in the index's order.
+    assert_eq!(report["concurrent"]["sameEverywhere"], true, "{report}");
+    assert_eq!(
+        report["concurrent"]["order"].as_array().map(Vec::len),
+        Some(3),
+        "{report}"
+    );
     assert!(
         report["announced"]
             .as_str()
@@ -624,7 +632,13 @@ async fn tasks_board_in_the_browser() {
     assert_eq!(comment["sender"], alice.user_id());
     assert_eq!(comment["content"]["m.relates_to"]["rel_type"], "m.thread");
     assert_eq!(comment["content"]["body"], "Commentaire de test");
-    for name in ["tasks-board", "tasks-gantt"] {
+    for name in [
+        "tasks-board",
+        "tasks-gantt",
+        "tasks-comments",
+        "tasks-two-browsers-alice",
+        "tasks-two-browsers-bob",
+    ] {
         for width in ["desktop", "phone"] {
             let shot = screenshots().join(format!("{name}-{width}.png"));
             assert!(shot.is_file(), "{} missing", shot.display());

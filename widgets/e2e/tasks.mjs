@@ -13,9 +13,13 @@
 // Alice has the board open, and it moves on her board without a reload. Alice then dates the
 // fourth card in its dialog, and opens the Gantt chart, where Bob's dating of his card appears
 // without a reload too; each bar is drawn over the days of its card, and the pages'
-// Content-Security-Policy refuses nothing the chart does. Screenshots of the board, of the
-// card's comments and of the Gantt chart, at desktop and phone width. It prints one JSON line
-// with what it did, and exits non-zero on the first failure.
+// Content-Security-Policy refuses nothing the chart does. Last, two people at once: Bob opens
+// the board in a browser of his own (signed in with his access token) and, at the same moment
+// as Alice, moves another card of the same column to the same column as she does, each through
+// the "Move to…" control; both moves land, and the index and both boards list that column in
+// one order, each board showing the other's move without a reload. Screenshots of the board,
+// of the card's comments, of the Gantt chart and of the two browsers, at desktop and phone
+// width. It prints one JSON line with what it did, and exits non-zero on the first failure.
 //
 // Environment: PARVIS_URL, HS_URL, SPACE_ID, TASKS_ROOM, BOARD_ID, CARD_MOUSE, CARD_KEYBOARD,
 // CARD_LIVE, ALICE_ID, ALICE_LOCALPART, ALICE_PASSWORD, BOB_ID, BOB_TOKEN, SHOTS_DIR, and
@@ -63,8 +67,8 @@ function day(offset) {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 }
 
-/** The page in use, to show its state when a step fails. */
-let current = null;
+/** The pages in use, by user ("alice", "bob"), to show their state when a step fails. */
+const pages = new Map();
 
 function log(message) {
   process.stderr.write(`[e2e tasks] ${message}\n`);
@@ -75,15 +79,25 @@ function check(condition, message) {
 }
 
 async function explainFailure() {
-  if (!current) return;
-  try {
-    mkdirSync(SHOTS_DIR, { recursive: true });
-    await current.screenshot({ path: join(SHOTS_DIR, "tasks-failure.png"), fullPage: true });
-    const text = await current.evaluate(() => document.body?.innerText ?? "").catch(() => "?");
-    log(`page ${current.url()}:\n${text.slice(0, 2000)}`);
-  } catch (error) {
-    log(`could not explain the failure: ${error}`);
+  for (const [who, page] of pages) {
+    try {
+      mkdirSync(SHOTS_DIR, { recursive: true });
+      await page.screenshot({ path: join(SHOTS_DIR, who === "alice" ? "tasks-failure.png" : `tasks-failure-${who}.png`), fullPage: true });
+      const text = await page.evaluate(() => document.body?.innerText ?? "").catch(() => "?");
+      log(`${who}'s page ${page.url()}:\n${text.slice(0, 2000)}`);
+    } catch (error) {
+      log(`could not explain the failure on ${who}'s page: ${error}`);
+    }
   }
+}
+
+/** What goes wrong in `who`'s page, in the log: refused requests, the page's errors and console errors. */
+function logProblems(page, who) {
+  pages.set(who, page);
+  page.on("response", (response) => response.status() >= 400 && log(`${who}: ${response.status()} ${response.url()}`));
+  page.on("pageerror", (error) => log(`${who}: page error: ${error.message}`));
+  page.on("console", (message) => message.type() === "error" && log(`${who}: console: ${message.text()} ${message.location().url ?? ""}`));
+  page.on("close", () => pages.delete(who));
 }
 
 /**
@@ -157,9 +171,32 @@ async function idle(page) {
   await page.waitForFunction(() => !document.querySelector('.tasks-add button[aria-disabled="true"]'), null, { timeout: TIMEOUT });
 }
 
+/** The community's board, as its link has it (`#/c/{space}/tasks?board=`). */
+const BOARD_ROUTE = `#/c/${encodeURIComponent(SPACE_ID).replace(/%(21|3A|40|24)/gi, (_, hex) => String.fromCharCode(parseInt(hex, 16)))}/tasks?board=${encodeURIComponent(BOARD_ID)}`;
+
 /** A card's tile, in a column or anywhere on the board. */
 const tile = (page, cardId, column) =>
   page.locator(column ? `section.tasks-column[data-column-id="${column}"] li.tasks-card[data-card-id="${cardId}"]` : `li.tasks-card[data-card-id="${cardId}"]`);
+
+/** The cards of a column as a page shows them, in order (their IDs). */
+const columnOrder = (page, column) =>
+  page.locator(`section.tasks-column[data-column-id="${column}"] li.tasks-card`).evaluateAll((cards) => cards.map((card) => card.dataset.cardId));
+
+/**
+ * Readies a card's move to another column through its "Move to…" control, as a person does:
+ * the control opened (unless a move left it open), the column chosen in its list. Returns the
+ * "Move" button that confirms it, to be pressed.
+ */
+async function readyMove(page, cardId, column, columnName) {
+  const card = tile(page, cardId);
+  const title = (await card.locator(".tasks-open").textContent()).trim();
+  if ((await card.locator("details.tasks-move[open]").count()) === 0) await card.locator("details.tasks-move > summary").click();
+  await card.getByRole("combobox", { name: `Column of “${title}”` }).selectOption(column);
+  // Pressable once the choice is made (`aria-disabled` while the column is the card's own).
+  const confirm = card.getByRole("button", { name: `Move “${title}” to ${columnName}`, exact: true, disabled: false });
+  await confirm.waitFor({ timeout: TIMEOUT });
+  return confirm;
+}
 
 /** The app's route, from the page's address (`#/c/…/tasks/gantt?board=…`). */
 const routeOf = (page) => new URL(page.url()).hash;
@@ -255,10 +292,7 @@ async function signIn(page) {
 async function theBoard(browser) {
   const context = await browser.newContext({ locale: "en-GB", viewport: DESKTOP });
   const page = await context.newPage();
-  current = page;
-  page.on("response", (response) => response.status() >= 400 && log(`${response.status()} ${response.url()}`));
-  page.on("pageerror", (error) => log(`page error: ${error.message}`));
-  page.on("console", (message) => message.type() === "error" && log(`console: ${message.text()} ${message.location().url ?? ""}`));
+  logProblems(page, "alice");
   // What the pages' Content-Security-Policy refused, by the page's route: the browser's console
   // errors, and the `securitypolicyviolation` events (which name the directive and the source).
   const refused = [];
@@ -273,9 +307,7 @@ async function theBoard(browser) {
   );
   await signIn(page);
 
-  // The community's board, as its link has it (`#/c/{space}/tasks?board=`).
-  const space = encodeURIComponent(SPACE_ID).replace(/%(21|3A|40|24)/gi, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
-  await page.evaluate((hash) => (location.hash = hash), `#/c/${space}/tasks?board=${encodeURIComponent(BOARD_ID)}`);
+  await page.evaluate((hash) => (location.hash = hash), BOARD_ROUTE);
   await page.getByRole("heading", { level: 1, name: "Déménagement" }).waitFor({ timeout: TIMEOUT });
   for (const card of [CARD_MOUSE, CARD_KEYBOARD, CARD_LIVE]) await tile(page, card, TODO).waitFor({ timeout: TIMEOUT });
   const names = await page.locator("section.tasks-column .tasks-column-name").allTextContents();
@@ -454,6 +486,9 @@ async function theBoard(browser) {
   const ganttRefused = refused.filter((entry) => entry.route.includes("/tasks/gantt"));
   check(ganttRefused.length === 0, `the Content-Security-Policy refused parts of the Gantt chart: ${JSON.stringify(ganttRefused)}`);
   for (const entry of refused) log(`refused by the CSP on ${entry.route}: ${entry.text}`);
+
+  // 6. Two people at once, each in a browser of their own.
+  const concurrent = await movedAtOnce(browser, page, fourth.id);
   await context.close();
   return {
     mouseColumn,
@@ -467,7 +502,94 @@ async function theBoard(browser) {
     ganttLiveSeen: true,
     ganttBars,
     cspRefused: refused.length,
+    concurrent,
   };
+}
+
+/**
+ * Two people move different cards of one column at the same moment, each from their own
+ * browser, to the same column: Alice (her page back on the board) the card she dated, Bob his
+ * card. The Rust test checks afterwards who last wrote each of the first three cards and where
+ * the first two are, so these two are the ones free to move: the source column is the one Bob's
+ * card is in, and Alice first brings hers there with the "Move to…" control (the column then
+ * holds three cards, her dragged one staying). The target is the next column, read from the
+ * index like the rest. Both moves are readied on their pages, then confirmed at once; they
+ * land: the index has both cards in the target column, each written by its mover, and both
+ * boards list that column in the index's order, each having shown the other's move without a
+ * reload. Returns the column and that order.
+ */
+async function movedAtOnce(browser, alice, alicesCard) {
+  await alice.getByRole("link", { name: "Back to the board" }).click();
+  await alice.getByRole("heading", { level: 1, name: "Déménagement" }).waitFor({ timeout: TIMEOUT });
+  const { column: from, board: before } = await indexedCard(alicesCard);
+  const { column: source } = await indexedCard(CARD_LIVE);
+  if (from !== source) {
+    const sourceName = before.columns.find((column) => column.id === source).name;
+    await (await readyMove(alice, alicesCard, source, sourceName)).click();
+    const written = await writtenByAlice(alicesCard, from);
+    check(written === source, `the index has ${alicesCard} in ${written}, not in ${source}`);
+    await idle(alice);
+    await tile(alice, alicesCard, source).waitFor({ timeout: TIMEOUT });
+    log(`${alicesCard} moved to ${source} first, with ${CARD_MOUSE} and ${CARD_LIVE}`);
+  }
+
+  // The two cards and where they go, from the board in the index.
+  const board = await boardAsIndexed();
+  const column = board.columns.find((candidate) => candidate.id === source);
+  const moving = [alicesCard, CARD_LIVE];
+  check(
+    moving.every((id) => column.cards.some((card) => card.id === id)) && column.cards.length >= 3,
+    `“${column.name}” does not hold both cards and a third: ${JSON.stringify(column.cards.map((card) => card.id))}`,
+  );
+  const target = board.columns[board.columns.findIndex((candidate) => candidate.id === source) + 1];
+  check(target, `no column after “${column.name}”`);
+
+  // Bob's browser, his session put where the app keeps it before the app loads.
+  const context = await browser.newContext({ locale: "en-GB", viewport: DESKTOP });
+  const session = JSON.stringify({ homeserver: HS_URL, accessToken: BOB_TOKEN, userId: BOB_ID });
+  await context.addInitScript((value) => sessionStorage.setItem("parvis.session", value), session);
+  const bob = await context.newPage();
+  logProblems(bob, "bob");
+  await bob.goto(`${PARVIS_URL}/widgets/index.html${BOARD_ROUTE}`);
+  await bob.getByRole("heading", { level: 1, name: "Déménagement" }).waitFor({ timeout: TIMEOUT });
+  for (const id of column.cards.map((card) => card.id)) await tile(bob, id, source).waitFor({ timeout: TIMEOUT });
+  for (const page of [alice, bob]) await page.evaluate(() => (window.__parvisNoReload = 1));
+
+  // Readied on both pages, then confirmed at the same moment.
+  const confirmAlice = await readyMove(alice, alicesCard, target.id, target.name);
+  const confirmBob = await readyMove(bob, CARD_LIVE, target.id, target.name);
+  await Promise.all([confirmAlice.click(), confirmBob.click()]);
+  log(`${ALICE_ID} moves ${alicesCard} and ${BOB_ID} moves ${CARD_LIVE} to ${target.id}, at once`);
+
+  // Both in the index, each written by its mover; both pages then show the index's order.
+  const deadline = Date.now() + TIMEOUT;
+  let seen;
+  for (;;) {
+    const indexed = (await boardAsIndexed()).columns.find((candidate) => candidate.id === target.id).cards;
+    const writer = (id) => indexed.find((card) => card.id === id)?.updated_by;
+    const landed = writer(alicesCard) === ALICE_ID && writer(CARD_LIVE) === BOB_ID;
+    const order = indexed.map((card) => card.id);
+    seen = { index: order, alice: await columnOrder(alice, target.id), bob: await columnOrder(bob, target.id), landed };
+    if (landed && [seen.alice, seen.bob].every((shown) => JSON.stringify(shown) === JSON.stringify(order))) {
+      const positions = indexed.filter((card) => moving.includes(card.id)).map((card) => card.position);
+      const tied = positions[0] === positions[1] ? ", tied: ordered by ID" : "";
+      log(`${target.id} in the same order everywhere: ${JSON.stringify(order)} (positions ${JSON.stringify(positions)}${tied})`);
+      break;
+    }
+    check(Date.now() < deadline, `the two moves are not shown alike in “${target.name}”: ${JSON.stringify(seen)}`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  for (const [who, page] of [
+    ["alice", alice],
+    ["bob", bob],
+  ]) {
+    check((await page.evaluate(() => window.__parvisNoReload)) === 1, `${who}'s board was reloaded to show the other's move`);
+    await idle(page);
+  }
+  await shoot(alice, "tasks-two-browsers-alice");
+  await shoot(bob, "tasks-two-browsers-bob");
+  await context.close();
+  return { column: target.id, order: seen.index, sameEverywhere: true };
 }
 
 async function main() {
