@@ -100,6 +100,11 @@ fn screenshots() -> PathBuf {
     repository().join("target/screenshots")
 }
 
+/// Where the tasks scenario writes its screenshots.
+fn tasks_screenshots() -> PathBuf {
+    repository().join("target/screenshots-tasks")
+}
+
 #[tokio::test]
 async fn wiki_in_the_widget_and_the_standalone_app() {
     let s = step("alice_and_bob_in_an_indexed_community", Scenario::start()).await;
@@ -568,7 +573,9 @@ async fn tasks_board_in_the_browser() {
         ("ALICE_PASSWORD", "password".to_owned()),
         ("BOB_ID", bob.user_id().to_owned()),
         ("BOB_TOKEN", bob.access_token().to_owned()),
-        ("SHOTS_DIR", screenshots().display().to_string()),
+        // A folder of its own: the wiki scenario, which may run at the same time, empties
+        // `target/screenshots` (and what is in it) when it starts.
+        ("SHOTS_DIR", tasks_screenshots().display().to_string()),
     ];
     let report = step(
         "the_board_in_the_browser",
@@ -640,7 +647,7 @@ async fn tasks_board_in_the_browser() {
         "tasks-two-browsers-bob",
     ] {
         for width in ["desktop", "phone"] {
-            let shot = screenshots().join(format!("{name}-{width}.png"));
+            let shot = tasks_screenshots().join(format!("{name}-{width}.png"));
             assert!(shot.is_file(), "{} missing", shot.display());
         }
     }
