@@ -164,32 +164,9 @@ impl Bot {
             {
                 break;
             }
-            let request = get_room_event::v3::Request::new(room_id.to_owned(), event_id.clone());
-            let raw = match self.intents.bot().send(request).await {
-                Ok(response) => response.event,
-                // History the bot may not see (before it joined) ends the walk.
-                Err(error)
-                    if matches!(
-                        error.kind(),
-                        Some(ErrorKind::NotFound | ErrorKind::Forbidden)
-                    ) =>
-                {
-                    break;
-                }
-                Err(error) => return Err(error.into()),
-            };
-            let Some(mut event) = crate::ingest::room_events(std::slice::from_ref(&raw)).pop()
-            else {
+            let Some(event) = self.earlier_event(room_id, &event_id).await? else {
                 break;
             };
-            if let Some(crypto) = &self.crypto {
-                crate::encrypted_state::decrypt_state(
-                    crypto,
-                    &self.index,
-                    std::slice::from_mut(&mut event),
-                )
-                .await;
-            }
             if event.event_type != comments.event_type || event.state_key.as_deref() != Some(object)
             {
                 break;
@@ -469,6 +446,41 @@ impl Bot {
         Ok(events)
     }
 
+    /// An earlier event of a room's history, as a walk back along `replaces_state` reads it:
+    /// decrypted when it is encrypted state, `None` where the bot may not see it (before it
+    /// joined) or it is not a room event, which ends the walk.
+    async fn earlier_event(
+        &self,
+        room_id: &RoomId,
+        event_id: &EventId,
+    ) -> Result<Option<crate::projection::RoomEvent>, JobError> {
+        let request = get_room_event::v3::Request::new(room_id.to_owned(), event_id.to_owned());
+        let raw = match self.intents.bot().send(request).await {
+            Ok(response) => response.event,
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    Some(ErrorKind::NotFound | ErrorKind::Forbidden)
+                ) =>
+            {
+                return Ok(None);
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let Some(mut event) = crate::ingest::room_events(std::slice::from_ref(&raw)).pop() else {
+            return Ok(None);
+        };
+        if let Some(crypto) = &self.crypto {
+            crate::encrypted_state::decrypt_state(
+                crypto,
+                &self.index,
+                std::slice::from_mut(&mut event),
+            )
+            .await;
+        }
+        Ok(Some(event))
+    }
+
     /// Follows `replaces_state` back from `previous` until a revision the index already has.
     pub(super) async fn fetch_revision_history(
         &self,
@@ -480,32 +492,9 @@ impl Bot {
             if self.index.has_revision(&event_id).await? {
                 break;
             }
-            let request = get_room_event::v3::Request::new(room_id.to_owned(), event_id.clone());
-            let raw = match self.intents.bot().send(request).await {
-                Ok(response) => response.event,
-                // History the bot may not see (before it joined) ends the walk.
-                Err(error)
-                    if matches!(
-                        error.kind(),
-                        Some(ErrorKind::NotFound | ErrorKind::Forbidden)
-                    ) =>
-                {
-                    break;
-                }
-                Err(error) => return Err(error.into()),
-            };
-            let Some(mut event) = crate::ingest::room_events(std::slice::from_ref(&raw)).pop()
-            else {
+            let Some(event) = self.earlier_event(room_id, &event_id).await? else {
                 break;
             };
-            if let Some(crypto) = &self.crypto {
-                crate::encrypted_state::decrypt_state(
-                    crypto,
-                    &self.index,
-                    std::slice::from_mut(&mut event),
-                )
-                .await;
-            }
             let Some(revision) = RevisionRow::from_event(&event) else {
                 break;
             };
