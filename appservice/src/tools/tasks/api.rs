@@ -25,9 +25,10 @@ use ruma::{
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CardContext, CardProblem, CardWarning, ChecklistItem, KanbanBoardEventContent,
-    KanbanCardEventContent, KanbanColumn, check_card,
+    CardContext, CardProblem, ChecklistItem, KanbanBoardEventContent, KanbanCardEventContent,
+    KanbanColumn, check_card, column_positions,
     date::CalendarDate,
+    dependencies_of, end_of_column,
     gantt::{self, GanttError, PlannedCard},
     index::{
         ASSIGNED_CARDS, BOARD_CARDS, BOARD_EVENT, CARD, CARD_COMMENTS, CARD_EVENT,
@@ -125,16 +126,6 @@ fn problem(problem: &CardProblem) -> ApiError {
         problem.to_string(),
     )
     .into()
-}
-
-fn warning_text(warning: &CardWarning) -> String {
-    match warning {
-        CardWarning::OverWipLimit {
-            column,
-            limit,
-            cards,
-        } => format!("the column “{column}” now holds {cards} cards, over its limit of {limit}"),
-    }
 }
 
 /// The tasks room of a community, with the caller a member of it.
@@ -575,15 +566,9 @@ pub struct CardInput {
     pub archived: bool,
 }
 
-/// The positions of a column's cards other than `except`, sorted.
-fn column_positions(cards: &[IndexedCard], column: &str, except: &str) -> Vec<String> {
-    let mut positions: Vec<String> = cards
-        .iter()
-        .filter(|card| card.id != except && !card.content.archived && card.content.column == column)
-        .map(|card| card.content.position.clone())
-        .collect();
-    positions.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
-    positions
+/// The room's cards as the domain's helpers read them: ID and content.
+fn pairs(cards: &[IndexedCard]) -> impl Iterator<Item = (&str, &KanbanCardEventContent)> {
+    cards.iter().map(|card| (card.id.as_str(), &card.content))
 }
 
 fn bad_position(error: position::PositionError) -> ApiError {
@@ -598,14 +583,11 @@ struct Neighbourhood {
 }
 
 impl Neighbourhood {
-    /// From every card of the room.
-    fn of(cards: &[IndexedCard], id: &str, column: &str) -> Self {
+    /// From every card of the room, for card `id`.
+    fn of(cards: &[IndexedCard], id: &str, card: &KanbanCardEventContent) -> Self {
         Self {
-            others_in_column: column_positions(cards, column, id).len(),
-            dependencies: cards
-                .iter()
-                .map(|other| (other.id.clone(), other.content.depends_on.clone()))
-                .collect(),
+            others_in_column: column_positions(pairs(cards), &card.board, &card.column, id).len(),
+            dependencies: dependencies_of(pairs(cards)),
         }
     }
 }
@@ -636,7 +618,7 @@ async fn write_card(
         Written {
             id: id.to_owned(),
             event_id: sent.event_id,
-            warnings: warnings.iter().map(warning_text).collect(),
+            warnings: warnings.iter().map(ToString::to_string).collect(),
         },
         sent.server_timing,
     ))
@@ -667,12 +649,11 @@ async fn create_card(
             .ok_or_else(|| problem(&CardProblem::UnknownBoard(board.clone())))?,
     };
     let cards = load_cards(&state, &room, None).await?;
-    let positions = column_positions(&cards, &column, "");
-    let position =
-        position::key_between(positions.last().map(String::as_str), None).map_err(bad_position)?;
+    let positions = column_positions(pairs(&cards), &board, &column, "");
+    let position = end_of_column(&positions).map_err(bad_position)?;
     let card = content_of(input, board, column, position);
     let id = new_id();
-    let around = Neighbourhood::of(&cards, &id, &card.column);
+    let around = Neighbourhood::of(&cards, &id, &card);
     let written = write_card(&state, &user, &room, &id, &card, &around, started).await?;
     Ok(answered(StatusCode::CREATED, written))
 }
@@ -722,12 +703,12 @@ async fn edit_card(
     let position = if column == current.content.column {
         current.content.position.clone()
     } else {
-        let positions = column_positions(&cards, &column, &id);
-        position::key_between(positions.last().map(String::as_str), None).map_err(bad_position)?
+        let positions = column_positions(pairs(&cards), &current.content.board, &column, &id);
+        end_of_column(&positions).map_err(bad_position)?
     };
     let mut card = content_of(input, current.content.board.clone(), column, position);
     card.requested_by = None;
-    let around = Neighbourhood::of(&cards, &id, &card.column);
+    let around = Neighbourhood::of(&cards, &id, &card);
     let written = write_card(&state, &user, &room, &id, &card, &around, started).await?;
     Ok(answered(StatusCode::OK, written))
 }

@@ -6,10 +6,10 @@ use ruma::{OwnedUserId, UserId};
 use serde_json::Value;
 
 use super::{
-    CardContext, CardWarning, KanbanBoardEventContent, KanbanCardEventContent, check_card,
+    CardContext, KanbanBoardEventContent, KanbanCardEventContent, check_card, column_positions,
     date::CalendarDate,
+    dependencies_of, end_of_column,
     index::{BOARD_EVENT, CARD_EVENT},
-    position,
 };
 use crate::{
     events::JsonObject,
@@ -152,24 +152,15 @@ fn column_list(board: &KanbanBoardEventContent) -> String {
         .join(", ")
 }
 
+/// The room's cards as the domain's helpers read them: ID and content.
+fn pairs(cards: &[Card]) -> impl Iterator<Item = (&str, &KanbanCardEventContent)> {
+    cards.iter().map(|card| (card.id.as_str(), &card.content))
+}
+
 /// The position after the last card of a column.
-fn end_of_column(
-    cards: &[Card],
-    board: &str,
-    column: &str,
-    except: &str,
-) -> Result<String, String> {
-    let last = cards
-        .iter()
-        .filter(|card| {
-            card.id != except
-                && !card.content.archived
-                && card.content.board == board
-                && card.content.column == column
-        })
-        .map(|card| card.content.position.as_str())
-        .max_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
-    position::key_between(last, None).map_err(|error| error.to_string())
+fn after_last(cards: &[Card], board: &str, column: &str, except: &str) -> Result<String, String> {
+    end_of_column(&column_positions(pairs(cards), board, column, except))
+        .map_err(|error| error.to_string())
 }
 
 /// Checks a card as the API does; the warnings in words.
@@ -179,19 +170,8 @@ fn checked(
     board: &KanbanBoardEventContent,
     cards: &[Card],
 ) -> Result<Vec<String>, String> {
-    let dependencies: Vec<(String, Vec<String>)> = cards
-        .iter()
-        .map(|other| (other.id.clone(), other.content.depends_on.clone()))
-        .collect();
-    let others_in_column = cards
-        .iter()
-        .filter(|other| {
-            other.id != id
-                && !other.content.archived
-                && other.content.board == card.board
-                && other.content.column == card.column
-        })
-        .count();
+    let dependencies = dependencies_of(pairs(cards));
+    let others_in_column = column_positions(pairs(cards), &card.board, &card.column, id).len();
     let warnings = check_card(
         id,
         card,
@@ -204,13 +184,7 @@ fn checked(
     .map_err(|problem| problem.to_string())?;
     Ok(warnings
         .iter()
-        .map(|warning| match warning {
-            CardWarning::OverWipLimit {
-                column,
-                limit,
-                cards,
-            } => format!("⚠️ “{column}” now holds {cards} cards, over its limit of {limit}."),
-        })
+        .map(|warning| format!("⚠️ {warning}."))
         .collect())
 }
 
@@ -296,7 +270,7 @@ fn add(call: &CommandCall<'_>, args: &[String]) -> CommandOutcome {
         },
     };
     let id = seeded_id(call.seed, "card");
-    let position = match end_of_column(&cards, &board.id, &column, &id) {
+    let position = match after_last(&cards, &board.id, &column, &id) {
         Ok(position) => position,
         Err(error) => return refused(error),
     };
@@ -409,7 +383,7 @@ fn move_card(call: &CommandCall<'_>, args: &[String]) -> CommandOutcome {
     let mut moved = card.content.clone();
     if moved.column != column {
         moved.column = column.to_owned();
-        moved.position = match end_of_column(&cards, &board.id, column, &card.id) {
+        moved.position = match after_last(&cards, &board.id, column, &card.id) {
             Ok(position) => position,
             Err(error) => return refused(error),
         };

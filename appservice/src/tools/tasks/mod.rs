@@ -141,6 +141,55 @@ pub enum CardWarning {
     },
 }
 
+impl std::fmt::Display for CardWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::OverWipLimit {
+                column,
+                limit,
+                cards,
+            } => write!(
+                f,
+                "the column “{column}” now holds {cards} cards, over its limit of {limit}"
+            ),
+        }
+    }
+}
+
+/// The positions of the cards in `column` of `board` that are not archived, `except` left out,
+/// sorted byte by byte: a card placed among them, and counted against the column's limit.
+pub fn column_positions<'a>(
+    cards: impl IntoIterator<Item = (&'a str, &'a KanbanCardEventContent)>,
+    board: &str,
+    column: &str,
+    except: &str,
+) -> Vec<&'a str> {
+    let mut positions: Vec<&str> = cards
+        .into_iter()
+        .filter(|(id, card)| {
+            *id != except && !card.archived && card.board == board && card.column == column
+        })
+        .map(|(_, card)| card.position.as_str())
+        .collect();
+    positions.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    positions
+}
+
+/// A position after the last of a column's sorted `positions`: its end.
+pub fn end_of_column(positions: &[&str]) -> Result<String, position::PositionError> {
+    position::key_between(positions.last().copied(), None)
+}
+
+/// Every card's ID and dependencies, what a card's dependencies are checked against.
+pub fn dependencies_of<'a>(
+    cards: impl IntoIterator<Item = (&'a str, &'a KanbanCardEventContent)>,
+) -> Vec<(String, Vec<String>)> {
+    cards
+        .into_iter()
+        .map(|(id, card)| (id.to_owned(), card.depends_on.clone()))
+        .collect()
+}
+
 /// What the room holds that a card is checked against.
 #[derive(Clone, Copy, Debug)]
 pub struct CardContext<'a> {
@@ -307,6 +356,36 @@ mod tests {
         assert_eq!(
             check(&untitled, Some(&board), 0, &[]),
             Err(CardProblem::NoTitle)
+        );
+    }
+
+    #[test]
+    fn a_column_holds_its_boards_open_cards_but_the_one_placed() {
+        let card = |board: &str, column: &str, position: &str| {
+            KanbanCardEventContent::new("T", board, column, position)
+        };
+        let mut archived = card("b1", "todo", "a2");
+        archived.archived = true;
+        let cards = [
+            ("c1", card("b1", "todo", "a1")),
+            ("c2", card("b1", "todo", "Zz")),
+            ("c3", card("b2", "todo", "a5")),
+            ("c4", card("b1", "doing", "a6")),
+            ("c5", archived),
+            ("c6", card("b1", "todo", "a3")),
+        ];
+        let pairs = || cards.iter().map(|(id, card)| (*id, card));
+        assert_eq!(column_positions(pairs(), "b1", "todo", "c6"), ["Zz", "a1"]);
+        assert_eq!(end_of_column(&["Zz", "a1"]).unwrap(), "a2");
+        assert_eq!(end_of_column(&[]).unwrap(), "a0");
+        assert_eq!(
+            CardWarning::OverWipLimit {
+                column: "En cours".to_owned(),
+                limit: 2,
+                cards: 3
+            }
+            .to_string(),
+            "the column “En cours” now holds 3 cards, over its limit of 2"
         );
     }
 
