@@ -9,13 +9,7 @@ impl Bot {
         event_id: &OwnedEventId,
         text: &str,
     ) -> Result<(), JobError> {
-        let mut content = notice(text);
-        content.relates_to = Some(Relation::Reply(Reply::new(InReplyTo::new(
-            event_id.clone(),
-        ))));
-        self.send_message(room_id, derived_txn_id(event_id, "reply"), &content)
-            .await
-            .map(drop)
+        self.reply_mentioning(room_id, event_id, text, &[]).await
     }
 
     pub(super) async fn react(
