@@ -86,20 +86,67 @@ async fn check(
     event_type: &str,
     is_state: bool,
 ) -> Result<Result<(), Refusal>, StoreError> {
-    if let Err(refusal) = check_member(index, room_id, user_id).await? {
-        return Ok(Err(refusal));
-    }
-    let allowed = RoomPowers::load(index, room_id)
+    Ok(RoomAccess::load(index, room_id, user_id)
         .await?
-        .may_send(user_id, event_type, is_state);
-    Ok(if allowed {
-        Ok(())
-    } else {
-        Err(Refusal::NotAllowed {
-            user: user_id.to_owned(),
-            event_type: event_type.to_owned(),
+        .may_send(event_type, is_state))
+}
+
+/// A user's access to a room, read from the index in one go: their membership, the room's
+/// powers, whether it is encrypted, and its change stamp (answers kept from the room are good
+/// while it stays).
+#[derive(Clone, Debug)]
+pub struct RoomAccess {
+    room_id: OwnedRoomId,
+    user_id: OwnedUserId,
+    membership: Option<MembershipState>,
+    powers: RoomPowers,
+    /// The room is end-to-end encrypted.
+    pub encrypted: bool,
+    /// The room's change stamp; `None` when the index does not follow it.
+    pub stamp: Option<i64>,
+}
+
+impl RoomAccess {
+    /// Reads it from the index.
+    pub async fn load(
+        index: &Index,
+        room_id: &RoomId,
+        user_id: &UserId,
+    ) -> Result<Self, StoreError> {
+        let state = index.room_access(room_id, user_id).await?;
+        Ok(Self {
+            room_id: room_id.to_owned(),
+            user_id: user_id.to_owned(),
+            membership: state.membership,
+            powers: RoomPowers::from_state(state.power_levels, state.create),
+            encrypted: state.encrypted,
+            stamp: state.stamp,
         })
-    })
+    }
+
+    /// The user is joined to the room.
+    pub fn member(&self) -> Result<(), Refusal> {
+        match self.membership {
+            Some(MembershipState::Join) => Ok(()),
+            _ => Err(Refusal::NotMember {
+                user: self.user_id.clone(),
+                room: self.room_id.clone(),
+            }),
+        }
+    }
+
+    /// The user is joined and may send `event_type` (a state event when `is_state`).
+    pub fn may_send(&self, event_type: &str, is_state: bool) -> Result<(), Refusal> {
+        self.member()?;
+        if self.powers.may_send(&self.user_id, event_type, is_state) {
+            Ok(())
+        } else {
+            Err(Refusal::NotAllowed {
+                user: self.user_id.clone(),
+                event_type: event_type.to_owned(),
+            })
+        }
+    }
 }
 
 /// A room's power levels and creators, as indexed: who may do what there, by ruma's

@@ -393,6 +393,33 @@ pub enum IndexChange {
     Tool(ToolWrite),
 }
 
+impl IndexChange {
+    /// The room whose indexed content the change touches, when it names one (the rooms of a
+    /// write get a new change stamp: answers kept from them are stale).
+    pub fn room_id(&self) -> Option<&RoomId> {
+        match self {
+            Self::TrackRoom { room_id, .. }
+            | Self::ForgetRoom { room_id, .. }
+            | Self::RemoveCommunity(room_id)
+            | Self::RemoveCommunityRoom(room_id)
+            | Self::PutMembership { room_id, .. }
+            | Self::RemovePublication { room_id, .. } => Some(room_id),
+            Self::PutState(row) => Some(&row.room_id),
+            Self::PutCommunity(row) => Some(&row.space_id),
+            Self::PutCommunityRoom(row) => Some(&row.room_id),
+            Self::PutPublication(row) => Some(&row.room_id),
+            Self::PutRevision(row) => Some(&row.room_id),
+            Self::PutComment(row) => Some(&row.room_id),
+            Self::Superseded(_)
+            | Self::RemoveComment(_)
+            | Self::RedactRevision(_)
+            | Self::Enqueue(_)
+            | Self::Skip(_)
+            | Self::Tool(_) => None,
+        }
+    }
+}
+
 /// An event Parvis could not project, and why: recorded, logged and counted, never retried
 /// (the homeserver would send it again forever).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -87,7 +87,7 @@ impl Bot {
         };
         let writes = crate::projection::tool_writes(&self.identity, &event);
         if !writes.is_empty() {
-            self.index.apply_tool_writes(writes).await?;
+            self.index.apply_tool_writes(room_id, writes).await?;
         }
         Ok(())
     }

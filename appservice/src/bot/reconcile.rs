@@ -172,7 +172,10 @@ impl Bot {
                 break;
             }
             self.index
-                .apply_tool_writes(crate::projection::tool_writes(&self.identity, &event))
+                .apply_tool_writes(
+                    &event.room_id,
+                    crate::projection::tool_writes(&self.identity, &event),
+                )
                 .await?;
             previous = event.unsigned.replaces_state.clone();
         }

@@ -226,6 +226,23 @@ pub struct SearchHit {
     pub score: f64,
 }
 
+/// What decides a user's access to a room, as the index holds it, read in one go.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RoomAccessState {
+    /// The room's change stamp: a new random value each time something indexed from the room
+    /// changes, so answers computed from it can be kept until it moves. `None`: the room is
+    /// not followed.
+    pub stamp: Option<i64>,
+    /// The user's membership.
+    pub membership: Option<MembershipState>,
+    /// The room's `m.room.power_levels` content.
+    pub power_levels: Option<crate::projection::JsonObject>,
+    /// The room's `m.room.create`: sender and content.
+    pub create: Option<(OwnedUserId, crate::projection::JsonObject)>,
+    /// The room has `m.room.encryption`.
+    pub encrypted: bool,
+}
+
 /// The operations of the index storage. Every write that belongs to one homeserver
 /// transaction happens in one database transaction.
 pub trait IndexStore: Send + Sync {
@@ -278,6 +295,20 @@ pub trait IndexStore: Send + Sync {
         user_id: &UserId,
     ) -> impl Future<Output = Result<Option<MembershipState>>> + Send;
 
+    /// What decides `user_id`'s access to `room_id` (membership, power levels, creation,
+    /// encryption) and the room's change stamp, in one read.
+    fn room_access(
+        &self,
+        room_id: &RoomId,
+        user_id: &UserId,
+    ) -> impl Future<Output = Result<RoomAccessState>> + Send;
+
+    /// A community's rooms with their purposes; `None` when there is no such community.
+    fn community_rooms(
+        &self,
+        space_id: &RoomId,
+    ) -> impl Future<Output = Result<Option<Vec<(OwnedRoomId, String)>>>> + Send;
+
     /// The sender and content of a room's current state event, if indexed.
     fn state_content(
         &self,
@@ -317,9 +348,10 @@ pub trait IndexStore: Send + Sync {
     ) -> impl Future<Output = Result<()>> + Send;
 
     /// Runs tools' writes planned outside a transaction's projection (events decrypted
-    /// later), in one database transaction.
+    /// later, history fetched) of `room_id`, in one database transaction.
     fn apply_tool_writes(
         &self,
+        room_id: &OwnedRoomId,
         writes: Vec<crate::tools::ToolWrite>,
     ) -> impl Future<Output = Result<()>> + Send;
 
@@ -533,6 +565,15 @@ impl IndexStore for Index {
     ) -> Result<Option<MembershipState>> {
         delegate!(self, index => index.membership(room_id, user_id))
     }
+    async fn room_access(&self, room_id: &RoomId, user_id: &UserId) -> Result<RoomAccessState> {
+        delegate!(self, index => index.room_access(room_id, user_id))
+    }
+    async fn community_rooms(
+        &self,
+        space_id: &RoomId,
+    ) -> Result<Option<Vec<(OwnedRoomId, String)>>> {
+        delegate!(self, index => index.community_rooms(space_id))
+    }
     async fn state_content(
         &self,
         room_id: &RoomId,
@@ -560,8 +601,12 @@ impl IndexStore for Index {
     async fn put_publications(&self, publications: Vec<PublicationRow>) -> Result<()> {
         delegate!(self, index => index.put_publications(publications))
     }
-    async fn apply_tool_writes(&self, writes: Vec<crate::tools::ToolWrite>) -> Result<()> {
-        delegate!(self, index => index.apply_tool_writes(writes))
+    async fn apply_tool_writes(
+        &self,
+        room_id: &OwnedRoomId,
+        writes: Vec<crate::tools::ToolWrite>,
+    ) -> Result<()> {
+        delegate!(self, index => index.apply_tool_writes(room_id, writes))
     }
     async fn tool_rows(
         &self,

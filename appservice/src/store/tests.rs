@@ -502,6 +502,97 @@ async fn indexed_state_is_the_rooms_state<S: IndexStore>(store: S) {
     assert!(changes.is_empty(), "{changes:?}");
 }
 
+/// A room's access is read in one go (membership, powers, encryption), and its change stamp
+/// moves with every write that changes what is indexed from it — and only then.
+async fn room_access_and_stamps_follow_the_room<S: IndexStore>(store: S) {
+    let room = owned_room_id!("!space:hs");
+    let alice = owned_user_id!("@alice:hs");
+    let unknown = store
+        .room_access(&owned_room_id!("!unknown:hs"), &alice)
+        .await
+        .unwrap();
+    assert_eq!(unknown, RoomAccessState::default());
+
+    let mut events = community_space("!space:hs");
+    events.push(event(
+        "$levels",
+        "!space:hs",
+        "@parvis:hs",
+        "m.room.power_levels",
+        Some(""),
+        json!({"users": {"@parvis:hs": 100}, "users_default": 0}),
+    ));
+    store.ingest(&identity(), &events).await.unwrap();
+    let access = store.room_access(&room, &alice).await.unwrap();
+    let first = access.stamp.expect("a followed room has a stamp");
+    assert_eq!(access.membership, Some(MembershipState::Invite));
+    assert_eq!(access.power_levels.unwrap()["users_default"], 0);
+    assert_eq!(access.create.unwrap().0, "@parvis:hs");
+    assert!(!access.encrypted);
+    assert_eq!(
+        store.community_rooms(&room).await.unwrap(),
+        Some(Vec::new()),
+        "a community with no room yet"
+    );
+    assert_eq!(
+        store
+            .community_rooms(&owned_room_id!("!unknown:hs"))
+            .await
+            .unwrap(),
+        None
+    );
+
+    // Delivered again: nothing changes, the stamp stays.
+    store.ingest(&identity(), &events).await.unwrap();
+    let again = store.room_access(&room, &alice).await.unwrap();
+    assert_eq!(again.stamp, Some(first));
+
+    // Alice joins, the room is encrypted: both show, and the stamp moves.
+    let changed = [
+        event(
+            "$alice",
+            "!space:hs",
+            "@alice:hs",
+            "m.room.member",
+            Some("@alice:hs"),
+            json!({"membership": "join"}),
+        ),
+        event(
+            "$encryption",
+            "!space:hs",
+            "@parvis:hs",
+            "m.room.encryption",
+            Some(""),
+            json!({"algorithm": "m.megolm.v1.aes-sha2"}),
+        ),
+    ];
+    store.ingest(&identity(), &changed).await.unwrap();
+    let joined = store.room_access(&room, &alice).await.unwrap();
+    assert_eq!(joined.membership, Some(MembershipState::Join));
+    assert!(joined.encrypted);
+    let second = joined.stamp.unwrap();
+    assert_ne!(second, first);
+
+    // A tool's writes from outside a transaction (a decrypted event) move it too.
+    store.apply_tool_writes(&room, Vec::new()).await.unwrap();
+    let third = store
+        .room_access(&room, &alice)
+        .await
+        .unwrap()
+        .stamp
+        .unwrap();
+    assert_ne!(third, second);
+    // Another room's write does not.
+    store
+        .ingest(&identity(), &community_space("!other:hs"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.room_access(&room, &alice).await.unwrap().stamp,
+        Some(third)
+    );
+}
+
 async fn failed_jobs_are_retried_later_then_parked<S: IndexStore>(store: S) {
     let job = Job::ReconcileRoom {
         room_id: owned_room_id!("!r:hs"),
@@ -1028,6 +1119,7 @@ macro_rules! conformance {
                 commands_are_queued_but_not_the_bots_own,
                 a_room_cannot_queue_jobs_without_bound,
                 indexed_state_is_the_rooms_state,
+                room_access_and_stamps_follow_the_room,
                 failed_jobs_are_retried_later_then_parked,
                 prune_forgets_old_processed_events,
                 state_events_list_the_current_state_of_a_type,

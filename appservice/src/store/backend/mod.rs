@@ -2,7 +2,7 @@
 //! database type and search statements.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     str::FromStr,
     sync::{
         Arc,
@@ -22,8 +22,8 @@ use sqlx::{
 };
 
 use super::{
-    CommunitySummary, IndexStore, IndexWrite, QueuedJob, Result, SearchHit, SearchQuery,
-    StoreError, body_of,
+    CommunitySummary, IndexStore, IndexWrite, QueuedJob, Result, RoomAccessState, SearchHit,
+    SearchQuery, StoreError, body_of,
     digest::IndexDigest,
     distinct, now_ms, retry_conflicts,
     search_words::{self, SearchWords},
@@ -322,6 +322,18 @@ impl PostgresIndex {
 /// A PostgreSQL identifier, quoted.
 fn quoted(identifier: &str) -> String {
     format!("\"{}\"", identifier.replace('"', "\"\""))
+}
+
+/// A new change stamp: random, so that no two writes, on any instance, before or after the
+/// index is emptied, give a room the same one (zero is the column's default: never given).
+fn new_stamp() -> i64 {
+    loop {
+        // A version-4 UUID's first half: 60 random bits.
+        let stamp = uuid::Uuid::new_v4().as_u64_pair().0.cast_signed();
+        if stamp != 0 {
+            return stamp;
+        }
+    }
 }
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {

@@ -5,6 +5,30 @@
 use super::*;
 
 impl Store {
+    /// Gives `rooms` a new change stamp, one random value for the whole write: every answer
+    /// kept from what they held before is stale (see [`IndexStore::room_stamp`]).
+    async fn stamp_rooms<'a>(
+        tx: &mut sqlx::Transaction<'_, Db>,
+        rooms: impl Iterator<Item = &'a OwnedRoomId>,
+    ) -> Result<()> {
+        let rooms: Vec<&'a OwnedRoomId> = rooms.collect();
+        if rooms.is_empty() {
+            return Ok(());
+        }
+        let stamp = new_stamp();
+        for chunk in rooms.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Db>::new("UPDATE rooms SET stamp = ");
+            query.push_bind(stamp).push(" WHERE room_id IN (");
+            let mut list = query.separated(", ");
+            chunk.iter().for_each(|room| {
+                list.push_bind(room.as_str());
+            });
+            query.push(")");
+            query.build().execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
     async fn load_context(
         tx: &mut sqlx::Transaction<'_, Db>,
         events: &[RoomEvent],
@@ -632,6 +656,8 @@ impl Store {
 pub struct Write {
     tx: sqlx::Transaction<'static, Db>,
     index: Store,
+    /// The rooms whose indexed content the write changes: stamped anew at commit.
+    rooms: HashSet<OwnedRoomId>,
 }
 
 impl std::fmt::Debug for Write {
@@ -656,11 +682,14 @@ impl IndexWrite for Write {
                 claimed.insert(row.try_get::<String, _>(0)?);
             }
         }
-        Ok(events
+        let claimed: Vec<RoomEvent> = events
             .iter()
             .filter(|event| claimed.remove(event.event_id.as_str()))
             .cloned()
-            .collect())
+            .collect();
+        self.rooms
+            .extend(claimed.iter().map(|event| event.room_id.clone()));
+        Ok(claimed)
     }
 
     async fn context(&mut self, events: &[RoomEvent]) -> Result<ProjectionContext> {
@@ -668,10 +697,17 @@ impl IndexWrite for Write {
     }
 
     async fn apply(&mut self, changes: Vec<IndexChange>) -> Result<usize> {
+        self.rooms.extend(
+            changes
+                .iter()
+                .filter_map(IndexChange::room_id)
+                .map(ToOwned::to_owned),
+        );
         Store::apply(&mut self.tx, changes).await
     }
 
-    async fn commit(self) -> Result<()> {
+    async fn commit(mut self) -> Result<()> {
+        Store::stamp_rooms(&mut self.tx, self.rooms.iter()).await?;
         self.tx.commit().await?;
         self.index.after_write();
         Ok(())
@@ -685,6 +721,7 @@ impl IndexStore for Store {
         Ok(Write {
             tx: self.pool.begin().await?,
             index: self.clone(),
+            rooms: HashSet::new(),
         })
     }
 
@@ -926,6 +963,63 @@ impl IndexStore for Store {
         Ok(membership.map(MembershipState::from))
     }
 
+    async fn room_access(&self, room_id: &RoomId, user_id: &UserId) -> Result<RoomAccessState> {
+        // One round trip: the stamp, the user's membership and the three state events.
+        let rows = sqlx::query(
+            "SELECT 'stamp', CAST(stamp AS TEXT), NULL FROM rooms WHERE room_id = $1 \
+             UNION ALL SELECT 'membership', membership, NULL FROM room_members \
+             WHERE room_id = $1 AND user_id = $2 \
+             UNION ALL SELECT event_type, sender, content FROM room_state \
+             WHERE room_id = $1 AND state_key = '' \
+             AND event_type IN ('m.room.power_levels', 'm.room.create', 'm.room.encryption')",
+        )
+        .bind(room_id.as_str())
+        .bind(user_id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut access = RoomAccessState::default();
+        for row in rows {
+            let what: String = row.try_get(0)?;
+            let value: String = row.try_get(1)?;
+            let content = || -> Result<JsonObject> { parse_content(&row.try_get::<String, _>(2)?) };
+            match what.as_str() {
+                "stamp" => access.stamp = Some(value.parse().map_err(corrupt)?),
+                "membership" => access.membership = Some(MembershipState::from(value)),
+                "m.room.power_levels" => access.power_levels = Some(content()?),
+                "m.room.create" => access.create = Some((sender_of(value)?, content()?)),
+                "m.room.encryption" => access.encrypted = true,
+                _ => {}
+            }
+        }
+        Ok(access)
+    }
+
+    async fn community_rooms(
+        &self,
+        space_id: &RoomId,
+    ) -> Result<Option<Vec<(OwnedRoomId, String)>>> {
+        let rows = sqlx::query(
+            "SELECT r.room_id, r.purpose FROM communities c \
+             LEFT JOIN community_rooms r ON r.space_id = c.space_id \
+             WHERE c.space_id = $1 ORDER BY r.room_id",
+        )
+        .bind(space_id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let mut rooms = Vec::with_capacity(rows.len());
+        for row in rows {
+            let (room, purpose): (Option<String>, Option<String>) =
+                (row.try_get(0)?, row.try_get(1)?);
+            if let (Some(room), Some(purpose)) = (room, purpose) {
+                rooms.push((OwnedRoomId::try_from(room).map_err(corrupt)?, purpose));
+            }
+        }
+        Ok(Some(rooms))
+    }
+
     async fn state_content(
         &self,
         room_id: &RoomId,
@@ -995,6 +1089,7 @@ impl IndexStore for Store {
 
     async fn put_comments(&self, comments: Vec<CommentRow>) -> Result<()> {
         let mut tx = self.pool.begin().await?;
+        let rooms: HashSet<OwnedRoomId> = comments.iter().map(|row| row.room_id.clone()).collect();
         Self::flush(
             &mut tx,
             Pending {
@@ -1003,12 +1098,14 @@ impl IndexStore for Store {
             },
         )
         .await?;
+        Self::stamp_rooms(&mut tx, rooms.iter()).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn put_revisions(&self, revisions: Vec<RevisionRow>) -> Result<()> {
         let mut tx = self.pool.begin().await?;
+        let rooms: HashSet<OwnedRoomId> = revisions.iter().map(|row| row.room_id.clone()).collect();
         Self::flush(
             &mut tx,
             Pending {
@@ -1017,13 +1114,17 @@ impl IndexStore for Store {
             },
         )
         .await?;
+        Self::stamp_rooms(&mut tx, rooms.iter()).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn put_publications(&self, publications: Vec<PublicationRow>) -> Result<()> {
         let mut tx = self.pool.begin().await?;
+        let rooms: HashSet<OwnedRoomId> =
+            publications.iter().map(|row| row.room_id.clone()).collect();
         Self::flush_publications(&mut tx, publications).await?;
+        Self::stamp_rooms(&mut tx, rooms.iter()).await?;
         tx.commit().await?;
         // Their words changed: the search worker takes them now.
         self.after_write();
@@ -1118,7 +1219,7 @@ impl IndexStore for Store {
         Ok(hits)
     }
 
-    async fn apply_tool_writes(&self, writes: Vec<ToolWrite>) -> Result<()> {
+    async fn apply_tool_writes(&self, room_id: &OwnedRoomId, writes: Vec<ToolWrite>) -> Result<()> {
         retry_conflicts(|| async {
             let mut tx = self.pool.begin().await?;
             for write in writes.iter().cloned() {
@@ -1126,6 +1227,7 @@ impl IndexStore for Store {
                     .execute(&mut *tx)
                     .await?;
             }
+            Self::stamp_rooms(&mut tx, std::iter::once(room_id)).await?;
             tx.commit().await?;
             Ok(())
         })
