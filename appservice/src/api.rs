@@ -4,6 +4,7 @@
 //! the extractors of [`extract`] too; internal causes are logged, never sent.
 
 pub mod extract;
+pub mod kept_answers;
 
 use std::{
     collections::HashMap,
@@ -22,7 +23,7 @@ use parvis_homeserver_bridge::{
     transaction::token_matches,
 };
 use ruma::{
-    OwnedRoomId, OwnedUserId,
+    OwnedRoomId, OwnedUserId, RoomId,
     api::{client::account::whoami, error::ErrorKind},
     events::{StateEventType, room::member::MembershipState},
 };
@@ -63,13 +64,14 @@ pub(crate) async fn community_room(
     space: &str,
     purpose: crate::events::RoomPurpose,
 ) -> Result<OwnedRoomId, ApiError> {
-    let communities = state.index.communities().await?;
-    let community = communities
-        .into_iter()
-        .find(|community| community.space_id == space)
-        .ok_or_else(|| MatrixErrorBody::not_found(format!("no community {space}")))?;
-    community
-        .rooms
+    let no_community = || MatrixErrorBody::not_found(format!("no community {space}"));
+    let space_id = <&RoomId>::try_from(space).map_err(|_| no_community())?;
+    let rooms = state
+        .index
+        .community_rooms(space_id)
+        .await?
+        .ok_or_else(no_community)?;
+    rooms
         .into_iter()
         .find(|(_, room_purpose)| room_purpose == purpose.as_str())
         .map(|(room_id, _)| room_id)
@@ -102,7 +104,12 @@ pub struct ApiState {
     pub info: Value,
     /// The counters shown at `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Answers kept until their room changes ([`KEPT_ANSWERS_BUDGET`] bytes at most).
+    pub answers: kept_answers::KeptAnswers,
 }
+
+/// How many bytes of answers the API keeps ready to send (a board of 5,000 cards is ≈ 2 MB).
+pub const KEPT_ANSWERS_BUDGET: usize = 64 << 20;
 
 /// Prefix of widget session tokens, to tell them from Matrix access tokens.
 const WIDGET_SESSION_PREFIX: &str = "pvs_";
@@ -475,6 +482,84 @@ async fn community_overview(
     }))
 }
 
+/// Image types an avatar is passed on as: the homeserver's thumbnails are PNG, JPEG, GIF or
+/// WebP; anything else (SVG above all, which can carry script) is not served from Parvis's
+/// origin.
+const AVATAR_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/gif", "image/webp"];
+/// The side of the avatar thumbnail asked of the homeserver, in pixels (shown at 24–48).
+const AVATAR_SIDE: u32 = 96;
+
+/// `GET /api/v1/communities/{space}/avatars/{user}` — a member's avatar, as a 96 × 96 thumbnail
+/// from the homeserver's media repository, for members of the community only (authenticated
+/// media needs a token an `<img>` cannot send, and a widget session has none).
+#[utoipa::path(get, path = "/api/v1/communities/{space}/avatars/{user}", security(("matrix_token" = [])),
+    params(("space" = String, Path, description = "The community's space ID"), ("user" = String, Path, description = "The member's user ID")),
+    responses((status = 200, description = "The image (PNG, JPEG, GIF or WebP)", content_type = "image/png"),
+        (status = 401, body = ErrorBody), (status = 403, description = "Not a member of the community", body = ErrorBody),
+        (status = 404, description = "No such community, member or avatar", body = ErrorBody)))]
+async fn member_avatar(
+    State(state): State<Arc<ApiState>>,
+    caller: SignedInUser,
+    ApiPath((space, user)): ApiPath<(String, String)>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    use ruma::api::client::authenticated_media::get_content_thumbnail;
+
+    let no_avatar = || {
+        ApiError::from(MatrixErrorBody::not_found(format!(
+            "{user} has no avatar here"
+        )))
+    };
+    let space_id = <&RoomId>::try_from(space.as_str())
+        .map_err(|_| MatrixErrorBody::not_found(format!("no community {space}")))?;
+    state
+        .index
+        .community_rooms(space_id)
+        .await?
+        .ok_or_else(|| MatrixErrorBody::not_found(format!("no community {space}")))?;
+    check_member(&state.index, space_id, &caller.user_id).await??;
+    let member = state
+        .index
+        .state_content(space_id, &StateEventType::RoomMember, &user)
+        .await?
+        .ok_or_else(no_avatar)?
+        .1;
+    let mxc = member
+        .get("avatar_url")
+        .and_then(Value::as_str)
+        .map(ruma::OwnedMxcUri::from)
+        .ok_or_else(no_avatar)?;
+    let (server, media_id) = mxc.parts().map_err(|_| no_avatar())?;
+    let side = ruma::UInt::from(AVATAR_SIDE);
+    let mut request =
+        get_content_thumbnail::v1::Request::new(media_id.to_owned(), server.to_owned(), side, side);
+    request.method = Some(ruma::media::Method::Crop);
+    request.timeout_ms = Duration::from_secs(5);
+    let thumbnail = match state.bot.intents().bot().send(request).await {
+        Ok(thumbnail) => thumbnail,
+        Err(error) if error.kind() == Some(&ErrorKind::NotFound) => return Err(no_avatar()),
+        Err(error) => return Err(homeserver_error("read the avatar", error).into()),
+    };
+    let content_type = thumbnail
+        .content_type
+        .as_deref()
+        .and_then(|given| {
+            AVATAR_TYPES
+                .into_iter()
+                .find(|allowed| given.eq_ignore_ascii_case(allowed))
+        })
+        .ok_or_else(no_avatar)?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (axum::http::header::CACHE_CONTROL, "private, max-age=3600"),
+            (axum::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        thumbnail.file,
+    )
+        .into_response())
+}
+
 /// Body of a render request.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RenderBody {
@@ -523,7 +608,7 @@ async fn render(
 #[openapi(
     info(title = "Parvis", description = "Collaboration communities on Matrix. Sign in with your Matrix access token (`Authorization: Bearer`)."),
     paths(
-        health, ready, info, openid_login, logout, my_communities, community_overview, render, create_community, list_communities,
+        health, ready, info, openid_login, logout, my_communities, community_overview, member_avatar, render, create_community, list_communities,
     ),
     modifiers(&SecuritySchemes)
 )]
@@ -686,6 +771,10 @@ pub fn api_router(state: Arc<ApiState>, tools: &[ToolRoutes]) -> Router {
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/communities/mine", get(my_communities))
         .route("/api/v1/communities/{space}", get(community_overview))
+        .route(
+            "/api/v1/communities/{space}/avatars/{user}",
+            get(member_avatar),
+        )
         .route("/api/v1/render", post(render))
         .route(
             "/api/v1/communities",

@@ -192,6 +192,7 @@ impl Application {
             refused_tokens: Default::default(),
             widget_sessions: Default::default(),
             metrics: metrics.clone(),
+            answers: crate::api::kept_answers::KeptAnswers::new(crate::api::KEPT_ANSWERS_BUDGET),
             openid: parvis_homeserver_bridge::OpenIdVerifier::new(
                 config.homeserver.server_name.clone(),
                 &config.homeserver.url,

@@ -153,6 +153,30 @@ impl TestUser {
         .await
     }
 
+    /// Uploads `bytes` of `content_type` to the media repository; returns its `mxc://` URI.
+    pub async fn upload(&self, bytes: Vec<u8>, content_type: &str) -> Result<String> {
+        let value = answer(
+            "uploading media",
+            self.http
+                .post(format!("{}/_matrix/media/v3/upload", self.base_url))
+                .bearer_auth(&self.access_token)
+                .header("content-type", content_type)
+                .body(bytes)
+                .send()
+                .await,
+        )
+        .await?;
+        Ok(value["content_uri"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Sets the user's avatar (the homeserver copies it into their member event in every room).
+    pub async fn set_avatar(&self, mxc: &str) -> Result<()> {
+        let path = format!("/profile/{}/avatar_url", encode(&self.user_id));
+        self.put("setting an avatar", &path, json!({"avatar_url": mxc}))
+            .await
+            .map(|_| ())
+    }
+
     /// Creates a private direct chat with `other`, inviting them; returns the room ID.
     pub async fn create_dm(&self, other: &str) -> Result<String> {
         let body = json!({"preset": "trusted_private_chat", "is_direct": true, "invite": [other]});

@@ -43,6 +43,7 @@ async fn boards_cards_concurrency_gantt_and_rebuild(database: Database) {
     step!(s.the_board_exports_as_csv_and_assignment_reaches_my_tasks(&cards[1]));
     step!(s.without_widgets_commands_and_notices_tell_the_room(&cards[2]));
     step!(s.comments_on_a_card_are_threads_on_any_of_its_events(&cards[2]));
+    step!(s.avatars_come_through_parvis_to_members_only());
     step!(s.rebuild_gives_the_same_index());
     s.stack.stop().await;
 }
@@ -296,6 +297,10 @@ impl Scenario {
         let before = settled_digest(&self.stack).await;
         let (status, board) = api(&self.stack, &self.carol, "GET", &self.board_path(), None).await;
         assert_eq!(status, 200, "a reader reads: {board}");
+        assert_eq!(board["may_write"], false, "her page offers no change");
+        let (_, bobs) = api(&self.stack, &self.bob, "GET", &self.board_path(), None).await;
+        assert_eq!(bobs["may_write"], true);
+        assert_eq!(bobs["columns"], board["columns"], "the same board for both");
         let (status, refused) = self.add(&self.carol, json!({"title": "Intrus"})).await;
         assert_eq!(
             (status, refused["errcode"].as_str()),
@@ -342,6 +347,61 @@ impl Scenario {
             "{direct:?}"
         );
         assert_eq!(settled_digest(&self.stack).await, before, "nothing written");
+    }
+
+    /// Bob's avatar, set in his profile, reaches Carol through Parvis as a thumbnail (a widget
+    /// cannot send a token with an `<img>`); Alice has none; someone outside the community is
+    /// refused.
+    async fn avatars_come_through_parvis_to_members_only(&self) {
+        let png =
+            std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/avatar.png")).unwrap();
+        let mxc = self.bob.upload(png, "image/png").await.unwrap();
+        self.bob.set_avatar(&mxc).await.unwrap();
+        let avatar = |user: &TestUser, of: &str| {
+            let url = format!(
+                "{}/api/v1/communities/{}/avatars/{}",
+                self.stack.parvis.url(),
+                parvis_tests::path_segment(&self.space),
+                parvis_tests::path_segment(of)
+            );
+            let token = user.access_token().to_owned();
+            async move {
+                let response = http_client()
+                    .get(url)
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = response.status().as_u16();
+                let kind = response
+                    .headers()
+                    .get("content-type")
+                    .map(|kind| kind.to_str().unwrap().to_owned());
+                (status, kind, response.bytes().await.unwrap())
+            }
+        };
+        // The homeserver copies the avatar into Bob's member event in the space; Parvis
+        // indexes it when it is delivered.
+        let (kind, image) =
+            parvis_tests::wait_for("Bob's avatar through Parvis", TIMEOUT, || async {
+                let (status, kind, image) = avatar(&self.carol, self.bob.user_id()).await;
+                (status == 200).then_some((kind, image))
+            })
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                kind.as_deref(),
+                Some("image/png" | "image/jpeg" | "image/webp")
+            ),
+            "{kind:?}"
+        );
+        assert!(image.len() > 100, "an image, not an error");
+        let (status, _, body) = avatar(&self.carol, self.alice.user_id()).await;
+        assert_eq!(status, 404, "Alice has no avatar: {body:?}");
+        let dave = self.stack.register_user("dave").await.unwrap();
+        let (status, _, _) = avatar(&dave, self.bob.user_id()).await;
+        assert_eq!(status, 403, "not a member of the community");
     }
 
     /// The card's current state event in the room, as the homeserver gives it.

@@ -111,17 +111,23 @@ pub(crate) async fn refuse_in_encrypted_room(
         .await?
         .is_some();
     if encrypted {
-        return Err(MatrixErrorBody::new(
-            StatusCode::FORBIDDEN,
-            "ORG.PARVIS_ENCRYPTED_ROOM",
-            format!(
-                "this room is end-to-end encrypted: {what} from a Matrix client with encryption \
-                 (Element, or the Parvis widget inside it), not through the REST API"
-            ),
-        )
-        .into());
+        return Err(encrypted_room_refusal(what));
     }
     Ok(())
+}
+
+/// The refusal of a write through the REST API in an end-to-end encrypted room: Parvis cannot
+/// encrypt as the caller.
+pub(crate) fn encrypted_room_refusal(what: &str) -> ApiError {
+    MatrixErrorBody::new(
+        StatusCode::FORBIDDEN,
+        "ORG.PARVIS_ENCRYPTED_ROOM",
+        format!(
+            "this room is end-to-end encrypted: {what} from a Matrix client with encryption \
+             (Element, or the Parvis widget inside it), not through the REST API"
+        ),
+    )
+    .into()
 }
 
 /// The answer when the homeserver refuses what Parvis sent as the user: its refusal is passed

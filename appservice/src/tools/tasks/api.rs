@@ -31,8 +31,8 @@ use super::{
     dependencies_of, end_of_column,
     gantt::{self, GanttError, PlannedCard},
     index::{
-        ASSIGNED_CARDS, BOARD_CARDS, BOARD_EVENT, CARD, CARD_COMMENTS, CARD_EVENT,
-        COLUMN_POSITIONS, IndexedBoard, IndexedCard, ROOM_BOARDS, ROOM_CARDS, RowError, board_of,
+        ASSIGNED_CARDS, BOARD, BOARD_CARDS, BOARD_EVENT, CARD, CARD_COMMENTS, CARD_EVENT,
+        IndexedBoard, IndexedCard, MOVE_PLACE, ROOM_BOARDS, ROOM_CARDS, RowError, board_of,
         card_of, sort_cards,
     },
     position,
@@ -41,10 +41,12 @@ use crate::{
     api::{
         ApiState, SignedInUser, ToolRoutes, community_room,
         extract::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, homeserver_error},
+        kept_answers::JsonBytes,
     },
     events::RoomPurpose,
-    permission::{check_member, check_writer},
+    permission::{RoomAccess, check_member},
     projection::CommentRow,
+    publishing::api::encrypted_room_refusal,
     store::IndexStore,
     tools::{SqlValue, ToolRow},
 };
@@ -128,29 +130,33 @@ fn problem(problem: &CardProblem) -> ApiError {
     .into()
 }
 
-/// The tasks room of a community, with the caller a member of it.
+/// The tasks room of a community and the caller's access to it, the caller a member of it.
 async fn readable_room(
     state: &ApiState,
     space: &str,
     user: &UserId,
-) -> Result<OwnedRoomId, ApiError> {
+) -> Result<(OwnedRoomId, RoomAccess), ApiError> {
     let room = community_room(state, space, RoomPurpose::Tasks).await?;
-    check_member(&state.index, &room, user).await??;
-    Ok(room)
+    let access = RoomAccess::load(&state.index, &room, user).await?;
+    access.member()?;
+    Ok((room, access))
 }
 
-/// The tasks room of a community, with the caller allowed to send `event_type` there and the
-/// room not end-to-end encrypted (Parvis cannot encrypt as the caller).
+/// The tasks room of a community, with the caller allowed to send `event_type` there (a state
+/// event when `is_state`) and the room not end-to-end encrypted (Parvis cannot encrypt as the
+/// caller).
 async fn writable_room(
     state: &ApiState,
     space: &str,
     user: &UserId,
-    event_type: &str,
+    (event_type, is_state): (&str, bool),
 ) -> Result<OwnedRoomId, ApiError> {
     let room = community_room(state, space, RoomPurpose::Tasks).await?;
-    check_writer(&state.index, &room, user, event_type).await??;
-    crate::publishing::api::refuse_in_encrypted_room(state, &room, "change boards and cards")
-        .await?;
+    let access = RoomAccess::load(&state.index, &room, user).await?;
+    access.may_send(event_type, is_state)?;
+    if access.encrypted {
+        return Err(encrypted_room_refusal("change boards and cards"));
+    }
     Ok(room)
 }
 
@@ -167,10 +173,11 @@ async fn load_board(
     room: &RoomId,
     board: &str,
 ) -> Result<Option<IndexedBoard>, ApiError> {
-    Ok(load_boards(state, room)
-        .await?
-        .into_iter()
-        .find(|indexed| indexed.id == board))
+    let rows = state
+        .index
+        .tool_rows(BOARD, vec![room.as_str().into(), board.into()])
+        .await?;
+    Ok(rows.into_iter().next().map(board_of).transpose()?)
 }
 
 fn cards_of(rows: Vec<Vec<SqlValue>>) -> Result<Vec<IndexedCard>, ApiError> {
@@ -231,7 +238,7 @@ async fn boards(
     user: SignedInUser,
     ApiPath(space): ApiPath<String>,
 ) -> Result<Json<Vec<BoardSummary>>, ApiError> {
-    let room = readable_room(&state, &space, &user.user_id).await?;
+    let (room, _) = readable_room(&state, &space, &user.user_id).await?;
     let cards = load_cards(&state, &room, None).await?;
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for card in cards.iter().filter(|card| !card.content.archived) {
@@ -391,7 +398,7 @@ async fn create_board(
                 .collect(),
         ),
     };
-    let room = writable_room(&state, &space, &user.user_id, BOARD_EVENT).await?;
+    let room = writable_room(&state, &space, &user.user_id, (BOARD_EVENT, true)).await?;
     let id = new_id();
     let sent = send_as(&state, &user, &room, (BOARD_EVENT, &id), &board, started).await?;
     Ok(answered(
@@ -450,6 +457,8 @@ pub struct BoardView {
     pub columns: Vec<ColumnView>,
     /// Cards naming a column the board no longer has, in order.
     pub unplaced: Vec<CardView>,
+    /// The caller may add, move and edit cards and comment them (a reader may not).
+    pub may_write: bool,
 }
 
 fn today() -> CalendarDate {
@@ -471,7 +480,12 @@ fn view(card: IndexedCard, done: bool, today: CalendarDate) -> CardView {
 }
 
 /// Lays a board's cards out in its columns, each in order; archived cards left out.
-fn board_view(board: IndexedBoard, mut cards: Vec<IndexedCard>, today: CalendarDate) -> BoardView {
+fn board_view(
+    board: IndexedBoard,
+    mut cards: Vec<IndexedCard>,
+    today: CalendarDate,
+    may_write: bool,
+) -> BoardView {
     cards.retain(|card| !card.content.archived);
     sort_cards(&mut cards);
     let mut by_column: HashMap<String, Vec<IndexedCard>> = HashMap::new();
@@ -512,23 +526,42 @@ fn board_view(board: IndexedBoard, mut cards: Vec<IndexedCard>, today: CalendarD
             .into_iter()
             .map(|card| view(card, false, today))
             .collect(),
+        may_write,
     }
 }
 
 /// `GET /api/v1/communities/{space}/tasks/boards/{board}` — a board with its cards, column by
-/// column in order (by position, then ID).
+/// column in order (by position, then ID). The answer is kept, serialized, until the room
+/// changes: a board of thousands of cards is read far more often than it is written.
 #[utoipa::path(get, path = "/api/v1/communities/{space}/tasks/boards/{board}", params(("space" = String, Path, description = "The community's space ID"), ("board" = String, Path, description = "The board's ID")), security(("matrix_token" = [])), responses((status = 200, body = BoardView), (status = 403, description = "Not a member of the tasks room", body = ErrorBody), (status = 404, description = "No such community or board", body = ErrorBody)))]
 async fn board(
     State(state): State<Arc<ApiState>>,
     user: SignedInUser,
     ApiPath((space, board)): ApiPath<(String, String)>,
-) -> Result<Json<BoardView>, ApiError> {
-    let room = readable_room(&state, &space, &user.user_id).await?;
+) -> Result<JsonBytes, ApiError> {
+    let (room, access) = readable_room(&state, &space, &user.user_id).await?;
+    let may_write = access.may_send(CARD_EVENT, true).is_ok();
+    let today = today();
+    // What the answer depends on besides the room: the board, the day (late cards) and
+    // whether the caller may write.
+    let key = format!("tasks/board/{board}/{today}/{may_write}");
+    if let Some(kept) = access
+        .stamp
+        .and_then(|stamp| state.answers.get(&room, &key, stamp))
+    {
+        return Ok(JsonBytes(kept));
+    }
     let indexed = load_board(&state, &room, &board)
         .await?
         .ok_or_else(|| no_board(&board))?;
     let cards = load_cards(&state, &room, Some(&board)).await?;
-    Ok(Json(board_view(indexed, cards, today())))
+    let body = axum::body::Bytes::from(serde_json::to_vec(&board_view(
+        indexed, cards, today, may_write,
+    ))?);
+    if let Some(stamp) = access.stamp {
+        state.answers.keep(&room, &key, stamp, body.clone());
+    }
+    Ok(JsonBytes(body))
 }
 
 /// A card's fields as a member writes them.
@@ -634,7 +667,7 @@ async fn create_card(
     ApiJson(input): ApiJson<CardInput>,
 ) -> Result<WrittenResponse, ApiError> {
     let started = Instant::now();
-    let room = writable_room(&state, &space, &user.user_id, CARD_EVENT).await?;
+    let room = writable_room(&state, &space, &user.user_id, (CARD_EVENT, true)).await?;
     let column = match input.column.clone() {
         Some(column) => column,
         None => load_board(&state, &room, &board)
@@ -690,7 +723,7 @@ async fn edit_card(
     ApiJson(input): ApiJson<CardInput>,
 ) -> Result<WrittenResponse, ApiError> {
     let started = Instant::now();
-    let room = writable_room(&state, &space, &user.user_id, CARD_EVENT).await?;
+    let room = writable_room(&state, &space, &user.user_id, (CARD_EVENT, true)).await?;
     let cards = load_cards(&state, &room, None).await?;
     let current = cards
         .iter()
@@ -733,62 +766,47 @@ async fn move_card(
     ApiJson(to): ApiJson<CardMove>,
 ) -> Result<WrittenResponse, ApiError> {
     let started = Instant::now();
-    let room = writable_room(&state, &space, &user.user_id, CARD_EVENT).await?;
-    // Only this card and the positions of its new column are read: a move is the board's most
-    // frequent write, and no other card's content matters to it.
-    let mut card = load_card(&state, &room, &id).await?.content;
-    let rows = state
+    let room = writable_room(&state, &space, &user.user_id, (CARD_EVENT, true)).await?;
+    // One read: this card, and of its new column only the count and the two positions the
+    // new one goes between — a move is the board's most frequent write, and no other card's
+    // content matters to it.
+    let row = state
         .index
         .tool_rows(
-            COLUMN_POSITIONS,
+            MOVE_PLACE,
             vec![
                 room.as_str().into(),
-                card.board.as_str().into(),
+                id.as_str().into(),
                 to.column.as_str().into(),
+                to.after.as_deref().unwrap_or("").into(),
             ],
         )
-        .await?;
-    let mut neighbours: Vec<(String, String)> = Vec::with_capacity(rows.len());
-    for row in rows {
-        let mut row = ToolRow::new(row);
-        let (other, position) = (
-            row.text().map_err(RowError::from)?,
-            row.text().map_err(RowError::from)?,
-        );
-        if other != id {
-            neighbours.push((position, other));
-        }
-    }
-    neighbours
-        .sort_by(|a, b| (a.0.as_bytes(), a.1.as_bytes()).cmp(&(b.0.as_bytes(), b.1.as_bytes())));
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| no_card(&id))?;
+    let mut row = ToolRow::new(row);
+    let mut card = card_of(&mut row)?.content;
+    let others_in_column = usize::try_from(row.integer().map_err(RowError::from)?).unwrap_or(0);
+    let after_position = row.optional_text().map_err(RowError::from)?;
+    let next_position = row.optional_text().map_err(RowError::from)?;
     let low = match &to.after {
-        Some(after) => Some(
-            neighbours
-                .iter()
-                .find(|(_, other)| other == after)
-                .map(|(position, _)| position.as_str())
-                .ok_or_else(|| {
-                    MatrixErrorBody::new(
-                        StatusCode::BAD_REQUEST,
-                        "M_INVALID_PARAM",
-                        format!("the card {after} is not in that column"),
-                    )
-                })?,
-        ),
+        Some(after) => Some(after_position.ok_or_else(|| {
+            MatrixErrorBody::new(
+                StatusCode::BAD_REQUEST,
+                "M_INVALID_PARAM",
+                format!("the card {after} is not in that column"),
+            )
+        })?),
         None => None,
     };
-    // The next position up: cards sharing `low` (concurrent moves) are passed, so the key is
-    // strictly between two different positions.
-    let high = neighbours
-        .iter()
-        .map(|(position, _)| position.as_str())
-        .find(|position| low.is_none_or(|low| position.as_bytes() > low.as_bytes()));
+    let (low, high) = (low.as_deref(), next_position.as_deref());
     card.position = position::key_between(low, high).map_err(bad_position)?;
     card.column = to.column;
     card.requested_by = None;
     // A move changes no dependency: no circle can be new.
     let around = Neighbourhood {
-        others_in_column: neighbours.len(),
+        others_in_column,
         dependencies: Vec::new(),
     };
     let written = write_card(&state, &user, &room, &id, &card, &around, started).await?;
@@ -828,7 +846,7 @@ async fn card_comments(
     user: SignedInUser,
     ApiPath((space, id)): ApiPath<(String, String)>,
 ) -> Result<Json<Vec<CommentRow>>, ApiError> {
-    let room = readable_room(&state, &space, &user.user_id).await?;
+    let (room, _) = readable_room(&state, &space, &user.user_id).await?;
     load_card(&state, &room, &id).await?;
     let rows = state
         .index
@@ -866,7 +884,7 @@ async fn comment_card(
         )
         .into());
     }
-    let room = writable_room(&state, &space, &user.user_id, "m.room.message").await?;
+    let room = writable_room(&state, &space, &user.user_id, ("m.room.message", false)).await?;
     let card = load_card(&state, &room, &id).await?;
     let root = OwnedEventId::try_from(card.event_id)?;
     let mut content = RoomMessageEventContent::text_plain(comment.body);
@@ -1050,7 +1068,7 @@ async fn gantt_view(
     ApiPath(space): ApiPath<String>,
     ApiQuery(query): ApiQuery<GanttQuery>,
 ) -> Result<Json<GanttView>, ApiError> {
-    let room = readable_room(&state, &space, &user.user_id).await?;
+    let (room, _) = readable_room(&state, &space, &user.user_id).await?;
     let boards = load_boards(&state, &room).await?;
     if let Some(board) = &query.board
         && !boards.iter().any(|indexed| indexed.id == *board)
@@ -1132,12 +1150,12 @@ async fn export_csv(
     user: SignedInUser,
     ApiPath((space, board)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let room = readable_room(&state, &space, &user.user_id).await?;
+    let (room, _) = readable_room(&state, &space, &user.user_id).await?;
     let indexed = load_board(&state, &room, &board)
         .await?
         .ok_or_else(|| no_board(&board))?;
     let cards = load_cards(&state, &room, Some(&board)).await?;
-    let csv = board_csv(&board_view(indexed, cards, today()));
+    let csv = board_csv(&board_view(indexed, cards, today(), false));
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
@@ -1269,6 +1287,7 @@ mod tests {
             indexed_board(),
             cards,
             CalendarDate::parse("2026-12-06").unwrap(),
+            true,
         );
         let ids = |column: &ColumnView| -> Vec<String> {
             column.cards.iter().map(|card| card.id.clone()).collect()
@@ -1297,6 +1316,7 @@ mod tests {
             indexed_board(),
             vec![assigned, card("c2", "done", "a0")],
             CalendarDate::parse("2026-12-06").unwrap(),
+            true,
         );
         assert_eq!(
             board_csv(&view),

@@ -204,6 +204,10 @@ fn plan_card(state: &ToolState<'_>) -> StatePlan {
 pub const ROOM_BOARDS: &str =
     "SELECT board_id, event_id, content FROM kanban_boards WHERE room_id = $1 ORDER BY board_id";
 
+/// One board (`$1` room, `$2` board): a row as [`ROOM_BOARDS`]'.
+pub const BOARD: &str =
+    "SELECT board_id, event_id, content FROM kanban_boards WHERE room_id = $1 AND board_id = $2";
+
 /// The cards of a room (`$1`), of every board: rows as [`CARD_COLUMNS`] reads them.
 pub const ROOM_CARDS: &str = "SELECT card_id, event_id, sender, updated_at, content \
      FROM kanban_cards WHERE room_id = $1";
@@ -216,10 +220,22 @@ pub const BOARD_CARDS: &str = "SELECT card_id, event_id, sender, updated_at, con
 pub const CARD: &str = "SELECT card_id, event_id, sender, updated_at, content \
      FROM kanban_cards WHERE room_id = $1 AND card_id = $2";
 
-/// The cards of one column that are not archived (`$1` room, `$2` board, `$3` column): rows
-/// `(card_id, position)`, for placing a card among them without reading their contents.
-pub const COLUMN_POSITIONS: &str = "SELECT card_id, position FROM kanban_cards \
-     WHERE room_id = $1 AND board_id = $2 AND column_id = $3 AND archived = 0";
+/// Where a card moves (`$1` room, `$2` card, `$3` its new column, `$4` the card it goes right
+/// after, `''` for the top): one row, the card as [`CARD`] reads it, then the number of other
+/// open cards in that column, the position of the card it goes after (null when that card is
+/// not in the column), and the lowest position above it (null at the bottom). Positions
+/// compare byte by byte (BINARY in SQLite, the column's "C" collation in PostgreSQL); cards
+/// sharing the lower position (concurrent moves) are passed, so the new key goes strictly
+/// between two different ones.
+pub const MOVE_PLACE: &str = "SELECT c.card_id, c.event_id, c.sender, c.updated_at, c.content, \
+     (SELECT COUNT(*) FROM kanban_cards o WHERE o.room_id = $1 AND o.board_id = c.board_id \
+      AND o.column_id = $3 AND o.archived = 0 AND o.card_id <> $2), \
+     (SELECT o.position FROM kanban_cards o WHERE o.room_id = $1 AND o.card_id = $4 \
+      AND o.board_id = c.board_id AND o.column_id = $3 AND o.archived = 0 AND o.card_id <> $2), \
+     (SELECT MIN(o.position) FROM kanban_cards o WHERE o.room_id = $1 AND o.board_id = c.board_id \
+      AND o.column_id = $3 AND o.archived = 0 AND o.card_id <> $2 AND o.position > \
+      COALESCE((SELECT p.position FROM kanban_cards p WHERE p.room_id = $1 AND p.card_id = $4), '')) \
+     FROM kanban_cards c WHERE c.room_id = $1 AND c.card_id = $2";
 
 /// The cards assigned to someone (`$1`), not archived, in any room: rows `(room_id, card_id,
 /// event_id, sender, updated_at, content)`.

@@ -41,7 +41,7 @@ pub const TOOL: Tool = Tool {
         "!parvis task move <#id> \"Done\" · !parvis task assign <#id> @user:server — move or assign a card; the Tasks room is told, and the person assigned notified.",
         "!parvis tasks [--mine] — the open cards (yours only with --mine).",
     ],
-    migrations: &["tasks", "task comments"],
+    migrations: &["tasks", "task comments", "task positions byte order"],
     tables: index::TABLES,
     history_relations: &[],
     plan: Some(index::plan),

@@ -69,6 +69,7 @@ async fn fixture() -> Fixture {
         openid: OpenIdVerifier::new(owned_server_name!("hs"), &url, true),
         info: json!({}),
         metrics: Default::default(),
+        answers: crate::api::kept_answers::KeptAnswers::new(crate::api::KEPT_ANSWERS_BUDGET),
     });
     Fixture {
         router: api_router(state, crate::server::TOOL_ROUTES),
