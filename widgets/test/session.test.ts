@@ -116,6 +116,35 @@ describe("the API client", () => {
     expect(calls).toBe(2);
   });
 
+  it("reads bytes (a member's picture) with the token, renewed once, and the server's error when refused", async () => {
+    let token = "old";
+    const asked: string[] = [];
+    const api = new ApiClient({
+      baseUrl: "",
+      token: () => token,
+      renewToken: async () => ((token = "new"), true),
+      fetch: async (url, init) => {
+        const headers = init?.headers as Record<string, string>;
+        asked.push(`${url} ${headers.Authorization} ${headers.Accept}`);
+        if (headers.Authorization !== "Bearer new") return new Response(JSON.stringify({ errcode: "M_UNKNOWN_TOKEN", error: "expired" }), { status: 401 });
+        if (url.endsWith("%40bob%3Ahs")) return new Response(new Uint8Array([1, 2, 3]), { headers: { "Content-Type": "image/png" } });
+        return new Response(JSON.stringify({ errcode: "M_NOT_FOUND", error: "no avatar" }), { status: 404 });
+      },
+    });
+    const picture = await api.requestBlob("/api/v1/communities/!s%3Ahs/avatars/%40bob%3Ahs", { accept: "image/*" });
+    expect(picture.type).toBe("image/png");
+    expect(picture.size).toBe(3);
+    expect(asked).toEqual([
+      "/api/v1/communities/!s%3Ahs/avatars/%40bob%3Ahs Bearer old image/*",
+      "/api/v1/communities/!s%3Ahs/avatars/%40bob%3Ahs Bearer new image/*",
+    ]);
+    await expect(api.requestBlob("/api/v1/communities/!s%3Ahs/avatars/%40carol%3Ahs")).rejects.toMatchObject({
+      status: 404,
+      errcode: "M_NOT_FOUND",
+      message: "no avatar",
+    });
+  });
+
   it("explains an answer that is not JSON, and an unreachable server", async () => {
     expect(errorFromResponse(502, "Bad Gateway", undefined, "<html>proxy</html>").message).toContain("HTTP 502 Bad Gateway");
     const api = new ApiClient({ baseUrl: "", token: () => null, fetch: async () => Promise.reject(new TypeError("Failed to fetch")) });

@@ -146,23 +146,56 @@ export class ApiClient {
    */
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const url = this.url(path, options.query);
-    const send = () =>
-      requestJson<T>(this.#fetch, method, url, {
-        ...options,
-        token: options.token === undefined ? this.#options.token() : options.token,
-      });
+    return this.#renewing(options.token, (token) => requestJson<T>(this.#fetch, method, url, { ...options, token }));
+  }
+
+  /**
+   * One `GET` whose answer is bytes rather than JSON (a member's picture), signed and renewed
+   * as `request`'s calls are, since an `<img src>` or a link would carry no token. Failures are
+   * `ApiError`s, with the server's `{errcode, error}` when it sent one.
+   */
+  async requestBlob(path: string, options: { accept?: string; signal?: AbortSignal } = {}): Promise<Blob> {
+    const url = this.url(path);
+    return this.#renewing(undefined, async (token) => {
+      const headers: Record<string, string> = { Accept: options.accept ?? "*/*" };
+      if (token) headers.Authorization = `Bearer ${token}`;
+      let response: Response;
+      try {
+        response = await this.#fetch(url, { method: "GET", headers, signal: options.signal });
+      } catch (error) {
+        if (error instanceof DOMException && error.name === "AbortError") throw error;
+        throw new ApiError(0, CLIENT_ERRCODES.network, error instanceof Error ? error.message : String(error));
+      }
+      if (response.ok) return response.blob();
+      const text = await response.text().catch(() => "");
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      throw errorFromResponse(response.status, response.statusText, json, text);
+    });
+  }
+
+  /**
+   * `send` with the call's token (`explicit`, else the session's), sent once more after a token
+   * renewal when the session has expired (401 `M_UNKNOWN_TOKEN`); never for an explicit token.
+   */
+  async #renewing<T>(explicit: string | null | undefined, send: (token: string | null) => Promise<T>): Promise<T> {
+    const attempt = () => send(explicit === undefined ? this.#options.token() : explicit);
     try {
-      return await send();
+      return await attempt();
     } catch (error) {
       if (
         error instanceof ApiError &&
         error.status === 401 &&
         error.errcode === "M_UNKNOWN_TOKEN" &&
-        options.token === undefined &&
+        explicit === undefined &&
         this.#options.renewToken &&
         (await this.#options.renewToken())
       ) {
-        return send();
+        return attempt();
       }
       throw error;
     }

@@ -6,8 +6,10 @@
  * shows at once and is announced; the board is then re-read from the index, and what the write
  * warns of (a column over its limit) is shown. Filters narrow the cards by assignee, label and
  * due date. While shown, the page follows the community's tasks room: others' changes appear
- * without a reload, the focus and an open dialog kept, and are told to screen readers. The board
- * is a Preact component over the signals of `BoardState`.
+ * without a reload, the focus and an open dialog kept, and are told to screen readers. A reader
+ * of the community (the board's `may_write` false) is told once that they may read it only, and
+ * offered nothing the server would refuse: no new card or board, no moves, a card's dialog to
+ * read, without a comment form. The board is a Preact component over the signals of `BoardState`.
  */
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
@@ -15,6 +17,7 @@ import type { PageContext } from "../../app/context";
 import { ErrorBox } from "../../app/error-box";
 import { hashFor } from "../../app/router";
 import { downloadCsv, listBoards, loadBoard } from "./api";
+import { Assignees } from "./assignees";
 import {
   ALL_CARDS,
   boardCards,
@@ -22,7 +25,6 @@ import {
   columnMove,
   dropMove,
   filterChoices,
-  initials,
   isFiltering,
   matchesFilter,
   stepMove,
@@ -94,8 +96,13 @@ export function BoardScreen({ state }: { state: BoardState }) {
           )}
         </div>
       </div>
+      {board && !board.may_write && (
+        <p class="tasks-notice tasks-reader-notice" role="note">
+          {t("tasks.readerNotice")}
+        </p>
+      )}
       {boards.length > 0 && <BoardPicker state={state} />}
-      <NewBoardForm state={state} first={boards.length === 0} />
+      {(!board || board.may_write) && <NewBoardForm state={state} first={boards.length === 0} />}
       <WriteStatus state={state} />
       {board && (
         <>
@@ -271,7 +278,7 @@ function Board({ state, board }: { state: BoardState; board: BoardView }) {
     () =>
       watchDrops((cardId, target) => {
         const current = state.board.value;
-        if (current && !current.archived) void state.move(cardId, dropMove(current, cardId, target));
+        if (current && !current.archived && current.may_write) void state.move(cardId, dropMove(current, cardId, target));
       }),
     [state],
   );
@@ -288,8 +295,9 @@ function Board({ state, board }: { state: BoardState; board: BoardView }) {
 function Column({ state, board, column, index }: { state: BoardState; board: BoardView; column: ColumnView; index: number }) {
   const t = state.app.t;
   const section = useRef<HTMLElement>(null);
-  const archived = board.archived;
-  useEffect(() => (section.current && !archived ? dropOnColumn(section.current, column.id) : undefined), [column.id, archived]);
+  // Its cards change only on a board that is not archived, and for a member who may write.
+  const changeable = !board.archived && board.may_write;
+  useEffect(() => (section.current && changeable ? dropOnColumn(section.current, column.id) : undefined), [column.id, changeable]);
   const filter = state.filter.value;
   const day = today();
   const titleId = `tasks-column-${index}`;
@@ -318,7 +326,7 @@ function Column({ state, board, column, index }: { state: BoardState; board: Boa
         )}
       </ol>
       {count === 0 && <p class="tasks-empty">{t("tasks.emptyColumn")}</p>}
-      {!archived && <AddCard state={state} column={column} index={index} />}
+      {changeable && <AddCard state={state} column={column} index={index} />}
     </section>
   );
 }
@@ -340,7 +348,7 @@ function CardTile({
   const { app } = state;
   const t = app.t;
   const item = useRef<HTMLLIElement>(null);
-  const movable = !board.archived;
+  const movable = !board.archived && board.may_write;
   useEffect(() => (item.current && movable && column ? dragCard(item.current, card.id, column.id) : undefined), [card.id, column?.id, movable]);
   const [done, total] = checklistProgress(card);
   const labels = card.labels ?? [];
@@ -368,18 +376,7 @@ function CardTile({
           ))}
         </ul>
       )}
-      {assignees.length > 0 && (
-        <ul class="tasks-assignees" aria-label={t("tasks.assignedTo")}>
-          {assignees.map((assignee) => (
-            <li key={assignee} title={assignee}>
-              <span class="tasks-avatar" aria-hidden="true">
-                {initials(assignee)}
-              </span>
-              <span class="visually-hidden">{assignee}</span>
-            </li>
-          ))}
-        </ul>
-      )}
+      {assignees.length > 0 && <Assignees state={state} assignees={assignees} />}
       {card.due && (
         <p class="tasks-due">
           <time dateTime={card.due}>{t("tasks.dueOn", { date: formatDate(card.due, app.i18n.lang) })}</time>

@@ -3,7 +3,8 @@
  * The board page in a DOM, against a Parvis answering from memory: what a person sees (columns
  * in order, cards in the order given, counts against limits, late cards, people, labels), the
  * keyboard's moves and what they send and announce, the filters, a card's dialog, a new card, a
- * new board, a refused move put back.
+ * new board, a refused move put back; people's avatars, each asked for once; a reader's board,
+ * told so once, with nothing to change and a card's dialog to read.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import boardPage from "./board-page";
@@ -38,8 +39,9 @@ function data(): TasksData {
   };
 }
 
-async function open(query = "", over: Partial<TasksData> = {}) {
+async function open(query = "", over: Partial<TasksData> = {}, { reader = false }: { reader?: boolean } = {}) {
   const parvis = new TestParvis({ ...data(), ...over });
+  parvis.mayWrite = !reader;
   const harness = testApp(parvis);
   const cleanup = await boardPage(harness.context({ space: "!s:hs" }, query));
   return { parvis, ...harness, cleanup };
@@ -51,6 +53,7 @@ const titles = (column: Element | undefined) => Array.from(column?.querySelector
 const cardOf = (main: HTMLElement, title: string) =>
   Array.from(main.querySelectorAll<HTMLElement>(".tasks-card")).find((card) => text(card.querySelector(".tasks-open")) === title);
 const writes = (parvis: TestParvis) => parvis.calls.filter((call) => call.method !== "GET");
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 afterEach(() => {
   document.body.replaceChildren();
@@ -90,7 +93,7 @@ describe("the board page", () => {
   it("shows a card's people by their initials, its labels, its due date, late or not, and its checklist", async () => {
     const { main } = await open();
     const boxes = cardOf(main, "Order boxes");
-    expect(Array.from(boxes?.querySelectorAll(".tasks-avatar") ?? []).map(text)).toEqual(["AM", "BO"]);
+    expect(Array.from(boxes?.querySelectorAll(".tasks-assignees .avatar") ?? []).map(text)).toEqual(["AM", "BO"]);
     expect(Array.from(boxes?.querySelectorAll(".tasks-assignees li") ?? []).map((li) => li.getAttribute("title"))).toEqual([
       "@alice.martin:hs",
       "@bob:hs",
@@ -380,10 +383,141 @@ describe("the board page", () => {
     ).rejects.toMatchObject({ status: 403, message: "No." });
   });
 
+  it("shows each assignee's picture, asked for once however many cards they have, and initials without one", async () => {
+    let made = 0;
+    vi.stubGlobal("URL", Object.assign(URL, { createObjectURL: () => `blob:avatar-${++made}`, revokeObjectURL: () => undefined }));
+    const cards: TasksData["cards"] = Array.from({ length: 60 }, (_, at) => ({
+      id: `m${at}`,
+      title: `Box ${at}`,
+      board: "b1",
+      column: "todo",
+      position: `a${String(at).padStart(2, "0")}`,
+      assignees: at % 2 === 0 ? ["@bob:hs", "@alice.martin:hs"] : ["@bob:hs"],
+    }));
+    const { main, parvis } = await open("", { cards, avatars: { "@bob:hs": "image/png" } });
+    await vi.waitFor(() => expect(main.querySelectorAll(".tasks-assignees img")).toHaveLength(60));
+    const avatarCalls = parvis.calls.filter((call) => call.url.includes("/avatars/")).map((call) => `${call.method} ${call.url}`);
+    expect(avatarCalls.sort()).toEqual([
+      "GET /api/v1/communities/!s%3Ahs/avatars/%40alice.martin%3Ahs",
+      "GET /api/v1/communities/!s%3Ahs/avatars/%40bob%3Ahs",
+    ]);
+    const first = cardOf(main, "Box 0");
+    // The picture is decorative: each person is still named, in text, by their Matrix ID.
+    expect(first?.querySelector("img")?.getAttribute("alt")).toBe("");
+    expect(first?.querySelector("img")?.getAttribute("src")).toBe("blob:avatar-1");
+    const named = (list: Element | null | undefined) =>
+      Array.from(list?.querySelectorAll("li") ?? []).map((li) => [li.querySelector(".avatar img") ? "picture" : text(li.querySelector(".avatar")), text(li.querySelector(".avatar + span"))]);
+    expect(named(first?.querySelector(".tasks-assignees"))).toEqual([
+      ["picture", "@bob:hs"],
+      ["AM", "@alice.martin:hs"],
+    ]);
+    expect(first?.querySelector(".tasks-assignees")?.getAttribute("aria-label")).toBe("Assigned to");
+    // The dialog lists the same people, asking for no picture again.
+    first?.querySelector<HTMLButtonElement>(".tasks-open")?.click();
+    const dialog = await vi.waitFor(() => main.querySelector("dialog.tasks-dialog") ?? Promise.reject(new Error("no dialog")));
+    expect(named(dialog.querySelector(".tasks-assignees"))).toEqual([
+      ["picture", "@bob:hs"],
+      ["AM", "@alice.martin:hs"],
+    ]);
+    expect(dialog.querySelector(".tasks-assignees img")?.getAttribute("src")).toBe("blob:avatar-1");
+    expect(parvis.calls.filter((call) => call.url.includes("/avatars/"))).toHaveLength(2);
+    // Someone typed in the field: listed once it is left, not at each key.
+    const field = dialog.querySelector<HTMLInputElement>("#tasks-card-assignees");
+    field!.value = "@bob:hs, @carol:hs, @car";
+    field!.dispatchEvent(new Event("input", { bubbles: true }));
+    await settle();
+    expect(named(dialog.querySelector(".tasks-assignees"))).toHaveLength(2);
+    field!.dispatchEvent(new Event("change", { bubbles: true }));
+    await vi.waitFor(() =>
+      expect(named(dialog.querySelector(".tasks-assignees"))).toEqual([
+        ["picture", "@bob:hs"],
+        ["CA", "@carol:hs"],
+      ]),
+    );
+    expect(parvis.calls.filter((call) => call.url.includes("/avatars/"))).toHaveLength(3);
+  });
+
   it("is taken down with its page", async () => {
     const { main, cleanup } = await open();
     expect(main.childElementCount).toBeGreaterThan(0);
     if (typeof cleanup === "function") cleanup();
     expect(main.childElementCount).toBe(0);
+  });
+});
+
+describe("the board page, for a reader", () => {
+  it("says once, calmly, that the board is to read, and offers no way to change it", async () => {
+    const { main } = await open("", {}, { reader: true });
+    const notes = main.querySelectorAll('[role="note"]');
+    expect(notes).toHaveLength(1);
+    expect(text(notes[0])).toBe("You can read this board; only members who may write can change it.");
+    expect(main.querySelector('[role="alert"]')).toBeNull();
+    // The cards are all there, to read.
+    expect(titles(columns(main)[0])).toEqual(["Order boxes", "Book the van", "Pack books"]);
+    expect(main.querySelectorAll(".tasks-card")).toHaveLength(6);
+    // No new card, no new board, nothing to drag, no "Move" controls.
+    expect(main.querySelector("form.tasks-add")).toBeNull();
+    expect(main.querySelector(".tasks-new-board-fold, form.tasks-new-board")).toBeNull();
+    // Once the page's effects have run (drag and drop is set up in them).
+    await pause(150);
+    expect(main.querySelectorAll('.tasks-card[draggable="true"]')).toHaveLength(0);
+    expect(main.querySelector("details.tasks-move, [data-move]")).toBeNull();
+    // The filters and the CSV still help to read.
+    expect(main.querySelector("fieldset.tasks-filters")).not.toBeNull();
+    expect(Array.from(main.querySelectorAll(".page-header button")).map(text)).toEqual(["Export as CSV"]);
+  });
+
+  it("offers a member who may write everything as before, without the notice", async () => {
+    const { main } = await open();
+    expect(main.querySelector('[role="note"]')).toBeNull();
+    expect(main.querySelectorAll("form.tasks-add")).toHaveLength(3);
+    expect(main.querySelector(".tasks-new-board-fold")).not.toBeNull();
+    await vi.waitFor(() => expect(main.querySelectorAll('.tasks-card[draggable="true"]')).toHaveLength(6));
+    expect(main.querySelectorAll("details.tasks-move")).toHaveLength(6);
+    cardOf(main, "Pack books")?.querySelector<HTMLButtonElement>(".tasks-open")?.click();
+    const dialog = await vi.waitFor(() => main.querySelector("dialog.tasks-dialog") ?? Promise.reject(new Error("no dialog")));
+    expect(dialog.querySelector("#tasks-card-title")).not.toBeNull();
+    expect(dialog.querySelector("form.comment-form textarea")).not.toBeNull();
+    expect(dialog.querySelector(".tasks-comment-readonly")).toBeNull();
+  });
+
+  it("opens a card to read: its fields as text, its checklist not to tick, no comment form", async () => {
+    const { main, parvis } = await open("card=c3", {}, { reader: true });
+    const dialog = main.querySelector<HTMLDialogElement>("dialog.tasks-dialog");
+    expect(text(dialog?.querySelector("h2"))).toBe("Card “Pack books”");
+    await vi.waitFor(() => expect(document.activeElement).toBe(dialog?.querySelector("h2")));
+    // Nothing to edit or save.
+    expect(dialog?.querySelector("form, input:not([type=checkbox]), textarea, select")).toBeNull();
+    expect(Array.from(dialog?.querySelectorAll("button") ?? []).map(text)).toEqual(["Close"]);
+    const fields = Array.from(dialog?.querySelectorAll(".tasks-details dt") ?? []).map((dt) => [text(dt), text(dt.nextElementSibling)]);
+    expect(fields).toEqual([
+      ["Column", "To do"],
+      ["Due", "18 Dec 2026"],
+      ["Checklist", "Shelf 1 Shelf 2"],
+    ]);
+    const ticks = Array.from(dialog?.querySelectorAll<HTMLInputElement>(".tasks-details input[type=checkbox]") ?? []);
+    expect(ticks.map((tick) => [tick.checked, tick.disabled])).toEqual([
+      [true, true],
+      [false, true],
+    ]);
+    // The comments are read; instead of the form, a sentence.
+    await vi.waitFor(() => expect(dialog?.querySelector(".tasks-comments .empty")).not.toBeNull());
+    expect(dialog?.querySelector(".comment-form, #tasks-comment-body")).toBeNull();
+    expect(text(dialog?.querySelector(".tasks-comment-readonly"))).toBe("Only members who may write can comment on this card.");
+    dialog?.querySelector<HTMLButtonElement>(".actions button")?.click();
+    await vi.waitFor(() => expect(main.querySelector("dialog")).toBeNull());
+    expect(document.activeElement).toBe(cardOf(main, "Pack books")?.querySelector(".tasks-open"));
+    expect(writes(parvis)).toEqual([]);
+  });
+
+  it("names a card's assignees beside their avatars in its dialog", async () => {
+    const { main } = await open("card=c1", {}, { reader: true });
+    const dialog = main.querySelector<HTMLDialogElement>("dialog.tasks-dialog");
+    const assignees = dialog?.querySelector(".tasks-details .tasks-assignees");
+    expect(assignees?.getAttribute("aria-label")).toBe("Assigned to");
+    expect(Array.from(assignees?.querySelectorAll("li") ?? []).map((li) => [text(li.querySelector(".avatar")), text(li.querySelector(".avatar + span"))])).toEqual([
+      ["AM", "@alice.martin:hs"],
+      ["BO", "@bob:hs"],
+    ]);
   });
 });

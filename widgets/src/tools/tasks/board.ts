@@ -168,14 +168,6 @@ export function cardInputOf(card: KanbanCardContent): Required<CardInput> {
   };
 }
 
-/** `@alice.martin:hs` → `AM`, `@bob:hs` → `BO`: a person's initials for their badge. */
-export function initials(userId: string): string {
-  const local = /^@([^:]+)/.exec(userId)?.[1] ?? userId;
-  const words = local.split(/[._\-=/]+/).filter(Boolean);
-  const letters = words.length > 1 ? `${words[0]?.[0] ?? ""}${words[1]?.[0] ?? ""}` : local.slice(0, 2);
-  return letters.toUpperCase();
-}
-
 /** Done items of a checklist, out of all: `[2, 3]`. */
 export function checklistProgress(card: Pick<KanbanCardContent, "checklist">): [number, number] {
   const items = card.checklist ?? [];

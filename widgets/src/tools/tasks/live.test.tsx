@@ -329,6 +329,7 @@ describe("the followers", () => {
     id: "b1",
     name: "Plan",
     archived: false,
+    may_write: true,
     columns: [
       {
         id: "todo",

@@ -3,7 +3,8 @@
  * as the server does (columns in order, cards by position then ID, archived ones left out, a
  * column over its limit flagged, a move placed between its new neighbours), and a card's comments
  * (oldest first; a new one in the thread of the card's current event, an empty one refused),
- * recording each call; and the app around it, as pages get it.
+ * members' avatars, and whether the caller may write (a reader may not), recording each call;
+ * and the app around it, as pages get it.
  */
 import { generateKeyBetween } from "fractional-indexing";
 import { ApiClient } from "../../api/client";
@@ -42,6 +43,8 @@ export interface TasksData {
   today?: string;
   /** The comments the index has, by card ID (any order: listed oldest first). */
   comments?: Record<string, CardComment[]>;
+  /** The members who have an avatar, by Matrix ID: its media type (the others' answer 404). */
+  avatars?: Record<string, string>;
 }
 
 export class TestParvis {
@@ -54,6 +57,8 @@ export class TestParvis {
   #hold: Promise<void> | null = null;
   /** Who the API's caller is: the author of the comments it posts. */
   user = "@alice:hs";
+  /** Whether the caller may write in the tasks room (`may_write` of the board view): `false`, a reader. */
+  mayWrite = true;
   /** Comments posted through the API are indexed at once unless this is `false` (then `indexComment`). */
   indexComments = true;
   /** Comments posted while `indexComments` was `false`, waiting to be indexed. */
@@ -107,6 +112,7 @@ export class TestParvis {
       id,
       name: board.name,
       archived: board.archived ?? false,
+      may_write: this.mayWrite,
       columns,
       unplaced: cards.filter((card) => !known.has(card.column)).map((card) => view(card, false)),
     };
@@ -157,6 +163,12 @@ export class TestParvis {
     }
     // /api/v1/tasks/mine
     if (path === "/api/v1/tasks/mine") return json(this.data.mine ?? []);
+    // /api/v1/communities/{space}/avatars/{user}: a few bytes of the type given, or 404.
+    if (parts[5] === "avatars" && method === "GET") {
+      const type = this.data.avatars?.[parts[6] ?? ""];
+      if (!type) return json({ errcode: "M_NOT_FOUND", error: "no avatar" }, 404);
+      return new Response(new Uint8Array([137, 80, 78, 71]), { headers: { "Content-Type": type, "Cache-Control": "private, max-age=3600" } });
+    }
     // /api/v1/communities/{space}/tasks/…
     const rest = parts.slice(6);
     if (parts[5] !== "tasks") return json({ errcode: "M_UNRECOGNIZED", error: `${method} ${url}` }, 404);
