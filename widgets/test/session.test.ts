@@ -131,14 +131,14 @@ describe("the API client", () => {
         return new Response(JSON.stringify({ errcode: "M_NOT_FOUND", error: "no avatar" }), { status: 404 });
       },
     });
-    const picture = await api.requestBlob("/api/v1/communities/!s%3Ahs/avatars/%40bob%3Ahs", { accept: "image/*" });
+    const picture = await (await api.download("/api/v1/communities/!s%3Ahs/avatars/%40bob%3Ahs", { accept: "image/*" })).blob();
     expect(picture.type).toBe("image/png");
     expect(picture.size).toBe(3);
     expect(asked).toEqual([
       "/api/v1/communities/!s%3Ahs/avatars/%40bob%3Ahs Bearer old image/*",
       "/api/v1/communities/!s%3Ahs/avatars/%40bob%3Ahs Bearer new image/*",
     ]);
-    await expect(api.requestBlob("/api/v1/communities/!s%3Ahs/avatars/%40carol%3Ahs")).rejects.toMatchObject({
+    await expect(api.download("/api/v1/communities/!s%3Ahs/avatars/%40carol%3Ahs")).rejects.toMatchObject({
       status: 404,
       errcode: "M_NOT_FOUND",
       message: "no avatar",

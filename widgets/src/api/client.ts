@@ -150,11 +150,12 @@ export class ApiClient {
   }
 
   /**
-   * One `GET` whose answer is bytes rather than JSON (a member's picture), signed and renewed
-   * as `request`'s calls are, since an `<img src>` or a link would carry no token. Failures are
-   * `ApiError`s, with the server's `{errcode, error}` when it sent one.
+   * One `GET` whose answer is a file rather than JSON (a member's picture, a board's CSV), signed
+   * and renewed as `request`'s calls are, since an `<img src>` or a link would carry no token:
+   * the successful response, its body unread. Failures are `ApiError`s, with the server's
+   * `{errcode, error}` when it sent one.
    */
-  async requestBlob(path: string, options: { accept?: string; signal?: AbortSignal } = {}): Promise<Blob> {
+  async download(path: string, options: { accept?: string; signal?: AbortSignal } = {}): Promise<Response> {
     const url = this.url(path);
     return this.#renewing(undefined, async (token) => {
       const headers: Record<string, string> = { Accept: options.accept ?? "*/*" };
@@ -166,7 +167,7 @@ export class ApiClient {
         if (error instanceof DOMException && error.name === "AbortError") throw error;
         throw new ApiError(0, CLIENT_ERRCODES.network, error instanceof Error ? error.message : String(error));
       }
-      if (response.ok) return response.blob();
+      if (response.ok) return response;
       const text = await response.text().catch(() => "");
       let json: unknown;
       try {

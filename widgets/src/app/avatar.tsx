@@ -49,7 +49,8 @@ function pictureOf(api: ApiClient, space: string, user: string): Picture {
   let picture = known.get(key);
   if (!picture) {
     const url = api
-      .requestBlob(apiPath("communities", space, "avatars", user), { accept: "image/*" })
+      .download(apiPath("communities", space, "avatars", user), { accept: "image/*" })
+      .then((response) => response.blob())
       .then((blob) => (blob.type.startsWith("image/") ? URL.createObjectURL(blob) : null))
       // 404 (no avatar), 403, a network failure: the initials, until the page is loaded again.
       .catch(() => null);

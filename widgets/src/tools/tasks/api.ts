@@ -3,7 +3,7 @@
  * errors): a community's boards and their cards, the Gantt view, a board's CSV, the user's own
  * open cards, a card's comments. The writes are `writer.ts`'s, which uses these in standalone mode.
  */
-import { ApiError, apiPath, CLIENT_ERRCODES, errorFromResponse, type ApiClient, type Fetch } from "../../api/client";
+import { apiPath, type ApiClient } from "../../api/client";
 import type { BoardSummary, BoardView, CardComment, CardInput, CardMove, CommentSent, GanttView, MyTask, NewBoard, Written } from "./types";
 
 const tasksPath = (space: string, ...rest: string[]) => apiPath("communities", space, "tasks", ...rest);
@@ -67,31 +67,8 @@ export function exportPath(space: string, board: string): string {
  * A board's CSV, downloaded with the user's token (a plain link would carry none): fetched, then
  * saved under the name the server gives (`board-{id}.csv`). Failures are `ApiError`s.
  */
-export async function downloadCsv(
-  api: ApiClient,
-  token: string | null,
-  space: string,
-  board: string,
-  fetchFn: Fetch = (input, init) => fetch(input, init),
-): Promise<void> {
-  const headers: Record<string, string> = { Accept: "text/csv" };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  let response: Response;
-  try {
-    response = await fetchFn(api.url(exportPath(space, board)), { headers });
-  } catch (error) {
-    throw new ApiError(0, CLIENT_ERRCODES.network, error instanceof Error ? error.message : String(error));
-  }
-  if (!response.ok) {
-    const text = await response.text().catch(() => "");
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    throw errorFromResponse(response.status, response.statusText, json, text);
-  }
+export async function downloadCsv(api: ApiClient, space: string, board: string): Promise<void> {
+  const response = await api.download(exportPath(space, board), { accept: "text/csv" });
   const blob = await response.blob();
   const name = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") ?? "")?.[1] ?? `board-${board}.csv`;
   const url = URL.createObjectURL(blob);

@@ -74,7 +74,7 @@ export function BoardScreen({ state }: { state: BoardState }) {
   const exportCsv = () => {
     if (!board) return;
     state.error.value = null;
-    downloadCsv(app.api, app.identity.token(), space, board.id).catch((error: unknown) => (state.error.value = error));
+    downloadCsv(app.api, space, board.id).catch((error: unknown) => (state.error.value = error));
   };
   return (
     <>

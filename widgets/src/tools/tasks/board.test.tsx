@@ -8,6 +8,7 @@
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import boardPage from "./board-page";
+import { ApiClient, type Fetch } from "../../api/client";
 import { downloadCsv } from "./api";
 import { settle, TestParvis, testApp, type TasksData } from "./test-parvis";
 
@@ -364,22 +365,30 @@ describe("the board page", () => {
   });
 
   it("downloads the board's CSV with the user's token", async () => {
-    const { app } = await open();
     const asked: { url: string; auth: string | undefined }[] = [];
     const clicked: string[] = [];
     vi.stubGlobal("URL", Object.assign(URL, { createObjectURL: () => "blob:csv", revokeObjectURL: () => undefined }));
     const click = vi.spyOn(HTMLAnchorElement.prototype, "click").mockImplementation(function (this: HTMLAnchorElement) {
       clicked.push(`${this.download} ${this.href}`);
     });
-    await downloadCsv(app.api, "tok", "!s:hs", "b1", async (url, init) => {
-      asked.push({ url, auth: (init?.headers as Record<string, string>).Authorization });
-      return new Response("title,column\r\n", { headers: { "Content-Disposition": 'attachment; filename="board-b1.csv"' } });
-    });
+    const signedIn = (fetch: Fetch) => new ApiClient({ baseUrl: "", token: () => "tok", fetch });
+    await downloadCsv(
+      signedIn(async (url, init) => {
+        asked.push({ url, auth: (init?.headers as Record<string, string>).Authorization });
+        return new Response("title,column\r\n", { headers: { "Content-Disposition": 'attachment; filename="board-b1.csv"' } });
+      }),
+      "!s:hs",
+      "b1",
+    );
     expect(asked).toEqual([{ url: "/api/v1/communities/!s%3Ahs/tasks/boards/b1/export.csv", auth: "Bearer tok" }]);
     expect(clicked).toEqual(["board-b1.csv blob:csv"]);
     click.mockRestore();
     await expect(
-      downloadCsv(app.api, "tok", "!s:hs", "b1", async () => new Response(JSON.stringify({ errcode: "M_FORBIDDEN", error: "No." }), { status: 403 })),
+      downloadCsv(
+        signedIn(async () => new Response(JSON.stringify({ errcode: "M_FORBIDDEN", error: "No." }), { status: 403 })),
+        "!s:hs",
+        "b1",
+      ),
     ).rejects.toMatchObject({ status: 403, message: "No." });
   });
 
