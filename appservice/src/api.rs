@@ -822,25 +822,24 @@ async fn ready(state: State<Arc<ApiState>>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({"status": "ready"})))
 }
 
-/// `GET /metrics` — Parvis's counters in Prometheus's text format.
+/// `GET /metrics` — Parvis's metrics in OpenMetrics text.
 async fn metrics(
     State(state): State<Arc<ApiState>>,
 ) -> ([(http::HeaderName, &'static str); 1], String) {
-    let mut text = state.metrics.render();
-    // Whether jobs wait in the queue (due now or retrying later; parked ones do not count).
-    if let Ok(next) = state.index.next_job_due().await {
-        text.push_str(
-            "# HELP parvis_jobs_waiting 1 while jobs wait in the queue, due or to be retried.\n\
-             # TYPE parvis_jobs_waiting gauge\n",
-        );
-        text.push_str(&format!(
-            "parvis_jobs_waiting {}\n",
-            u8::from(next.is_some())
-        ));
+    // The job queue as it is now (due or retrying later; parked ones do not count).
+    match state.index.job_queue().await {
+        Ok((queued, first_due)) => {
+            let now = crate::store::now_ms();
+            let oldest = first_due
+                .filter(|due| *due <= now)
+                .map(|due| Duration::from_millis(u64::try_from(now - due).unwrap_or(0)));
+            state.metrics.job_queue(queued, oldest);
+        }
+        Err(error) => tracing::warn!(%error, "the job queue could not be read for /metrics"),
     }
     (
-        [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        text,
+        [(http::header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
+        state.metrics.render(),
     )
 }
 

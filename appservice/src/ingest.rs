@@ -204,6 +204,7 @@ impl Ingest {
 
 impl TransactionSink for Ingest {
     async fn ingest(&self, transaction: Transaction) -> Result<(), SinkError> {
+        let started = std::time::Instant::now();
         // Keys first: a room key in this transaction may be what its messages need, and a
         // failure here leaves the transaction unacknowledged, to be sent again.
         if let Some(crypto) = self
@@ -252,7 +253,14 @@ impl TransactionSink for Ingest {
             self.index.record_skipped(&skipped).await?;
         }
         self.metrics.skipped(&report.skipped);
-        self.metrics.acknowledged(transaction.events.len());
+        self.metrics
+            .acknowledged(transaction.events.len(), started.elapsed());
+        self.metrics.indexed(
+            events
+                .iter()
+                .map(|event| i64::from(event.origin_server_ts.get())),
+            crate::store::now_ms(),
+        );
         tracing::debug!(txn_id = %transaction.txn_id, received = events.len(), new = report.new_events, jobs = report.jobs, "transaction stored");
         if report.jobs > 0 {
             self.jobs_waiting.notify_one();

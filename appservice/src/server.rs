@@ -71,6 +71,8 @@ pub struct Services {
     pub jobs_waiting: Arc<Notify>,
     /// Who Parvis is.
     pub identity: Identity,
+    /// What `/metrics` shows.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Services {
@@ -98,6 +100,7 @@ impl Services {
             None
         };
         let intents = Intents::new(client, identity.bot.clone(), config.bot_is_sender());
+        let metrics = Arc::new(crate::metrics::Metrics::default());
         let bot = Arc::new(
             Bot::new(
                 intents,
@@ -109,7 +112,8 @@ impl Services {
                 crypto,
             )
             .encrypting_new_communities(config.e2ee.encrypt_new_communities && config.e2ee.enabled)
-            .with_limits(&config.bot),
+            .with_limits(&config.bot)
+            .with_metrics(metrics.clone()),
         );
         Ok(Self {
             config,
@@ -117,6 +121,7 @@ impl Services {
             bot,
             jobs_waiting,
             identity,
+            metrics,
         })
     }
 }
@@ -168,11 +173,11 @@ impl Application {
             bot,
             jobs_waiting,
             identity,
+            metrics,
         } = self.services;
         let crypto = bot.crypto().cloned();
         let crypto_waiting = Arc::new(Notify::new());
         let sync = config.e2ee.device_updates == DeviceUpdates::Sync;
-        let metrics = Arc::new(crate::metrics::Metrics::default());
         let mut ingest = Ingest::new(index.clone(), identity, jobs_waiting.clone())
             .with_crypto(crypto.clone(), crypto_waiting.clone())
             .with_metrics(metrics.clone());
@@ -236,6 +241,10 @@ impl Application {
         let router = public_appservice
             .unwrap_or_default()
             .merge(people)
+            .layer(axum::middleware::from_fn_with_state(
+                metrics.clone(),
+                time_request,
+            ))
             .layer(tower_http::trace::TraceLayer::new_for_http());
 
         let stop = Arc::new(Notify::new());
@@ -424,6 +433,38 @@ async fn read_device_updates(crypto: &BotCrypto, requests_waiting: &Notify, keys
             }
         }
     }
+}
+
+/// Times each request for `/metrics`, by its route's path template (never the IDs in the path,
+/// which would make a series per community), method and status class.
+async fn time_request(
+    axum::extract::State(metrics): axum::extract::State<Arc<crate::metrics::Metrics>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let started = std::time::Instant::now();
+    let method: &'static str = match request.method().as_str() {
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        "PATCH" => "PATCH",
+        "OPTIONS" => "OPTIONS",
+        _ => "other",
+    };
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let response = next.run(request).await;
+    metrics.answered(
+        method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
 }
 
 #[cfg(test)]

@@ -26,6 +26,10 @@ impl Bot {
         let decrypted = match crypto.decrypt(room_id, &raw).await {
             Ok(decrypted) => decrypted,
             Err(Undecryptable::MissingKey(why)) => {
+                // Counted once per event, at its first attempt (it is retried).
+                if attempts == 0 {
+                    self.metrics.undecryptable();
+                }
                 if attempts + 1 >= UNDECRYPTABLE_TELL_AFTER {
                     self.tell_undecryptable(room_id, event_id, event, None)
                         .await?;
@@ -33,12 +37,16 @@ impl Bot {
                 return Err(JobError::Undecryptable(Undecryptable::MissingKey(why)));
             }
             Err(Undecryptable::Withheld(code)) => {
+                if attempts == 0 {
+                    self.metrics.undecryptable();
+                }
                 // Refused on purpose: say so at once (the key may still be shared later).
                 self.tell_undecryptable(room_id, event_id, event, Some(&code))
                     .await?;
                 return Err(JobError::Undecryptable(Undecryptable::Withheld(code)));
             }
             Err(error @ Undecryptable::Invalid(_)) => {
+                self.metrics.undecryptable();
                 tracing::warn!(%error, %event_id, "an encrypted message Parvis will never read");
                 return Ok(());
             }

@@ -129,6 +129,8 @@ pub struct Bot {
     command_limits: Mutex<CommandLimits>,
     /// Communities one user may have the bot create (0: no limit).
     communities_per_user: u32,
+    /// What it counts for `/metrics` (messages it could not decrypt).
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Bot {
@@ -156,7 +158,14 @@ impl Bot {
             command_limits: Mutex::new(CommandLimits::new(0, 0)),
             communities_per_user: 0,
             server_name,
+            metrics: Arc::default(),
         }
+    }
+
+    /// Counts into `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<crate::metrics::Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Applies `bot.*` of the configuration: invitations, command rates, community quota.

@@ -274,6 +274,10 @@ pub trait IndexStore: Send + Sync {
     /// When the next job is due (milliseconds since the epoch), if any is queued.
     fn next_job_due(&self) -> impl Future<Output = Result<Option<i64>>> + Send;
 
+    /// How many jobs are queued (due or to be retried; parked ones not counted), and when the
+    /// first is due.
+    fn job_queue(&self) -> impl Future<Output = Result<(u64, Option<i64>)>> + Send;
+
     /// Removes a finished job.
     fn complete_job(&self, id: i64) -> impl Future<Output = Result<()>> + Send;
 
@@ -536,6 +540,9 @@ impl IndexStore for Index {
     }
     async fn next_job_due(&self) -> Result<Option<i64>> {
         delegate!(self, index => index.next_job_due())
+    }
+    async fn job_queue(&self) -> Result<(u64, Option<i64>)> {
+        delegate!(self, index => index.job_queue())
     }
     async fn complete_job(&self, id: i64) -> Result<()> {
         delegate!(self, index => index.complete_job(id))

@@ -878,6 +878,15 @@ impl IndexStore for Store {
         }
     }
 
+    async fn job_queue(&self) -> Result<(u64, Option<i64>)> {
+        let row = sqlx::query("SELECT COUNT(*), MIN(not_before) FROM jobs WHERE not_before < $1")
+            .bind(i64::MAX)
+            .fetch_one(&self.pool)
+            .await?;
+        let queued: i64 = row.try_get(0)?;
+        Ok((u64::try_from(queued).unwrap_or(0), row.try_get(1)?))
+    }
+
     async fn next_job_due(&self) -> Result<Option<i64>> {
         Ok(
             sqlx::query_scalar("SELECT MIN(not_before) FROM jobs WHERE not_before < $1")
