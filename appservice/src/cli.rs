@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
-use parvis_config::{Config, ConfigError, random_token, registration_yaml, sample_config};
+use parvis_config::{
+    Config, ConfigError, LogFormat, random_token, registration_yaml, sample_config,
+};
 
 use crate::{
     rebuild::{RebuildError, rebuild_beside},
@@ -151,13 +153,22 @@ fn write_secret_output(output: Option<&Path>, text: &str) -> Result<(), CliError
     }
 }
 
-fn init_logging(filter: &str) {
+fn init_logging(filter: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
-    let _ = tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => logs.try_init(),
+        // With the spans around each line (the HTTP request, the transaction), for a
+        // collector to group a request's lines.
+        LogFormat::Json => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .try_init(),
+    };
 }
 
 /// Runs the command line.
@@ -187,7 +198,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         CliCommand::Serve => {
             let config = cli.load_config()?;
-            init_logging(&config.log.filter);
+            init_logging(&config.log.filter, config.log.format);
             let application = Application::build(config).await?;
             application.run_until_stopped(shutdown_signal()).await?;
             Ok(())
@@ -196,7 +207,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             // The crypto store is read to decrypt encrypted state (MSC4362): stop the serving
             // Parvis first, as for any rebuild.
             let config = cli.load_config()?;
-            init_logging("warn");
+            init_logging("warn", config.log.format);
             match rebuild_beside(config).await {
                 Ok(rooms) => {
                     eprintln!("index rebuilt from {rooms} rooms");
@@ -210,7 +221,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         CliCommand::Doctor => {
             let config = cli.load_config()?;
-            init_logging("error");
+            init_logging("error", LogFormat::Text);
             let report = crate::doctor::diagnose(&config).await;
             print!("{}", report.text());
             if report.healthy() {

@@ -306,12 +306,26 @@ config_section! {
     }
 }
 
+/// How log lines are written (`log.format`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Text for people reading a terminal.
+    Text,
+    /// One JSON object per line (time, level, target, message, fields, and the spans they
+    /// happened in: an HTTP request's method and path, a transaction's ID), for a log
+    /// collector.
+    Json,
+}
+
 config_section! {
     /// Logging, to standard error.
     pub struct LogConfig in "log" {
         /// A `tracing` filter, such as `info` or `info,parvis=debug`. The `RUST_LOG` environment
         /// variable, when set, replaces it.
         pub filter: String = "info".to_owned();
+        /// `"text"` for a terminal, `"json"` for a log collector (one object per line).
+        pub format: LogFormat = LogFormat::Text;
     }
 }
 
