@@ -358,7 +358,44 @@ async fn doctor_checks_the_deployment_and_says_what_to_fix() {
         assert!(report.contains(line), "{line} not in:\n{report}");
     }
 
+    // For a log collector: one JSON object per line, each with its level and message, a
+    // request's lines with the request's span.
     stack.parvis.stop().await;
+    stack.parvis.set_env("PARVIS__LOG__FORMAT", "json");
+    stack.parvis.set_env("RUST_LOG", "info,tower_http=debug");
+    stack.parvis.start().await.unwrap();
+    let health = http_client()
+        .get(format!("{}/health", stack.parvis.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    stack.parvis.stop().await;
+    let log = std::fs::read_to_string(stack.parvis.log_path()).unwrap();
+    let lines: Vec<Value> = log
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    assert!(
+        lines.iter().any(|line| line["fields"]["message"] == "Parvis is listening"),
+        "{log}"
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|line| line["level"].is_string() && line["timestamp"].is_string()),
+        "{log}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|line| line["span"]["uri"] == "/health" && line["span"]["method"] == "GET"),
+        "a request's lines carry the request: {log}"
+    );
+    stack.parvis.unset_env("PARVIS__LOG__FORMAT");
+    stack.parvis.unset_env("RUST_LOG");
+
     let report = stack.parvis.command(&["doctor"], None).await.unwrap();
     assert!(
         report.contains("warning homeserver → Parvis: the homeserver cannot reach Parvis"),
