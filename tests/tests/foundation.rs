@@ -378,7 +378,9 @@ async fn doctor_checks_the_deployment_and_says_what_to_fix() {
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
         .collect();
     assert!(
-        lines.iter().any(|line| line["fields"]["message"] == "Parvis is listening"),
+        lines
+            .iter()
+            .any(|line| line["fields"]["message"] == "Parvis is listening"),
         "{log}"
     );
     assert!(

@@ -1032,12 +1032,7 @@ async fn board_of_5000_cards() {
     let columns = ["todo", "doing", "done"];
     let mut writers = tokio::task::JoinSet::new();
     for worker in 0..16 {
-        let (hs, token, room, board) = (
-            hs.clone(),
-            bot_token.clone(),
-            room.clone(),
-            board.clone(),
-        );
+        let (hs, token, room, board) = (hs.clone(), bot_token.clone(), room.clone(), board.clone());
         writers.spawn(async move {
             let client = http_client();
             for i in (worker..count).step_by(16) {
