@@ -687,6 +687,22 @@ mod tests {
             .unwrap();
         let device = first.device_id().to_owned();
         drop(first);
+        // The store's connections close on threads of their own after the drop: wait until
+        // none holds a file of the directory (Linux's /proc), or a connection still open on
+        // the removed files makes the new store's first write fail ("disk I/O error").
+        let held = || {
+            std::fs::read_dir("/proc/self/fd").is_ok_and(|fds| {
+                fds.flatten().any(|fd| {
+                    std::fs::read_link(fd.path()).is_ok_and(|target| target.starts_with(dir.path()))
+                })
+            })
+        };
+        for _ in 0..200 {
+            if !held() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
         for entry in std::fs::read_dir(dir.path()).unwrap().flatten() {
             if entry
                 .file_name()
